@@ -1,0 +1,63 @@
+# buildwright developer entry points. `make demo` and `make test` work on a fresh Debian machine as root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PB_DIR := src/buildwright/_pb
+PROTOS := $(wildcard protos/buildwright/_pb/*.proto)
+PB_STAMP := $(PB_DIR)/.generated
+
+# The private engine (see scripts/engine.sh); tests and the demo use it unless told otherwise.
+export BUILDWRIGHT_ENGINE_SOCK ?= /run/buildwright-engine/docker.sock
+
+.PHONY: all venv proto engine engine-down engine-status demo test unit integration lint typecheck bench clean
+
+all: venv proto
+
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.stamp
+
+$(PB_STAMP): $(PROTOS) $(VENV)/.stamp
+	rm -f $(PB_DIR)/*_pb2.py $(PB_DIR)/*_pb2.pyi $(PB_DIR)/*_pb2_grpc.py
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=src --pyi_out=src --grpc_python_out=src $(PROTOS)
+	touch $@
+
+proto: $(PB_STAMP)
+
+engine:
+	scripts/engine.sh up
+
+engine-down:
+	scripts/engine.sh down
+
+engine-status:
+	scripts/engine.sh status
+
+demo: venv proto engine
+	scripts/demo.sh
+
+unit: venv proto
+	$(PY) -m pytest -q tests/unit
+
+integration: venv proto engine
+	$(PY) -m pytest -q -m integration tests/integration
+
+test: venv proto engine
+	$(PY) -m pytest -q tests
+
+lint: venv
+	$(VENV)/bin/ruff check src tests
+
+typecheck: venv proto
+	$(VENV)/bin/mypy
+
+bench: venv proto engine
+	$(PY) -m pytest -q benchmarks
+
+clean:
+	rm -rf $(VENV) $(PB_DIR)/*_pb2*.py $(PB_DIR)/*_pb2*.pyi $(PB_STAMP) build dist

@@ -1,0 +1,89 @@
+"""The one exception tree of buildwright.
+
+    BuildwrightError
+    ├── DockerfileError        bad Dockerfile or .dockerignore input; carries a SourceRange
+    ├── BuildConfigError       bad options: target, platform, context, build args, secrets
+    ├── LLBError               an invalid graph built through the llb API
+    ├── EngineError            endpoint unreachable, protocol failure, missing capability
+    │   └── EngineUnavailableError   no endpoint answered
+    ├── BuildFailed            the engine ran the build and a step failed
+    └── OutputError            an output could not be written
+
+Every error carries fields; the CLI renders them. Library code raises these and nothing else
+escapes the public API (foreign errors are mapped at one boundary in the client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from buildwright.location import SourceRange
+
+
+class BuildwrightError(Exception):
+    """Base of every error buildwright raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DockerfileError(BuildwrightError):
+    """Invalid Dockerfile (or .dockerignore) input, pointing at the offending lines."""
+
+    def __init__(self, message: str, location: SourceRange | None = None, source_lines: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.location = location
+        # The file's lines, kept so the CLI can print a snippet with the error.
+        self.source_lines = tuple(source_lines)
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return self.message
+        return f"{self.location.filename}:{self.location.start_line}: {self.message}"
+
+
+class BuildConfigError(BuildwrightError):
+    """Invalid build options: unknown target, bad platform, missing context or Dockerfile."""
+
+
+class LLBError(BuildwrightError):
+    """An LLB graph that cannot be marshalled (built wrongly through the llb API)."""
+
+
+class EngineError(BuildwrightError):
+    """The engine could not be reached or answered in a way buildwright cannot use."""
+
+
+class EngineUnavailableError(EngineError):
+    """No endpoint answered; `tried` lists each endpoint with the reason it failed."""
+
+    def __init__(self, message: str, tried: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.tried = tuple(tried)
+
+
+class BuildFailed(BuildwrightError):
+    """A build step failed on the engine."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vertex: str | None = None,
+        exit_code: int | None = None,
+        log_tail: Sequence[str] = (),
+        location: SourceRange | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.vertex = vertex
+        self.exit_code = exit_code
+        self.log_tail = tuple(log_tail)
+        self.location = location
+
+
+class OutputError(BuildwrightError):
+    """An output (file, directory, image name) could not be written."""
