@@ -1,0 +1,40 @@
+"""The seam between the frontend and the engine: how base images are resolved.
+
+The frontend declares what it needs; the client implements it against the engine's gateway
+(`LLBBridge.ResolveImageConfig`). Unit tests pass a fake, so compiling needs no engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from buildwright.llb.platform import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    """One base image to resolve: a normalised reference (`docker.io/library/busybox:latest`)."""
+
+    ref: str
+    platform: Platform | None = None
+    # "default", "pull" or "local", as the gateway's ResolveImageConfig takes it.
+    resolve_mode: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedImage:
+    """What the engine answered for an ImageRequest."""
+
+    ref: str
+    digest: str
+    config: bytes
+
+
+class ImageResolver(Protocol):
+    """Resolves base image configs; one batch call so the engine can serve them concurrently."""
+
+    def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
+        """Return one ResolvedImage per request, in the same order."""
+        ...
