@@ -1,0 +1,49 @@
+"""The engine client: endpoints, transports, connection, session services, gateway solve, events."""
+
+from buildwright.client.client import BuildkitClient, ClientState
+from buildwright.client.connection import Connection, EngineInfo, connect
+from buildwright.client.endpoint import Endpoint, EndpointKind, TLSConfig, parse_endpoint, resolve_endpoints
+from buildwright.client.events import (
+    BuildEvent,
+    BuildWarning,
+    LogChunk,
+    StatusProgress,
+    VertexCached,
+    VertexCompleted,
+    VertexFailed,
+    VertexQueued,
+    VertexStarted,
+)
+from buildwright.client.exporters import ExportSpec
+from buildwright.client.gateway import GatewayCaps
+from buildwright.client.session.secrets import SecretValue
+from buildwright.client.solve import BuildRequest, BuildResult, CompiledBuildLike, GatewayContext
+
+__all__ = [
+    "BuildEvent",
+    "BuildRequest",
+    "BuildResult",
+    "BuildWarning",
+    "BuildkitClient",
+    "ClientState",
+    "CompiledBuildLike",
+    "Connection",
+    "Endpoint",
+    "EndpointKind",
+    "EngineInfo",
+    "ExportSpec",
+    "GatewayCaps",
+    "GatewayContext",
+    "LogChunk",
+    "SecretValue",
+    "StatusProgress",
+    "TLSConfig",
+    "VertexCached",
+    "VertexCompleted",
+    "VertexFailed",
+    "VertexQueued",
+    "VertexStarted",
+    "connect",
+    "parse_endpoint",
+    "resolve_endpoints",
+]

@@ -49,3 +49,34 @@ class Platform:
     def __str__(self) -> str:
         text = f"{self.os}/{self.architecture}"
         return f"{text}/{self.variant}" if self.variant else text
+
+    def normalized(self) -> Platform:
+        """The same platform with aliases normalised (containerd's `platforms.Normalize`)."""
+        if not self.os or not self.architecture:
+            return self
+        parsed = Platform.parse(str(self))
+        return Platform(parsed.os, parsed.architecture, parsed.variant, self.os_version)
+
+
+# Go's GOARCH names for what Python's `platform.machine()` reports on common hosts.
+_MACHINE_ARCH = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm/v7",
+    "armv6l": "arm/v6",
+    "i386": "386",
+    "i686": "386",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
+
+
+def default_platform() -> Platform:
+    """The platform of this machine, used when a marshal call names none (Go `platforms.DefaultSpec`)."""
+    import platform as _host
+
+    machine = _host.machine().lower()
+    return Platform.parse(f"linux/{_MACHINE_ARCH.get(machine, machine or 'amd64')}")

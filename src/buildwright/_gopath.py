@@ -1,0 +1,42 @@
+"""Slash-path helpers with Go's `path.Clean`/`path.Join` semantics.
+
+LLB paths end up inside op bytes, so they must be cleaned exactly as the Go client cleans them
+(`posixpath.normpath` differs: it keeps a leading `//` and turns "" into "." differently).
+"""
+
+from __future__ import annotations
+
+
+def clean(path: str) -> str:
+    """Return the shortest equivalent of `path`, as Go's `path.Clean` does."""
+    if path == "":
+        return "."
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(part)
+    body = "/".join(parts)
+    if rooted:
+        return "/" + body
+    return body or "."
+
+
+def join(*elems: str) -> str:
+    """Join non-empty elements with `/` and clean the result; "" when all are empty (Go `path.Join`)."""
+    kept = [e for e in elems if e]
+    if not kept:
+        return ""
+    return clean("/".join(kept))
+
+
+def is_abs(path: str) -> bool:
+    """Whether `path` is rooted."""
+    return path.startswith("/")

@@ -1,0 +1,64 @@
+"""Turning errors into what the user sees and the exit code: the CLI's one error boundary."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+
+from buildwright.errors import BuildFailed, BuildwrightError, DockerfileError, EngineUnavailableError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def run_guarded(work: Callable[[], None], *, debug: bool) -> int:
+    """Run `work`; render any error on stderr and return the exit code (0 on success)."""
+    try:
+        work()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BuildwrightError as exc:
+        if debug:
+            traceback.print_exc()
+        print(render_error(exc), file=sys.stderr)
+        return EXIT_ERROR
+    except Exception:  # the last line of defence: never a bare traceback for the user
+        if debug:
+            traceback.print_exc()
+            print("internal error", file=sys.stderr)
+        else:
+            print("internal error: rerun with --debug for details", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+def render_error(exc: BuildwrightError) -> str:
+    """The error as text: first line `ERROR: ...`, then context where the error carries some."""
+    lines = [f"ERROR: {exc}"]
+    if isinstance(exc, EngineUnavailableError):
+        lines.extend(f"  {endpoint}: {reason}" for endpoint, reason in exc.tried)
+    elif isinstance(exc, DockerfileError) and exc.location is not None and exc.source_lines:
+        lines.extend(_snippet(exc.source_lines, exc.location.start_line, exc.location.end_line))
+    elif isinstance(exc, BuildFailed):
+        if exc.log_tail:
+            lines.append("------")
+            lines.extend(f" > {line}" for line in exc.log_tail)
+            lines.append("------")
+        if exc.location is not None:
+            lines.append(f"{exc.location.filename}:{exc.location.start_line}")
+    return "\n".join(lines)
+
+
+def _snippet(source: tuple[str, ...], start: int, end: int, context: int = 2) -> list[str]:
+    """Numbered Dockerfile lines around the error, the offending ones marked with `>>>`."""
+    out = ["--------------------"]
+    first = max(1, start - context)
+    last = min(len(source), end + context)
+    width = len(str(last))
+    for number in range(first, last + 1):
+        marker = ">>>" if start <= number <= end else "   "
+        out.append(f" {number:>{width}} | {marker} {source[number - 1].rstrip()}")
+    out.append("--------------------")
+    return out

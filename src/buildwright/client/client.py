@@ -1,0 +1,103 @@
+"""The public face of the client layer: connect to an engine, run builds on it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+
+from buildwright.client.boundary import engine_errors
+from buildwright.client.connection import Connection, EngineInfo, connect
+from buildwright.client.endpoint import Endpoint, TLSConfig, resolve_endpoints
+from buildwright.client.solve import (
+    BuildRequest,
+    BuildResult,
+    CompiledBuildLike,
+    EventCallback,
+    GatewayContext,
+    run_build,
+)
+from buildwright.client.transport import Transport, transport_for
+from buildwright.errors import EngineError
+
+
+class ClientState(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class BuildkitClient:
+    """A connected engine client; use as a context manager.
+
+    Example:
+        with BuildkitClient.connect(addr="unix:///run/buildkit/buildkitd.sock") as client:
+            result = client.build(request, compile=compile_fn, on_event=print)
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+        self.state = ClientState.OPEN
+
+    @classmethod
+    def connect(
+        cls,
+        endpoints: Sequence[Endpoint] | None = None,
+        *,
+        addr: str | None = None,
+        tls: TLSConfig | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        transport_factory: Callable[[Endpoint], Transport] = transport_for,
+    ) -> BuildkitClient:
+        """Connect to the first endpoint that answers.
+
+        Args:
+            endpoints: explicit endpoints; otherwise resolved from `addr`, `tls` and `env`
+                (see `resolve_endpoints`).
+            timeout: seconds to wait for each endpoint.
+            transport_factory: how endpoints become transports (tests inject their own).
+
+        Raises:
+            EngineUnavailableError: no endpoint answered (each one and its reason are listed).
+        """
+        candidates = tuple(endpoints) if endpoints else resolve_endpoints(addr, tls=tls, env=env)
+        return cls(connect(candidates, timeout=timeout, transport_factory=transport_factory))
+
+    @property
+    def engine(self) -> EngineInfo:
+        """What the engine reported: endpoint, worker platforms, BuildKit version."""
+        return self._conn.info
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
+
+    def build(
+        self,
+        request: BuildRequest,
+        *,
+        compile: Callable[[GatewayContext], CompiledBuildLike],
+        on_event: EventCallback | None = None,
+    ) -> BuildResult:
+        """Run one build; `compile` receives the GatewayContext and returns the compiled graph.
+
+        `on_event` is called with each BuildEvent, in order, from a background thread.
+
+        Raises:
+            BuildFailed: a step failed (vertex name, exit code, last log lines).
+            EngineError: the engine could not be used.
+        """
+        if self.state is not ClientState.OPEN:
+            raise EngineError("client is closed")
+        with engine_errors("build", str(self._conn.endpoint)):
+            return run_build(self._conn, request, compile, on_event)
+
+    def close(self) -> None:
+        if self.state is ClientState.OPEN:
+            self._conn.close()
+            self.state = ClientState.CLOSED
+
+    def __enter__(self) -> BuildkitClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,61 @@
+"""Build outputs (exporters) and how they go into a SolveRequest.
+
+dockerd's BuildKit loads images into dockerd's store with the `moby` exporter; a standalone
+buildkitd has `image` (plus `oci`, `docker`, `local`, `tar`). `ExportSpec.engine_image()` picks
+the right one once the engine is known. Without names, `moby` still creates an (untagged) image,
+as buildx's default load on the docker driver does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from buildwright._pb import control_pb2
+from buildwright.client.connection import EngineInfo
+from buildwright.errors import BuildConfigError
+
+# A placeholder type resolved per engine by `resolve_exports`.
+ENGINE_IMAGE = "engine-image"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSpec:
+    """One output: an exporter type and its attributes (`name`, `push`, `dest`, ...)."""
+
+    type: str
+    attrs: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def engine_image(cls, names: Sequence[str] = (), **attrs: str) -> ExportSpec:
+        """An image in the engine's own store: `moby` on dockerd, `image` on buildkitd."""
+        merged = dict(attrs)
+        if names:
+            merged["name"] = ",".join(names)
+        return cls(ENGINE_IMAGE, merged)
+
+
+def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[ExportSpec, ...]:
+    """Replace engine-image placeholders with the engine's exporter type."""
+    out: list[ExportSpec] = []
+    for spec in exports:
+        if spec.type == ENGINE_IMAGE:
+            out.append(ExportSpec("moby" if engine.is_dockerd else "image", dict(spec.attrs)))
+        elif spec.type == "moby" and not engine.is_dockerd:
+            raise BuildConfigError("the moby exporter exists only on dockerd's BuildKit")
+        else:
+            out.append(spec)
+    return tuple(out)
+
+
+def apply_exports(request: control_pb2.SolveRequest, exports: Sequence[ExportSpec]) -> None:
+    """Set the exporter fields: the deprecated single-exporter fields every daemon reads, and the
+    repeated `Exporters` (newer daemons) when there is more than one."""
+    if not exports:
+        return
+    first = exports[0]
+    request.ExporterDeprecated = first.type
+    request.ExporterAttrsDeprecated.update(first.attrs)
+    if len(exports) > 1:
+        for spec in exports:
+            request.Exporters.add(Type=spec.type, Attrs=dict(spec.attrs))

@@ -1,0 +1,131 @@
+"""The gateway (LLBBridge) calls of a client-side frontend, bound to one build.
+
+Every call carries `buildkit-controlapi-buildid: <ref>`, which routes it to the `Control.Solve`
+started with that ref (buildkit control/gateway forwarder). Also the engine-backed ImageResolver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from buildwright._pb import gateway_pb2, ops_pb2, rpc_status_pb2
+from buildwright.client.boundary import engine_errors, rpc_code, rpc_details
+from buildwright.client.connection import Connection
+from buildwright.errors import EngineError
+from buildwright.frontend.resolver import ImageRequest, ResolvedImage
+from buildwright.llb.platform import Platform
+
+BUILD_ID_HEADER = "buildkit-controlapi-buildid"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCaps:
+    """What the engine's gateway supports, from Ping."""
+
+    frontend_caps: frozenset[str]
+    llb_caps: frozenset[str]
+    worker_platforms: tuple[Platform, ...]
+
+
+class GatewayError(EngineError):
+    """A gateway call failed; `code` is the gRPC status name when the engine answered."""
+
+    def __init__(self, message: str, code: str | None = None, details: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
+class Gateway:
+    """LLBBridge calls for the build `build_ref`."""
+
+    def __init__(self, connection: Connection, build_ref: str, session_id: str) -> None:
+        self._conn = connection
+        self._ref = build_ref
+        self._session_id = session_id
+        self._metadata = ((BUILD_ID_HEADER, build_ref),)
+
+    @property
+    def build_ref(self) -> str:
+        return self._ref
+
+    def ping(self, timeout: float = 30.0) -> GatewayCaps:
+        with engine_errors("gateway ping", str(self._conn.endpoint)):
+            pong = self._conn.gateway.Ping(gateway_pb2.PingRequest(), metadata=self._metadata, timeout=timeout)
+        platforms: list[Platform] = []
+        for worker in pong.Workers:
+            for p in worker.platforms:
+                if p.OS and p.Architecture:
+                    platform = Platform(p.OS, p.Architecture, p.Variant, p.OSVersion)
+                    if platform not in platforms:
+                        platforms.append(platform)
+        return GatewayCaps(
+            frontend_caps=frozenset(c.ID for c in pong.FrontendAPICaps if c.Enabled),
+            llb_caps=frozenset(c.ID for c in pong.LLBCaps if c.Enabled),
+            worker_platforms=tuple(platforms) or self._conn.info.worker_platforms,
+        )
+
+    def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
+        """Resolve all requests concurrently (one in-flight RPC each); results keep the order."""
+        futures = []
+        for request in requests:
+            pb = gateway_pb2.ResolveImageConfigRequest(
+                Ref=request.ref,
+                ResolveMode=request.resolve_mode,
+                LogName=getattr(request, "log_name", None) or f"[internal] load metadata for {request.ref}",
+                SessionID=self._session_id,
+            )
+            if request.platform is not None:
+                p = request.platform
+                pb.Platform.CopyFrom(ops_pb2.Platform(OS=p.os, Architecture=p.architecture, Variant=p.variant))
+            futures.append(self._conn.gateway.ResolveImageConfig.future(pb, metadata=self._metadata))
+        results: list[ResolvedImage] = []
+        try:
+            for request, future in zip(requests, futures, strict=True):
+                try:
+                    answer = future.result()
+                except grpc.RpcError as exc:
+                    code = rpc_code(exc)
+                    raise GatewayError(
+                        f"failed to resolve image {request.ref}: {rpc_details(exc)}",
+                        code.name if code else None,
+                        rpc_details(exc),
+                    ) from exc
+                results.append(ResolvedImage(ref=answer.Ref or request.ref, digest=answer.Digest, config=answer.Config))
+        finally:
+            for future in futures:
+                future.cancel()
+        return results
+
+    def solve(self, definition: ops_pb2.Definition) -> Any:
+        """Solve a definition; returns the gateway Result (with `ref`)."""
+        request = gateway_pb2.SolveRequest(allowResultReturn=True, allowResultArrayRef=True)
+        request.Definition.CopyFrom(definition)
+        try:
+            response = self._conn.gateway.Solve(request, metadata=self._metadata)
+        except grpc.RpcError as exc:
+            code = rpc_code(exc)
+            raise GatewayError(rpc_details(exc), code.name if code else None, rpc_details(exc)) from exc
+        if not response.HasField("result"):
+            raise EngineError("the engine returned no result for the solve (allowResultReturn unsupported?)")
+        return response.result
+
+    def return_result(self, result: Any, metadata: Mapping[str, bytes]) -> None:
+        """Hand the final result (and its exporter metadata, e.g. `containerimage.config`) to the build."""
+        final = gateway_pb2.Result()
+        final.CopyFrom(result)
+        for key, value in metadata.items():
+            final.metadata[key] = value
+        with engine_errors("gateway return", str(self._conn.endpoint)):
+            self._conn.gateway.Return(gateway_pb2.ReturnRequest(result=final), metadata=self._metadata)
+
+    def return_error(self, message: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN) -> None:
+        """End the build with an error (best effort: the build may already be gone)."""
+        status = rpc_status_pb2.Status(code=code.value[0], message=message)
+        with contextlib.suppress(grpc.RpcError):
+            self._conn.gateway.Return(gateway_pb2.ReturnRequest(error=status), metadata=self._metadata, timeout=10)

@@ -1,0 +1,22 @@
+"""Session services the daemon calls back into: context upload, health, auth, secrets."""
+
+from buildwright.client.session.attachable import Attachable
+from buildwright.client.session.auth import AnonymousAuthAttachable
+from buildwright.client.session.filesync import FileSyncAttachable
+from buildwright.client.session.fswalk import FilterSpec, PathMatcher, walk
+from buildwright.client.session.health import HealthAttachable
+from buildwright.client.session.secrets import SecretsAttachable, SecretValue
+from buildwright.client.session.session import Session
+
+__all__ = [
+    "AnonymousAuthAttachable",
+    "Attachable",
+    "FileSyncAttachable",
+    "FilterSpec",
+    "HealthAttachable",
+    "PathMatcher",
+    "SecretValue",
+    "SecretsAttachable",
+    "Session",
+    "walk",
+]

@@ -1,0 +1,370 @@
+"""Walking a shared directory the way fsutil's sender does, producing fsutil `Stat` records.
+
+Facts from tonistiigi/fsutil (fs.go, stat.go, stat_unix.go, filter.go, hardlinks.go) and buildkit's
+client (which resets uid/gid to 0 before sending):
+
+- order: depth first, a directory before its children, entries of a directory sorted by name bytes
+  (Go's filepath.WalkDir); the root itself is not sent;
+- `mode` is Go's os.FileMode (type bits at the top), with the socket bit cleared;
+- a regular file whose inode was already sent carries `linkname` = the first path and size 0;
+- include/exclude patterns follow fsutil's FilterFS: a skipped directory is still descended when a
+  pattern might match inside it, and is sent (before its first kept child) only if something inside
+  is kept.
+
+Safety: directories are opened relative to their parent with O_NOFOLLOW, so a symlink (or a rename
+during the walk) can never lead the walk outside the shared root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import posixpath
+import stat as st
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from buildwright._pb import stat_pb2
+
+# Go os.FileMode type bits (io/fs).
+MODE_DIR = 1 << 31
+MODE_SYMLINK = 1 << 27
+MODE_DEVICE = 1 << 26
+MODE_NAMED_PIPE = 1 << 25
+MODE_SOCKET = 1 << 24
+MODE_SETUID = 1 << 23
+MODE_SETGID = 1 << 22
+MODE_CHAR_DEVICE = 1 << 21
+MODE_STICKY = 1 << 20
+# Any of these set means "not a regular file": fsutil's receiver asks data only for files without them.
+MODE_TYPE = MODE_DIR | MODE_SYMLINK | MODE_NAMED_PIPE | MODE_SOCKET | MODE_DEVICE | MODE_CHAR_DEVICE | (1 << 19)
+
+_PATTERN_CHARS = "*[]?^\\"
+
+
+def go_file_mode(st_mode: int) -> int:
+    """Encode a POSIX st_mode as Go's os.FileMode, as os.Lstat does on Linux."""
+    mode = st_mode & 0o777
+    kind = st.S_IFMT(st_mode)
+    if kind == st.S_IFBLK:
+        mode |= MODE_DEVICE
+    elif kind == st.S_IFCHR:
+        mode |= MODE_DEVICE | MODE_CHAR_DEVICE
+    elif kind == st.S_IFDIR:
+        mode |= MODE_DIR
+    elif kind == st.S_IFIFO:
+        mode |= MODE_NAMED_PIPE
+    elif kind == st.S_IFLNK:
+        mode |= MODE_SYMLINK
+    elif kind == st.S_IFSOCK:
+        mode |= MODE_SOCKET
+    if st_mode & st.S_ISGID:
+        mode |= MODE_SETGID
+    if st_mode & st.S_ISUID:
+        mode |= MODE_SETUID
+    if st_mode & st.S_ISVTX:
+        mode |= MODE_STICKY
+    return mode
+
+
+def can_request_data(go_mode: int) -> bool:
+    """Whether the receiver may ask for this entry's contents (a regular file)."""
+    return go_mode & MODE_TYPE == 0
+
+
+def _major(dev: int) -> int:
+    return (dev >> 8) & 0xFFF
+
+
+def _minor(dev: int) -> int:
+    return (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+
+
+class PathMatcher(Protocol):
+    """What the walker needs from a pattern matcher (moby/patternmatcher semantics).
+
+    `matches_using_parent_results` takes the opaque info returned for the parent directory (or
+    nothing for a top-level entry) and returns (matched, info for this path's children).
+    """
+
+    def matches_using_parent_results(self, path: str, parent: Any = ...) -> tuple[bool, Any]: ...
+
+
+MatcherFactory = Callable[[Sequence[str]], PathMatcher]
+
+
+def _clean_patterns(patterns: Sequence[str]) -> list[str]:
+    out = []
+    for p in patterns:
+        p = p.strip()
+        if p:
+            out.append(posixpath.normpath(p))
+    return out
+
+
+def _without_trailing_glob(pattern: str) -> str:
+    for suffix in ("/**", "/*"):
+        if pattern.endswith(suffix):
+            return pattern[: -len(suffix)]
+    return pattern
+
+
+@dataclass(frozen=True, slots=True)
+class FilterSpec:
+    """The filters a DiffCopy request carries (gRPC metadata `include-patterns`, ...)."""
+
+    include_patterns: tuple[str, ...] = ()
+    exclude_patterns: tuple[str, ...] = ()
+    follow_paths: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class WalkEntry:
+    """One entry to send: its Stat, and for regular files the (dev, ino) to check when it is opened."""
+
+    stat: stat_pb2.Stat
+    identity: tuple[int, int] | None = None
+
+
+@dataclass(slots=True)
+class _Dir:
+    prefix: str  # path + "/"
+    stat: stat_pb2.Stat
+    sent: bool = field(default=False)
+    # Match infos of the include and exclude matchers, handed to the children.
+    include_info: Any = None
+    exclude_info: Any = None
+
+
+class _Filter:
+    def __init__(self, spec: FilterSpec, includes: Sequence[str], factory: MatcherFactory | None) -> None:
+        self.include: PathMatcher | None = None
+        self.exclude: PathMatcher | None = None
+        self.include_prefixes: list[str] | None = None
+        self.exclude_dir_skip = False
+        cleaned_inc = _clean_patterns(includes)
+        cleaned_exc = _clean_patterns(spec.exclude_patterns)
+        if (cleaned_inc or cleaned_exc) and factory is None:
+            raise ValueError("include/exclude patterns given but no pattern matcher available")
+        if cleaned_inc:
+            assert factory is not None
+            self.include = factory(list(includes))
+            positive = [_without_trailing_glob(p) for p in cleaned_inc if not p.startswith("!")]
+            if not any(c in p for p in positive for c in _PATTERN_CHARS):
+                self.include_prefixes = [p + "/" for p in positive]
+        if cleaned_exc:
+            assert factory is not None
+            self.exclude = factory(list(spec.exclude_patterns))
+            # With no exception patterns nothing inside an excluded directory can come back.
+            self.exclude_dir_skip = not any(p.startswith("!") for p in cleaned_exc)
+
+    @property
+    def active(self) -> bool:
+        return self.include is not None or self.exclude is not None
+
+    @staticmethod
+    def _match(matcher: PathMatcher, path: str, parent_info: Any) -> tuple[bool, Any]:
+        if parent_info is None:
+            return matcher.matches_using_parent_results(path)
+        return matcher.matches_using_parent_results(path, parent_info)
+
+    def decide(self, path: str, is_dir: bool, parent: _Dir | None) -> tuple[bool, bool, Any, Any]:
+        """Return (keep, descend, include info, exclude info) for one path."""
+        keep = True
+        include_info: Any = None
+        exclude_info: Any = None
+        if self.include is not None:
+            matched, include_info = self._match(self.include, path, parent.include_info if parent else None)
+            if not matched:
+                if is_dir and self.include_prefixes is not None:
+                    slash = path + "/"
+                    if not any(p.startswith(slash) for p in self.include_prefixes):
+                        return False, False, None, None
+                keep = False
+        if self.exclude is not None:
+            matched, exclude_info = self._match(self.exclude, path, parent.exclude_info if parent else None)
+            if matched:
+                if is_dir and self.exclude_dir_skip:
+                    return False, False, None, None
+                keep = False
+        return keep, is_dir, include_info, exclude_info
+
+
+def _resolve_follow_paths(root_fd: int, paths: Sequence[str]) -> list[str]:
+    """Expand followpaths through symlinks inside the root into include paths (fsutil FollowLinks)."""
+    resolved: set[str] = set()
+
+    def readlink(rel: str) -> str | None:
+        try:
+            target = os.readlink(rel, dir_fd=root_fd)
+        except OSError:
+            return None
+        target = posixpath.normpath(target)
+        if target.startswith("/"):
+            return target.lstrip("/") or "."
+        return posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)).lstrip("/")
+
+    def add(p: str, depth: int = 0) -> None:
+        if depth > 40:
+            return
+        parts = [x for x in posixpath.normpath(p).split("/") if x not in ("", ".")]
+        current = ""
+        for i, part in enumerate(parts):
+            current = posixpath.join(current, part) if current else part
+            if current.startswith(".."):
+                return
+            target = readlink(current)
+            if target is not None:
+                resolved.add(current)
+                add(posixpath.join(target, *parts[i + 1 :]), depth + 1)
+                return
+        if current:
+            resolved.add(current)
+        else:
+            resolved.add(".")
+
+    for p in paths:
+        add(p)
+    out: list[str] = []
+    last = None
+    for s in sorted(resolved):
+        if s == ".":
+            return []
+        if last is not None and s.startswith(last + "/"):
+            continue
+        out.append(s)
+        last = s
+    return out
+
+
+def _xattrs(dir_fd: int, name: str) -> dict[str, bytes]:
+    # listxattr has no dir_fd form; /proc/self/fd/N names the directory actually opened.
+    path = f"/proc/self/fd/{dir_fd}/{name}"
+    try:
+        keys = os.listxattr(path, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.ENOENT, errno.EPERM, errno.EACCES):
+            return {}
+        raise
+    out: dict[str, bytes] = {}
+    for key in keys:
+        if key.startswith("com.apple."):
+            continue
+        with contextlib.suppress(OSError):
+            out[key] = os.getxattr(path, key, follow_symlinks=False)
+    return out
+
+
+def walk(
+    root: str | os.PathLike[str],
+    spec: FilterSpec = FilterSpec(),
+    matcher_factory: MatcherFactory | None = None,
+    *,
+    reset_owner: bool = True,
+) -> Iterator[WalkEntry]:
+    """Yield the entries of `root` in fsutil send order, filtered by `spec`.
+
+    Args:
+        root: the shared directory (symlinks in its own path are resolved once, as fsutil does).
+        spec: include/exclude patterns and followpaths from the request.
+        matcher_factory: builds a PathMatcher from patterns; required when patterns are given.
+        reset_owner: send uid/gid 0, as buildkit's client does for local directories.
+    """
+    root_path = os.path.realpath(root)
+    root_fd = os.open(root_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        includes = list(spec.include_patterns)
+        if spec.follow_paths:
+            targets = _resolve_follow_paths(root_fd, spec.follow_paths)
+            if targets:
+                includes = sorted({*includes, *targets})
+        flt = _Filter(spec, includes, matcher_factory)
+        yield from _walk_dir(root_fd, "", flt, [], {}, reset_owner)
+    finally:
+        os.close(root_fd)
+
+
+def _walk_dir(
+    dir_fd: int,
+    rel_dir: str,
+    flt: _Filter,
+    parents: list[_Dir],
+    inodes: dict[int, str],
+    reset_owner: bool,
+) -> Iterator[WalkEntry]:
+    with os.scandir(dir_fd) as it:
+        entries = sorted(it, key=lambda e: os.fsencode(e.name))
+    for entry in entries:
+        name = entry.name
+        path = f"{rel_dir}/{name}" if rel_dir else name
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # removed during the walk, as fsutil skips not-exist errors
+        is_dir = st.S_ISDIR(info.st_mode)
+        include_info: Any = None
+        exclude_info: Any = None
+        if flt.active:
+            keep, descend, include_info, exclude_info = flt.decide(path, is_dir, parents[-1] if parents else None)
+        else:
+            keep, descend = True, is_dir
+        if not keep and not descend:
+            continue
+        stat = _make_stat(dir_fd, name, path, info, inodes if keep else None, reset_owner)
+        if keep:
+            for parent in parents:
+                if not parent.sent:
+                    parent.sent = True
+                    yield WalkEntry(parent.stat)
+            identity = (info.st_dev, info.st_ino) if can_request_data(stat.mode) else None
+            yield WalkEntry(stat, identity)
+        if descend:
+            try:
+                child_fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+            except FileNotFoundError:
+                continue
+            try:
+                parents.append(_Dir(path + "/", stat, keep, include_info, exclude_info))
+                yield from _walk_dir(child_fd, path, flt, parents, inodes, reset_owner)
+            finally:
+                parents.pop()
+                os.close(child_fd)
+
+
+def _make_stat(
+    dir_fd: int,
+    name: str,
+    path: str,
+    info: os.stat_result,
+    inodes: dict[int, str] | None,
+    reset_owner: bool,
+) -> stat_pb2.Stat:
+    mode = go_file_mode(info.st_mode) & ~MODE_SOCKET
+    stat = stat_pb2.Stat(
+        path=path,
+        mode=mode,
+        uid=0 if reset_owner else info.st_uid,
+        gid=0 if reset_owner else info.st_gid,
+        modTime=info.st_mtime_ns,
+    )
+    if not st.S_ISDIR(info.st_mode):
+        stat.size = info.st_size
+        if st.S_ISBLK(info.st_mode) or st.S_ISCHR(info.st_mode):
+            stat.devmajor = _major(info.st_rdev)
+            stat.devminor = _minor(info.st_rdev)
+        if inodes is not None and info.st_nlink > 1:
+            first = inodes.get(info.st_ino)
+            if first is not None and first != path:
+                stat.linkname = first
+                stat.size = 0
+            else:
+                inodes[info.st_ino] = path
+        if st.S_ISLNK(info.st_mode):
+            stat.size = info.st_size
+            stat.linkname = os.readlink(name, dir_fd=dir_fd)
+    xattrs = _xattrs(dir_fd, name)
+    if xattrs:
+        stat.xattrs.update(xattrs)
+    return stat

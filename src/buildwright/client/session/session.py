@@ -1,0 +1,186 @@
+"""The session: services the daemon calls back into, tunnelled over `Control.Session`.
+
+The client opens the bidi stream `Control.Session` with headers naming the session and every method
+it serves; the stream's `BytesMessage.data` then carries an HTTP/2 connection on which the DAEMON
+is the gRPC client. The bytes go straight into an in-process HTTP/2 server (h2server.py) serving
+the attachables; it and the stream run on one event loop in one background thread: no local
+socket, no per-message thread handoffs, and few, large tunnel messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+import grpc.aio
+
+from buildwright._log import get_logger
+from buildwright._pb import control_pb2, control_pb2_grpc
+from buildwright.client.session.attachable import Attachable
+from buildwright.client.session.h2server import H2Connection, Router
+from buildwright.client.transport import Transport
+from buildwright.errors import EngineError
+
+_log = get_logger(__name__)
+
+# Below grpc-go's 4 MiB default message limit on the daemon side.
+_TUNNEL_CHUNK = 1024 * 1024
+
+HEADER_ID = "x-docker-expose-session-uuid"
+HEADER_NAME = "x-docker-expose-session-name"
+HEADER_SHARED_KEY = "x-docker-expose-session-sharedkey"
+HEADER_METHOD = "x-docker-expose-session-grpc-method"
+
+
+def new_session_id() -> str:
+    """A fresh random id (25 lowercase alphanumerics, the shape of buildkit's identity.NewID)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(25))
+
+
+def session_metadata(
+    session_id: str, name: str, shared_key: str, methods: Sequence[str]
+) -> tuple[tuple[str, str], ...]:
+    """The headers that open `Control.Session`: id, name, shared key and one entry per served method."""
+    md: list[tuple[str, str]] = [(HEADER_ID, session_id), (HEADER_NAME, name), (HEADER_SHARED_KEY, shared_key)]
+    md.extend((HEADER_METHOD, m) for m in methods)
+    return tuple(md)
+
+
+class Session:
+    """A running session; a context manager. `id` goes into SolveRequest.Session and `local.session`."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        attachables: Sequence[Attachable],
+        *,
+        name: str = "buildwright",
+        shared_key: str = "",
+        session_id: str | None = None,
+    ) -> None:
+        self.id = session_id or new_session_id()
+        self.name = name
+        self.shared_key = shared_key
+        self._transport = transport
+        self._attachables = tuple(attachables)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the tunnel ended early, if it did."""
+        return self._error
+
+    def start(self, timeout: float = 10.0) -> Session:
+        self._thread = threading.Thread(target=self._thread_main, name="buildwright-session", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.close()
+            raise EngineError("session did not start in time")
+        if self._error is not None:
+            error = self._error
+            self.close()
+            raise EngineError(f"session failed to start: {error}") from error
+        return self
+
+    def _thread_main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        except BaseException as exc:  # the thread must not die silently
+            self._error = self._error or exc
+        finally:
+            self._ready.set()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        router = Router()
+        for attachable in self._attachables:
+            attachable.register(router)
+        outbox: list[bytes] = []
+        wakeup = asyncio.Event()
+
+        def write(data: bytes) -> None:
+            outbox.append(data)
+            wakeup.set()
+
+        conn = H2Connection(router, write)
+        channel: grpc.aio.Channel | None = None
+        call: Any = None
+        try:
+            channel = self._transport.aio_channel()
+            stub = control_pb2_grpc.ControlStub(channel)
+            call = stub.Session(metadata=session_metadata(self.id, self.name, self.shared_key, router.methods()))
+            conn.start()
+            self._ready.set()
+            _log.debug("session_started", id=self.id, methods=len(router.methods()))
+            up = asyncio.ensure_future(self._pump_up(call, outbox, wakeup))
+            down = asyncio.ensure_future(self._pump_down(call, conn))
+            stop = asyncio.ensure_future(self._stop.wait())
+            done, _ = await asyncio.wait({up, down, stop}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (up, down):
+                if task in done and not task.cancelled() and task.exception() is not None and not stop.done():
+                    self._error = task.exception()
+                    _log.warning("session_tunnel_failed", id=self.id, error=str(self._error))
+            up.cancel()
+            down.cancel()
+            stop.cancel()
+        except Exception as exc:
+            self._error = exc
+            self._ready.set()
+        finally:
+            conn.close()
+            if call is not None:
+                call.cancel()
+            if channel is not None:
+                await channel.close()
+            _log.debug("session_closed", id=self.id)
+
+    @staticmethod
+    async def _pump_up(call: Any, outbox: list[bytes], wakeup: asyncio.Event) -> None:
+        # Server frames -> daemon. Everything written while the previous message was in flight
+        # leaves together.
+        while True:
+            await wakeup.wait()
+            wakeup.clear()
+            data = b"".join(outbox)
+            outbox.clear()
+            for offset in range(0, len(data), _TUNNEL_CHUNK):
+                await call.write(control_pb2.BytesMessage(data=data[offset : offset + _TUNNEL_CHUNK]))
+
+    @staticmethod
+    async def _pump_down(call: Any, conn: H2Connection) -> None:
+        # Daemon -> server frames.
+        while True:
+            message = await call.read()
+            if message is grpc.aio.EOF:
+                return
+            conn.feed(message.data)
+
+    def close(self) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

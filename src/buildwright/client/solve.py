@@ -1,0 +1,279 @@
+"""One build as a client-side gateway frontend.
+
+1. open the session (context upload, health, auth, secrets);
+2. start `Control.Solve` with a fresh ref, the session id and the exporters - no definition, no
+   frontend: the engine waits for a frontend to drive it - and `Control.Status` for the same ref;
+3. through the gateway: Ping (caps, platforms), let the caller compile (it may resolve base images),
+   Solve the definition, then Return the result with the image config;
+4. the outer Solve finishes, exports and answers with the exporter response.
+
+A failed step raises BuildFailed; KeyboardInterrupt (or any error) cancels the server-side build.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import grpc
+
+from buildwright._log import get_logger
+from buildwright._pb import control_pb2, ops_pb2
+from buildwright.client.boundary import rpc_code, rpc_details
+from buildwright.client.connection import Connection
+from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
+from buildwright.client.exporters import ExportSpec, apply_exports, resolve_exports
+from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError
+from buildwright.client.session.attachable import Attachable
+from buildwright.client.session.auth import AnonymousAuthAttachable
+from buildwright.client.session.filesync import FileSyncAttachable
+from buildwright.client.session.fswalk import MatcherFactory
+from buildwright.client.session.health import HealthAttachable
+from buildwright.client.session.patterns import default_matcher_factory
+from buildwright.client.session.secrets import SecretsAttachable, SecretValue
+from buildwright.client.session.session import Session, new_session_id
+from buildwright.errors import BuildFailed, BuildwrightError, EngineError
+from buildwright.frontend.resolver import ImageResolver
+from buildwright.llb.platform import Platform
+
+_log = get_logger(__name__)
+
+_LOG_TAIL = 20
+_EXIT_CODE = re.compile(r"exit code: (\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequest:
+    """Everything a build needs besides the compiled graph.
+
+    Attributes:
+        local_dirs: directories shared with the engine by name (`context`, ...).
+        exports: outputs; empty means a cache-only build.
+        frontend_attrs: passed as SolveRequest.FrontendAttrs (shown in build history).
+        secrets: secret values by id, served to `RUN --mount=type=secret`.
+        shared_key: lets the engine reuse uploaded context between builds of the same directory.
+        matcher_factory: builds pattern matchers for include/exclude patterns of local sources.
+        entitlements: e.g. `network.host`, `security.insecure`.
+    """
+
+    local_dirs: Mapping[str, Path] = field(default_factory=dict)
+    exports: tuple[ExportSpec, ...] = ()
+    frontend_attrs: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, SecretValue] = field(default_factory=dict)
+    shared_key: str = ""
+    matcher_factory: MatcherFactory = default_matcher_factory
+    entitlements: tuple[str, ...] = ()
+
+
+class DefinitionLike(Protocol):
+    def to_pb(self) -> ops_pb2.Definition: ...
+
+
+class CompiledBuildLike(Protocol):
+    """What `compile` returns: the graph and the image config JSON to attach to the result."""
+
+    @property
+    def definition(self) -> DefinitionLike: ...
+
+    @property
+    def image_config(self) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayContext:
+    """What the compile callback may use: the engine's resolver, session and capabilities."""
+
+    resolver: ImageResolver
+    session_id: str
+    llb_caps: frozenset[str]
+    frontend_caps: frozenset[str]
+    worker_platforms: tuple[Platform, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What the engine answered after exporting."""
+
+    ref: str
+    exporter_response: Mapping[str, str]
+
+    @property
+    def image_digest(self) -> str | None:
+        """The exported image's digest (manifest digest, or the config digest on moby)."""
+        resp = self.exporter_response
+        return resp.get("containerimage.digest") or resp.get("containerimage.config.digest")
+
+
+EventCallback = Callable[[BuildEvent], None]
+
+
+class _StatusWatcher:
+    """Reads Control.Status on a thread, converts it, feeds `on_event`, and remembers failures."""
+
+    def __init__(self, conn: Connection, ref: str, on_event: EventCallback | None) -> None:
+        self._conn = conn
+        self._ref = ref
+        self._on_event = on_event
+        self._converter = StatusConverter()
+        self._logs: dict[str, deque[str]] = {}
+        self._partial: dict[str, str] = {}
+        self.failures: list[VertexFailed] = []
+        self._call: Any = None
+        self._thread = threading.Thread(target=self._run, name="buildwright-status", daemon=True)
+
+    def start(self) -> None:
+        self._call = self._conn.control.Status(control_pb2.StatusRequest(Ref=self._ref))
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for response in self._call:
+                for event in self._converter.convert(response):
+                    self._record(event)
+                    if self._on_event is not None:
+                        try:
+                            self._on_event(event)
+                        except Exception as exc:  # a broken renderer must not break the build
+                            _log.warning("event_callback_failed", error=str(exc))
+        except grpc.RpcError as exc:
+            if rpc_code(exc) is not grpc.StatusCode.CANCELLED:
+                _log.debug("status_stream_ended", error=rpc_details(exc))
+
+    def _record(self, event: BuildEvent) -> None:
+        if isinstance(event, LogChunk):
+            text = self._partial.pop(event.vertex, "") + event.data.decode("utf-8", "replace")
+            *lines, rest = text.split("\n")
+            if rest:
+                self._partial[event.vertex] = rest
+            self._logs.setdefault(event.vertex, deque(maxlen=_LOG_TAIL)).extend(lines)
+        elif isinstance(event, VertexFailed):
+            self.failures.append(event)
+
+    def log_tail(self, digest: str) -> tuple[str, ...]:
+        lines = list(self._logs.get(digest, ()))
+        if digest in self._partial:
+            lines.append(self._partial[digest])
+        return tuple(lines[-_LOG_TAIL:])
+
+    def name_of(self, digest: str) -> str:
+        return self._converter.names.get(digest, digest)
+
+    def wait(self, timeout: float = 10.0) -> None:
+        self._thread.join(timeout)
+
+    def cancel(self) -> None:
+        if self._call is not None:
+            self._call.cancel()
+        self._thread.join(2.0)
+
+
+def _build_failed(message: str, watcher: _StatusWatcher) -> BuildFailed:
+    # The step that failed for its own reason, not one cancelled because a sibling failed.
+    failure = next((f for f in watcher.failures if "context canceled" not in f.error), None)
+    if failure is None and watcher.failures:
+        failure = watcher.failures[0]
+    vertex = failure.name if failure else None
+    error_text = failure.error if failure else message
+    match = _EXIT_CODE.search(error_text) or _EXIT_CODE.search(message)
+    tail = watcher.log_tail(failure.digest) if failure else ()
+    text = f"{vertex}: {error_text}" if vertex else error_text
+    return BuildFailed(text, vertex=vertex, exit_code=int(match.group(1)) if match else None, log_tail=tail)
+
+
+def _attachables(request: BuildRequest) -> list[Attachable]:
+    items: list[Attachable] = [HealthAttachable(), AnonymousAuthAttachable()]
+    if request.local_dirs:
+        items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory))
+    if request.secrets:
+        items.append(SecretsAttachable(request.secrets))
+    return items
+
+
+def _definition_pb(compiled: CompiledBuildLike) -> ops_pb2.Definition:
+    definition: Any = compiled.definition
+    if isinstance(definition, ops_pb2.Definition):
+        return definition
+    pb = definition.to_pb()
+    if not isinstance(pb, ops_pb2.Definition):
+        raise EngineError("compiled definition did not produce a pb.Definition")
+    return pb
+
+
+def run_build(
+    conn: Connection,
+    request: BuildRequest,
+    compile: Callable[[GatewayContext], CompiledBuildLike],
+    on_event: EventCallback | None = None,
+) -> BuildResult:
+    """Run one build on an open connection (see the module docstring for the flow)."""
+    ref = new_session_id()
+    exports = resolve_exports(request.exports, conn.info)
+    with Session(conn.transport, _attachables(request), shared_key=request.shared_key) as session:
+        solve_request = control_pb2.SolveRequest(
+            Ref=ref, Session=session.id, FrontendAttrs=dict(request.frontend_attrs), Entitlements=request.entitlements
+        )
+        apply_exports(solve_request, exports)
+        watcher = _StatusWatcher(conn, ref, on_event)
+        solve_future = conn.control.Solve.future(solve_request)
+        finished = False
+        try:
+            watcher.start()
+            gateway = Gateway(conn, ref, session.id)
+            result = _drive(gateway, session, compile, watcher)
+            try:
+                response = solve_future.result()
+            except grpc.RpcError as exc:
+                watcher.wait(5.0)
+                raise _build_failed(rpc_details(exc), watcher) from exc
+            watcher.wait(10.0)
+            finished = True
+            _log.debug("build_finished", ref=ref, exports=[e.type for e in exports])
+            del result
+            return BuildResult(ref, dict(response.ExporterResponse))
+        finally:
+            if not finished:
+                # Cancelling the outer Solve cancels the build on the engine (also on Ctrl-C).
+                solve_future.cancel()
+                watcher.cancel()
+
+
+def _drive(
+    gateway: Gateway,
+    session: Session,
+    compile: Callable[[GatewayContext], CompiledBuildLike],
+    watcher: _StatusWatcher,
+) -> Any:
+    try:
+        caps: GatewayCaps = gateway.ping()
+        context = GatewayContext(
+            resolver=gateway,
+            session_id=session.id,
+            llb_caps=caps.llb_caps,
+            frontend_caps=caps.frontend_caps,
+            worker_platforms=caps.worker_platforms,
+        )
+        compiled = compile(context)
+        definition = _definition_pb(compiled)
+        try:
+            result = gateway.solve(definition)
+        except GatewayError as exc:
+            gateway.return_error(exc.details or exc.message)
+            watcher.wait(5.0)
+            if session.error is not None:
+                raise EngineError(f"session tunnel failed: {session.error}") from exc
+            raise _build_failed(exc.details or exc.message, watcher) from exc
+        gateway.return_result(result, {"containerimage.config": bytes(compiled.image_config)})
+        return result
+    except BuildFailed:
+        raise
+    except BuildwrightError as exc:
+        gateway.return_error(exc.message)
+        raise
+    except Exception as exc:
+        gateway.return_error(f"frontend failed: {exc}")
+        raise

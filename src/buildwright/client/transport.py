@@ -1,0 +1,140 @@
+"""Transports: one per endpoint kind, each turning an Endpoint into grpc channels.
+
+A buildkitd is dialled directly (unix socket, or tcp with optional mutual TLS); a dockerd goes
+through a DockerGrpcRelay. Tests may supply their own Transport (anything with this shape).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import grpc
+import grpc.aio
+
+from buildwright.client.endpoint import Endpoint, EndpointKind
+from buildwright.client.relay import DockerAddress, DockerGrpcRelay
+from buildwright.errors import BuildConfigError, EngineError
+
+# Contexts, definitions and configs can exceed grpc's 4 MiB default.
+_MAX_MESSAGE = 64 * 1024 * 1024
+CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("grpc.max_receive_message_length", _MAX_MESSAGE),
+    ("grpc.max_send_message_length", _MAX_MESSAGE),
+    # The relay socket and dockerd do not care about the authority; buildkitd's TLS might.
+    ("grpc.enable_http_proxy", 0),
+)
+
+
+class Transport(Protocol):
+    """Opens grpc channels to one engine endpoint."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    def open(self) -> None:
+        """Prepare (start relays, dial once to check the endpoint answers)."""
+        ...
+
+    def channel(self) -> grpc.Channel:
+        """A new synchronous channel."""
+        ...
+
+    def aio_channel(self) -> grpc.aio.Channel:
+        """A new asyncio channel (call from the loop that will use it)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _read(path: object) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        with open(str(path), "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise BuildConfigError(f"cannot read TLS file {path}: {exc}") from exc
+
+
+class DirectTransport:
+    """A buildkitd on a unix socket or tcp (with mutual TLS when configured)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        if endpoint.is_dockerd:
+            raise EngineError(f"{endpoint} needs the dockerd relay transport")
+        self._endpoint = endpoint
+        self._target = f"unix:{endpoint.address}" if endpoint.kind is EndpointKind.BUILDKITD_UNIX else endpoint.address
+        self._credentials: grpc.ChannelCredentials | None = None
+        self._options = CHANNEL_OPTIONS
+        tls = endpoint.tls
+        if tls is not None:
+            self._credentials = grpc.ssl_channel_credentials(
+                root_certificates=_read(tls.ca_cert),
+                private_key=_read(tls.key),
+                certificate_chain=_read(tls.cert),
+            )
+            if tls.server_name:
+                self._options = (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", tls.server_name))
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
+
+    def open(self) -> None:
+        """Nothing to prepare: the first RPC tells whether the daemon answers."""
+
+    def channel(self) -> grpc.Channel:
+        if self._credentials is not None:
+            return grpc.secure_channel(self._target, self._credentials, options=self._options)
+        return grpc.insecure_channel(self._target, options=self._options)
+
+    def aio_channel(self) -> grpc.aio.Channel:
+        if self._credentials is not None:
+            return grpc.aio.secure_channel(self._target, self._credentials, options=self._options)
+        return grpc.aio.insecure_channel(self._target, options=self._options)
+
+    def close(self) -> None:
+        """Channels are closed by their owners."""
+
+
+class DockerRelayTransport:
+    """dockerd's embedded BuildKit through the `/grpc` upgrade and a private relay socket."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        if not endpoint.is_dockerd:
+            raise EngineError(f"{endpoint} is not a dockerd endpoint")
+        self._endpoint = endpoint
+        if endpoint.kind is EndpointKind.DOCKERD_UNIX:
+            address = DockerAddress(unix_path=endpoint.address)
+        else:
+            host, _, port = endpoint.address.rpartition(":")
+            address = DockerAddress(tcp=(host, int(port)))
+        self._relay = DockerGrpcRelay(address)
+        self._started = False
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
+
+    def open(self) -> None:
+        self._relay.check()
+        self._relay.start()
+        self._started = True
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self._relay.target, options=CHANNEL_OPTIONS)
+
+    def aio_channel(self) -> grpc.aio.Channel:
+        return grpc.aio.insecure_channel(self._relay.target, options=CHANNEL_OPTIONS)
+
+    def close(self) -> None:
+        if self._started:
+            self._relay.close()
+            self._started = False
+
+
+def transport_for(endpoint: Endpoint) -> Transport:
+    """The transport that speaks to `endpoint`."""
+    if endpoint.is_dockerd:
+        return DockerRelayTransport(endpoint)
+    return DirectTransport(endpoint)

@@ -1,0 +1,480 @@
+"""The shell-word lexer: variable substitution, quote removal and word splitting.
+
+Behaves as the reference frontend's `shell.Lex`: `$VAR`, `${VAR}` and the `${VAR<op>word}`
+modifiers (`:-`, `-`, `:+`, `+`, `:?`, `?`, `#`, `##`, `%`, `%%`, `/`, `//`), single and
+double quotes, the Dockerfile escape character, and word splitting after substitution.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from buildwright.dockerfile import _golang
+from buildwright.errors import DockerfileError
+
+_EOF = ""
+
+
+class ShellLexError(DockerfileError):
+    """A word that the lexer cannot process (bad substitution, unterminated quote...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WordResult:
+    """What processing one word produced: the text, its split words, and the names looked up."""
+
+    result: str
+    words: tuple[str, ...]
+    matched: frozenset[str]
+    unmatched: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ShellLex:
+    """A lexer configured like the reference's `shell.Lex`.
+
+    Attributes:
+        escape: the escape character (`\\` or the Dockerfile's `# escape=` value).
+        raw_quotes: keep quote characters in the result.
+        raw_escapes: keep escape characters in the result.
+        skip_process_quotes: treat quotes as ordinary characters.
+        skip_unset_env: leave references to unset variables as written.
+    """
+
+    escape: str = "\\"
+    raw_quotes: bool = False
+    raw_escapes: bool = False
+    skip_process_quotes: bool = False
+    skip_unset_env: bool = False
+
+    def with_options(
+        self,
+        *,
+        raw_quotes: bool | None = None,
+        raw_escapes: bool | None = None,
+        skip_process_quotes: bool | None = None,
+        skip_unset_env: bool | None = None,
+    ) -> ShellLex:
+        """Return a copy with the given boolean options changed."""
+        return ShellLex(
+            self.escape,
+            self.raw_quotes if raw_quotes is None else raw_quotes,
+            self.raw_escapes if raw_escapes is None else raw_escapes,
+            self.skip_process_quotes if skip_process_quotes is None else skip_process_quotes,
+            self.skip_unset_env if skip_unset_env is None else skip_unset_env,
+        )
+
+    def process_word(self, word: str, env: Mapping[str, str]) -> str:
+        """Expand `word` against `env` into one string (no word splitting)."""
+        return self.process(word, env).result
+
+    def process_words(self, word: str, env: Mapping[str, str]) -> list[str]:
+        """Expand `word` against `env` and split the result into words, honouring quotes."""
+        return list(self.process(word, env).words)
+
+    def process(self, word: str, env: Mapping[str, str]) -> WordResult:
+        """Expand `word`, returning the text, the words and the matched/unmatched variable names."""
+        state = _Word(self, word, env)
+        try:
+            result, words = state.process_stop_on(_EOF, self.raw_escapes)
+        except _LexFailure as exc:
+            raise ShellLexError(f"failed to process {_golang.quote(word)}: {exc.message}") from None
+        return WordResult(result, tuple(words), frozenset(state.matched), frozenset(state.unmatched))
+
+
+class _LexFailure(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(slots=True)
+class _Words:
+    """Accumulates split words the way the reference does (whitespace from `$` expansions splits)."""
+
+    buf: list[str] = field(default_factory=list)
+    size: int = 0
+    words: list[str] = field(default_factory=list)
+    in_word: bool = False
+
+    def add_char(self, ch: str) -> None:
+        if _golang.is_space(ch):
+            if self.in_word and self.size:
+                self._flush()
+        else:
+            self.add_raw_char(ch)
+
+    def add_raw_char(self, ch: str) -> None:
+        self.add_raw_string(ch)
+
+    def add_string(self, text: str) -> None:
+        for ch in text:
+            self.add_char(ch)
+
+    def add_raw_string(self, text: str) -> None:
+        self.buf.append(text)
+        self.size += len(text)
+        self.in_word = True
+
+    def get_words(self) -> list[str]:
+        if self.size:
+            self._flush()
+        return self.words
+
+    def _flush(self) -> None:
+        self.words.append("".join(self.buf))
+        self.buf.clear()
+        self.size = 0
+        self.in_word = False
+
+
+def _scan_chars(word: str) -> list[str]:
+    # Go's text/scanner skips a byte-order mark at the very start and turns each invalid UTF-8
+    # byte into U+FFFD; undecodable bytes reach us as surrogate escapes.
+    chars = ["\ufffd" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in word]
+    if chars and chars[0] == "\ufeff":
+        chars = chars[1:]
+    return chars
+
+
+class _Word:
+    """One run of the lexer over one word (the reference's `shellWord`)."""
+
+    __slots__ = ("chars", "env", "lex", "matched", "pos", "raw_escapes", "unmatched")
+
+    def __init__(self, lex: ShellLex, word: str, env: Mapping[str, str]) -> None:
+        self.lex = lex
+        self.env = env
+        self.chars = _scan_chars(word)
+        self.pos = 0
+        self.raw_escapes = lex.raw_escapes
+        self.matched: set[str] = set()
+        self.unmatched: set[str] = set()
+
+    def peek(self) -> str:
+        return self.chars[self.pos] if self.pos < len(self.chars) else _EOF
+
+    def next(self) -> str:
+        ch = self.peek()
+        if ch != _EOF:
+            self.pos += 1
+        return ch
+
+    def process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
+        result: list[str] = []
+        words = _Words()
+        saved = self.raw_escapes
+        self.raw_escapes = raw_escapes
+        try:
+            while self.peek() != _EOF:
+                ch = self.peek()
+                if stop != _EOF and ch == stop:
+                    self.next()
+                    return "".join(result), words.get_words()
+                special = self._special(ch)
+                if special is not None:
+                    text = special()
+                    result.append(text)
+                    if ch == "$":
+                        words.add_string(text)
+                    else:
+                        words.add_raw_string(text)
+                    continue
+                ch = self.next()
+                if ch == self.lex.escape:
+                    if self.raw_escapes:
+                        words.add_raw_char(ch)
+                        result.append(ch)
+                    ch = self.next()
+                    if ch == _EOF:
+                        break
+                    words.add_raw_char(ch)
+                else:
+                    words.add_char(ch)
+                result.append(ch)
+            if stop != _EOF:
+                raise _LexFailure(f"unexpected end of statement while looking for matching {stop}")
+            return "".join(result), words.get_words()
+        finally:
+            self.raw_escapes = saved
+
+    def _special(self, ch: str) -> Callable[[], str] | None:
+        if ch == "$":
+            return self.process_dollar
+        if ch == "<":
+            return self.process_possible_heredoc
+        if not self.lex.skip_process_quotes:
+            if ch == "'":
+                return self.process_single_quote
+            if ch == '"':
+                return self.process_double_quote
+        return None
+
+    def process_single_quote(self) -> str:
+        result: list[str] = []
+        ch = self.next()
+        if self.lex.raw_quotes:
+            result.append(ch)
+        while True:
+            ch = self.next()
+            if ch == _EOF:
+                raise _LexFailure("unexpected end of statement while looking for matching single-quote")
+            if ch == "'":
+                if self.lex.raw_quotes:
+                    result.append(ch)
+                return "".join(result)
+            result.append(ch)
+
+    def process_double_quote(self) -> str:
+        result: list[str] = []
+        ch = self.next()
+        if self.lex.raw_quotes:
+            result.append(ch)
+        while True:
+            peek = self.peek()
+            if peek == _EOF:
+                raise _LexFailure("unexpected end of statement while looking for matching double-quote")
+            if peek == '"':
+                ch = self.next()
+                if self.lex.raw_quotes:
+                    result.append(ch)
+                return "".join(result)
+            if peek == "$":
+                result.append(self.process_dollar())
+                continue
+            ch = self.next()
+            if ch == self.lex.escape:
+                if self.raw_escapes:
+                    result.append(ch)
+                following = self.peek()
+                if following == _EOF:
+                    continue
+                if following in ('"', "$", self.lex.escape):
+                    ch = self.next()
+            result.append(ch)
+
+    def process_dollar(self) -> str:
+        self.next()
+        if self.peek() != "{":
+            name = self.process_name()
+            if name == "":
+                return "$"
+            value, found = self.get_env(name)
+            if not found and self.lex.skip_unset_env:
+                return "$" + name
+            return value
+        self.next()
+        peek = self.peek()
+        if peek == _EOF:
+            raise _LexFailure("syntax error: missing '}'")
+        if peek in "{}:":
+            raise _LexFailure("syntax error: bad substitution")
+        name = self.process_name()
+        ch = self.next()
+        # Go renders the end-of-input rune as U+FFFD when printing the modifier.
+        chs = ch if ch != _EOF else "\ufffd"
+        if ch == "}":
+            value, found = self.get_env(name)
+            if not found and self.lex.skip_unset_env:
+                return "${" + name + "}"
+            return value
+        if ch == "/":
+            return self._replace(name)
+        null_is_unset = False
+        if ch == ":":
+            null_is_unset = True
+            ch = self.next()
+            chs += ch if ch != _EOF else "\ufffd"
+        elif ch not in ("+", "-", "?", "#", "%") or ch == _EOF:
+            raise _LexFailure(f"unsupported modifier ({chs}) in substitution")
+        raw = ch in ("#", "%")
+        if null_is_unset and raw:
+            raise _LexFailure(f"unsupported modifier ({chs}) in substitution")
+        try:
+            word, _ = self.process_stop_on("}", raw)
+        except _LexFailure:
+            if self.peek() == _EOF:
+                raise _LexFailure("syntax error: missing '}'") from None
+            raise
+        value, found = self.get_env(name)
+        if self.lex.skip_unset_env and not found:
+            return "${" + name + chs + word + "}"
+        if ch == "-":
+            return word if not found or (null_is_unset and value == "") else value
+        if ch == "+":
+            return "" if not found or (null_is_unset and value == "") else word
+        if ch == "?":
+            if not found:
+                raise _LexFailure(f"{name}: {word or 'is not allowed to be unset'}")
+            if null_is_unset and value == "":
+                raise _LexFailure(f"{name}: {word or 'is not allowed to be empty'}")
+            return value
+        if ch in ("%", "#"):
+            greedy = word.startswith(ch)
+            if greedy:
+                word = word[1:]
+            if ch == "%":
+                return _trim_suffix(word, value, greedy)
+            return _trim_prefix(word, value, greedy)
+        raise _LexFailure(f"unsupported modifier ({chs}) in substitution")
+
+    def _replace(self, name: str) -> str:
+        replace_all = self.peek() == "/"
+        if replace_all:
+            self.next()
+        try:
+            pattern, _ = self.process_stop_on("/", True)
+        except _LexFailure:
+            if self.peek() == _EOF:
+                raise _LexFailure("syntax error: missing '/' in ${}") from None
+            raise
+        try:
+            replacement, _ = self.process_stop_on("}", True)
+        except _LexFailure:
+            if self.peek() == _EOF:
+                raise _LexFailure("syntax error: missing '}'") from None
+            raise
+        value, found = self.get_env(name)
+        if self.lex.skip_unset_env and not found:
+            return "${" + name + "/" + pattern + "/" + replacement + "}"
+        regex = _pattern_regex(pattern, greedy=True, anchored=False)
+        if replace_all:
+            # Go's ReplaceAllString expands `$0`/`${0}` (whole match) and `$$` in the replacement.
+            return regex.sub(lambda m: _expand_template(replacement, m.group(0)), value)
+        found_match = regex.search(value)
+        if found_match is None:
+            return value
+        return value[: found_match.start()] + replacement + value[found_match.end() :]
+
+    def process_name(self) -> str:
+        name: list[str] = []
+        while self.peek() != _EOF:
+            ch = self.peek()
+            if not name and _golang.is_digit(ch):
+                while self.peek() != _EOF and _golang.is_digit(self.peek()):
+                    name.append(self.next())
+                return "".join(name)
+            if not name and ch in "@*#?-$!0":
+                return self.next()
+            if not (_golang.is_letter(ch) or _golang.is_digit(ch) or ch == "_"):
+                break
+            name.append(self.next())
+        return "".join(name)
+
+    def process_possible_heredoc(self) -> str:
+        self.next()
+        if self.peek() != "<":
+            return "<"
+        self.next()
+        space: list[str] = []
+        while self.peek() in ("\t", "\r", " ") and self.peek() != _EOF:
+            space.append(self.next())
+        return "<<" + "".join(space)
+
+    def get_env(self, name: str) -> tuple[str, bool]:
+        if name in self.env:
+            self.matched.add(name)
+            return self.env[name], True
+        self.unmatched.add(name)
+        return "", False
+
+
+def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
+    """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a regex."""
+    out: list[str] = ["^"] if anchored else []
+    star = ".*" if greedy else ".*?"
+    chars = _scan_chars(pattern)
+    i = 0
+    while i < len(chars):
+        tok = chars[i]
+        i += 1
+        if tok == "*":
+            out.append(star)
+            continue
+        if tok == "?":
+            out.append(".")
+            continue
+        if tok == "\\":
+            following = chars[i] if i < len(chars) else _EOF
+            if following in ("}", "/"):
+                continue
+            i += 1
+            if following not in ("*", "?", "\\"):
+                shown = following if following != _EOF else "\ufffd"
+                raise _LexFailure(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'")
+            out.append("\\" + following)
+            continue
+        out.append(re.escape(tok))
+    return re.compile("".join(out))
+
+
+def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
+    found = _pattern_regex(pattern, greedy=greedy, anchored=True).search(value)
+    if found is None:
+        return value
+    return value[found.end() :]
+
+
+def _reverse_pattern(pattern: str) -> str:
+    # Reverse the pattern while keeping each escape before the character it escapes.
+    chars = list(pattern)
+    out = [""] * len(chars)
+    last = len(chars) - 1
+    i = 0
+    while i <= last:
+        tok = chars[i]
+        target = last - i
+        if tok == "\\" and i != last:
+            out[target - 1] = tok
+            out[target] = chars[i + 1]
+            i += 2
+        else:
+            out[target] = tok
+            i += 1
+    return "".join(out)
+
+
+def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
+    # Shortest/longest rightmost match: reverse both strings and search from the left.
+    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
+
+
+def _expand_template(template: str, whole: str) -> str:
+    """Go's `Regexp.Expand` for a regex without groups: only `$0` refers to anything."""
+    out: list[str] = []
+    while True:
+        before, dollar, after = template.partition("$")
+        out.append(before)
+        if not dollar:
+            return "".join(out)
+        template = after
+        if template.startswith("$"):
+            out.append("$")
+            template = template[1:]
+            continue
+        parsed = _template_name(template)
+        if parsed is None:
+            out.append("$")
+            continue
+        name, template = parsed
+        if name.isascii() and name.isdigit() and not (name[0] == "0" and len(name) > 1) and int(name) == 0:
+            out.append(whole)
+
+
+def _template_name(text: str) -> tuple[str, str] | None:
+    brace = text.startswith("{")
+    if brace:
+        text = text[1:]
+    i = 0
+    while i < len(text) and (_golang.is_letter(text[i]) or _golang.is_digit(text[i]) or text[i] == "_"):
+        i += 1
+    if i == 0:
+        return None
+    name = text[:i]
+    if brace:
+        if i >= len(text) or text[i] != "}":
+            return None
+        i += 1
+    return name, text[i:]

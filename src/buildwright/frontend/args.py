@@ -1,0 +1,61 @@
+"""Build arguments in global scope: the platform args and the ARGs declared before the first FROM."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from buildwright.dockerfile import ArgInstruction, ShellLex
+from buildwright.errors import DockerfileError
+from buildwright.llb.platform import Platform
+
+
+def default_args(
+    build_platform: Platform, target_platform: Platform, overrides: Mapping[str, str], target: str
+) -> dict[str, str]:
+    """The predefined platform args (overridable by --build-arg of the same name) and TARGETSTAGE."""
+    values = {
+        "BUILDPLATFORM": _format(build_platform),
+        "BUILDOS": build_platform.os,
+        "BUILDOSVERSION": build_platform.os_version,
+        "BUILDARCH": build_platform.architecture,
+        "BUILDVARIANT": build_platform.variant,
+        "TARGETPLATFORM": _format(target_platform, with_os_version=True),
+        "TARGETOS": target_platform.os,
+        "TARGETOSVERSION": target_platform.os_version,
+        "TARGETARCH": target_platform.architecture,
+        "TARGETVARIANT": target_platform.variant,
+        "TARGETSTAGE": target or "default",
+    }
+    return {key: overrides.get(key, value) for key, value in values.items()}
+
+
+def meta_args(
+    defaults: Mapping[str, str],
+    declarations: Sequence[ArgInstruction],
+    build_args: Mapping[str, str],
+    lex: ShellLex,
+) -> dict[str, str]:
+    """Global args: a --build-arg value as given (not expanded), else the default expanded so far."""
+    args = dict(defaults)
+    for declaration in declarations:
+        for arg in declaration.args:
+            if arg.key in build_args:
+                value: str | None = build_args[arg.key]
+            elif arg.value is not None:
+                try:
+                    value = lex.process_word(arg.value, args)
+                except DockerfileError as exc:
+                    raise DockerfileError(exc.message, declaration.location) from None
+            else:
+                value = None
+            if value is not None:
+                args.pop(arg.key, None)
+                args[arg.key] = value
+    return args
+
+
+def _format(platform: Platform, *, with_os_version: bool = False) -> str:
+    text = str(platform)
+    if with_os_version and platform.os_version:
+        text += f"({platform.os_version})"
+    return text

@@ -1,0 +1,308 @@
+"""Instruction converters: each takes a stage value and an instruction and returns the next stage value.
+
+A `StageBuild` is frozen; converters never mutate. The shapes of the LLB they emit (names,
+descriptions, env order, history text) follow the reference frontend, so a step built here is
+the same step the reference would build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from buildwright import llb
+from buildwright.dockerfile import (
+    AddInstruction,
+    ArgInstruction,
+    CmdInstruction,
+    CopyInstruction,
+    EntrypointInstruction,
+    EnvExpander,
+    EnvInstruction,
+    ExposeInstruction,
+    HealthcheckInstruction,
+    Instruction,
+    LabelInstruction,
+    MaintainerInstruction,
+    OnbuildInstruction,
+    RunInstruction,
+    ShellInstruction,
+    StopSignalInstruction,
+    UserInstruction,
+    VolumeInstruction,
+    WorkdirInstruction,
+)
+from buildwright.errors import DockerfileError
+from buildwright.frontend import paths
+from buildwright.frontend.copy import dispatch_copy
+from buildwright.frontend.gostr import go_duration, go_list, go_quoted_list
+from buildwright.frontend.image import DEFAULT_PATH, Healthcheck, ImageConfig
+from buildwright.frontend.ports import parse_ports
+from buildwright.frontend.stage_build import (
+    COMMAND_DESCRIPTION_KEY,
+    DEFAULT_SHELL,
+    NON_ENV_ARGS,
+    DispatchContext,
+    StageBuild,
+    commit,
+    progress_text,
+)
+from buildwright.frontend.stages import StageNode
+from buildwright.llb.platform import Platform
+
+
+def start_stage(
+    node: StageNode,
+    display_name: str,
+    base_ref: str | None,
+    image: ImageConfig,
+    platform: Platform,
+    cmd_total: int,
+    ignore_cache: bool,
+    context: DispatchContext,
+) -> StageBuild:
+    """A stage starting from an image (`base_ref`) or from scratch (`base_ref` None)."""
+    build = StageBuild(
+        node=node,
+        display_name=display_name,
+        state=llb.scratch(),
+        image=image,
+        platform=platform,
+        cmd_total=cmd_total,
+        ignore_cache=ignore_cache,
+    )
+    if base_ref is None:
+        return build
+    name, build = build.step_name(f"FROM {base_ref}")
+    from_ = node.from_instruction
+    state = llb.image(
+        base_ref,
+        platform=platform,
+        custom_name=name,
+        description={COMMAND_DESCRIPTION_KEY: from_.original if from_ else ""},
+        location=from_.location if from_ else None,
+    )
+    return replace(build, state=state)
+
+
+def inherit_stage(
+    parent: StageBuild, node: StageNode, display_name: str, cmd_total: int, ignore_cache: bool
+) -> StageBuild:
+    """A stage `FROM` an earlier stage: its state, config and ARGs, without its ONBUILD triggers."""
+    config = replace(parent.image.config, on_build=())
+    return StageBuild(
+        node=node,
+        display_name=display_name,
+        state=parent.state,
+        image=replace(parent.image, config=config),
+        platform=parent.platform,
+        cmd_total=cmd_total,
+        build_args=parent.build_args,
+        ignore_cache=ignore_cache,
+    )
+
+
+def apply_base_config(build: StageBuild) -> StageBuild:
+    """Seed the LLB state from the image config: PATH, Env, WorkingDir, User."""
+    image = build.image
+    if image.config.env_value("PATH") is None and build.platform.os != "windows":
+        image = replace(image, config=image.config.with_env("PATH", DEFAULT_PATH))
+    state = build.state
+    for item in image.config.env:
+        key, _, value = item.partition("=")
+        state = state.add_env(key, value)
+    if image.config.working_dir:
+        workdir = paths.normalize(image.config.working_dir, image.config.working_dir, keep_slash=False)
+        state = state.with_dir(workdir)
+    if image.config.user:
+        state = state.with_user(image.config.user)
+    return replace(build, image=image, state=state)
+
+
+def dispatch_instruction(
+    build: StageBuild,
+    instruction: Instruction,
+    sources: tuple[StageBuild, ...],
+    context_state: llb.State,
+    context: DispatchContext,
+) -> StageBuild:
+    """Apply one instruction; errors point at the instruction's lines."""
+    try:
+        return _dispatch(build, instruction, sources, context_state, context)
+    except DockerfileError as exc:
+        if exc.location is not None:
+            raise
+        raise context.error(exc.message, instruction) from None
+
+
+def _dispatch(
+    build: StageBuild,
+    instruction: Instruction,
+    sources: tuple[StageBuild, ...],
+    context_state: llb.State,
+    context: DispatchContext,
+) -> StageBuild:
+    if isinstance(instruction, ArgInstruction):
+        return _arg(build, instruction, context)
+    env = build.env()
+    instruction = instruction.expand(EnvExpander(env, context.lex))
+    if isinstance(instruction, EnvInstruction):
+        return _env(build, instruction)
+    if isinstance(instruction, RunInstruction):
+        return _run(build, instruction, context)
+    if isinstance(instruction, WorkdirInstruction):
+        return _workdir(build, instruction, context)
+    if isinstance(instruction, (CopyInstruction, AddInstruction)):
+        return dispatch_copy(build, instruction, sources, context_state, context)
+    if isinstance(instruction, LabelInstruction):
+        config = build.image.config.with_labels([(kv.key, kv.value) for kv in instruction.pairs])
+        text = "LABEL" + "".join(f" {kv.key}={kv.value}" for kv in instruction.pairs)
+        return commit(replace(build, image=replace(build.image, config=config)), text)
+    if isinstance(instruction, UserInstruction):
+        image = replace(build.image, config=replace(build.image.config, user=instruction.user))
+        state = build.state.with_user(instruction.user)
+        return commit(replace(build, image=image, state=state), f"USER {instruction.user}")
+    if isinstance(instruction, ExposeInstruction):
+        ports = parse_ports(list(instruction.ports))
+        merged = tuple(sorted(set(build.image.config.exposed_ports) | set(ports)))
+        image = replace(build.image, config=replace(build.image.config, exposed_ports=merged))
+        return commit(replace(build, image=image), f"EXPOSE {go_list(ports)}")
+    if isinstance(instruction, CmdInstruction):
+        args = _with_shell(build.image, instruction.command) if instruction.prepend_shell else instruction.command
+        config = replace(build.image.config, cmd=tuple(args), args_escaped=True)
+        updated = replace(build, image=replace(build.image, config=config), cmd_set=True)
+        return commit(updated, f"CMD {go_quoted_list(args)}")
+    if isinstance(instruction, EntrypointInstruction):
+        command = instruction.command or ()
+        args = _with_shell(build.image, command) if instruction.prepend_shell else command
+        config = replace(build.image.config, entrypoint=tuple(args))
+        if not build.cmd_set:
+            config = replace(config, cmd=None)
+        return commit(replace(build, image=replace(build.image, config=config)), f"ENTRYPOINT {go_quoted_list(args)}")
+    if isinstance(instruction, ShellInstruction):
+        config = replace(build.image.config, shell=tuple(instruction.shell))
+        return commit(replace(build, image=replace(build.image, config=config)), f"SHELL {go_list(instruction.shell)}")
+    if isinstance(instruction, VolumeInstruction):
+        for volume in instruction.volumes:
+            if not volume:
+                raise context.error("VOLUME specified can not be an empty string", instruction)
+        volumes = tuple(sorted(set(build.image.config.volumes) | set(instruction.volumes)))
+        image = replace(build.image, config=replace(build.image.config, volumes=volumes))
+        return commit(replace(build, image=image), f"VOLUME {go_list(instruction.volumes)}")
+    if isinstance(instruction, StopSignalInstruction):
+        image = replace(build.image, config=replace(build.image.config, stop_signal=instruction.signal))
+        return commit(replace(build, image=image), f"STOPSIGNAL {instruction.signal}")
+    if isinstance(instruction, MaintainerInstruction):
+        return commit(
+            replace(build, image=replace(build.image, author=instruction.maintainer)),
+            f"MAINTAINER {instruction.maintainer}",
+        )
+    if isinstance(instruction, OnbuildInstruction):
+        config = replace(build.image.config, on_build=(*build.image.config.on_build, instruction.expression))
+        return replace(build, image=replace(build.image, config=config))
+    if isinstance(instruction, HealthcheckInstruction):
+        return _healthcheck(build, instruction)
+    raise context.error(f"unsupported instruction {type(instruction).__name__}", instruction)
+
+
+def _with_shell(image: ImageConfig, args: tuple[str, ...]) -> tuple[str, ...]:
+    shell = image.config.shell or DEFAULT_SHELL
+    return (*shell, " ".join(args))
+
+
+def _env(build: StageBuild, instruction: EnvInstruction) -> StageBuild:
+    state = build.state
+    config = build.image.config
+    for pair in instruction.pairs:
+        state = state.add_env(pair.key, pair.value)
+        config = config.with_env(pair.key, pair.value)
+    text = "ENV" + "".join(f" {kv.key}={kv.value}" for kv in instruction.pairs)
+    return commit(replace(build, state=state, image=replace(build.image, config=config)), text)
+
+
+def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContext) -> StageBuild:
+    state = build.state
+    build_args = list(build.build_args)
+    words = []
+    for arg in instruction.args:
+        value = arg.value
+        if arg.key in context.build_args:
+            value = context.build_args[arg.key]
+        elif value is not None:
+            value = context.lex.process_word(value, dict(state.env))
+        elif arg.key in context.global_args:
+            value = context.global_args[arg.key]
+        if value is not None and arg.key not in NON_ENV_ARGS:
+            state = state.add_env(arg.key, value)
+        build_args.append((arg.key, value))
+        words.append(arg.key if value is None else f"{arg.key}={value}")
+    updated = replace(build, state=state, build_args=tuple(build_args))
+    return commit(updated, "ARG " + " ".join(words))
+
+
+def _workdir(build: StageBuild, instruction: WorkdirInstruction, context: DispatchContext) -> StageBuild:
+    workdir = paths.normalize(build.image.config.working_dir, instruction.path, keep_slash=False)
+    image = replace(build.image, config=replace(build.image.config, working_dir=workdir))
+    state = build.state.with_dir(workdir)
+    build = replace(build, image=image, state=state)
+    if workdir == "/":
+        return commit(build, f"WORKDIR {workdir}")
+    env = build.env()
+    name, build = build.step_name(progress_text(context, instruction.original, env))
+    action = llb.mkdir(workdir, 0o755, make_parents=True, user=image.config.user or None)
+    state = state.file(
+        action,
+        custom_name=name,
+        description={COMMAND_DESCRIPTION_KEY: instruction.original},
+        location=instruction.location,
+        ignore_cache=build.ignore_cache,
+    )
+    return commit(replace(build, state=state), f"WORKDIR {workdir}", layer=True)
+
+
+def _run(build: StageBuild, instruction: RunInstruction, context: DispatchContext) -> StageBuild:
+    args: tuple[str, ...] = tuple(instruction.command)
+    if instruction.prepend_shell:
+        args = _with_shell(build.image, args)
+    env = build.env()
+    name, build = build.step_name(progress_text(context, instruction.original, env, raw=True))
+    exec_state = build.state.run(
+        list(args),
+        custom_name=name,
+        description={COMMAND_DESCRIPTION_KEY: instruction.original},
+        location=instruction.location,
+        ignore_cache=build.ignore_cache,
+    )
+    state = exec_state.root()
+    history = "RUN " + _run_command_string(args, build.build_args, env) + " # buildkit"
+    return commit(replace(build, state=state), history, layer=True)
+
+
+def _run_command_string(
+    args: tuple[str, ...], build_args: tuple[tuple[str, str | None], ...], env: Mapping[str, str]
+) -> str:
+    # The `|N k=v` prefix lists the stage's ARGs: first position kept, last value wins.
+    entries: dict[str, str] = {}
+    for key, value in build_args:
+        current = env.get(key)
+        entries[key] = f"{key}={current if current is not None else (value or '')}"
+    words = [f"|{len(entries)}", *entries.values()] if entries else []
+    return " ".join([*words, *args])
+
+
+def _healthcheck(build: StageBuild, instruction: HealthcheckInstruction) -> StageBuild:
+    health = Healthcheck(
+        test=tuple(instruction.test),
+        interval=instruction.interval,
+        timeout=instruction.timeout,
+        start_period=instruction.start_period,
+        start_interval=instruction.start_interval,
+        retries=instruction.retries,
+    )
+    text = (
+        f"HEALTHCHECK {{Test:{go_list(health.test)} Interval:{go_duration(health.interval)} "
+        f"Timeout:{go_duration(health.timeout)} StartPeriod:{go_duration(health.start_period)} "
+        f"StartInterval:{go_duration(health.start_interval)} Retries:{health.retries}}}"
+    )
+    image = replace(build.image, config=replace(build.image.config, healthcheck=health))
+    return commit(replace(build, image=image), text)

@@ -1,0 +1,52 @@
+"""The typed options of one Dockerfile compilation, and what it produces."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from buildwright.llb.platform import Platform
+
+if TYPE_CHECKING:
+    from buildwright.llb import Definition
+
+
+@dataclass(frozen=True, slots=True)
+class FrontendOptions:
+    """Everything a compilation depends on besides the Dockerfile and the engine's answers.
+
+    `build_platforms` are the engine's worker platforms (first = the build platform);
+    `target_platform` is None when the user did not ask for one (the build platform is used).
+    """
+
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    target_platform: Platform | None = None
+    build_platforms: tuple[Platform, ...] = (Platform("linux", "amd64"),)
+    session_id: str = ""
+    context_name: str = "context"
+    ignore_patterns: tuple[str, ...] = ()
+    no_cache: bool = False
+    no_cache_stages: tuple[str, ...] = ()
+    llb_caps: frozenset[str] | None = None
+    image_resolve_mode: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class StagePlan:
+    """How the stages of a compilation relate: for `buildwright llb`/`graph` and tests."""
+
+    target: str
+    reachable: tuple[str, ...]
+    pruned: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledBuild:
+    """The result of compiling a Dockerfile: the LLB to solve and the image config to return."""
+
+    definition: Definition
+    image_config: bytes
+    stages: StagePlan

@@ -1,0 +1,78 @@
+"""The value a stage is while it is dispatched, and what every converter shares."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from buildwright import llb
+from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
+from buildwright.errors import DockerfileError
+from buildwright.frontend.image import ImageConfig
+from buildwright.frontend.stages import StageNode
+from buildwright.llb.platform import Platform
+
+COMMAND_DESCRIPTION_KEY = "com.docker.dockerfile.v1.command"
+DEFAULT_SHELL = ("/bin/sh", "-c")
+# ARGs that steer the frontend and never reach a RUN environment.
+NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchContext:
+    """What every converter may read: the Dockerfile, the lexer, the global args, the target platform."""
+
+    dockerfile: Dockerfile
+    lex: ShellLex
+    global_args: Mapping[str, str]
+    build_args: Mapping[str, str]
+    target_platform: Platform
+    llb_caps: frozenset[str] | None = None
+
+    def error(self, message: str, instruction: Instruction) -> DockerfileError:
+        return DockerfileError(message, instruction.location, self.dockerfile.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class StageBuild:
+    """A stage part-way through dispatch: its LLB state, image config and bookkeeping."""
+
+    node: StageNode
+    display_name: str
+    state: llb.State
+    image: ImageConfig
+    platform: Platform
+    cmd_total: int
+    cmd_index: int = 0
+    build_args: tuple[tuple[str, str | None], ...] = ()
+    ignore_cache: bool = False
+    cmd_set: bool = False
+    context_paths: frozenset[str] = field(default_factory=frozenset)
+
+    def step_name(self, text: str) -> tuple[str, StageBuild]:
+        """The progress name `[stage i/n] TEXT` of the next step, and the stage with i advanced."""
+        if self.cmd_total == 0:
+            return text, self
+        index = self.cmd_index + 1
+        width = int(1 + math.log10(self.cmd_total))
+        prefix = f"{self.display_name} " if self.display_name else ""
+        return f"[{prefix}{index:>{width}}/{self.cmd_total}] {text}", replace(self, cmd_index=index)
+
+    def env(self) -> dict[str, str]:
+        return dict(self.state.env)
+
+
+def commit(build: StageBuild, created_by: str, *, layer: bool = False) -> StageBuild:
+    return replace(build, image=build.image.with_history(created_by, empty_layer=not layer))
+
+
+def progress_text(context: DispatchContext, original: str, env: Mapping[str, str], *, raw: bool = False) -> str:
+    """The instruction text shown in progress: variables expanded, keyword upper-cased."""
+    try:
+        lex = context.lex.with_options(raw_quotes=True, skip_unset_env=True) if raw else context.lex
+        text = lex.process_word(original, env)
+    except DockerfileError:
+        text = original
+    keyword, sep, rest = text.partition(" ")
+    return keyword.upper() + sep + rest

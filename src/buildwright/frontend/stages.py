@@ -1,0 +1,184 @@
+"""The stage graph of a Dockerfile: names, dependencies, the target and what it reaches.
+
+Phases here are pure functions over frozen values: stages are registered in file order (an
+`FROM <name>` binds to an earlier stage of that name), commands are scanned for `COPY --from`
+dependencies (creating implicit image stages), cycles are rejected and the target's reachable
+set is computed. Nothing is resolved or converted here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction
+from buildwright.errors import BuildConfigError, DockerfileError
+from buildwright.llb.platform import Platform
+
+SCRATCH = "scratch"
+
+
+@dataclass(frozen=True, slots=True)
+class StageNode:
+    """One stage: a FROM of the Dockerfile, or an image named only by `COPY --from`."""
+
+    index: int
+    name: str  # the lower-cased `AS` name, "" when unnamed
+    base_name: str  # the FROM argument after global-ARG expansion
+    platform: Platform | None
+    from_instruction: FromInstruction | None  # None for implicit `COPY --from=<image>` stages
+    commands: tuple[Instruction, ...]
+    base: int | None = None  # index of the stage this one is FROM
+    sources: tuple[tuple[int, ...], ...] = ()  # per command: stages it reads from
+
+    @property
+    def implicit(self) -> bool:
+        return self.from_instruction is None
+
+    @property
+    def deps(self) -> frozenset[int]:
+        return frozenset(index for per_command in self.sources for index in per_command)
+
+
+@dataclass(frozen=True, slots=True)
+class StageGraph:
+    """All stages in file order (implicit image stages after them) and the display names."""
+
+    stages: tuple[StageNode, ...]
+    display_names: tuple[str, ...]
+
+    def find(self, name: str) -> StageNode | None:
+        """The LAST stage with this name (case-insensitive), as COPY --from and --target bind."""
+        wanted = name.lower()
+        found = None
+        for stage in self.stages:
+            if stage.name and stage.name == wanted:
+                found = stage
+        return found
+
+    def reachable_from(self, target: StageNode) -> tuple[StageNode, ...]:
+        """Stages the target needs, in file order (so each comes after what it needs)."""
+        seen: set[int] = set()
+        pending = [target.index]
+        while pending:
+            index = pending.pop()
+            if index in seen:
+                continue
+            seen.add(index)
+            stage = self.stages[index]
+            if stage.base is not None:
+                pending.append(stage.base)
+            pending.extend(stage.deps)
+        return tuple(stage for stage in self.stages if stage.index in seen)
+
+
+def register_stages(stage_nodes: Sequence[StageNode]) -> StageGraph:
+    """Build the graph: bases bound by name, COPY --from sources resolved, cycles rejected."""
+    by_name: dict[str, int] = {}
+    bound: list[StageNode] = []
+    for node in stage_nodes:
+        base = by_name.get(node.base_name)
+        bound.append(replace(node, base=base))
+        if node.name:
+            by_name[node.name] = node.index
+    graph_stages = list(bound)
+
+    resolved: list[StageNode] = []
+    implicit: dict[str, int] = {}
+    for node in bound:
+        per_command: list[tuple[int, ...]] = []
+        for command in node.commands:
+            per_command.append(tuple(_command_sources(command, node, graph_stages, implicit)))
+        resolved.append(replace(node, sources=tuple(per_command)))
+    all_stages = tuple(resolved) + tuple(graph_stages[len(resolved) :])
+    _check_cycles(all_stages)
+    display = _display_names(all_stages)
+    return StageGraph(stages=all_stages, display_names=display)
+
+
+def _command_sources(
+    command: Instruction, node: StageNode, graph_stages: list[StageNode], implicit: dict[str, int]
+) -> list[int]:
+    if not isinstance(command, CopyInstruction) or not command.from_stage:
+        return []
+    ref = command.from_stage
+    if "$" in ref:
+        raise DockerfileError(
+            "variable expansion is not supported for --from, define a new stage with FROM using ARG "
+            "from global scope as a workaround",
+            command.location,
+        )
+    if ref.isdigit():
+        index = int(ref)
+        if index >= len([s for s in graph_stages if not s.implicit]):
+            raise DockerfileError(f"invalid stage index {index}", command.location)
+        return [index]
+    wanted = ref.lower()
+    named = [stage.index for stage in graph_stages if stage.name == wanted and not stage.implicit]
+    if named:
+        return [named[-1]]
+    if ref not in implicit:
+        implicit[ref] = len(graph_stages)
+        graph_stages.append(
+            StageNode(
+                index=len(graph_stages),
+                name="",
+                base_name=ref,
+                platform=None,
+                from_instruction=None,
+                commands=(),
+            )
+        )
+    return [implicit[ref]]
+
+
+def _check_cycles(stages: Sequence[StageNode]) -> None:
+    visiting: set[int] = set()
+    done: set[int] = set()
+
+    def visit(stage: StageNode) -> None:
+        if stage.index in done:
+            return
+        if stage.index in visiting:
+            raise DockerfileError(f"circular dependency detected on stage: {stage.name or stage.index}")
+        visiting.add(stage.index)
+        edges = set(stage.deps)
+        if stage.base is not None:
+            edges.add(stage.base)
+        for index in sorted(edges):
+            visit(stages[index])
+        visiting.discard(stage.index)
+        done.add(stage.index)
+
+    for stage in stages:
+        visit(stage)
+
+
+def _display_names(stages: Sequence[StageNode]) -> tuple[str, ...]:
+    # With exactly one stage (implicit ones included) progress names carry no stage prefix.
+    if len(stages) == 1:
+        return ("",)
+    names = []
+    for stage in stages:
+        if stage.implicit:
+            names.append("")
+        else:
+            names.append(stage.name or f"stage-{stage.index}")
+    return tuple(names)
+
+
+def select_target(graph: StageGraph, target: str | None) -> StageNode:
+    """The stage to build: `--target` by name (case-insensitive), else the last stage of the file."""
+    explicit = [stage for stage in graph.stages if not stage.implicit]
+    if not target:
+        return explicit[-1]
+    found = graph.find(target)
+    if found is None:
+        names = [stage.name for stage in explicit if stage.name]
+        message = f"target stage {target!r} could not be found"
+        close = difflib.get_close_matches(target.lower(), names, n=1)
+        if close:
+            message += f" (did you mean {close[0]}?)"
+        raise BuildConfigError(message.replace(f"{target!r}", f'"{target}"'))
+    return found

@@ -1,0 +1,120 @@
+"""The graph's building blocks: vertices (ops), their outputs, and what marshalling gives them.
+
+Vertices compare by identity, like the Go client's op pointers: two separately built but
+identical ops are still one op on the wire because they marshal to the same bytes (and digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from buildwright._pb import ops_pb2 as pb
+from buildwright.errors import LLBError
+from buildwright.llb.constraints import Constraints, OpMetadata
+from buildwright.llb.platform import Platform
+from buildwright.llb.sourcemap import SourceLocation
+
+
+def digest_of(data: bytes) -> str:
+    """The content digest BuildKit uses to name an op: `sha256:<hex>` of its bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def serialize(message: Any) -> bytes:
+    """Deterministic protobuf bytes (sorted map keys, fields by number, as Go's deterministic marshal)."""
+    data: bytes = message.SerializeToString(deterministic=True)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Marshaled:
+    """One op marshalled: its bytes and digest, its metadata and source locations."""
+
+    data: bytes
+    digest: str
+    metadata: OpMetadata
+    locations: tuple[SourceLocation, ...]
+
+
+class MarshalContext(Protocol):
+    """What an op needs from the marshal pass it is part of."""
+
+    @property
+    def constraints(self) -> Constraints:
+        """The marshal call's own constraints; its `platform` is always set."""
+        ...
+
+    @property
+    def caps(self) -> frozenset[str] | None:
+        """LLB caps the engine supports, or None when unknown."""
+        ...
+
+    @property
+    def local_unique_id(self) -> str | None:
+        """Fallback `local.unique` for local sources without a session."""
+        ...
+
+    def to_input(self, output: Output) -> Any:
+        """The `pb.Input` edge pointing at `output`."""
+        ...
+
+
+class Vertex:
+    """An op of the graph. Subclasses are frozen dataclasses with `eq=False` (identity semantics)."""
+
+    __slots__ = ()
+
+    def inputs(self) -> tuple[Output, ...]:
+        """Outputs this op reads, in the order the Go client walks them."""
+        raise NotImplementedError
+
+    def marshal(self, ctx: MarshalContext) -> Marshaled:
+        """Serialize this op (inputs already marshalled through `ctx`)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Output `index` of `vertex`. `error` marks an output that cannot be used as an input."""
+
+    vertex: Vertex
+    index: int = 0
+    platform: Platform | None = None
+    error: str | None = None
+
+
+def marshal_constraints(ctx: MarshalContext, own: Constraints) -> tuple[Any, OpMetadata]:
+    """Start a `pb.Op` with platform and worker constraints, and the op's merged metadata.
+
+    The op's platform wins over the marshal call's; worker filters and metadata are combined
+    (BuildKit `MarshalConstraints`). Ops that are not platform specific clear `platform` after.
+    """
+    base = ctx.constraints
+    platform = own.platform if own.platform is not None else base.platform
+    if platform is None:  # pragma: no cover - the marshal pass always sets one
+        raise LLBError("marshal needs a platform")
+    op = pb.Op()
+    op.platform.CopyFrom(
+        pb.Platform(
+            OS=platform.os,
+            Architecture=platform.architecture,
+            Variant=platform.variant,
+            OSVersion=platform.os_version,
+        )
+    )
+    op.constraints.SetInParent()
+    op.constraints.filter.extend([*base.worker_constraints, *own.worker_constraints])
+    return op, base.metadata.merged(own.metadata)
+
+
+def finish(op: Any, metadata: OpMetadata, locations: tuple[SourceLocation, ...]) -> Marshaled:
+    """Serialize `op` and wrap it with its digest."""
+    data = serialize(op)
+    return Marshaled(data, digest_of(data), metadata, locations)
+
+
+def with_caps(constraints: Constraints, *caps: str) -> Constraints:
+    """`constraints` also recording `caps`."""
+    return replace(constraints, metadata=constraints.metadata.with_caps(*caps))

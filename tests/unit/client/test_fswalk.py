@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from buildwright.client.session.fswalk import (
+    MODE_CHAR_DEVICE,
+    MODE_DEVICE,
+    MODE_DIR,
+    MODE_NAMED_PIPE,
+    MODE_SETGID,
+    MODE_SETUID,
+    MODE_SOCKET,
+    MODE_STICKY,
+    MODE_SYMLINK,
+    FilterSpec,
+    can_request_data,
+    go_file_mode,
+    walk,
+)
+from buildwright.client.session.patterns import default_matcher_factory
+
+
+@pytest.mark.parametrize(
+    ("st_mode", "go_mode"),
+    [
+        (stat.S_IFREG | 0o644, 0o644),
+        (stat.S_IFREG | 0o4755, MODE_SETUID | 0o755),
+        (stat.S_IFREG | 0o2755, MODE_SETGID | 0o755),
+        (stat.S_IFDIR | 0o1777, MODE_DIR | MODE_STICKY | 0o777),
+        (stat.S_IFDIR | 0o755, MODE_DIR | 0o755),
+        (stat.S_IFLNK | 0o777, MODE_SYMLINK | 0o777),
+        (stat.S_IFIFO | 0o600, MODE_NAMED_PIPE | 0o600),
+        (stat.S_IFSOCK | 0o755, MODE_SOCKET | 0o755),
+        (stat.S_IFCHR | 0o666, MODE_DEVICE | MODE_CHAR_DEVICE | 0o666),
+        (stat.S_IFBLK | 0o660, MODE_DEVICE | 0o660),
+    ],
+)
+def test_go_file_mode(st_mode: int, go_mode: int) -> None:
+    assert go_file_mode(st_mode) == go_mode
+
+
+def test_go_file_mode_constants_are_go_values() -> None:
+    # io/fs: ModeDir is the top bit (d), ModeSymlink 1<<27 (L).
+    assert MODE_DIR == 0x80000000
+    assert MODE_SYMLINK == 0x08000000
+
+
+def test_only_regular_files_can_request_data() -> None:
+    assert can_request_data(0o644 | MODE_SETUID)
+    assert not can_request_data(MODE_DIR | 0o755)
+    assert not can_request_data(MODE_SYMLINK | 0o777)
+    assert not can_request_data(MODE_NAMED_PIPE | 0o644)
+
+
+def _tree(root: Path) -> None:
+    (root / "a").mkdir()
+    (root / "a" / "b.txt").write_text("b")
+    (root / "a.txt").write_text("a")
+    (root / "a-b").write_text("ab")
+    (root / "Z").write_text("upper")
+    (root / "dir").mkdir()
+    (root / "dir" / "x").write_text("x")
+    (root / "dir" / "sub").mkdir()
+    (root / "dir" / "sub" / "y").write_text("y")
+
+
+def _paths(root: Path, spec: FilterSpec = FilterSpec()) -> list[str]:
+    return [e.stat.path for e in walk(root, spec, default_matcher_factory)]
+
+
+def test_walk_order_is_per_directory_name_order(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    # Go's WalkDir sorts names within each directory: "a" < "a-b" < "a.txt", and "a"'s children
+    # come right after it (a plain sort of full paths would put "a-b" and "a.txt" before "a/b.txt").
+    assert _paths(tmp_path) == ["Z", "a", "a/b.txt", "a-b", "a.txt", "dir", "dir/sub", "dir/sub/y", "dir/x"]
+
+
+def test_stat_fields(tmp_path: Path) -> None:
+    f = tmp_path / "run.sh"
+    f.write_bytes(b"#!/bin/sh\n")
+    f.chmod(0o4755)
+    os.symlink("run.sh", tmp_path / "link")
+    os.symlink("/etc/passwd", tmp_path / "abs-link")
+    (tmp_path / "d").mkdir(mode=0o750)
+    os.chmod(tmp_path / "d", 0o750)
+    os.utime(f, ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
+    entries = {e.stat.path: e for e in walk(tmp_path)}
+    run = entries["run.sh"].stat
+    assert run.mode == MODE_SETUID | 0o755
+    assert run.size == 10
+    assert run.modTime == 1_700_000_000_123_456_789
+    assert run.uid == 0 and run.gid == 0
+    assert entries["run.sh"].identity is not None
+    link = entries["link"].stat
+    assert link.mode & MODE_SYMLINK and link.linkname == "run.sh" and link.size == len("run.sh")
+    assert entries["link"].identity is None
+    assert entries["abs-link"].stat.linkname == "/etc/passwd"
+    d = entries["d"].stat
+    assert d.mode == MODE_DIR | 0o750 and d.size == 0
+
+
+def test_owner_kept_when_not_reset(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    [entry] = list(walk(tmp_path, reset_owner=False))
+    assert entry.stat.uid == os.getuid()
+
+
+def test_hardlinks_point_at_first_path(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("same")
+    os.link(tmp_path / "a", tmp_path / "b")
+    os.link(tmp_path / "a", tmp_path / "c")
+    entries = {e.stat.path: e.stat for e in walk(tmp_path)}
+    assert entries["a"].linkname == "" and entries["a"].size == 4
+    assert entries["b"].linkname == "a" and entries["b"].size == 0
+    assert entries["c"].linkname == "a"
+
+
+def test_hardlink_source_filtered_out_makes_next_the_source(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("same")
+    os.link(tmp_path / "a", tmp_path / "b")
+    os.link(tmp_path / "a", tmp_path / "c")
+    entries = {e.stat.path: e.stat for e in walk(tmp_path, FilterSpec(exclude_patterns=("a",)), default_matcher_factory)}
+    assert set(entries) == {"b", "c"}
+    assert entries["b"].linkname == "" and entries["b"].size == 4
+    assert entries["c"].linkname == "b"
+
+
+def test_symlinked_directory_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("s")
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink(outside, root / "escape")
+    assert _paths(root) == ["escape"]
+
+
+def test_exclude_patterns(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    assert _paths(tmp_path, FilterSpec(exclude_patterns=("dir", "*.txt"))) == ["Z", "a", "a/b.txt", "a-b"]
+    assert _paths(tmp_path, FilterSpec(exclude_patterns=("**/*.txt",))) == ["Z", "a", "a-b", "dir", "dir/sub", "dir/sub/y", "dir/x"]
+
+
+def test_exclude_with_exception_sends_parent_lazily(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    spec = FilterSpec(exclude_patterns=("dir", "!dir/sub/y"))
+    assert _paths(tmp_path, spec) == ["Z", "a", "a/b.txt", "a-b", "a.txt", "dir", "dir/sub", "dir/sub/y"]
+
+
+def test_include_patterns(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    assert _paths(tmp_path, FilterSpec(include_patterns=("dir/sub",))) == ["dir", "dir/sub", "dir/sub/y"]
+    assert _paths(tmp_path, FilterSpec(include_patterns=("*.txt",))) == ["a.txt"]
+    assert _paths(tmp_path, FilterSpec(include_patterns=("**/*.txt",))) == ["a", "a/b.txt", "a.txt"]
+
+
+def test_follow_paths_resolve_symlinks_inside_root(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    os.symlink("dir/sub", tmp_path / "alias")
+    spec = FilterSpec(follow_paths=("alias",))
+    assert _paths(tmp_path, spec) == ["alias", "dir", "dir/sub", "dir/sub/y"]
+
+
+def test_patterns_without_matcher_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="matcher"):
+        list(walk(tmp_path, FilterSpec(exclude_patterns=("f",))))

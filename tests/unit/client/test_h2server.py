@@ -1,0 +1,172 @@
+"""The session's HTTP/2 server against a real gRPC client (grpcio's C core) over a local socket."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import grpc.aio
+import pytest
+
+from buildwright._pb import (
+    auth_pb2,
+    auth_pb2_grpc,
+    filesync_pb2_grpc,
+    health_pb2,
+    health_pb2_grpc,
+    secrets_pb2,
+    secrets_pb2_grpc,
+    wire_pb2,
+)
+from buildwright.client.session.auth import AnonymousAuthAttachable
+from buildwright.client.session.filesync import FileSyncAttachable, request_options
+from buildwright.client.session.h2server import H2Connection, Router, encode_headers
+from buildwright.client.session.health import HealthAttachable
+from buildwright.client.session.patterns import default_matcher_factory
+from buildwright.client.session.secrets import SecretsAttachable, SecretValue
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, router: Router) -> None:
+        self._router = router
+
+    def connection_made(self, transport: Any) -> None:
+        self._conn = H2Connection(self._router, transport.write)
+        self._conn.start()
+
+    def data_received(self, data: bytes) -> None:
+        self._conn.feed(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._conn.close()
+
+
+def _serve(tmp_path: Path, attachables: list[Any], body: Callable[[grpc.aio.Channel], Awaitable[None]]) -> None:
+    router = Router()
+    for a in attachables:
+        a.register(router)
+    sock = str(tmp_path / "h2.sock")
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_unix_server(lambda: _Protocol(router), sock)
+        try:
+            async with grpc.aio.insecure_channel(f"unix:{sock}") as channel:
+                await asyncio.wait_for(body(channel), 30)
+        finally:
+            server.close()
+
+    asyncio.run(main())
+
+
+def test_health_auth_secrets_and_unknown(tmp_path: Path) -> None:
+    async def body(channel: grpc.aio.Channel) -> None:
+        health = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        creds = await auth_pb2_grpc.AuthStub(channel).Credentials(auth_pb2.CredentialsRequest(Host="docker.io"))
+        assert creds.Username == "" and creds.Secret == ""
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await auth_pb2_grpc.AuthStub(channel).GetTokenAuthority(auth_pb2.GetTokenAuthorityRequest(Host="x"))
+        assert info.value.code() is grpc.StatusCode.UNAVAILABLE
+        secret = await secrets_pb2_grpc.SecretsStub(channel).GetSecret(secrets_pb2.GetSecretRequest(ID="tok"))
+        assert secret.data == b"s3cr\xc3\xa9t"
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await secrets_pb2_grpc.SecretsStub(channel).GetSecret(secrets_pb2.GetSecretRequest(ID="nope"))
+        assert info.value.code() is grpc.StatusCode.NOT_FOUND
+        assert "nope" in (info.value.details() or "")
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await filesync_pb2_grpc.FileSyncStub(channel).TarStream().read()
+        assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+    attachables = [HealthAttachable(), AnonymousAuthAttachable(), SecretsAttachable({"tok": SecretValue(b"s3cr\xc3\xa9t")})]
+    _serve(tmp_path, attachables, body)
+
+
+async def _receive(channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Play fsutil's receiver: collect STATs, request every regular file, finish with FIN."""
+    call = filesync_pb2_grpc.FileSyncStub(channel).DiffCopy(metadata=metadata)
+    stats: list[Any] = []
+    contents: dict[int, bytearray] = {}
+    pending = 0
+    stats_done = False
+    while True:
+        packet = await call.read()
+        assert packet is not grpc.aio.EOF
+        if packet.type == wire_pb2.Packet.PACKET_STAT:
+            if not packet.HasField("stat"):
+                stats_done = True
+            else:
+                index = len(stats)
+                stats.append(packet.stat)
+                if packet.stat.mode & 0xFFF80000 == 0 and not packet.stat.linkname:
+                    contents[index] = bytearray()
+                    pending += 1
+                    await call.write(wire_pb2.Packet(type=wire_pb2.Packet.PACKET_REQ, ID=index))
+        elif packet.type == wire_pb2.Packet.PACKET_DATA:
+            if packet.data:
+                contents[packet.ID] += packet.data
+            else:
+                pending -= 1
+        elif packet.type == wire_pb2.Packet.PACKET_ERR:
+            raise AssertionError(packet.data.decode())
+        if stats_done and pending == 0:
+            break
+    await call.write(wire_pb2.Packet(type=wire_pb2.Packet.PACKET_FIN))
+    fin = await call.read()
+    assert fin.type == wire_pb2.Packet.PACKET_FIN
+    await call.done_writing()
+    return {s.path: (s, bytes(contents[i]) if i in contents else None) for i, s in enumerate(stats)}
+
+
+def test_diffcopy_sends_tree_and_contents(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    (ctx / "many").mkdir(parents=True)
+    for i in range(300):
+        (ctx / "many" / f"f{i:03d}").write_bytes(os.urandom(i * 37))
+    big = os.urandom(3 * 1024 * 1024 + 17)  # several chunks and many HTTP/2 windows
+    (ctx / "big.bin").write_bytes(big)
+    (ctx / "skip.log").write_text("excluded")
+    os.symlink("big.bin", ctx / "link")
+    os.link(ctx / "big.bin", ctx / "hard")
+
+    async def body(channel: grpc.aio.Channel) -> None:
+        metadata = (("dir-name", "context"), ("exclude-patterns", "*.log"))
+        got = await _receive(channel, metadata)
+        assert "skip.log" not in got
+        assert hashlib.sha256(got["big.bin"][1]).digest() == hashlib.sha256(big).digest()
+        assert got["hard"][0].linkname == "big.bin" and got["hard"][1] is None
+        assert got["link"][0].linkname == "big.bin"
+        for i in range(300):
+            assert got[f"many/f{i:03d}"][1] == (ctx / "many" / f"f{i:03d}").read_bytes()
+        assert list(got)[:3] == ["big.bin", "hard", "link"]
+
+    _serve(tmp_path, [FileSyncAttachable({"context": ctx}, default_matcher_factory)], body)
+
+
+def test_diffcopy_unknown_dir(tmp_path: Path) -> None:
+    async def body(channel: grpc.aio.Channel) -> None:
+        call = filesync_pb2_grpc.FileSyncStub(channel).DiffCopy(metadata=(("dir-name", "other"),))
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call.read()
+        assert info.value.code() is grpc.StatusCode.NOT_FOUND
+
+    _serve(tmp_path, [FileSyncAttachable({"context": tmp_path})], body)
+
+
+def test_request_options_decodes_escaped_values() -> None:
+    opts = request_options(
+        (("dir-name", "context"), ("exclude-patterns", "a%20b"), ("exclude-patterns", "c"), ("exclude-patterns-encoded", "1"))
+    )
+    assert opts["exclude-patterns"] == ["a b", "c"]
+    assert request_options((("include-patterns", "a%20b"),))["include-patterns"] == ["a%20b"]
+
+
+def test_literal_header_encoding_round_trips() -> None:
+    import hpack  # type: ignore[import-untyped,unused-ignore]
+
+    headers = [("grpc-status", "0"), ("x-long", "v" * 300)]
+    assert hpack.Decoder().decode(encode_headers(headers)) == headers
