@@ -5,11 +5,18 @@
 # Candidate /24s for the bridge, tried in order; the first that overlaps nothing on the machine wins.
 BW_BRIDGE_CANDIDATES=(10.213.0 10.214.0 172.29.213 172.30.214 192.168.213)
 
+# True while process $1 runs; a zombie (not yet reaped by an init that may never reap it) is gone.
+_bw_alive() {
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
+}
+
 bw_pid() {
     local pid
     [[ -r $BW_PIDFILE ]] || return 1
     pid=$(<"$BW_PIDFILE")
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && _bw_alive "$pid" || return 1
     # A recycled pid must not be mistaken for the daemon.
     [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]] || return 1
     printf '%s\n' "$pid"
@@ -145,7 +152,7 @@ bw_daemon_start() {
         if bw_responds; then
             return 0
         fi
-        if ! kill -0 "$launcher" 2>/dev/null; then
+        if ! _bw_alive "$launcher"; then
             tail -n 30 "$BW_LOG" >&2
             bw_die "dockerd exited during start; log: $BW_LOG"
         fi
@@ -161,11 +168,11 @@ bw_daemon_stop() {
     pid=$(bw_pid) || return 0
     kill -TERM "$pid"
     # dockerd stops its containers and its own containerd before it exits.
-    while kill -0 "$pid" 2>/dev/null && ((waited < 180)); do
+    while _bw_alive "$pid" && ((waited < 180)); do
         sleep 0.25
         waited=$((waited + 1))
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if _bw_alive "$pid"; then
         bw_log "dockerd $pid did not stop in 45s; killing it"
         kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -178,11 +185,11 @@ _bw_stop_leftover_containerd() {
     local pidfile="$BW_EXEC_ROOT/containerd/containerd.pid" pid
     [[ -r $pidfile ]] || return 0
     pid=$(<"$pidfile")
-    if [[ $pid =~ ^[0-9]+$ ]] && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == containerd ]] &&
+    if [[ $pid =~ ^[0-9]+$ ]] && _bw_alive "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == containerd ]] &&
         grep -qz -- "$BW_EXEC_ROOT" "/proc/$pid/cmdline" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
         sleep 1
-        if kill -0 "$pid" 2>/dev/null; then
+        if _bw_alive "$pid"; then
             kill -KILL "$pid" 2>/dev/null || true
         fi
     fi

@@ -78,16 +78,17 @@ _bw_fetch_suite() {
     tmp=$(mktemp -d "$BW_CACHE_DIR/engine/.fetch.XXXXXX")
     # shellcheck disable=SC2086  # the package list is split on purpose
     (cd "$tmp" && apt-get "${opts[@]}" -qq download $packages >&2) || { rm -rf "$tmp"; return 1; }
-    mkdir -p "$tmp/root"
+    # Called inside `if`, where set -e is off: every step checks itself.
+    mkdir -p "$tmp/root" || return 1
     local deb
     for deb in "$tmp"/*.deb; do
-        dpkg -x "$deb" "$tmp/root"
-        dpkg-deb -f "$deb" Package Version | paste -sd' ' >>"$tmp/versions"
+        dpkg -x "$deb" "$tmp/root" || { rm -rf "$tmp"; return 1; }
+        # shellcheck disable=SC2016  # dpkg-deb expands the fields, not the shell
+        dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb" >>"$tmp/versions"
     done
     rm -f "$tmp"/*.deb
     rm -rf "$dest"
-    mv "$tmp" "$dest"
-    touch "$dest/.complete"
+    mv "$tmp" "$dest" && touch "$dest/.complete" || return 1
     printf '%s\n' "$dest"
 }
 

@@ -117,7 +117,7 @@ def test_connect_through_dockerd_relay(engine: EngineInfo) -> None:
 
 
 def test_connect_reports_each_failed_endpoint(tmp_path: Path) -> None:
-    with pytest.raises(EngineUnavailableError, match="nothing.sock"):
+    with pytest.raises(EngineUnavailableError, match=r"nothing\.sock"):
         BuildkitClient.connect(addr=f"docker://{tmp_path}/nothing.sock", timeout=2)
 
 
@@ -216,10 +216,9 @@ def _make_context(root: Path) -> None:
     (root / "unicode-é.txt").write_text("é")
 
 
-def _ctx_files(files: dict[str, FileEntry] | object, prefix: str) -> dict[str, str]:
-    assert isinstance(files, dict) or hasattr(files, "items")
+def _ctx_files(files: dict[str, FileEntry], prefix: str) -> dict[str, str]:
     out = {}
-    for path, entry in files.items():  # type: ignore[attr-defined]
+    for path, entry in files.items():
         if path.startswith(prefix):
             out[path[len(prefix) :]] = entry.describe()
     return out

@@ -70,17 +70,18 @@ def build(
     configure_logging(debug=debug)
 
     def work() -> None:
-        request = api.BuildRequest(
-            context=context,
-            dockerfile=file,
-            target=target,
-            tags=tuple(tag or ()),
-            build_args=api.parse_build_args(build_arg or ()),
-            no_cache=no_cache,
-        )
         engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
         with make_renderer(progress, sys.stderr) as renderer:
-            result = api.build(request, engine=engine, on_event=renderer.handle)
+            result = api.build(
+                context,
+                dockerfile=file,
+                target=target,
+                tags=tuple(tag or ()),
+                build_args=api.parse_build_args(build_arg or ()),
+                no_cache=no_cache,
+                engine=engine,
+                on_event=renderer.handle,
+            )
         if result.image_id and progress == "quiet":
             typer.echo(result.image_id)
 
@@ -104,15 +105,15 @@ def llb(
     configure_logging(debug=debug)
 
     def work() -> None:
-        request = api.BuildRequest(
-            context=context,
+        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
+        compiled = api.compile(
+            context,
             dockerfile=file,
             target=target,
             build_args=api.parse_build_args(build_arg or ()),
             no_cache=no_cache,
+            engine=engine,
         )
-        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
-        compiled = api.compile(request, engine=engine)
         typer.echo(compiled.definition.to_json())
 
     raise typer.Exit(run_guarded(work, debug=debug))

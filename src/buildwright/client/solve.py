@@ -71,6 +71,8 @@ class BuildRequest:
 
 
 class DefinitionLike(Protocol):
+    """An LLB definition that marshals to pb.Definition (buildwright.llb.Definition)."""
+
     def to_pb(self) -> ops_pb2.Definition: ...
 
 
@@ -78,7 +80,7 @@ class CompiledBuildLike(Protocol):
     """What `compile` returns: the graph and the image config JSON to attach to the result."""
 
     @property
-    def definition(self) -> DefinitionLike: ...
+    def definition(self) -> DefinitionLike | ops_pb2.Definition: ...
 
     @property
     def image_config(self) -> bytes: ...

@@ -92,7 +92,7 @@ class SyntaxDirective:
     line: int
 
 
-def detect_syntax(source: str) -> SyntaxDirective | None:
+def detect_syntax(source: bytes | str) -> SyntaxDirective | None:
     """Find the `syntax` directive like the reference's `DetectSyntax`.
 
     Also accepts `// syntax=` and a whole-file JSON object with a "syntax" key, and skips a
@@ -101,12 +101,14 @@ def detect_syntax(source: str) -> SyntaxDirective | None:
     return _detect(SYNTAX, source, any_format=True)
 
 
-def detect_directive(key: str, source: str) -> SyntaxDirective | None:
+def detect_directive(key: str, source: bytes | str) -> SyntaxDirective | None:
     """Find directive `key` (e.g. `check`) in the leading `#` directives, skipping a shebang."""
     return _detect(key, source, any_format=False)
 
 
-def _detect(key: str, source: str, *, any_format: bool) -> SyntaxDirective | None:
+def _detect(key: str, source: bytes | str, *, any_format: bool) -> SyntaxDirective | None:
+    if isinstance(source, bytes):
+        source = source.decode("utf-8", "surrogateescape")
     source = source.removeprefix(_BOM)
     first, newline, rest = source.partition("\n")
     start = 0

@@ -366,7 +366,7 @@ class _Builder:
             raise _Invalid("EXPOSE requires at least one argument")
         self.flags(_NO_FLAGS)
         # Go sorts strings by bytes; sorting UTF-8 encodings gives the same order.
-        ports = tuple(sorted(self.args, key=lambda p: p.encode("utf-8", "surrogatepass")))
+        ports = tuple(sorted(self.args, key=lambda p: p.encode("utf-8", "surrogateescape")))
         return ExposeInstruction(ports=ports, **self.common)  # type: ignore[arg-type]
 
     def _user(self) -> Instruction:
@@ -394,6 +394,7 @@ class _Builder:
         return StopSignalInstruction(signal=self.args[0], **self.common)  # type: ignore[arg-type]
 
     def _arg(self) -> Instruction:
+        # The reference never validates ARG flags either.
         if not self.args:
             raise _Invalid("ARG requires at least one argument")
         entries: list[KeyValueOptional] = []

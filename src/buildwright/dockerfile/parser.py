@@ -164,7 +164,8 @@ class _Parser:
             if current == 0:
                 raw = raw.removeprefix(_BOM)
             if _is_comment(raw):
-                comment = _golang.trim_space(raw[1:])
+                # The reference drops the first *byte* of the raw line, whatever it is.
+                comment = _golang.trim_space(_decode(raw.encode("utf-8", "surrogateescape")[1:]))
                 if comment == "":
                     comments = []
                 else:

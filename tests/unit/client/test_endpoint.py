@@ -62,7 +62,11 @@ def test_buildkit_host_then_docker_host_then_default() -> None:
     (docker_tcp,) = resolve_endpoints(env={"DOCKER_HOST": "tcp://h:2375"})
     assert docker_tcp.kind is EndpointKind.DOCKERD_TCP
     (default,) = resolve_endpoints(env={})
-    assert (default.kind, default.address, default.origin) == (EndpointKind.DOCKERD_UNIX, DEFAULT_DOCKER_SOCKET, "default")
+    assert (default.kind, default.address, default.origin) == (
+        EndpointKind.DOCKERD_UNIX,
+        DEFAULT_DOCKER_SOCKET,
+        "default",
+    )
 
 
 def test_unsupported_docker_host() -> None:

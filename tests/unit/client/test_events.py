@@ -14,7 +14,9 @@ from buildwright.client.events import (
 )
 
 
-def _vertex(digest: str, name: str, *, started: int = 0, completed: int = 0, cached: bool = False, error: str = ""):
+def _vertex(
+    digest: str, name: str, *, started: int = 0, completed: int = 0, cached: bool = False, error: str = ""
+) -> control_pb2.Vertex:
     v = control_pb2.Vertex(digest=digest, name=name, cached=cached, error=error)
     if started:
         v.started.seconds = started
@@ -28,8 +30,9 @@ def test_vertex_transitions_reported_once() -> None:
     first = conv.convert(control_pb2.StatusResponse(vertexes=[_vertex("sha256:a", "RUN x")]))
     assert first == [VertexQueued("sha256:a", "RUN x", ())]
     again = conv.convert(control_pb2.StatusResponse(vertexes=[_vertex("sha256:a", "RUN x", started=10)]))
-    assert [type(e) for e in again] == [VertexStarted]
-    assert again[0].started is not None and again[0].started.timestamp() == 10
+    [started] = again
+    assert isinstance(started, VertexStarted)
+    assert started.started is not None and started.started.timestamp() == 10
     assert conv.convert(control_pb2.StatusResponse(vertexes=[_vertex("sha256:a", "RUN x", started=10)])) == []
     done = conv.convert(control_pb2.StatusResponse(vertexes=[_vertex("sha256:a", "RUN x", started=10, completed=12)]))
     assert [type(e) for e in done] == [VertexCompleted]

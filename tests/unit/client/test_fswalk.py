@@ -68,8 +68,8 @@ def _tree(root: Path) -> None:
     (root / "dir" / "sub" / "y").write_text("y")
 
 
-def _paths(root: Path, spec: FilterSpec = FilterSpec()) -> list[str]:
-    return [e.stat.path for e in walk(root, spec, default_matcher_factory)]
+def _paths(root: Path, spec: FilterSpec | None = None) -> list[str]:
+    return [e.stat.path for e in walk(root, spec or FilterSpec(), default_matcher_factory)]
 
 
 def test_walk_order_is_per_directory_name_order(tmp_path: Path) -> None:
@@ -123,7 +123,9 @@ def test_hardlink_source_filtered_out_makes_next_the_source(tmp_path: Path) -> N
     (tmp_path / "a").write_text("same")
     os.link(tmp_path / "a", tmp_path / "b")
     os.link(tmp_path / "a", tmp_path / "c")
-    entries = {e.stat.path: e.stat for e in walk(tmp_path, FilterSpec(exclude_patterns=("a",)), default_matcher_factory)}
+    entries = {
+        e.stat.path: e.stat for e in walk(tmp_path, FilterSpec(exclude_patterns=("a",)), default_matcher_factory)
+    }
     assert set(entries) == {"b", "c"}
     assert entries["b"].linkname == "" and entries["b"].size == 4
     assert entries["c"].linkname == "b"
@@ -142,7 +144,15 @@ def test_symlinked_directory_is_not_followed(tmp_path: Path) -> None:
 def test_exclude_patterns(tmp_path: Path) -> None:
     _tree(tmp_path)
     assert _paths(tmp_path, FilterSpec(exclude_patterns=("dir", "*.txt"))) == ["Z", "a", "a/b.txt", "a-b"]
-    assert _paths(tmp_path, FilterSpec(exclude_patterns=("**/*.txt",))) == ["Z", "a", "a-b", "dir", "dir/sub", "dir/sub/y", "dir/x"]
+    assert _paths(tmp_path, FilterSpec(exclude_patterns=("**/*.txt",))) == [
+        "Z",
+        "a",
+        "a-b",
+        "dir",
+        "dir/sub",
+        "dir/sub/y",
+        "dir/x",
+    ]
 
 
 def test_exclude_with_exception_sends_parent_lazily(tmp_path: Path) -> None:

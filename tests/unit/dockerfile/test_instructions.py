@@ -131,9 +131,10 @@ def test_instruction_errors(line: str, message: str) -> None:
     assert info.value.location is not None and info.value.location.start_line == 2
 
 
-def test_stopsignal_and_healthcheck_none_ignore_flags() -> None:
+def test_stopsignal_arg_and_healthcheck_none_ignore_flags() -> None:
     assert one("STOPSIGNAL --whatever SIGKILL").signal == "SIGKILL"  # type: ignore[attr-defined]
     assert one("HEALTHCHECK --bogus NONE").test == ("NONE",)  # type: ignore[attr-defined]
+    assert one("ARG --bogus x").args[0].key == "x"  # type: ignore[attr-defined]
 
 
 def test_stages() -> None:
@@ -185,3 +186,27 @@ def test_expand_error_gets_location() -> None:
     with pytest.raises(DockerfileError) as info:
         workdir.expand(EnvExpander({}, ShellLex()))  # type: ignore[attr-defined]
     assert info.value.location is not None and info.value.location.start_line == 2
+
+
+def test_empty_source() -> None:
+    with pytest.raises(DockerfileError) as info:
+        parse_dockerfile(b"")
+    assert info.value.message == "the Dockerfile cannot be empty"
+
+
+def test_onbuild_trigger_parsing() -> None:
+    from buildwright.dockerfile import parse_onbuild_trigger
+    from buildwright.location import SourceRange
+
+    where = SourceRange("Dockerfile", 7, 7)
+    trigger = parse_onbuild_trigger("RUN --mount=from=x echo", where)
+    assert isinstance(trigger, RunInstruction) and trigger.location == where
+    for text, message in [
+        ("RUN a\nRUN b", "onbuild trigger should be a single expression"),
+        ("FROM x", "*instructions.Stage is not a command type"),
+        ("RUN --bad x", "unknown flag: --bad"),
+    ]:
+        with pytest.raises(DockerfileError) as info:
+            parse_onbuild_trigger(text, where)
+        assert info.value.message == message
+        assert info.value.location == where

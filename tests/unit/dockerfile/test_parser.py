@@ -141,3 +141,22 @@ def test_empty_file_and_overlong_line() -> None:
 def test_comments_collected_above_instruction() -> None:
     (node,) = nodes("# stage doc\n#\n# base The base stage\nFROM x AS base\n")
     assert node.comments == ("base The base stage",)
+
+
+def test_flag_words_are_read_byte_by_byte() -> None:
+    # The reference reads flag words bytewise: U+00E0 is C3 A0, and byte A0 counts as a space.
+    (node,) = nodes("COPY --from=\u00e0 a b\n")
+    assert node.flags == ("--from=\u00c3",)
+    assert node.args == ("a", "b")
+
+
+def test_no_continuation_inside_comment_and_directive_lines() -> None:
+    first, second = nodes("# escape=\\\nFROM a\n# note \\\nRUN b\n")
+    assert (first.original, second.original) == ("FROM a", "RUN b")
+
+
+def test_duplicate_directive_location_is_the_previous_line() -> None:
+    # The reference reports the line count before the offending line.
+    with pytest.raises(DockerfileError) as info:
+        parse("# escape=\\\n# escape=`\nFROM x\n")
+    assert info.value.location is not None and info.value.location.start_line == 1

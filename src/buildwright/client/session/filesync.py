@@ -31,6 +31,7 @@ _log = get_logger(__name__)
 _SERVICE = "/moby.filesync.v1.FileSync"
 # Well under grpc-go's 4 MiB default receive limit on the daemon side.
 CHUNK_SIZE = 1024 * 1024
+_YIELD_EVERY = 64
 
 _STAT = wire_pb2.Packet.PACKET_STAT
 _REQ = wire_pb2.Packet.PACKET_REQ
@@ -85,6 +86,10 @@ class _Sender:
                     files[index] = (entry.stat.path, entry.identity)
                 index += 1
                 await send(_packet_stat(entry.stat))
+                if index % _YIELD_EVERY == 0:
+                    # Sends rarely suspend (flow control permitting), so give the tunnel pump and
+                    # the REQ loop a turn now and then: the receiver can start on files early.
+                    await asyncio.sleep(0)
         except (OSError, ValueError, BuildwrightError) as exc:
             await send(wire_pb2.Packet(type=_ERR, data=str(exc).encode()).SerializeToString())
             raise

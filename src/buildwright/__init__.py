@@ -1,0 +1,33 @@
+"""buildwright: a BuildKit-native image builder. Dockerfile -> one LLB graph -> a BuildKit engine."""
+
+from __future__ import annotations
+
+from buildwright.api import BuildResult, EngineOptions, build, compile, parse_build_args
+from buildwright.errors import (
+    BuildConfigError,
+    BuildFailed,
+    BuildwrightError,
+    DockerfileError,
+    EngineError,
+    EngineUnavailableError,
+    LLBError,
+    OutputError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BuildConfigError",
+    "BuildFailed",
+    "BuildResult",
+    "BuildwrightError",
+    "DockerfileError",
+    "EngineError",
+    "EngineOptions",
+    "EngineUnavailableError",
+    "LLBError",
+    "OutputError",
+    "build",
+    "compile",
+    "parse_build_args",
+]
