@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
-# Build every example in examples/ with buildwright on the private engine, then run each image.
-# Called by `make demo` after the engine is up; extra buildwright flags for an example live in
-# examples/<name>/build-flags (one line), its expected output in examples/<name>/expected-output.txt.
+# Build every example listed in examples/examples.toml with buildwright on the private engine, then
+# run each image and check its output against the example's expected-output file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/engine.sh env)"
+PY=.venv/bin/python
 BUILDWRIGHT=.venv/bin/buildwright
 status=0
-for dir in examples/*/; do
-    name=$(basename "$dir")
-    [[ -f "$dir/Dockerfile" ]] || continue
-    flags=()
-    if [[ -f "$dir/build-flags" ]]; then
-        read -r -a flags < "$dir/build-flags"
-    fi
-    tag="buildwright-example/$name:latest"
-    echo "==> $name: buildwright build ${flags[*]} -t $tag $dir"
-    "$BUILDWRIGHT" build --progress plain "${flags[@]}" -t "$tag" "$dir"
-    if [[ -f "$dir/expected-output.txt" ]]; then
-        output=$(docker run --rm "$tag")
-        echo "--- output of $tag:"
-        echo "$output"
-        if [[ "$output" != "$(cat "$dir/expected-output.txt")" ]]; then
-            echo "!!! $name: output differs from $dir/expected-output.txt" >&2
-            status=1
-        fi
+# One line per example: name, tag suffix, target, expected-output file, then --build-arg flags.
+while IFS='|' read -r name suffix target expected args; do
+    dir="examples/$name"
+    tag="buildwright-example/$name${suffix:+-$suffix}:latest"
+    flags=(--progress plain -t "$tag")
+    [[ -n "$target" ]] && flags+=(--target "$target")
+    # shellcheck disable=SC2206 # build args are written without spaces in examples.toml
+    [[ -n "$args" ]] && flags+=($args)
+    echo "==> $name: buildwright build ${flags[*]} $dir"
+    "$BUILDWRIGHT" build "${flags[@]}" "$dir"
+    output=$(docker run --rm "$tag")
+    echo "--- docker run --rm $tag"
+    echo "$output"
+    if [[ "$output" != "$(cat "$dir/$expected")" ]]; then
+        echo "!!! $name: output differs from $dir/$expected" >&2
+        status=1
     fi
     echo
-done
+done < <("$PY" - <<'PYEOF'
+import tomllib
+with open("examples/examples.toml", "rb") as f:
+    for e in tomllib.load(f)["example"]:
+        args = " ".join(f"--build-arg {k}={v}" for k, v in e.get("build_args", {}).items())
+        print("|".join([e["name"], e.get("tag_suffix", ""), e.get("target", ""),
+                         e.get("expected_output", "expected-output.txt"), args]))
+PYEOF
+)
+if [[ $status == 0 ]]; then echo "all examples built and printed their expected output"; fi
 exit $status

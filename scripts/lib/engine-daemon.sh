@@ -33,38 +33,40 @@ _bw_prefix_taken() {
         ip -4 -o addr show | awk '{ print $4 }'
         ip -4 route show table all | awk '{ print $1 }'
         awk '$1 == "nameserver" { print $2 }' /etc/resolv.conf 2>/dev/null
-    } | python3 -c '
-import ipaddress, sys
-mine = ipaddress.ip_network(sys.argv[1] + ".0/24")
-for line in sys.stdin:
-    word = line.strip()
-    if word in ("", "default", "broadcast", "local", "unreachable", "multicast"):
-        continue
-    try:
-        net = ipaddress.ip_network(word, strict=False)
-    except ValueError:
-        continue
-    if net.version == 4 and net.prefixlen > 0 and net.overlaps(mine):
-        sys.exit(0)
-sys.exit(1)
-' "$prefix"
+    } | awk -v mine="$prefix.0/24" '
+        function first(cidr,    ip, len, o, n) {
+            split(cidr, ip, "/"); len = (ip[2] == "" ? 32 : ip[2]) + 0
+            if (split(ip[1], o, ".") != 4) return -1
+            n = ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4]
+            size = 2 ^ (32 - len)
+            return n - n % size
+        }
+        BEGIN { lo = first(mine); hi = lo + size - 1 }
+        $1 ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+(\/[0-9]+)?$/ {
+            start = first($1)
+            # /0 (a default route written as 0.0.0.0/0) overlaps everything and means nothing here.
+            if (start >= 0 && size < 2 ^ 32 && start <= hi && start + size - 1 >= lo) { found = 1; exit }
+        }
+        END { exit found ? 0 : 1 }
+    '
 }
 
 bw_bridge_up() {
-    local prefix=""
-    if ip link show "$BW_BRIDGE" >/dev/null 2>&1; then
-        ip link set "$BW_BRIDGE" up
-        ip -4 -o addr show dev "$BW_BRIDGE" | grep -q inet && return 0
-        prefix=$(cat "$BW_STATE_DIR/bridge-prefix" 2>/dev/null || true)
-    else
-        prefix=$(cat "$BW_STATE_DIR/bridge-prefix" 2>/dev/null || true)
-        if [[ -n $prefix ]] && _bw_prefix_taken "$prefix"; then
-            prefix=""
-        fi
-        ip link add "$BW_BRIDGE" type bridge
+    local prefix existing candidate
+    ip link show "$BW_BRIDGE" >/dev/null 2>&1 || ip link add "$BW_BRIDGE" type bridge
+    ip link set "$BW_BRIDGE" up
+    # A bridge that already has an address keeps it; the state file follows the bridge.
+    existing=$(ip -4 -o addr show dev "$BW_BRIDGE" | awk '{ split($4, a, "."); print a[1] "." a[2] "." a[3]; exit }')
+    if [[ -n $existing ]]; then
+        printf '%s\n' "$existing" >"$BW_STATE_DIR/bridge-prefix"
+        return 0
+    fi
+    # Reuse the last prefix when it is still free, so the engine's addresses stay stable.
+    prefix=$(cat "$BW_STATE_DIR/bridge-prefix" 2>/dev/null || true)
+    if [[ -n $prefix ]] && _bw_prefix_taken "$prefix"; then
+        prefix=""
     fi
     if [[ -z $prefix ]]; then
-        local candidate
         for candidate in "${BW_BRIDGE_CANDIDATES[@]}"; do
             if ! _bw_prefix_taken "$candidate"; then
                 prefix=$candidate
@@ -75,7 +77,6 @@ bw_bridge_up() {
     fi
     printf '%s\n' "$prefix" >"$BW_STATE_DIR/bridge-prefix"
     ip addr add "$prefix.1/24" dev "$BW_BRIDGE"
-    ip link set "$BW_BRIDGE" up
 }
 
 bw_bridge_down() {

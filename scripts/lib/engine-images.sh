@@ -4,7 +4,7 @@
 # `docker buildx build` and BuildKit's gateway ResolveImageConfig find them without pulling.
 
 BW_IMAGE_PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-# A fixed mtime keeps the busybox layer (and so the image id) the same on every machine and run.
+# A fixed mtime keeps the busybox layer (its diff id) the same on every machine and run.
 BW_IMAGE_EPOCH='2024-01-01 00:00:00Z'
 
 _bw_image_exists() {

@@ -70,6 +70,12 @@ class BuildRequest:
     entitlements: tuple[str, ...] = ()
 
 
+def shared_key_for(context_dir: Path, node_id: str) -> str:
+    """The session shared key buildx uses: the context directory's base name and a stable
+    per-client id, so the engine can reuse what it received from this directory before."""
+    return f"{Path(context_dir).resolve().name}:{node_id}" if node_id else Path(context_dir).resolve().name
+
+
 class DefinitionLike(Protocol):
     """An LLB definition that marshals to pb.Definition (buildwright.llb.Definition)."""
 

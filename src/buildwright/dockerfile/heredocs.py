@@ -8,13 +8,15 @@ removed; if any part of it was quoted, the body is not variable-expanded.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from buildwright.dockerfile.lexer import ShellLex, ShellLexError
 
 _HEREDOC = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)", re.ASCII)
 _LEADING_TABS = re.compile(r"^\t+", re.MULTILINE)
-_EMPTY_ENV: dict[str, str] = {}
+_EMPTY_ENV: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)

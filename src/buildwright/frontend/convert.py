@@ -147,7 +147,9 @@ def _dispatch_all(
 ) -> dict[int, StageBuild]:
     builds: dict[int, StageBuild] = {}
     no_cache_stages = {name.lower() for name in options.no_cache_stages}
-    for node in reachable:
+    # Images named only by COPY --from depend on nothing: start them first.
+    ordered = sorted(reachable, key=lambda node: not node.implicit)
+    for node in ordered:
         display = graph.display_names[node.index]
         ignore_cache = options.no_cache or (bool(node.name) and node.name in no_cache_stages)
         if node.implicit:

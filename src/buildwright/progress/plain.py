@@ -99,7 +99,7 @@ class PlainRenderer:
             offset = _seconds(started, event.timestamp)
             for text in event.data.decode(errors="replace").splitlines():
                 self._line(event.vertex, self._names.get(event.vertex, ""), f"{offset:.3f} {text}")
-        elif isinstance(event, StatusProgress) and event.completed:
+        elif isinstance(event, StatusProgress) and event.completed and event.name:
             amount = _amount(event.current, event.total)
             self._line(event.vertex, self._names.get(event.vertex, ""), f"{event.name} {amount}done".strip())
         elif isinstance(event, BuildWarning):

@@ -134,3 +134,18 @@ def test_arg_in_from_and_build_args() -> None:
     assert resolver.requests[0].ref == "docker.io/library/busybox:latest"
     history = [h["created_by"] for h in json.loads(compiled.image_config)["history"]]
     assert history[-1] == "RUN |1 GREETING=hello /bin/sh -c echo $GREETING # buildkit"
+
+
+def test_copy_from_external_image_creates_an_implicit_stage() -> None:
+    text = "FROM scratch\nCOPY --from=busybox:latest /bin/busybox /x\n"
+    compiled, resolver = compile_text(text)
+    assert [r.ref for r in resolver.requests] == ["docker.io/library/busybox:latest"]
+    names = custom_names(compiled)
+    assert f"FROM docker.io/library/busybox:latest@{BUSYBOX_DIGEST}" in names
+    assert "[1/1] COPY --from=busybox:latest /bin/busybox /x" in names
+
+
+def test_stage_by_index() -> None:
+    text = "FROM busybox\nRUN echo a > /a\nFROM busybox\nCOPY --from=0 /a /a\n"
+    compiled, _ = compile_text(text)
+    assert any(name.startswith("[stage-0 2/2] RUN echo a") for name in custom_names(compiled))
