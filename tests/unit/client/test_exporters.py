@@ -35,7 +35,10 @@ def test_single_exporter_uses_deprecated_fields_only() -> None:
 def test_several_exporters_also_fill_the_repeated_field() -> None:
     request = control_pb2.SolveRequest()
     apply_exports(request, [ExportSpec("image", {"name": "x"}), ExportSpec("local", {"dest": "/out"})])
-    assert [(e.Type, dict(e.Attrs)) for e in request.Exporters] == [("image", {"name": "x"}), ("local", {"dest": "/out"})]
+    assert [(e.Type, dict(e.Attrs)) for e in request.Exporters] == [
+        ("image", {"name": "x"}),
+        ("local", {"dest": "/out"}),
+    ]
     assert request.ExporterDeprecated == "image"
 
 

@@ -191,9 +191,7 @@ def test_failed_solve_raises_build_failed(fake: tuple[_FakeEngine, str]) -> None
     engine, addr = fake
     events: list[Any] = []
     with BuildkitClient.connect(addr=addr) as client, pytest.raises(BuildFailed) as info:
-        client.build(
-            BuildRequest(), compile=lambda gw: _Compiled(_definition(_FAIL), b"{}"), on_event=events.append
-        )
+        client.build(BuildRequest(), compile=lambda gw: _Compiled(_definition(_FAIL), b"{}"), on_event=events.append)
     assert info.value.exit_code == 3
     assert info.value.vertex == "[2/2] RUN exit 3"
     assert info.value.log_tail == ("line one", "line two")

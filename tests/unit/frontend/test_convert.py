@@ -142,7 +142,8 @@ def test_copy_from_external_image_creates_an_implicit_stage() -> None:
     assert [r.ref for r in resolver.requests] == ["docker.io/library/busybox:latest"]
     names = custom_names(compiled)
     assert f"FROM docker.io/library/busybox:latest@{BUSYBOX_DIGEST}" in names
-    assert "[1/1] COPY --from=busybox:latest /bin/busybox /x" in names
+    # The implicit image stage counts as a stage, so names carry the stage prefix (as upstream).
+    assert "[stage-0 1/1] COPY --from=busybox:latest /bin/busybox /x" in names
 
 
 def test_stage_by_index() -> None:
