@@ -5,6 +5,7 @@
 #
 #   scripts/engine.sh up        install what is missing, start the engine, load base images
 #   scripts/engine.sh down      stop the engine, remove its bridge (data and caches stay)
+#   scripts/engine.sh reset     down, wipe the engine's data (not the download cache), up again
 #   scripts/engine.sh status    whether it runs, its versions and socket (exit 3 when stopped)
 #   scripts/engine.sh env       `export` lines for DOCKER_HOST, DOCKER_CONFIG and the client path
 #   scripts/engine.sh selftest  a buildx build on the engine whose RUN step reaches Debian's mirror
@@ -39,12 +40,15 @@ describe() {
         "$server" "${containerd:-?}" "${buildkit:-?}" "${buildx:-none}" "$BW_SOCK"
 }
 
-cmd_up() {
-    [[ $(id -u) == 0 ]] || bw_die "run as root"
-    mkdir -p "$BW_STATE_DIR" "$BW_CACHE_DIR" "$BW_RUN_DIR"
-    # One `up` at a time: parallel test sessions may all call it.
+# Serialises up/down/reset: parallel test sessions may all call `up`, and a reset must not race one.
+_lock() {
+    mkdir -p "$BW_RUN_DIR"
     exec 9>"$BW_RUN_DIR/.lock"
     flock 9
+}
+
+_up_locked() {
+    mkdir -p "$BW_STATE_DIR" "$BW_CACHE_DIR"
     if bw_pid >/dev/null && bw_responds; then
         bw_firewall_up
         bw_base_images
@@ -68,10 +72,7 @@ cmd_up() {
     describe
 }
 
-cmd_down() {
-    mkdir -p "$BW_RUN_DIR"
-    exec 9>"$BW_RUN_DIR/.lock"
-    flock 9
+_down_locked() {
     if bw_pid >/dev/null; then
         bw_daemon_stop
         bw_log "stopped"
@@ -82,6 +83,34 @@ cmd_down() {
     fi
     bw_firewall_down
     bw_bridge_down
+}
+
+cmd_up() {
+    [[ $(id -u) == 0 ]] || bw_die "run as root"
+    _lock
+    _up_locked
+}
+
+cmd_down() {
+    _lock
+    _down_locked
+}
+
+# down, wipe the engine's state (images, build cache; the download cache stays), up: all under the
+# lock, so no other session's `up` can start the daemon on a half-deleted data root.
+cmd_reset() {
+    [[ $(id -u) == 0 ]] || bw_die "run as root"
+    [[ $BW_STATE_DIR == /*/* ]] || bw_die "refusing to wipe '$BW_STATE_DIR'"
+    _lock
+    _down_locked
+    local mount
+    # dockerd leaves its data root bind-mounted on itself; unmount deepest first.
+    while read -r mount; do
+        umount "$mount" 2>/dev/null || umount -l "$mount"
+    done < <(awk -v dir="$BW_STATE_DIR" '$2 == dir || index($2, dir "/") == 1 { print $2 }' /proc/mounts | sort -r)
+    rm -rf "$BW_STATE_DIR"
+    bw_log "wiped $BW_STATE_DIR"
+    _up_locked
 }
 
 cmd_status() {
@@ -134,6 +163,7 @@ main() {
     case ${1:-} in
     up) cmd_up ;;
     down) cmd_down ;;
+    reset) cmd_reset ;;
     status) cmd_status ;;
     env) cmd_env ;;
     selftest) cmd_selftest ;;

@@ -118,7 +118,7 @@ def build(
     return BuildResult(image_id=result.image_digest, metadata=dict(result.exporter_response), stages=plans[-1])
 
 
-def compile(  # noqa: A001 - the verb is the clearest name for this API
+def compile(
     context: str | Path,
     *,
     dockerfile: str | Path | None = None,
@@ -132,9 +132,9 @@ def compile(  # noqa: A001 - the verb is the clearest name for this API
     inputs = _read_inputs(context, dockerfile, target, build_args, None, no_cache, platform)
     options = engine or EngineOptions()
     with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
-        return client.compile(lambda gateway: compile_dockerfile(
-            inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
-        ))
+        return client.compile(
+            lambda gateway: compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver)
+        )
 
 
 def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -232,7 +232,7 @@ def run_build(
         try:
             watcher.start()
             gateway = Gateway(conn, ref, session.id)
-            result = _drive(gateway, session, compile, watcher)
+            _drive(gateway, session, compile, watcher)
             try:
                 response = solve_future.result()
             except grpc.RpcError as exc:
@@ -241,7 +241,6 @@ def run_build(
             watcher.wait(10.0)
             finished = True
             _log.debug("build_finished", ref=ref, exports=[e.type for e in exports])
-            del result
             return BuildResult(ref, dict(response.ExporterResponse))
         finally:
             if not finished:
@@ -255,7 +254,8 @@ def _drive(
     session: Session,
     compile: Callable[[GatewayContext], CompiledBuildLike],
     watcher: _StatusWatcher,
-) -> Any:
+) -> None:
+    """Ping, compile, solve and return the result; on any failure end the build with an error."""
     try:
         caps: GatewayCaps = gateway.ping()
         context = GatewayContext(
@@ -276,7 +276,6 @@ def _drive(
                 raise EngineError(f"session tunnel failed: {session.error}") from exc
             raise _build_failed(exc.details or exc.message, watcher) from exc
         gateway.return_result(result, {"containerimage.config": bytes(compiled.image_config)})
-        return result
     except BuildFailed:
         raise
     except BuildwrightError as exc:

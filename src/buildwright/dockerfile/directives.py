@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from buildwright.dockerfile import _golang
+from buildwright import _golang
 
 SYNTAX = "syntax"
 ESCAPE = "escape"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from buildwright.dockerfile import _golang
+from buildwright import _golang
 
 _UNITS = {
     "ns": 1,

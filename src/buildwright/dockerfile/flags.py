@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from buildwright.dockerfile import _golang
+from buildwright import _golang
 
 
 class FlagKind(Enum):

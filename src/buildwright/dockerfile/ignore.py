@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from buildwright.dockerfile import _golang
+from buildwright import _golang, _gopath
 from buildwright.errors import DockerfileError
 from buildwright.location import SourceRange
 
@@ -54,7 +54,7 @@ def read_ignore_patterns(data: bytes, filename: str = ".dockerignore") -> tuple[
         if invert:
             pattern = _golang.trim_space(pattern[1:])
         if pattern:
-            pattern = _golang.clean_path(pattern)
+            pattern = _gopath.clean(pattern)
             if len(pattern) > 1 and pattern.startswith("/"):
                 pattern = pattern[1:]
         patterns.append("!" + pattern if invert else pattern)
@@ -121,7 +121,7 @@ class PatternMatcher:
             text = _golang.trim_space(raw)
             if text == "":
                 continue
-            text = _golang.clean_path(text)
+            text = _gopath.clean(text)
             exclusion = False
             if text.startswith("!"):
                 if len(text) == 1:
@@ -219,7 +219,7 @@ def _dir(path: str) -> str:
     head, sep, _ = path.rpartition("/")
     if not sep:
         return "."
-    return _golang.clean_path(head if head else "/")
+    return _gopath.clean(head if head else "/")
 
 
 def _compile(text: str, exclusion: bool) -> Pattern:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from buildwright.dockerfile import _golang, keywords
+from buildwright import _golang
+from buildwright.dockerfile import keywords
 from buildwright.dockerfile.durations import DurationError, parse_duration
 from buildwright.dockerfile.flags import FlagError, FlagKind, FlagValues, parse_flags
 from buildwright.dockerfile.heredocs import Heredoc, chomp, heredoc_or_none

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from buildwright.dockerfile import _golang
+from buildwright import _golang
 from buildwright.errors import DockerfileError
 
 _EOF = ""

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from buildwright.dockerfile import _golang
+from buildwright import _golang
 
 BIND = "bind"
 CACHE = "cache"

@@ -13,7 +13,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from buildwright.dockerfile import _golang, keywords
+from buildwright import _golang
+from buildwright.dockerfile import keywords
 from buildwright.dockerfile.directives import Directive, DirectiveError, DirectiveScanner
 from buildwright.dockerfile.heredocs import Heredoc, heredocs_from_line
 from buildwright.errors import DockerfileError

@@ -4,37 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-_SIMPLE_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    '"': '\\"',
-    "\\": "\\\\",
-}
+from buildwright import _golang
 
-
-def go_quote(text: str) -> str:
-    """Go's strconv.Quote: a double-quoted string with Go escapes for what is not printable."""
-    out = ['"']
-    for char in text:
-        if char in _SIMPLE_ESCAPES:
-            out.append(_SIMPLE_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        else:
-            code = ord(char)
-            if code < 0x20 or code == 0x7F:
-                out.append(f"\\x{code:02x}")
-            elif code < 0x10000:
-                out.append(f"\\u{code:04x}")
-            else:
-                out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
+go_quote = _golang.quote
 
 
 def go_quoted_list(items: Sequence[str]) -> str:

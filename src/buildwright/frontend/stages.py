@@ -8,10 +8,10 @@ set is computed. Nothing is resolved or converted here.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from buildwright import _golang
 from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction
 from buildwright.errors import BuildConfigError, DockerfileError
 from buildwright.llb.platform import Platform
@@ -176,9 +176,6 @@ def select_target(graph: StageGraph, target: str | None) -> StageNode:
     found = graph.find(target)
     if found is None:
         names = [stage.name for stage in explicit if stage.name]
-        message = f"target stage {target!r} could not be found"
-        close = difflib.get_close_matches(target.lower(), names, n=1)
-        if close:
-            message += f" (did you mean {close[0]}?)"
-        raise BuildConfigError(message.replace(f"{target!r}", f'"{target}"'))
+        message = f'target stage "{target}" could not be found'
+        raise BuildConfigError(_golang.with_suggestion(message, target, names, case_sensitive=True))
     return found

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from buildwright import _gopath
 from buildwright._pb import ops_pb2 as pb
 from buildwright.errors import LLBError
-from buildwright import _gopath
 from buildwright.llb import caps
 from buildwright.llb.constraints import Constraints
 from buildwright.llb.vertex import MarshalContext, Marshaled, Output, Vertex, finish, marshal_constraints

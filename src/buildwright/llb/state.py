@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
-from buildwright.errors import LLBError
 from buildwright import _gopath
+from buildwright.errors import LLBError
 from buildwright.llb.constraints import Constraints, ProgressGroup, make_constraints
 from buildwright.llb.definition import Definition
 from buildwright.llb.env import EnvList

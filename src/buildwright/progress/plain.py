@@ -47,9 +47,7 @@ class QuietRenderer:
     def __enter__(self) -> QuietRenderer:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         return None
 
 
@@ -68,9 +66,7 @@ class PlainRenderer:
     def __enter__(self) -> PlainRenderer:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         with self._lock:
             if self._warnings:
                 count = len(self._warnings)

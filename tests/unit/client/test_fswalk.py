@@ -179,3 +179,14 @@ def test_patterns_without_matcher_are_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(ValueError, match="matcher"):
         list(walk(tmp_path, FilterSpec(exclude_patterns=("f",))))
+
+
+def test_xattrs_are_sent(tmp_path: Path) -> None:
+    f = tmp_path / "f"
+    f.write_text("x")
+    try:
+        os.setxattr(f, "user.buildwright", b"value")
+    except OSError:
+        pytest.skip("filesystem without user xattrs")
+    [entry] = list(walk(tmp_path))
+    assert dict(entry.stat.xattrs) == {"user.buildwright": b"value"}

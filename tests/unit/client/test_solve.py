@@ -33,7 +33,7 @@ _FAIL = b"fail-me"
 _ERROR = 'process "/bin/sh -c exit 3" did not complete successfully: exit code: 3'
 
 
-class _FakeEngine(control_pb2_grpc.ControlServicer, gateway_pb2_grpc.LLBBridgeServicer):
+class _FakeEngine(control_pb2_grpc.ControlServicer):  # type: ignore[misc]
     def __init__(self) -> None:
         self.solve_requests: list[Any] = []
         self.session_metadata: list[tuple[str, str]] = []
@@ -43,24 +43,24 @@ class _FakeEngine(control_pb2_grpc.ControlServicer, gateway_pb2_grpc.LLBBridgeSe
         self._status: queue.Queue[Any] = queue.Queue()
 
     # Control
-    def ListWorkers(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def ListWorkers(self, request: Any, context: Any) -> Any:
         record = worker_pb2.WorkerRecord(ID="w0", platforms=[ops_pb2.Platform(OS="linux", Architecture="amd64")])
         return control_pb2.ListWorkersResponse(record=[record])
 
-    def Info(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Info(self, request: Any, context: Any) -> Any:
         context.abort(grpc.StatusCode.UNIMPLEMENTED, "old daemon")
 
-    def Session(self, request_iterator: Any, context: Any) -> Iterator[Any]:  # noqa: N802
+    def Session(self, request_iterator: Any, context: Any) -> Iterator[Any]:
         self.session_metadata = [(k, v) for k, v in context.invocation_metadata()]
         for _ in request_iterator:
             pass
         yield from ()
 
-    def Status(self, request: Any, context: Any) -> Iterator[Any]:  # noqa: N802
+    def Status(self, request: Any, context: Any) -> Iterator[Any]:
         while (item := self._status.get()) is not None:
             yield item
 
-    def Solve(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Solve(self, request: Any, context: Any) -> Any:
         self.solve_requests.append(request)
         try:
             if not self._returned.wait(10):
@@ -76,12 +76,12 @@ class _FakeEngine(control_pb2_grpc.ControlServicer, gateway_pb2_grpc.LLBBridgeSe
         md = dict(context.invocation_metadata())
         self.build_ids.append(md.get("buildkit-controlapi-buildid", ""))
 
-    def Ping(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Ping(self, request: Any, context: Any) -> Any:
         self._check_build(context)
         caps = [caps_pb2.APICap(ID="source.image", Enabled=True), caps_pb2.APICap(ID="exec.mount.ssh")]
         return gateway_pb2.PongResponse(LLBCaps=caps)
 
-    def ResolveImageConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def ResolveImageConfig(self, request: Any, context: Any) -> Any:
         self._check_build(context)
         config = json.dumps({"ref": request.Ref, "os": request.Platform.OS}).encode()
         return gateway_pb2.ResolveImageConfigResponse(Digest="sha256:" + "1" * 64, Config=config)
@@ -96,29 +96,29 @@ class _FakeEngine(control_pb2_grpc.ControlServicer, gateway_pb2_grpc.LLBBridgeSe
             context.abort(grpc.StatusCode.UNKNOWN, _ERROR)
         return gateway_pb2.SolveResponse(result=gateway_pb2.Result(ref=gateway_pb2.Ref(id="result-ref")))
 
-    def Return(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Return(self, request: Any, context: Any) -> Any:
         self._check_build(context)
         self.returned = request
         self._returned.set()
         return gateway_pb2.ReturnResponse()
 
 
-class _Bridge(gateway_pb2_grpc.LLBBridgeServicer):
+class _Bridge(gateway_pb2_grpc.LLBBridgeServicer):  # type: ignore[misc]
     """Routes LLBBridge calls to the fake (its Solve clashes with Control.Solve by name)."""
 
     def __init__(self, engine: _FakeEngine) -> None:
         self._e = engine
 
-    def Ping(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Ping(self, request: Any, context: Any) -> Any:
         return self._e.Ping(request, context)
 
-    def ResolveImageConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def ResolveImageConfig(self, request: Any, context: Any) -> Any:
         return self._e.ResolveImageConfig(request, context)
 
-    def Solve(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Solve(self, request: Any, context: Any) -> Any:
         return self._e.Solve_gateway(request, context)
 
-    def Return(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Return(self, request: Any, context: Any) -> Any:
         return self._e.Return(request, context)
 
 

@@ -81,28 +81,6 @@ def quote(text: str) -> str:
     return "".join(out)
 
 
-def clean_path(path: str) -> str:
-    """Go's `path.Clean` (what `filepath.Clean` does on Unix)."""
-    if path == "":
-        return "."
-    rooted = path.startswith("/")
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            elif not rooted:
-                parts.append("..")
-            continue
-        parts.append(part)
-    cleaned = "/".join(parts)
-    if rooted:
-        return "/" + cleaned
-    return cleaned or "."
-
-
 def levenshtein(a: str, b: str) -> int:
     """Edit distance with unit costs for insertion, deletion and substitution."""
     if len(a) < len(b):

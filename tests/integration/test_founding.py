@@ -1,0 +1,187 @@
+"""The founding use case on the real engine: every example built by buildwright and by buildx is the
+same image; pruning, parallel stages, --target and the one-line errors of the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import buildwright
+from buildwright.client.events import BuildEvent, VertexCompleted
+from tests.integration.reference import (
+    REPO_ROOT,
+    EngineInfo,
+    assert_same_image,
+    buildx_build,
+    run_image,
+    snapshot_image,
+)
+
+EXAMPLES_DIR = REPO_ROOT / "examples"
+
+
+def _examples() -> list[dict[str, Any]]:
+    with (EXAMPLES_DIR / "examples.toml").open("rb") as manifest:
+        entries: list[dict[str, Any]] = tomllib.load(manifest)["example"]
+    return entries
+
+
+def _id(example: dict[str, Any]) -> str:
+    suffix = example.get("tag_suffix")
+    return f"{example['name']}-{suffix}" if suffix else str(example["name"])
+
+
+def _engine(engine: EngineInfo) -> buildwright.EngineOptions:
+    return buildwright.EngineOptions(env=engine.env)
+
+
+def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "buildwright", *args],
+        env=dict(engine.env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("example", _examples(), ids=_id)
+def test_example_matches_the_reference_builder(engine: EngineInfo, example: dict[str, Any]) -> None:
+    folder: Path = EXAMPLES_DIR / example["name"]
+    build_args = example.get("build_args", {})
+    target = example.get("target")
+    reference_tag = f"bw-founding/{_id(example)}:buildx"
+    ours_tag = f"bw-founding/{_id(example)}:buildwright"
+
+    buildx_build(engine, folder, tag=reference_tag, target=target, build_args=build_args)
+    result = buildwright.build(
+        folder, tags=[ours_tag], target=target, build_args=build_args, engine=_engine(engine)
+    )
+
+    assert result.image_id
+    assert_same_image(snapshot_image(engine, reference_tag), snapshot_image(engine, ours_tag))
+    expected = (folder / example.get("expected_output", "expected-output.txt")).read_text()
+    assert run_image(engine, ours_tag) == expected
+
+
+UNUSED_STAGE = """\
+FROM busybox:latest AS broken
+RUN exit 1
+
+FROM busybox:latest AS good
+RUN echo fine > /fine
+
+FROM busybox:latest
+COPY --from=good /fine /fine
+CMD ["cat", "/fine"]
+"""
+
+
+def test_unused_failing_stage_is_never_sent(engine: EngineInfo, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(UNUSED_STAGE)
+    tag = "bw-founding/unused-stage:buildwright"
+
+    buildwright.build(tmp_path, tags=[tag], engine=_engine(engine))
+    assert run_image(engine, tag) == "fine\n"
+
+    printed = _cli(engine, "llb", str(tmp_path))
+    assert printed.returncode == 0, printed.stderr
+    dump = json.loads(printed.stdout)
+    commands = json.dumps(dump)
+    assert "echo fine" in commands
+    assert "exit 1" not in commands
+
+    buildx_build(engine, tmp_path, tag="bw-founding/unused-stage:buildx")
+    assert_same_image(
+        snapshot_image(engine, "bw-founding/unused-stage:buildx"), snapshot_image(engine, tag)
+    )
+
+
+PARALLEL = """\
+FROM busybox:latest AS left
+ARG NONCE
+RUN echo "left $NONCE" > /left && sleep 3
+
+FROM busybox:latest AS right
+ARG NONCE
+RUN echo "right $NONCE" > /right && sleep 3
+
+FROM busybox:latest
+COPY --from=left /left /left
+COPY --from=right /right /right
+"""
+
+
+def test_independent_stages_run_at_the_same_time(engine: EngineInfo, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(PARALLEL)
+    events: list[BuildEvent] = []
+    started = time.monotonic()
+    buildwright.build(
+        tmp_path,
+        tags=["bw-founding/parallel:buildwright"],
+        build_args={"NONCE": uuid.uuid4().hex},  # a fresh value: the sleeps cannot come from cache
+        engine=_engine(engine),
+        on_event=events.append,
+    )
+    elapsed = time.monotonic() - started
+
+    sleeps = [e for e in events if isinstance(e, VertexCompleted) and "sleep 3" in e.name]
+    assert len(sleeps) == 2, [getattr(e, "name", "") for e in events]
+    (a, b) = sleeps
+    assert a.started and a.completed and b.started and b.completed
+    assert a.started < b.completed and b.started < a.completed, "the two sleeps did not overlap"
+    assert elapsed < 6.0, f"two 3 s sleeps in independent stages took {elapsed:.1f} s"
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("ERROR: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], result.stderr
+
+
+def test_unknown_target_is_one_clear_line(engine: EngineInfo) -> None:
+    result = _cli(engine, "build", "--target", "nope", str(EXAMPLES_DIR / "multistage"))
+    _assert_one_line_error(result, 'target stage "nope" could not be found')
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_dockerfile_is_one_clear_line(engine: EngineInfo, tmp_path: Path) -> None:
+    result = _cli(engine, "build", str(tmp_path))
+    _assert_one_line_error(result, "Dockerfile", "no such file")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_context_is_one_clear_line(engine: EngineInfo, tmp_path: Path) -> None:
+    result = _cli(engine, "build", str(tmp_path / "absent"))
+    _assert_one_line_error(result, "absent", "not found")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_engine_names_each_endpoint(engine: EngineInfo, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\n")
+    env = dict(engine.env)
+    env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"
+    env.pop("BUILDKIT_HOST", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "buildwright", "build", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    _assert_one_line_error(result)
+    assert "no-docker.sock" in result.stderr
+    assert "Traceback" not in result.stderr
