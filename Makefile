@@ -10,7 +10,7 @@ PB_STAMP := $(PB_DIR)/.generated
 # The private engine (see scripts/engine.sh); tests and the demo use it unless told otherwise.
 export BUILDWRIGHT_ENGINE_SOCK ?= /run/buildwright-engine/docker.sock
 
-.PHONY: all venv proto engine engine-down engine-status demo test unit integration lint typecheck bench clean
+.PHONY: all venv proto engine engine-down engine-reset engine-status demo test unit integration lint typecheck bench clean
 
 all: venv proto
 
@@ -34,6 +34,9 @@ engine:
 
 engine-down:
 	scripts/engine.sh down
+
+engine-reset:
+	scripts/engine.sh reset
 
 engine-status:
 	scripts/engine.sh status

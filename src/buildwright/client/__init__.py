@@ -17,7 +17,7 @@ from buildwright.client.events import (
 from buildwright.client.exporters import ExportSpec
 from buildwright.client.gateway import GatewayCaps
 from buildwright.client.session.secrets import SecretValue
-from buildwright.client.solve import BuildRequest, BuildResult, CompiledBuildLike, GatewayContext
+from buildwright.client.solve import BuildRequest, BuildResult, CompiledBuildLike, GatewayContext, shared_key_for
 
 __all__ = [
     "BuildEvent",
@@ -46,4 +46,5 @@ __all__ = [
     "connect",
     "parse_endpoint",
     "resolve_endpoints",
+    "shared_key_for",
 ]

@@ -105,7 +105,9 @@ class _Sender:
         try:
             # O_NOFOLLOW plus the inode check: the file must still be the one that was walked,
             # never something a symlink swapped in since.
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._root_fd)
+            # O_NONBLOCK: a FIFO swapped in must not block the loop (the inode check then rejects it).
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            fd = os.open(path, flags, dir_fd=self._root_fd)
         except OSError as exc:
             _log.debug("context_file_unreadable", path=path, error=str(exc))
             fd = -1
