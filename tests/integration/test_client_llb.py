@@ -44,3 +44,14 @@ def test_llb_state_graph_builds(engine: EngineInfo, tmp_path: Path) -> None:
         assert run_image(engine, tag, "cat", "/app/copy") == "hi there\n"
     finally:
         engine.docker("image", "rm", "-f", tag, check=False)
+
+
+def test_compile_only_resolves_without_building(engine: EngineInfo) -> None:
+    def compile_fn(gw: GatewayContext) -> str:
+        [base] = gw.resolver.resolve_image_configs([ImageRequest("docker.io/library/busybox:latest")])
+        assert json.loads(base.config)["rootfs"]["type"] == "layers"
+        return base.digest
+
+    with BuildkitClient.connect(addr=f"docker://{engine.sock}") as client:
+        digest = client.compile(compile_fn)
+    assert digest.startswith("sha256:")

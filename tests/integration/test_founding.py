@@ -63,9 +63,7 @@ def test_example_matches_the_reference_builder(engine: EngineInfo, example: dict
     ours_tag = f"bw-founding/{_id(example)}:buildwright"
 
     buildx_build(engine, folder, tag=reference_tag, target=target, build_args=build_args)
-    result = buildwright.build(
-        folder, tags=[ours_tag], target=target, build_args=build_args, engine=_engine(engine)
-    )
+    result = buildwright.build(folder, tags=[ours_tag], target=target, build_args=build_args, engine=_engine(engine))
 
     assert result.image_id
     assert_same_image(snapshot_image(engine, reference_tag), snapshot_image(engine, ours_tag))
@@ -101,9 +99,7 @@ def test_unused_failing_stage_is_never_sent(engine: EngineInfo, tmp_path: Path) 
     assert "exit 1" not in commands
 
     buildx_build(engine, tmp_path, tag="bw-founding/unused-stage:buildx")
-    assert_same_image(
-        snapshot_image(engine, "bw-founding/unused-stage:buildx"), snapshot_image(engine, tag)
-    )
+    assert_same_image(snapshot_image(engine, "bw-founding/unused-stage:buildx"), snapshot_image(engine, tag))
 
 
 PARALLEL = """\

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection, EngineInfo, connect
@@ -15,9 +16,12 @@ from buildwright.client.solve import (
     EventCallback,
     GatewayContext,
     run_build,
+    run_compile,
 )
 from buildwright.client.transport import Transport, transport_for
 from buildwright.errors import EngineError
+
+T = TypeVar("T")
 
 
 class ClientState(enum.Enum):
@@ -90,6 +94,21 @@ class BuildkitClient:
             raise EngineError("client is closed")
         with engine_errors("build", str(self._conn.endpoint)):
             return run_build(self._conn, request, compile, on_event)
+
+    def compile(
+        self,
+        compile: Callable[[GatewayContext], T],
+        *,
+        on_event: EventCallback | None = None,
+    ) -> T:
+        """Run `compile` in a gateway session (base images resolve on the engine) without building.
+
+        Returns whatever `compile` returns.
+        """
+        if self.state is not ClientState.OPEN:
+            raise EngineError("client is closed")
+        with engine_errors("compile", str(self._conn.endpoint)):
+            return run_compile(self._conn, compile, on_event)
 
     def close(self) -> None:
         if self.state is ClientState.OPEN:

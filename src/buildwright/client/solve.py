@@ -18,12 +18,12 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import grpc
 
 from buildwright._log import get_logger
-from buildwright._pb import control_pb2, ops_pb2
+from buildwright._pb import control_pb2, gateway_pb2, ops_pb2
 from buildwright.client.boundary import rpc_code, rpc_details
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
@@ -118,6 +118,7 @@ class BuildResult:
 
 
 EventCallback = Callable[[BuildEvent], None]
+T = TypeVar("T")
 
 
 class _StatusWatcher:
@@ -284,3 +285,48 @@ def _drive(
     except Exception as exc:
         gateway.return_error(f"frontend failed: {exc}")
         raise
+
+
+def run_compile(
+    conn: Connection,
+    compile: Callable[[GatewayContext], T],
+    on_event: EventCallback | None = None,
+) -> T:
+    """Open a gateway session only to run `compile` (it may resolve base images); build nothing.
+
+    The engine-side build is ended with an empty result, so nothing is solved or exported.
+    """
+    ref = new_session_id()
+    with Session(conn.transport, _attachables(BuildRequest())) as session:
+        watcher = _StatusWatcher(conn, ref, on_event)
+        solve_future = conn.control.Solve.future(control_pb2.SolveRequest(Ref=ref, Session=session.id))
+        finished = False
+        try:
+            watcher.start()
+            gateway = Gateway(conn, ref, session.id)
+            try:
+                caps = gateway.ping()
+                value = compile(
+                    GatewayContext(
+                        resolver=gateway,
+                        session_id=session.id,
+                        llb_caps=caps.llb_caps,
+                        frontend_caps=caps.frontend_caps,
+                        worker_platforms=caps.worker_platforms,
+                    )
+                )
+            except Exception as exc:
+                gateway.return_error(exc.message if isinstance(exc, BuildwrightError) else f"frontend failed: {exc}")
+                raise
+            gateway.return_result(gateway_pb2.Result(), {})
+            try:
+                solve_future.result()
+            except grpc.RpcError as exc:
+                raise EngineError(f"ending the compile-only session failed: {rpc_details(exc)}") from exc
+            watcher.wait(10.0)
+            finished = True
+            return value
+        finally:
+            if not finished:
+                solve_future.cancel()
+                watcher.cancel()

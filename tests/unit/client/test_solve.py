@@ -212,3 +212,17 @@ def test_compile_error_is_returned_to_the_engine_and_reraised(fake: tuple[_FakeE
 
 def test_shared_key_like_buildx(tmp_path: Path) -> None:
     assert shared_key_for(tmp_path / "app", "node1") == "app:node1"
+
+
+def test_compile_only_session_builds_nothing(fake: tuple[_FakeEngine, str]) -> None:
+    engine, addr = fake
+
+    def compile_fn(gw: GatewayContext) -> str:
+        [resolved] = gw.resolver.resolve_image_configs([ImageRequest("docker.io/library/a:1")])
+        return resolved.digest
+
+    with BuildkitClient.connect(addr=addr) as client:
+        assert client.compile(compile_fn) == "sha256:" + "1" * 64
+    [request] = engine.solve_requests
+    assert request.ExporterDeprecated == "" and not request.HasField("Definition")
+    assert engine.returned.HasField("result") and not engine.returned.result.HasField("ref")

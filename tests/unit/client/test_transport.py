@@ -18,5 +18,5 @@ def test_transport_per_endpoint_kind() -> None:
 
 def test_missing_tls_file_is_a_config_error(tmp_path: Path) -> None:
     endpoint = parse_endpoint("tcp://h:1234", tls=TLSConfig(ca_cert=tmp_path / "missing-ca.pem"))
-    with pytest.raises(BuildConfigError, match="missing-ca.pem"):
+    with pytest.raises(BuildConfigError, match=r"missing-ca\.pem"):
         DirectTransport(endpoint)

@@ -41,6 +41,7 @@ _DEFAULT_WINDOW = 65535
 # What we let the daemon send before it must wait for our WINDOW_UPDATE (requests are small).
 _RECV_WINDOW = 1 << 24
 _MAX_RECV_MESSAGE = 64 * 1024 * 1024
+_STREAM_UPDATE_THRESHOLD = 16 * 1024
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -97,6 +98,7 @@ class ServerStream:
         self.path = path
         self.metadata = metadata
         self.send_window = conn.peer_initial_window
+        self.recv_unacked = 0
         self._buffer = bytearray()
         self._messages: deque[bytes] = deque()
         self._ended = False
@@ -305,9 +307,13 @@ class H2Connection:
         stream = self._streams.get(stream_id)
         if stream is None:
             return
-        if len(payload):
-            # Stream-level window: give it back at once, the messages are consumed from memory.
-            self._write(_frame(_WINDOW_UPDATE, 0, stream_id, len(payload).to_bytes(4, "big")))
+        # Stream-level window: messages are consumed from memory, so give it back in batches (one
+        # update per frame would double the daemon's frames on REQ storms). The threshold stays
+        # below half the 64 KiB default, in case a stream opened before our SETTINGS arrived.
+        stream.recv_unacked += len(payload)
+        if stream.recv_unacked >= _STREAM_UPDATE_THRESHOLD:
+            self._write(_frame(_WINDOW_UPDATE, 0, stream_id, stream.recv_unacked.to_bytes(4, "big")))
+            stream.recv_unacked = 0
         try:
             stream._feed(self._strip_padding(flags, payload), bool(flags & _END_STREAM))
         except RpcAbort as exc:
