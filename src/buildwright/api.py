@@ -18,9 +18,11 @@ from pathlib import Path
 from buildwright.client import BuildkitClient, BuildRequest, ExportSpec, GatewayContext, TLSConfig
 from buildwright.client.events import BuildEvent
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
-from buildwright.errors import BuildConfigError, DockerfileError
+from buildwright.errors import BuildConfigError, BuildFailed, DockerfileError
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
+from buildwright.llb import CUSTOM_NAME_KEY
 from buildwright.llb.platform import Platform
+from buildwright.location import SourceRange
 
 EventCallback = Callable[[BuildEvent], None]
 
@@ -105,17 +107,22 @@ def build(
         local_dirs={"context": inputs.context},
         exports=(ExportSpec.engine_image(list(tags)),),
     )
-    plans: list[StagePlan] = []
+    compiled_builds: list[CompiledBuild] = []
 
     def compile_for(gateway: GatewayContext) -> CompiledBuild:
         compiled = compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver)
-        plans.append(compiled.stages)
+        compiled_builds.append(compiled)
         return compiled
 
     options = engine or EngineOptions()
     with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
-        result = client.build(request, compile=compile_for, on_event=on_event)
-    return BuildResult(image_id=result.image_digest, metadata=dict(result.exporter_response), stages=plans[-1])
+        try:
+            result = client.build(request, compile=compile_for, on_event=on_event)
+        except BuildFailed as exc:
+            raise _located(exc, compiled_builds, inputs.dockerfile) from None
+    return BuildResult(
+        image_id=result.image_digest, metadata=dict(result.exporter_response), stages=compiled_builds[-1].stages
+    )
 
 
 def compile(
@@ -135,6 +142,35 @@ def compile(
         return client.compile(
             lambda gateway: compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver)
         )
+
+
+def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Dockerfile) -> BuildFailed:
+    """The same failure, pointing at the Dockerfile lines of the step that failed."""
+    if not compiled or exc.location is not None:
+        return exc
+    definition = compiled[-1].definition
+    digest = exc.vertex_digest if exc.vertex_digest in definition.locations else None
+    if digest is None:
+        # The engine may re-digest ops (a default platform filled in); step names are unique per build.
+        digest = next(
+            (d for d, meta in definition.metadata.items() if meta.description.get(CUSTOM_NAME_KEY) == exc.vertex),
+            None,
+        )
+    entries = definition.locations.get(digest, ()) if digest else ()
+    ranges = [r for _, ranges in entries for r in ranges]
+    if not ranges:
+        return exc
+    first, last = min(r.start_line for r in ranges), max(r.end_line for r in ranges)
+    location = SourceRange(dockerfile.filename, first, last)
+    return BuildFailed(
+        exc.message,
+        vertex=exc.vertex,
+        vertex_digest=exc.vertex_digest,
+        exit_code=exc.exit_code,
+        log_tail=exc.log_tail,
+        location=location,
+        source_lines=dockerfile.lines,
+    )
 
 
 def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -77,9 +77,13 @@ class BuildFailed(BuildwrightError):
         exit_code: int | None = None,
         log_tail: Sequence[str] = (),
         location: SourceRange | None = None,
+        vertex_digest: str | None = None,
+        source_lines: Sequence[str] = (),
     ) -> None:
         super().__init__(message)
         self.vertex = vertex
+        self.vertex_digest = vertex_digest
+        self.source_lines = tuple(source_lines)
         self.exit_code = exit_code
         self.log_tail = tuple(log_tail)
         self.location = location

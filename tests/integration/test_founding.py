@@ -181,3 +181,14 @@ def test_unreachable_engine_names_each_endpoint(engine: EngineInfo, tmp_path: Pa
     _assert_one_line_error(result)
     assert "no-docker.sock" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_failing_step_names_its_dockerfile_lines(engine: EngineInfo, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\n\nRUN echo about to fail && \\\n  exit 3\nRUN true\n")
+    result = _cli(engine, "build", "--progress", "quiet", str(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "exit code: 3" in result.stderr.splitlines()[0]
+    assert " > about to fail" in result.stderr
+    assert "Dockerfile:3" in result.stderr
+    assert " 3 | >>> RUN echo about to fail" in result.stderr

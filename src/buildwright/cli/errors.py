@@ -48,6 +48,8 @@ def render_error(exc: BuildwrightError) -> str:
             lines.append("------")
         if exc.location is not None:
             lines.append(f"{exc.location.filename}:{exc.location.start_line}")
+            if exc.source_lines:
+                lines.extend(_snippet(exc.source_lines, exc.location.start_line, exc.location.end_line))
     return "\n".join(lines)
 
 
@@ -56,6 +58,8 @@ def _snippet(source: tuple[str, ...], start: int, end: int, context: int = 2) ->
     out = ["--------------------"]
     first = max(1, start - context)
     last = min(len(source), end + context)
+    while last > end and not source[last - 1].strip():
+        last -= 1
     width = len(str(last))
     for number in range(first, last + 1):
         marker = ">>>" if start <= number <= end else "   "

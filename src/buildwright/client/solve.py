@@ -191,7 +191,13 @@ def _build_failed(message: str, watcher: _StatusWatcher) -> BuildFailed:
     match = _EXIT_CODE.search(error_text) or _EXIT_CODE.search(message)
     tail = watcher.log_tail(failure.digest) if failure else ()
     text = f"{vertex}: {error_text}" if vertex else error_text
-    return BuildFailed(text, vertex=vertex, exit_code=int(match.group(1)) if match else None, log_tail=tail)
+    return BuildFailed(
+        text,
+        vertex=vertex,
+        vertex_digest=failure.digest if failure else None,
+        exit_code=int(match.group(1)) if match else None,
+        log_tail=tail,
+    )
 
 
 def _attachables(request: BuildRequest) -> list[Attachable]:
