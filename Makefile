@@ -51,6 +51,8 @@ integration: venv proto engine
 	$(PY) -m pytest -q -m integration tests/integration
 
 test: venv proto engine
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests
 
 lint: venv
