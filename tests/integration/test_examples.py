@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.reference import REPO_ROOT, EngineInfo, buildx_build, run_image
-
-EXAMPLES_DIR = REPO_ROOT / "examples"
-
-
-def _examples() -> list[dict[str, Any]]:
-    with (EXAMPLES_DIR / "examples.toml").open("rb") as manifest:
-        entries: list[dict[str, Any]] = tomllib.load(manifest)["example"]
-    return entries
+from tests.integration.examples_manifest import EXAMPLES_DIR, example_id, load_examples
+from tests.integration.reference import EngineInfo, buildx_build, run_image
 
 
-def _id(example: dict[str, Any]) -> str:
-    suffix = example.get("tag_suffix")
-    return f"{example['name']}-{suffix}" if suffix else str(example["name"])
-
-
-@pytest.mark.parametrize("example", _examples(), ids=_id)
+@pytest.mark.parametrize("example", load_examples(), ids=example_id)
 def test_example_builds_and_prints_expected_output(engine: EngineInfo, example: dict[str, Any]) -> None:
     folder: Path = EXAMPLES_DIR / example["name"]
-    tag = f"bw-example/{_id(example)}:reference"
+    tag = f"bw-example/{example_id(example)}:reference"
 
     buildx_build(engine, folder, tag=tag, target=example.get("target"), build_args=example.get("build_args", {}))
 
@@ -36,6 +23,6 @@ def test_example_builds_and_prints_expected_output(engine: EngineInfo, example: 
 
 
 def test_every_example_folder_is_listed() -> None:
-    listed = {entry["name"] for entry in _examples()}
+    listed = {entry["name"] for entry in load_examples()}
     folders = {path.name for path in EXAMPLES_DIR.iterdir() if (path / "Dockerfile").is_file()}
     assert listed == folders

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-import tomllib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,27 +15,14 @@ import pytest
 
 import buildwright
 from buildwright.client.events import BuildEvent, VertexCompleted
+from tests.integration.examples_manifest import EXAMPLES_DIR, example_id, load_examples
 from tests.integration.reference import (
-    REPO_ROOT,
     EngineInfo,
     assert_same_image,
     buildx_build,
     run_image,
     snapshot_image,
 )
-
-EXAMPLES_DIR = REPO_ROOT / "examples"
-
-
-def _examples() -> list[dict[str, Any]]:
-    with (EXAMPLES_DIR / "examples.toml").open("rb") as manifest:
-        entries: list[dict[str, Any]] = tomllib.load(manifest)["example"]
-    return entries
-
-
-def _id(example: dict[str, Any]) -> str:
-    suffix = example.get("tag_suffix")
-    return f"{example['name']}-{suffix}" if suffix else str(example["name"])
 
 
 def _engine(engine: EngineInfo) -> buildwright.EngineOptions:
@@ -54,13 +40,13 @@ def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("example", _examples(), ids=_id)
+@pytest.mark.parametrize("example", load_examples(), ids=example_id)
 def test_example_matches_the_reference_builder(engine: EngineInfo, example: dict[str, Any]) -> None:
     folder: Path = EXAMPLES_DIR / example["name"]
     build_args = example.get("build_args", {})
     target = example.get("target")
-    reference_tag = f"bw-founding/{_id(example)}:buildx"
-    ours_tag = f"bw-founding/{_id(example)}:buildwright"
+    reference_tag = f"bw-founding/{example_id(example)}:buildx"
+    ours_tag = f"bw-founding/{example_id(example)}:buildwright"
 
     buildx_build(engine, folder, tag=reference_tag, target=target, build_args=build_args)
     result = buildwright.build(folder, tags=[ours_tag], target=target, build_args=build_args, engine=_engine(engine))
