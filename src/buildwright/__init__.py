@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from buildwright.api import BuildResult, EngineOptions, build, compile, parse_build_args
+from buildwright.api import BuildResult, CheckResult, EngineOptions, build, check, compile, parse_build_args
 from buildwright.errors import (
     BuildConfigError,
     BuildFailed,
@@ -21,6 +21,7 @@ __all__ = [
     "BuildFailed",
     "BuildResult",
     "BuildwrightError",
+    "CheckResult",
     "DockerfileError",
     "EngineError",
     "EngineOptions",
@@ -28,6 +29,7 @@ __all__ = [
     "LLBError",
     "OutputError",
     "build",
+    "check",
     "compile",
     "parse_build_args",
 ]

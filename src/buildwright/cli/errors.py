@@ -37,7 +37,8 @@ def run_guarded(work: Callable[[], None], *, debug: bool) -> int:
 def render_error(exc: BuildwrightError) -> str:
     """The error as text: first line `ERROR: ...`, then context where the error carries some."""
     lines = [f"ERROR: {exc}"]
-    if isinstance(exc, EngineUnavailableError):
+    if isinstance(exc, EngineUnavailableError) and len(exc.tried) > 1:
+        # With one endpoint the message already names it and its reason.
         lines.extend(f"  {endpoint}: {reason}" for endpoint, reason in exc.tried)
     elif isinstance(exc, DockerfileError) and exc.location is not None and exc.source_lines:
         lines.extend(_snippet(exc.source_lines, exc.location.start_line, exc.location.end_line))

@@ -15,7 +15,8 @@ from buildwright.client.events import (
     VertexStarted,
 )
 from buildwright.client.exporters import ExportSpec
-from buildwright.client.gateway import GatewayCaps
+from buildwright.client.gateway import GatewayCaps, GatewayWarning
+from buildwright.client.identity import node_id
 from buildwright.client.session.secrets import SecretValue
 from buildwright.client.solve import BuildRequest, BuildResult, CompiledBuildLike, GatewayContext, shared_key_for
 
@@ -34,6 +35,7 @@ __all__ = [
     "ExportSpec",
     "GatewayCaps",
     "GatewayContext",
+    "GatewayWarning",
     "LogChunk",
     "SecretValue",
     "StatusProgress",
@@ -44,6 +46,7 @@ __all__ = [
     "VertexQueued",
     "VertexStarted",
     "connect",
+    "node_id",
     "parse_endpoint",
     "resolve_endpoints",
     "shared_key_for",

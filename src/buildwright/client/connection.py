@@ -95,12 +95,13 @@ class Connection:
         where = str(self.endpoint)
         try:
             with engine_errors("connect", where):
-                self._transport.open()
+                self._transport.open(timeout)
                 self._channel = self._transport.channel()
                 grpc.channel_ready_future(self._channel).result(timeout=timeout)
         except grpc.FutureTimeoutError as exc:
             self._close_quietly()
-            raise EngineUnavailableError(f"{where}: no answer within {timeout:.0f}s", [(where, "timed out")]) from exc
+            reason = f"no gRPC connection within {timeout:g}s"
+            raise EngineUnavailableError(f"{where}: {reason}", [(where, reason)]) from exc
         except BuildwrightError:
             self._close_quietly()
             raise
@@ -180,6 +181,11 @@ def connect(
             conn.open(timeout=timeout)
             return conn
         except EngineError as exc:
-            tried.append((f"{endpoint} ({endpoint.origin})" if endpoint.origin else str(endpoint), exc.message))
+            name = f"{endpoint} ({endpoint.origin})" if endpoint.origin else str(endpoint)
+            reasons = [reason for _, reason in exc.tried] if isinstance(exc, EngineUnavailableError) else []
+            tried.append((name, "; ".join(reasons) or exc.message))
+    if len(tried) == 1:
+        ((name, reason),) = tried
+        raise EngineUnavailableError(f"cannot use the BuildKit engine at {name}: {reason}", tried)
     lines = "; ".join(f"{name}: {reason}" for name, reason in tried) or "no endpoints given"
     raise EngineUnavailableError(f"no BuildKit engine answered ({lines})", tried)

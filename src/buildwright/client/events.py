@@ -40,10 +40,12 @@ class VertexCompleted:
 
 @dataclass(frozen=True, slots=True)
 class VertexCached:
-    """The step's result came from cache."""
+    """The step's result came from cache (possibly reported after the step first showed as completed)."""
 
     digest: str
     name: str
+    started: datetime | None = None
+    completed: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ class StatusConverter:
     """Turns StatusResponse messages into BuildEvents, reporting each vertex transition once."""
 
     def __init__(self) -> None:
-        # digest -> last reported phase: "queued", "started", "done"
+        # digest -> last reported phase: "queued", "started", "done", or the final "cached"/"failed"
         self._phase: dict[str, str] = {}
         self.names: dict[str, str] = {}
 
@@ -147,20 +149,26 @@ class StatusConverter:
         if name:
             self.names[digest] = name
         phase = self._phase.get(digest)
+        if phase in ("cached", "failed"):
+            return []
+        started = _time(v, "started")
+        completed = _time(v, "completed")
         if phase == "done":
+            # The engine may report a step as completed first and as cached in a later update.
+            if v.cached and not v.error:
+                self._phase[digest] = "cached"
+                return [VertexCached(digest, name, started, completed)]
             return []
         out: list[BuildEvent] = []
         if phase is None:
             out.append(VertexQueued(digest, name, tuple(v.inputs)))
             phase = "queued"
-        started = _time(v, "started")
-        completed = _time(v, "completed")
         if v.error:
             out.append(VertexFailed(digest, name, v.error, completed))
-            phase = "done"
+            phase = "failed"
         elif v.cached:
-            out.append(VertexCached(digest, name))
-            phase = "done"
+            out.append(VertexCached(digest, name, started, completed))
+            phase = "cached"
         elif completed is not None:
             if phase == "queued":
                 out.append(VertexStarted(digest, name, started))

@@ -2,8 +2,9 @@
 
 dockerd's BuildKit loads images into dockerd's store with the `moby` exporter; a standalone
 buildkitd has `image` (plus `oci`, `docker`, `local`, `tar`). `ExportSpec.engine_image()` picks
-the right one once the engine is known. Without names, `moby` still creates an (untagged) image,
-as buildx's default load on the docker driver does.
+the right one once the engine is known, and for `image` qualifies the names as image stores
+expect. Without names, `moby` still creates an (untagged) image, as buildx's default load on the
+docker driver does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 
 from buildwright._pb import control_pb2
 from buildwright.client.connection import EngineInfo
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, LLBError
+from buildwright.llb.reference import normalize_image_ref
 
 # A placeholder type resolved per engine by `resolve_exports`.
 ENGINE_IMAGE = "engine-image"
@@ -39,13 +41,28 @@ def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[
     """Replace engine-image placeholders with the engine's exporter type."""
     out: list[ExportSpec] = []
     for spec in exports:
-        if spec.type == ENGINE_IMAGE:
-            out.append(ExportSpec("moby" if engine.is_dockerd else "image", dict(spec.attrs)))
+        if spec.type == ENGINE_IMAGE and engine.is_dockerd:
+            out.append(ExportSpec("moby", dict(spec.attrs)))
+        elif spec.type == ENGINE_IMAGE:
+            attrs = dict(spec.attrs)
+            if attrs.get("name"):
+                attrs["name"] = ",".join(_qualified(name) for name in attrs["name"].split(","))
+            out.append(ExportSpec("image", attrs))
         elif spec.type == "moby" and not engine.is_dockerd:
             raise BuildConfigError("the moby exporter exists only on dockerd's BuildKit")
         else:
             out.append(spec)
     return tuple(out)
+
+
+def _qualified(name: str) -> str:
+    # The image exporter stores names verbatim, while dockerd, nerdctl and ctr look images up by
+    # their fully qualified names (`docker.io/library/x:latest`): a short `x:1` would be stored
+    # where none of them finds it. The moby exporter qualifies names itself.
+    try:
+        return normalize_image_ref(name.strip())
+    except LLBError as exc:
+        raise BuildConfigError(f"invalid tag {name.strip()!r}: {exc.message}") from None
 
 
 def apply_exports(request: control_pb2.SolveRequest, exports: Sequence[ExportSpec]) -> None:

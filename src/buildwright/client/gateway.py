@@ -32,6 +32,22 @@ class GatewayCaps:
     worker_platforms: tuple[Platform, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class GatewayWarning:
+    """A warning for the build's status stream (a build-check finding), sent with `Gateway.warn`.
+
+    `ranges` are 1-based (start line, end line) pairs in the source `filename` whose bytes are `data`.
+    """
+
+    short: str
+    detail: tuple[str, ...] = ()
+    url: str = ""
+    filename: str = ""
+    data: bytes = b""
+    ranges: tuple[tuple[int, int], ...] = ()
+    level: int = 1
+
+
 class GatewayError(EngineError):
     """A gateway call failed; `code` is the gRPC status name when the engine answered."""
 
@@ -101,6 +117,23 @@ class Gateway:
             for future in futures:
                 future.cancel()
         return results
+
+    def warn(self, warning: GatewayWarning) -> None:
+        """Attach a warning to the build; the engine reports it on the status stream, as buildx shows."""
+        request = gateway_pb2.WarnRequest(
+            level=warning.level,
+            short=warning.short.encode(),
+            detail=[line.encode() for line in warning.detail],
+            url=warning.url,
+        )
+        if warning.filename:
+            request.info.CopyFrom(
+                ops_pb2.SourceInfo(filename=warning.filename, data=warning.data, language="Dockerfile")
+            )
+        for start, end in warning.ranges:
+            request.ranges.append(ops_pb2.Range(start=ops_pb2.Position(line=start), end=ops_pb2.Position(line=end)))
+        with engine_errors("gateway warn", str(self._conn.endpoint)):
+            self._conn.gateway.Warn(request, metadata=self._metadata)
 
     def solve(self, definition: ops_pb2.Definition) -> Any:
         """Solve a definition; returns the gateway Result (with `ref`)."""

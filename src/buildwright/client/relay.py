@@ -55,28 +55,37 @@ def dial_docker_grpc(address: DockerAddress, timeout: float = 10.0) -> tuple[soc
     """
     if address.unix_path is not None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        target: str | tuple[str, int] = address.unix_path
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address.unix_path)
+        except BaseException:
+            sock.close()
+            raise
     else:
         assert address.tcp is not None
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        target = address.tcp
+        # create_connection resolves names and tries IPv6 and IPv4 addresses alike.
+        sock = socket.create_connection(address.tcp, timeout=timeout)
     try:
-        sock.settimeout(timeout)
-        sock.connect(target)
         sock.sendall(_upgrade_request())
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = sock.recv(4096)
             if not chunk:
-                raise EngineError(f"{address}: connection closed during the /grpc upgrade")
+                raise EngineError(
+                    "the connection closed during the /grpc upgrade; is it a dockerd? "
+                    "a buildkitd is reached with unix:// or tcp://"
+                )
             data += chunk
             if len(data) > _MAX_HEADER:
-                raise EngineError(f"{address}: oversized answer to the /grpc upgrade")
+                raise EngineError("oversized answer to the /grpc upgrade")
         head, _, rest = data.partition(b"\r\n\r\n")
         status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or parts[1] != "101":
-            raise EngineError(f"{address}: dockerd refused the /grpc upgrade ({status_line.strip()})")
+            raise EngineError(
+                f"refused the /grpc upgrade ({status_line.strip()}); is it a dockerd with BuildKit? "
+                "a buildkitd is reached with unix:// or tcp://"
+            )
         sock.settimeout(None)
         return sock, rest
     except BaseException:
@@ -127,9 +136,14 @@ class DockerGrpcRelay:
     def target(self) -> str:
         return f"unix:{self.socket_path}"
 
-    def check(self) -> None:
-        """Dial dockerd once and upgrade, so a dead or wrong endpoint fails early with a clear reason."""
-        sock, _ = dial_docker_grpc(self._address)
+    def check(self, timeout: float = 10.0) -> None:
+        """Dial dockerd once and upgrade, so a dead or wrong endpoint fails early with a clear reason.
+
+        Raises:
+            OSError: dockerd cannot be reached.
+            EngineError: it refused the upgrade (the message is the reason, without the address).
+        """
+        sock, _ = dial_docker_grpc(self._address, timeout)
         sock.close()
 
     def start(self) -> DockerGrpcRelay:

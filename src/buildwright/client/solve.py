@@ -12,6 +12,7 @@ A failed step raises BuildFailed; KeyboardInterrupt (or any error) cancels the s
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import deque
@@ -28,7 +29,7 @@ from buildwright.client.boundary import rpc_code, rpc_details
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
 from buildwright.client.exporters import ExportSpec, apply_exports, resolve_exports
-from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError
+from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError, GatewayWarning
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AnonymousAuthAttachable
 from buildwright.client.session.filesync import FileSyncAttachable
@@ -37,6 +38,7 @@ from buildwright.client.session.health import HealthAttachable
 from buildwright.client.session.patterns import default_matcher_factory
 from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
+from buildwright.client.session.ssh import SSHAgentAttachable
 from buildwright.errors import BuildFailed, BuildwrightError, EngineError
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
@@ -59,6 +61,7 @@ class BuildRequest:
         shared_key: lets the engine reuse uploaded context between builds of the same directory.
         matcher_factory: builds pattern matchers for include/exclude patterns of local sources.
         entitlements: e.g. `network.host`, `security.insecure`.
+        ssh_agents: agent socket paths by id, forwarded to `RUN --mount=type=ssh`.
     """
 
     local_dirs: Mapping[str, Path] = field(default_factory=dict)
@@ -68,12 +71,15 @@ class BuildRequest:
     shared_key: str = ""
     matcher_factory: MatcherFactory = default_matcher_factory
     entitlements: tuple[str, ...] = ()
+    ssh_agents: Mapping[str, Path] = field(default_factory=dict)
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
     """The session shared key buildx uses: the context directory's base name and a stable
     per-client id, so the engine can reuse what it received from this directory before."""
-    return f"{Path(context_dir).resolve().name}:{node_id}" if node_id else Path(context_dir).resolve().name
+    # buildx takes the base name of the absolute path without resolving symlinks.
+    name = os.path.basename(os.path.abspath(context_dir))
+    return f"{name}:{node_id}" if node_id else name
 
 
 class DefinitionLike(Protocol):
@@ -101,6 +107,8 @@ class GatewayContext:
     llb_caps: frozenset[str]
     frontend_caps: frozenset[str]
     worker_platforms: tuple[Platform, ...]
+    # Sends a warning to the build's status stream (None where the caller has no build to warn on).
+    warn: Callable[[GatewayWarning], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +214,8 @@ def _attachables(request: BuildRequest) -> list[Attachable]:
         items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory))
     if request.secrets:
         items.append(SecretsAttachable(request.secrets))
+    if request.ssh_agents:
+        items.append(SSHAgentAttachable(request.ssh_agents))
     return items
 
 
@@ -271,6 +281,7 @@ def _drive(
             llb_caps=caps.llb_caps,
             frontend_caps=caps.frontend_caps,
             worker_platforms=caps.worker_platforms,
+            warn=gateway.warn,
         )
         compiled = compile(context)
         definition = _definition_pb(compiled)

@@ -6,12 +6,14 @@ through a DockerGrpcRelay. Tests may supply their own Transport (anything with t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol
 
 import grpc
 import grpc.aio
 
-from buildwright.client.endpoint import Endpoint, EndpointKind
+from buildwright.client.endpoint import Endpoint, EndpointKind, TLSConfig
+from buildwright.client.probe import TLSMaterial, probe, unavailable
 from buildwright.client.relay import DockerAddress, DockerGrpcRelay
 from buildwright.errors import BuildConfigError, EngineError
 
@@ -31,8 +33,12 @@ class Transport(Protocol):
     @property
     def endpoint(self) -> Endpoint: ...
 
-    def open(self) -> None:
-        """Prepare (start relays, dial once to check the endpoint answers)."""
+    def open(self, timeout: float = 10.0) -> None:
+        """Prepare (start relays, dial once to check the endpoint answers).
+
+        Raises:
+            EngineUnavailableError: the endpoint cannot be used (the reason is in `tried`).
+        """
         ...
 
     def channel(self) -> grpc.Channel:
@@ -46,14 +52,34 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _read(path: object) -> bytes | None:
+def _read(path: Path | None, what: str) -> bytes | None:
     if path is None:
         return None
     try:
-        with open(str(path), "rb") as f:
-            return f.read()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"cannot read TLS file {path}: {exc}") from exc
+        raise BuildConfigError(f"cannot read the TLS {what} {path}: {exc.strerror or exc}") from exc
+
+
+def tls_material(tls: TLSConfig) -> TLSMaterial:
+    """Read an endpoint's TLS files once.
+
+    Raises:
+        BuildConfigError: a file cannot be read, or a client certificate comes without its key
+            (or the other way round).
+    """
+    if (tls.cert is None) != (tls.key is None):
+        given, missing = ("--tlscert", "--tlskey") if tls.key is None else ("--tlskey", "--tlscert")
+        raise BuildConfigError(f"{given} needs {missing}: a client certificate and its key go together")
+    return TLSMaterial(
+        root_certificates=_read(tls.ca_cert, "CA certificate"),
+        private_key=_read(tls.key, "client key"),
+        certificate_chain=_read(tls.cert, "client certificate"),
+        ca_path=tls.ca_cert,
+        cert_path=tls.cert,
+        key_path=tls.key,
+        server_name=tls.server_name,
+    )
 
 
 class DirectTransport:
@@ -66,22 +92,25 @@ class DirectTransport:
         self._target = f"unix:{endpoint.address}" if endpoint.kind is EndpointKind.BUILDKITD_UNIX else endpoint.address
         self._credentials: grpc.ChannelCredentials | None = None
         self._options = CHANNEL_OPTIONS
-        tls = endpoint.tls
-        if tls is not None:
+        self._tls = tls_material(endpoint.tls) if endpoint.tls is not None else None
+        if self._tls is not None:
+            # The probe checks this same material with the same server name, so a certificate
+            # problem is reported before grpcio would hide it behind reconnect back-off.
             self._credentials = grpc.ssl_channel_credentials(
-                root_certificates=_read(tls.ca_cert),
-                private_key=_read(tls.key),
-                certificate_chain=_read(tls.cert),
+                root_certificates=self._tls.root_certificates,
+                private_key=self._tls.private_key,
+                certificate_chain=self._tls.certificate_chain,
             )
-            if tls.server_name:
-                self._options = (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", tls.server_name))
+            if self._tls.server_name:
+                self._options = (*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", self._tls.server_name))
 
     @property
     def endpoint(self) -> Endpoint:
         return self._endpoint
 
-    def open(self) -> None:
-        """Nothing to prepare: the first RPC tells whether the daemon answers."""
+    def open(self, timeout: float = 10.0) -> None:
+        """Dial once and check the daemon speaks gRPC, so a failure gets a precise reason."""
+        probe(self._endpoint, self._tls, timeout)
 
     def channel(self) -> grpc.Channel:
         if self._credentials is not None:
@@ -108,7 +137,7 @@ class DockerRelayTransport:
             address = DockerAddress(unix_path=endpoint.address)
         else:
             host, _, port = endpoint.address.rpartition(":")
-            address = DockerAddress(tcp=(host, int(port)))
+            address = DockerAddress(tcp=(host.strip("[]"), int(port)))
         self._relay = DockerGrpcRelay(address)
         self._started = False
 
@@ -116,8 +145,15 @@ class DockerRelayTransport:
     def endpoint(self) -> Endpoint:
         return self._endpoint
 
-    def open(self) -> None:
-        self._relay.check()
+    def open(self, timeout: float = 10.0) -> None:
+        try:
+            self._relay.check(timeout)
+        except TimeoutError as exc:
+            raise unavailable(self._endpoint, f"no answer to the /grpc upgrade within {timeout:g}s") from exc
+        except OSError as exc:
+            raise unavailable(self._endpoint, f"cannot connect: {exc.strerror or exc}") from exc
+        except EngineError as exc:
+            raise unavailable(self._endpoint, exc.message) from exc
         self._relay.start()
         self._started = True
 

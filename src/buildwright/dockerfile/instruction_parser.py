@@ -197,7 +197,7 @@ class _Builder:
                 "chmod": (_S, ""),
                 "link": (_B, "false"),
                 "exclude": (_L, ""),
-                "parents": (_B, "false"),
+                # No "parents": the engine's frontend (1.19) has COPY --parents only in its labs build.
             }
         )
         sources, dest, heredocs = self.sources_and_dest("COPY")
@@ -210,7 +210,6 @@ class _Builder:
             link=flags.boolean("link"),
             excludes=flags.strings("exclude"),
             from_stage=flags.string("from"),
-            parents=flags.boolean("parents"),
             **self.common,  # type: ignore[arg-type]
         )
 
@@ -270,7 +269,7 @@ class _Builder:
                 "device": (_L, ""),
                 "mount": (_L, ""),
                 "network": (_S, "default"),
-                "security": (_S, "sandbox"),
+                # No "security": the engine's frontend (1.19) is built without RUN --security.
             }
         )
         devices: list[Device] = []
@@ -285,9 +284,6 @@ class _Builder:
         network = flags.string("network")
         if network not in ("default", "none", "host"):
             raise _Invalid(f"invalid network mode {_golang.quote(network)}")
-        security = flags.string("security")
-        if security not in ("insecure", "sandbox"):
-            raise _Invalid(f"security {_golang.quote(security)} is not valid")
         return RunInstruction(
             command=self.cmdline(),
             prepend_shell=not self.node.json,
@@ -295,7 +291,6 @@ class _Builder:
             mount_values=flags.strings("mount"),
             mounts=tuple(mounts),
             network=network,
-            security=security,
             devices=tuple(devices),
             flags_used=flags.used,
             **self.common,  # type: ignore[arg-type]

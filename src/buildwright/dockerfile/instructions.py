@@ -186,7 +186,6 @@ class CopyInstruction(_CopyBase):
     """
 
     from_stage: str = ""
-    parents: bool = False
 
     def _expand(self, expander: Expander) -> Self:
         if self.from_stage and ShellLex(expander.escape).process_word(self.from_stage, {}) != self.from_stage:

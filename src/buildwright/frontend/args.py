@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
+from buildwright import llb
 from buildwright.dockerfile import ArgInstruction, ShellLex
-from buildwright.errors import DockerfileError
+from buildwright.errors import BuildConfigError, DockerfileError
 from buildwright.llb.platform import Platform
+
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+_PROXY_ARGS = frozenset({"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"})
 
 
 def default_args(
@@ -52,6 +58,33 @@ def meta_args(
                 args.pop(arg.key, None)
                 args[arg.key] = value
     return args
+
+
+def proxy_env(build_args: Mapping[str, str]) -> llb.ProxyEnv | None:
+    """The proxy build args (any case) every RUN gets outside its cache key, declared as ARG or not."""
+    values: dict[str, str] = {}
+    # Sorted, so that when two spellings of one name are given the choice is stable.
+    for key, value in sorted(build_args.items()):
+        name = key.lower()
+        if name in _PROXY_ARGS:
+            values[name] = value
+    return llb.ProxyEnv(**values) if values else None
+
+
+def source_date_epoch(build_args: Mapping[str, str]) -> datetime | None:
+    """The SOURCE_DATE_EPOCH build arg as a UTC time; an empty or absent value means none.
+
+    A bad value is rejected in the engine's words (the engine checks it before any frontend runs).
+    """
+    value = build_args.get("SOURCE_DATE_EPOCH", "")
+    if not value:
+        return None
+    if not _GO_INT.fullmatch(value) or not -(2**63) <= int(value) < 2**63:
+        raise BuildConfigError(f'invalid source-date-epoch: strconv.ParseInt: parsing "{value}": invalid syntax')
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BuildConfigError(f'invalid source-date-epoch: parsing "{value}": out of range') from None
 
 
 def _format(platform: Platform, *, with_os_version: bool = False) -> str:

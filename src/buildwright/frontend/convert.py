@@ -20,21 +20,36 @@ from buildwright.dockerfile import (
     AddInstruction,
     CopyInstruction,
     Dockerfile,
+    EnvExpander,
+    Instruction,
+    OnbuildInstruction,
     RunInstruction,
     ShellLex,
     WorkdirInstruction,
+    parse_onbuild_trigger,
     split_stages,
 )
 from buildwright.errors import DockerfileError, LLBError
 from buildwright.frontend import paths
-from buildwright.frontend.args import default_args, meta_args
+from buildwright.frontend.args import default_args, meta_args, proxy_env, source_date_epoch
+from buildwright.frontend.contexts import NamedContext, find_context, remote_state
 from buildwright.frontend.dispatch import apply_base_config, dispatch_instruction, inherit_stage, start_stage
 from buildwright.frontend.image import ImageConfig
 from buildwright.frontend.options import CompiledBuild, FrontendOptions, StagePlan
 from buildwright.frontend.resolver import ImageRequest, ImageResolver, ResolvedImage
+from buildwright.frontend.runmount import mount_order_error
 from buildwright.frontend.stage_build import DispatchContext, StageBuild
-from buildwright.frontend.stages import SCRATCH, StageGraph, StageNode, register_stages, select_target
+from buildwright.frontend.stages import (
+    SCRATCH,
+    StageGraph,
+    StageNode,
+    register_stages,
+    select_target,
+    with_triggers,
+)
+from buildwright.frontend.syntax import check_syntax
 from buildwright.llb.platform import Platform
+from buildwright.location import SourceRange
 
 # Instructions that are numbered steps in progress names (with a FROM of an image).
 _STEP_INSTRUCTIONS = (AddInstruction, CopyInstruction, RunInstruction, WorkdirInstruction)
@@ -47,10 +62,16 @@ class _Base:
     ref: str | None
     image: ImageConfig
     platform: Platform
+    from_step: int = 1  # the step number the reference gives the FROM (see start_stage)
+    # A named build context standing for the base: an image state, or a local directory whose
+    # source is made at dispatch (it follows the paths read from it).
+    state: llb.State | None = None
+    local: NamedContext | None = None
 
 
 def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
     """Compile `dockerfile` for `options.target`, resolving base images through `resolver`."""
+    check_syntax(dockerfile, options.build_args)
     meta, definitions = split_stages(dockerfile.instructions, dockerfile.lines)
     lex = ShellLex(escape=dockerfile.escape)
     build_platform = options.build_platforms[0]
@@ -81,6 +102,8 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
                     f"empty platform value from expression {from_.platform}", from_.location, dockerfile.lines
                 )
             platform = Platform.parse(expanded)
+        # A named context with the stage's name replaces the whole stage.
+        replaced = find_context(options.named_contexts, stage.name) if stage.name else None
         nodes.append(
             StageNode(
                 index=stage.index,
@@ -88,14 +111,32 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
                 base_name=base_name,
                 platform=platform,
                 from_instruction=from_,
-                commands=tuple(stage.commands),
+                commands=() if replaced else tuple(stage.commands),
+                context=replaced,
             )
         )
     graph = register_stages(nodes)
-    target = select_target(graph, options.target)
-    reachable = graph.reachable_from(target)
+    target_index = select_target(graph, options.target).index
 
-    bases = _resolve_bases(graph, reachable, options, target_platform, resolver)
+    # ONBUILD triggers can make stages reachable (COPY --from in a trigger): resolve, add the
+    # triggers, and go again until nothing new is reached, as the reference does.
+    bases: dict[int, _Base] = {}
+    initialized: set[int] = set()
+    rounds: dict[int, int] = {}
+    while True:
+        for node in graph.stages:
+            if not node.implicit and node.base is None and node.index not in bases and node.base_name != SCRATCH:
+                rounds[node.index] = rounds.get(node.index, 0) + 1
+        reachable = graph.reachable_from(graph.stages[target_index])
+        pending = [node for node in reachable if node.index not in bases]
+        resolved = _resolve_bases(graph, pending, options, target_platform, resolver)
+        bases.update({i: replace(b, from_step=rounds.get(i, 1)) for i, b in resolved.items()})
+        graph, new_deps = _init_onbuild_triggers(graph, reachable, bases, initialized, dockerfile)
+        if not new_deps:
+            break
+    # Triggers replaced stage values in the graph: take the reachable stages from the final graph.
+    target = graph.stages[target_index]
+    reachable = graph.reachable_from(target)
     context = DispatchContext(
         dockerfile=dockerfile,
         lex=lex,
@@ -103,10 +144,16 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         build_args=options.build_args,
         target_platform=target_platform,
         llb_caps=options.llb_caps,
+        proxy_env=proxy_env(options.build_args),
+        epoch=source_date_epoch(options.build_args),
     )
 
     # First pass: learn which context paths are read, to narrow the context upload.
-    probe = _dispatch_all(graph, reachable, bases, context, llb.scratch(), options)
+    # It also learns the paths read from each named local context (keyed by the stage at the root
+    # of the reading stage's FROM chain, which shares them as the reference's stages do).
+    read_paths: dict[int, set[str]] = {}
+    probe = _dispatch_all(graph, reachable, bases, context, llb.scratch(), options, read_paths, {})
+    read_paths.setdefault(_chain_root(graph, target), set()).add("/")
     context_paths: set[str] = set()
     for build in probe.values():
         context_paths |= build.context_paths
@@ -118,7 +165,8 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         follow_paths=_follow_paths(context_paths),
         custom_name="[internal] load build context",
     )
-    builds = _dispatch_all(graph, reachable, bases, context, context_state, options)
+    follow = {index: frozenset(found) for index, found in read_paths.items()}
+    builds = _dispatch_all(graph, reachable, bases, context, context_state, options, {}, follow)
     final = builds[target.index]
 
     image = final.image
@@ -144,6 +192,8 @@ def _dispatch_all(
     context: DispatchContext,
     context_state: llb.State,
     options: FrontendOptions,
+    read_paths: dict[int, set[str]],
+    follow: Mapping[int, frozenset[str]],
 ) -> dict[int, StageBuild]:
     builds: dict[int, StageBuild] = {}
     no_cache_stages = {name.lower() for name in options.no_cache_stages}
@@ -152,22 +202,42 @@ def _dispatch_all(
     for node in ordered:
         display = graph.display_names[node.index]
         ignore_cache = options.no_cache or (bool(node.name) and node.name in no_cache_stages)
-        if node.implicit:
+        if node.implicit or node.context is not None:
+            # Images named only by COPY --from, and stages replaced by a named context, are not dispatched.
             base = bases[node.index]
-            builds[node.index] = start_stage(node, "", base.ref, base.image, base.platform, 0, False, context)
+            state = _context_state(base, follow.get(node.index, frozenset()), options)
+            builds[node.index] = start_stage(
+                node, display, base.ref, base.image, base.platform, 0, False, context, base_state=state
+            )
             continue
         cmd_total = _count_steps(node, bases)
+        root = _chain_root(graph, node)
         if node.base is not None:
             build = inherit_stage(builds[node.base], node, display, cmd_total, ignore_cache)
         else:
             base = bases[node.index]
-            build = start_stage(node, display, base.ref, base.image, base.platform, cmd_total, ignore_cache, context)
+            build = start_stage(
+                node,
+                display,
+                base.ref,
+                base.image,
+                base.platform,
+                cmd_total,
+                ignore_cache,
+                context,
+                from_step=base.from_step,
+                from_total=cmd_total - node.onbuild_count,
+                base_state=_context_state(base, follow.get(root, frozenset()), options),
+            )
         build = apply_base_config(build)
-        for command, sources in zip(node.commands, node.sources, strict=True):
+        for position, (command, sources) in enumerate(zip(node.commands, node.sources, strict=True)):
+            build = replace(build, onbuild_step=position < node.onbuild_count)
             source_builds = []
             for index in sources:
                 if index not in builds or (not graph.stages[index].implicit and index >= node.index):
                     source_name = graph.stages[index].name or str(index)
+                    if isinstance(command, RunInstruction):
+                        raise mount_order_error(build, command, source_name, context)
                     raise DockerfileError(
                         f'cannot copy from stage "{source_name}", it needs to be defined before current stage '
                         f'"{display or node.name}"',
@@ -175,14 +245,102 @@ def _dispatch_all(
                         context.dockerfile.lines,
                     )
                 source_builds.append(builds[index])
+            before = build
             build = dispatch_instruction(build, command, tuple(source_builds), context_state, context)
-        builds[node.index] = build
+            _record_read_paths(read_paths, graph, root, before, command, sources, context)
+        builds[node.index] = replace(build, onbuild_step=False)
     return builds
 
 
+def _chain_root(graph: StageGraph, node: StageNode) -> int:
+    while node.base is not None:
+        node = graph.stages[node.base]
+    return node.index
+
+
+def _context_state(base: _Base, follow: frozenset[str], options: FrontendOptions) -> llb.State | None:
+    """The state of a named context base: its image, or its local directory narrowed to what is read."""
+    if base.local is None:
+        return base.state
+    local_name = base.local.local_name or base.local.name
+    return llb.local(
+        local_name,
+        session_id=options.session_id,
+        shared_key_hint=f"context:{base.local.name}",
+        exclude_patterns=base.local.excludes,
+        follow_paths=_follow_paths(set(follow)),
+        custom_name=f"[context {base.local.name}] load from client",
+    )
+
+
+def _record_read_paths(
+    read_paths: dict[int, set[str]],
+    graph: StageGraph,
+    root: int,
+    build: StageBuild,
+    command: Instruction,
+    sources: tuple[int, ...],
+    context: DispatchContext,
+) -> None:
+    # What a named local context must send: the paths COPY --from reads from it; a RUN may read
+    # anything of its own stage, and a RUN mount anything of its source (the reference narrows a
+    # bind mount to its source path; reading the whole directory is the safe superset here).
+    if isinstance(command, RunInstruction):
+        read_paths.setdefault(root, set()).add("/")
+        for index in sources:
+            read_paths.setdefault(_chain_root(graph, graph.stages[index]), set()).add("/")
+    elif isinstance(command, CopyInstruction) and sources:
+        expanded = command.expand(EnvExpander(build.env(), context.lex))
+        found = read_paths.setdefault(_chain_root(graph, graph.stages[sources[0]]), set())
+        found.update(paths.join("/", src) for src in expanded.sources)
+
+
 def _count_steps(node: StageNode, bases: Mapping[int, _Base]) -> int:
-    total = 1 if node.base is None and bases[node.index].ref is not None else 0
-    return total + sum(isinstance(command, _STEP_INSTRUCTIONS) for command in node.commands)
+    base = bases.get(node.index)
+    from_image = base is not None and (base.ref is not None or base.state is not None or base.local is not None)
+    total = 1 if node.base is None and from_image else 0
+    # Every trigger counts as a step, whatever its instruction (the reference adds their number).
+    own = node.commands[node.onbuild_count :]
+    return total + node.onbuild_count + sum(isinstance(command, _STEP_INSTRUCTIONS) for command in own)
+
+
+def _init_onbuild_triggers(
+    graph: StageGraph,
+    reachable: Sequence[StageNode],
+    bases: dict[int, _Base],
+    initialized: set[int],
+    dockerfile: Dockerfile,
+) -> tuple[StageGraph, bool]:
+    """Put the inherited ONBUILD triggers before each reachable stage's commands.
+
+    A stage FROM an image runs the image's triggers (then drops them from its config); a stage
+    FROM another stage of this Dockerfile runs that stage's own ONBUILD instructions.
+    """
+    new_deps = False
+    for node in reachable:
+        if node.implicit or node.index in initialized:
+            continue
+        initialized.add(node.index)
+        if node.base is None:
+            base = bases[node.index]
+            expressions = base.image.config.on_build
+            if expressions:
+                config = replace(base.image.config, on_build=())
+                bases[node.index] = replace(base, image=replace(base.image, config=config))
+        else:
+            parent = graph.stages[node.base]
+            expressions = tuple(c.expression for c in parent.commands if isinstance(c, OnbuildInstruction))
+        if not expressions:
+            continue
+        assert node.from_instruction is not None  # explicit stages always have one
+        location = node.from_instruction.location
+        try:
+            triggers = [parse_onbuild_trigger(expression, location) for expression in expressions]
+        except DockerfileError as exc:
+            raise DockerfileError(exc.message, location, dockerfile.lines) from None
+        graph, added = with_triggers(graph, node.index, triggers)
+        new_deps = new_deps or added
+    return graph, new_deps
 
 
 def _follow_paths(context_paths: set[str]) -> tuple[str, ...]:
@@ -200,22 +358,42 @@ def _resolve_bases(
 ) -> dict[int, _Base]:
     bases: dict[int, _Base] = {}
     requests: list[tuple[int, ImageRequest]] = []
+    contexts: list[tuple[int, NamedContext, ImageRequest]] = []
     for node in reachable:
         if node.base is not None:
             continue
         platform = node.platform or target_platform
+        named = node.context
+        if named is None and node.base_name != SCRATCH:
+            named = find_context(options.named_contexts, node.base_name)
+        if named is not None:
+            image_ref = named.image_ref
+            try:
+                remote = remote_state(named) if image_ref is None else None
+            except DockerfileError as exc:
+                raise DockerfileError(exc.message, _node_location(graph, node)) from None
+            if remote is not None:
+                # A git checkout or a downloaded file: no image config either.
+                image = _context_image(node, None, platform)
+                bases[node.index] = _Base(None, image, platform, state=remote.with_platform(platform))
+            elif image_ref is None:
+                # A local directory: no image config, the empty one of the platform.
+                bases[node.index] = _Base(None, _context_image(node, None, platform), platform, local=named)
+            elif image_ref == SCRATCH:
+                bases[node.index] = _Base(None, _context_image(node, None, platform), platform, state=llb.scratch())
+            else:
+                request = ImageRequest(_parse_ref(image_ref, node), platform, options.image_resolve_mode)
+                contexts.append((node.index, named, request))
+            continue
         if node.base_name == SCRATCH:
             bases[node.index] = _Base(None, ImageConfig.empty(platform), platform)
             continue
-        try:
-            ref = llb.normalize_image_ref(node.base_name)
-        except LLBError as exc:
-            location = node.from_instruction.location if node.from_instruction else None
-            raise DockerfileError(f'failed to parse stage name "{node.base_name}": {exc}', location) from None
-        requests.append((node.index, ImageRequest(ref, platform, options.image_resolve_mode)))
-    if not requests:
+        requests.append(
+            (node.index, ImageRequest(_parse_ref(node.base_name, node), platform, options.image_resolve_mode))
+        )
+    if not requests and not contexts:
         return bases
-    unique = list(dict.fromkeys(request for _, request in requests))
+    unique = list(dict.fromkeys([request for _, request in requests] + [request for _, _, request in contexts]))
     answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolver.resolve_image_configs(unique), strict=True))
     for index, request in requests:
         answer = answers[request]
@@ -227,7 +405,49 @@ def _resolve_bases(
         # An image with no layers at all (only empty history) is scratch, as the reference treats it.
         is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
         bases[index] = _Base(None if is_scratch else ref, image, platform)
+    for index, named, request in contexts:
+        answer = answers[request]
+        platform = request.platform or target_platform
+        # The reference keeps the reference the engine answered, not pinned by digest, and names
+        # the source after the context.
+        state = llb.image(
+            answer.ref or request.ref,
+            platform=platform,
+            custom_name=f"[context {named.name}] {named.image_ref}",
+        ).with_image_config(answer.config)
+        node = graph.stages[index]
+        image = _context_image(node, ImageConfig.from_json(answer.config), platform)
+        if node.context is not None and image.os and image.architecture:
+            platform = image.platform
+        bases[index] = _Base(None, image, platform, state=state.with_platform(platform))
     return bases
+
+
+def _context_image(node: StageNode, image: ImageConfig | None, platform: Platform) -> ImageConfig:
+    # A stage replaced by a context keeps the context's config as is (none for a directory); a
+    # base image or COPY --from source gets the platform's empty config when the context has none.
+    if image is not None:
+        return image
+    return ImageConfig() if node.context is not None else ImageConfig.empty(platform)
+
+
+def _node_location(graph: StageGraph, node: StageNode) -> SourceRange | None:
+    # An implicit stage has no FROM: the reference points at the first instruction reading it.
+    if node.from_instruction is not None:
+        return node.from_instruction.location
+    for stage in graph.stages:
+        for command, sources in zip(stage.commands, stage.sources, strict=True):
+            if node.index in sources:
+                return command.location
+    return None
+
+
+def _parse_ref(name: str, node: StageNode) -> str:
+    try:
+        return llb.normalize_image_ref(name)
+    except LLBError as exc:
+        location = node.from_instruction.location if node.from_instruction else None
+        raise DockerfileError(f'failed to parse stage name "{name}": {exc}', location) from None
 
 
 def _with_target_platform(image: ImageConfig, platform: Platform) -> ImageConfig:

@@ -7,7 +7,6 @@ the same step the reference would build.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 
 from buildwright import llb
@@ -35,9 +34,11 @@ from buildwright.dockerfile import (
 from buildwright.errors import DockerfileError
 from buildwright.frontend import paths
 from buildwright.frontend.copy import dispatch_copy
-from buildwright.frontend.gostr import go_duration, go_list, go_quoted_list
+from buildwright.frontend.gostr import go_duration, go_list, go_quote, go_quoted_list
 from buildwright.frontend.image import DEFAULT_PATH, Healthcheck, ImageConfig
 from buildwright.frontend.ports import parse_ports
+from buildwright.frontend.run import dispatch_run
+from buildwright.frontend.signals import is_valid_signal
 from buildwright.frontend.stage_build import (
     COMMAND_DESCRIPTION_KEY,
     DEFAULT_SHELL,
@@ -60,20 +61,35 @@ def start_stage(
     cmd_total: int,
     ignore_cache: bool,
     context: DispatchContext,
+    *,
+    from_step: int = 1,
+    from_total: int | None = None,
+    base_state: llb.State | None = None,
 ) -> StageBuild:
-    """A stage starting from an image (`base_ref`) or from scratch (`base_ref` None)."""
+    """A stage starting from an image (`base_ref`) or from scratch (`base_ref` None).
+
+    The reference names the FROM step when it resolves the image, before ONBUILD triggers add
+    to the step count (`from_total`), and counts one step each time a stage waits through a
+    resolution round unresolved (`from_step`), which happens to stages reached only by a trigger.
+    A named context (`base_state`) is the stage's state as it is, and is no step of its own.
+    """
     build = StageBuild(
         node=node,
         display_name=display_name,
         state=llb.scratch(),
         image=image,
         platform=platform,
-        cmd_total=cmd_total,
+        cmd_total=cmd_total if from_total is None else from_total,
+        cmd_index=from_step - 1,
         ignore_cache=ignore_cache,
+        epoch=context.epoch,
     )
+    if base_state is not None:
+        return replace(build, state=base_state, cmd_total=cmd_total)
     if base_ref is None:
-        return build
+        return replace(build, cmd_total=cmd_total, cmd_index=0)
     name, build = build.step_name(f"FROM {base_ref}")
+    build = replace(build, cmd_total=cmd_total)
     from_ = node.from_instruction
     state = llb.image(
         base_ref,
@@ -99,6 +115,7 @@ def inherit_stage(
         cmd_total=cmd_total,
         build_args=parent.build_args,
         ignore_cache=ignore_cache,
+        epoch=parent.epoch,
     )
 
 
@@ -131,7 +148,10 @@ def dispatch_instruction(
         return _dispatch(build, instruction, sources, context_state, context)
     except DockerfileError as exc:
         if exc.location is not None:
-            raise
+            if exc.source_lines:
+                raise
+            # Located by the instruction (expansion errors): add the lines for the snippet.
+            raise DockerfileError(exc.message, exc.location, context.dockerfile.lines) from None
         raise context.error(exc.message, instruction) from None
 
 
@@ -149,7 +169,7 @@ def _dispatch(
     if isinstance(instruction, EnvInstruction):
         return _env(build, instruction)
     if isinstance(instruction, RunInstruction):
-        return _run(build, instruction, context)
+        return _run(build, instruction, sources, context_state, context)
     if isinstance(instruction, WorkdirInstruction):
         return _workdir(build, instruction, context)
     if isinstance(instruction, (CopyInstruction, AddInstruction)):
@@ -190,6 +210,8 @@ def _dispatch(
         image = replace(build.image, config=replace(build.image.config, volumes=volumes))
         return commit(replace(build, image=image), f"VOLUME {go_list(instruction.volumes)}")
     if isinstance(instruction, StopSignalInstruction):
+        if not is_valid_signal(instruction.signal):
+            raise context.error(f"invalid signal: {instruction.signal}", instruction)
         image = replace(build.image, config=replace(build.image.config, stop_signal=instruction.signal))
         return commit(replace(build, image=image), f"STOPSIGNAL {instruction.signal}")
     if isinstance(instruction, MaintainerInstruction):
@@ -249,45 +271,25 @@ def _workdir(build: StageBuild, instruction: WorkdirInstruction, context: Dispat
         return commit(build, f"WORKDIR {workdir}")
     env = build.env()
     name, build = build.step_name(progress_text(context, instruction.original, env))
-    action = llb.mkdir(workdir, 0o755, make_parents=True, user=image.config.user or None)
+    action = llb.mkdir(workdir, 0o755, make_parents=True, user=image.config.user or None, created_time=build.epoch)
     state = state.file(
         action,
         custom_name=name,
         description={COMMAND_DESCRIPTION_KEY: instruction.original},
         location=instruction.location,
-        ignore_cache=build.ignore_cache,
     )
+    # The reference never marks WORKDIR's mkdir to skip the cache, even with --no-cache.
     return commit(replace(build, state=state), f"WORKDIR {workdir}", layer=True)
 
 
-def _run(build: StageBuild, instruction: RunInstruction, context: DispatchContext) -> StageBuild:
-    args: tuple[str, ...] = tuple(instruction.command)
-    if instruction.prepend_shell:
-        args = _with_shell(build.image, args)
-    env = build.env()
-    name, build = build.step_name(progress_text(context, instruction.original, env, raw=True))
-    exec_state = build.state.run(
-        list(args),
-        custom_name=name,
-        description={COMMAND_DESCRIPTION_KEY: instruction.original},
-        location=instruction.location,
-        ignore_cache=build.ignore_cache,
-    )
-    state = exec_state.root()
-    history = "RUN " + _run_command_string(args, build.build_args, env) + " # buildkit"
-    return commit(replace(build, state=state), history, layer=True)
-
-
-def _run_command_string(
-    args: tuple[str, ...], build_args: tuple[tuple[str, str | None], ...], env: Mapping[str, str]
-) -> str:
-    # The `|N k=v` prefix lists the stage's ARGs: first position kept, last value wins.
-    entries: dict[str, str] = {}
-    for key, value in build_args:
-        current = env.get(key)
-        entries[key] = f"{key}={current if current is not None else (value or '')}"
-    words = [f"|{len(entries)}", *entries.values()] if entries else []
-    return " ".join([*words, *args])
+def _run(
+    build: StageBuild,
+    instruction: RunInstruction,
+    sources: tuple[StageBuild, ...],
+    context_state: llb.State,
+    context: DispatchContext,
+) -> StageBuild:
+    return dispatch_run(build, instruction, sources, context_state, context)
 
 
 def _healthcheck(build: StageBuild, instruction: HealthcheckInstruction) -> StageBuild:
@@ -299,10 +301,24 @@ def _healthcheck(build: StageBuild, instruction: HealthcheckInstruction) -> Stag
         start_interval=instruction.start_interval,
         retries=instruction.retries,
     )
+    # The engine's frontend (1.19) prints the config with `%q`: strings and durations quoted, the
+    # retry count as a Go rune literal (newer frontends switched to `%+v`).
+    durations = (health.interval, health.timeout, health.start_period, health.start_interval)
     text = (
-        f"HEALTHCHECK {{Test:{go_list(health.test)} Interval:{go_duration(health.interval)} "
-        f"Timeout:{go_duration(health.timeout)} StartPeriod:{go_duration(health.start_period)} "
-        f"StartInterval:{go_duration(health.start_interval)} Retries:{health.retries}}}"
+        f"HEALTHCHECK &{{{go_quoted_list(health.test)} "
+        + " ".join(go_quote(go_duration(d)) for d in durations)
+        + f" {_go_rune_literal(health.retries)}}}"
     )
     image = replace(build.image, config=replace(build.image.config, healthcheck=health))
     return commit(replace(build, image=image), text)
+
+
+def _go_rune_literal(value: int) -> str:
+    """fmt's `%q` of an integer: a single-quoted rune literal (`'\\x04'`, `'A'`)."""
+    code = value if 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else 0xFFFD
+    char = chr(code)
+    if char == "'":
+        return "'\\''"
+    if char == '"':
+        return "'\"'"
+    return "'" + go_quote(char)[1:-1] + "'"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from buildwright.frontend.contexts import NamedContext
 from buildwright.llb.platform import Platform
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class FrontendOptions:
     no_cache_stages: tuple[str, ...] = ()
     llb_caps: frozenset[str] | None = None
     image_resolve_mode: str = "default"
+    # Named build contexts by normalised name (see frontend.contexts).
+    named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from buildwright import llb
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
@@ -29,6 +30,10 @@ class DispatchContext:
     build_args: Mapping[str, str]
     target_platform: Platform
     llb_caps: frozenset[str] | None = None
+    # SOURCE_DATE_EPOCH: the time of new history entries and of WORKDIR directories.
+    epoch: datetime | None = None
+    # Proxy build args for every RUN (ExecOp meta.proxy_env, outside the cache key); None when none given.
+    proxy_env: llb.ProxyEnv | None = None
 
     def error(self, message: str, instruction: Instruction) -> DockerfileError:
         return DockerfileError(message, instruction.location, self.dockerfile.lines)
@@ -48,6 +53,8 @@ class StageBuild:
     build_args: tuple[tuple[str, str | None], ...] = ()
     ignore_cache: bool = False
     cmd_set: bool = False
+    onbuild_step: bool = False  # the instruction being dispatched is an inherited ONBUILD trigger
+    epoch: datetime | None = None  # SOURCE_DATE_EPOCH, stamped on the history entries this stage adds
     context_paths: frozenset[str] = field(default_factory=frozenset)
 
     def step_name(self, text: str) -> tuple[str, StageBuild]:
@@ -57,14 +64,22 @@ class StageBuild:
         index = self.cmd_index + 1
         width = int(1 + math.log10(self.cmd_total))
         prefix = f"{self.display_name} " if self.display_name else ""
-        return f"[{prefix}{index:>{width}}/{self.cmd_total}] {text}", replace(self, cmd_index=index)
+        onbuild = "ONBUILD " if self.onbuild_step else ""
+        return f"[{prefix}{index:>{width}}/{self.cmd_total}] {onbuild}{text}", replace(self, cmd_index=index)
 
     def env(self) -> dict[str, str]:
         return dict(self.state.env)
 
 
 def commit(build: StageBuild, created_by: str, *, layer: bool = False) -> StageBuild:
-    return replace(build, image=build.image.with_history(created_by, empty_layer=not layer))
+    created = None if build.epoch is None else go_time(build.epoch)
+    return replace(build, image=build.image.with_history(created_by, empty_layer=not layer, created=created))
+
+
+def go_time(moment: datetime) -> str:
+    """A UTC time as Go's encoding/json writes a time.Time (RFC 3339, fraction only when non-zero)."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    return text + "Z"
 
 
 def progress_text(context: DispatchContext, original: str, env: Mapping[str, str], *, raw: bool = False) -> str:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from buildwright import _golang
-from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction
+from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction, RunInstruction
 from buildwright.errors import BuildConfigError, DockerfileError
+from buildwright.frontend.contexts import NamedContext
 from buildwright.llb.platform import Platform
 
 SCRATCH = "scratch"
@@ -31,6 +32,9 @@ class StageNode:
     commands: tuple[Instruction, ...]
     base: int | None = None  # index of the stage this one is FROM
     sources: tuple[tuple[int, ...], ...] = ()  # per command: stages it reads from
+    onbuild_count: int = 0  # the first `onbuild_count` commands are ONBUILD triggers it inherited
+    # A named build context replacing this whole stage (`FROM ... AS <name>`); it then has no commands.
+    context: NamedContext | None = None
 
     @property
     def implicit(self) -> bool:
@@ -78,7 +82,7 @@ def register_stages(stage_nodes: Sequence[StageNode]) -> StageGraph:
     by_name: dict[str, int] = {}
     bound: list[StageNode] = []
     for node in stage_nodes:
-        base = by_name.get(node.base_name)
+        base = None if node.context is not None else by_name.get(node.base_name)
         bound.append(replace(node, base=base))
         if node.name:
             by_name[node.name] = node.index
@@ -97,9 +101,36 @@ def register_stages(stage_nodes: Sequence[StageNode]) -> StageGraph:
     return StageGraph(stages=all_stages, display_names=display)
 
 
+def with_triggers(graph: StageGraph, index: int, triggers: Sequence[Instruction]) -> tuple[StageGraph, bool]:
+    """The graph with ONBUILD `triggers` put before the commands of stage `index`.
+
+    Triggers may read other stages (`COPY --from`, `RUN --mount from=`), naming stages of this
+    Dockerfile or images, which become implicit stages; the flag says whether any trigger reads a
+    stage, in which case what is reachable must be worked out again, as the reference does.
+    """
+    stages = list(graph.stages)
+    implicit = {stage.base_name: stage.index for stage in stages if stage.implicit}
+    node = stages[index]
+    sources = [tuple(_command_sources(command, node, stages, implicit)) for command in triggers]
+    stages[index] = replace(
+        node,
+        commands=(*triggers, *node.commands),
+        sources=(*sources, *node.sources),
+        onbuild_count=node.onbuild_count + len(triggers),
+    )
+    _check_cycles(stages)
+    # Stages added now are implicit image stages, which have no display name.
+    display = graph.display_names + ("",) * (len(stages) - len(graph.stages))
+    return StageGraph(stages=tuple(stages), display_names=display), any(sources)
+
+
 def _command_sources(
     command: Instruction, node: StageNode, graph_stages: list[StageNode], implicit: dict[str, int]
 ) -> list[int]:
+    if isinstance(command, RunInstruction):
+        # One source per mount, in order; a mount without `from=` reads an implicit scratch stage
+        # (the reference adds one too, so a single-stage Dockerfile then has `stage-0` names).
+        return [_stage_ref(mount.from_stage or SCRATCH, graph_stages, implicit) for mount in command.mounts]
     if not isinstance(command, CopyInstruction) or not command.from_stage:
         return []
     ref = command.from_stage
@@ -114,10 +145,15 @@ def _command_sources(
         if index >= len([s for s in graph_stages if not s.implicit]):
             raise DockerfileError(f"invalid stage index {index}", command.location)
         return [index]
+    return [_stage_ref(ref, graph_stages, implicit)]
+
+
+def _stage_ref(ref: str, graph_stages: list[StageNode], implicit: dict[str, int]) -> int:
+    """The last stage named `ref`, else the implicit image stage for `ref` (created on first use)."""
     wanted = ref.lower()
     named = [stage.index for stage in graph_stages if stage.name == wanted and not stage.implicit]
     if named:
-        return [named[-1]]
+        return named[-1]
     if ref not in implicit:
         implicit[ref] = len(graph_stages)
         graph_stages.append(
@@ -130,7 +166,7 @@ def _command_sources(
                 commands=(),
             )
         )
-    return [implicit[ref]]
+    return implicit[ref]
 
 
 def _check_cycles(stages: Sequence[StageNode]) -> None:

@@ -1,7 +1,37 @@
-"""Progress output: build events in, text out. Renderers only read events; they never drive the build."""
+"""Progress output: build events in, text out. Renderers only read events; they never drive the build.
+
+Modes (`--progress`): `tty` (a live rich view), `plain` (`#N` lines), `rawjson` (status objects),
+`quiet` (nothing); `auto` picks tty on a terminal, plain otherwise.
+"""
 
 from __future__ import annotations
 
-from buildwright.progress.plain import PlainRenderer, QuietRenderer, Renderer, make_renderer
+from buildwright.progress.model import BuildSnapshot, ProgressModel, StepState, StepView, TaskView
+from buildwright.progress.plain import PlainRenderer
+from buildwright.progress.rawjson import RawJsonRenderer
+from buildwright.progress.renderer import (
+    PROGRESS_MODES,
+    QuietRenderer,
+    Renderer,
+    make_renderer,
+    resolve_mode,
+)
+from buildwright.progress.tty import TtyRenderer
+from buildwright.progress.view import render_frame
 
-__all__ = ["PlainRenderer", "QuietRenderer", "Renderer", "make_renderer"]
+__all__ = [
+    "PROGRESS_MODES",
+    "BuildSnapshot",
+    "PlainRenderer",
+    "ProgressModel",
+    "QuietRenderer",
+    "RawJsonRenderer",
+    "Renderer",
+    "StepState",
+    "StepView",
+    "TaskView",
+    "TtyRenderer",
+    "make_renderer",
+    "render_frame",
+    "resolve_mode",
+]

@@ -56,7 +56,8 @@ def test_cached_and_failed() -> None:
             ]
         )
     )
-    assert VertexCached("sha256:c", "FROM busybox") in events
+    cached = [e for e in events if isinstance(e, VertexCached)]
+    assert [(e.digest, e.name) for e in cached] == [("sha256:c", "FROM busybox")]
     failed = [e for e in events if isinstance(e, VertexFailed)]
     assert failed and failed[0].error == "exit code: 1" and failed[0].name == "RUN false"
 
@@ -73,3 +74,19 @@ def test_statuses_logs_warnings() -> None:
     assert isinstance(progress, StatusProgress) and progress.current == 55 and progress.completed
     assert log == LogChunk("sha256:r", 2, b"oops\n", None)
     assert warning == BuildWarning("sha256:r", 1, "lint", ("d1",), "u")
+
+
+def test_completed_then_cached_is_reported_as_cached() -> None:
+    conv = StatusConverter()
+    first = conv.convert(
+        control_pb2.StatusResponse(vertexes=[_vertex("sha256:f", "FROM busybox", started=1, completed=2)])
+    )
+    assert any(isinstance(e, VertexCompleted) for e in first)
+    second = conv.convert(
+        control_pb2.StatusResponse(vertexes=[_vertex("sha256:f", "FROM busybox", started=1, completed=2, cached=True)])
+    )
+    assert [type(e) for e in second] == [VertexCached]
+    again = conv.convert(
+        control_pb2.StatusResponse(vertexes=[_vertex("sha256:f", "FROM busybox", started=1, completed=2, cached=True)])
+    )
+    assert again == []

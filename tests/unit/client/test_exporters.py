@@ -15,8 +15,18 @@ _BUILDKITD = EngineInfo(parse_endpoint("unix:///run/buildkit/buildkitd.sock"), (
 def test_engine_image_is_moby_on_dockerd_and_image_on_buildkitd() -> None:
     spec = ExportSpec.engine_image(["a:1", "b:2"])
     assert resolve_exports([spec], _DOCKERD) == (ExportSpec("moby", {"name": "a:1,b:2"}),)
-    assert resolve_exports([spec], _BUILDKITD) == (ExportSpec("image", {"name": "a:1,b:2"}),)
+    assert resolve_exports([spec], _BUILDKITD) == (
+        ExportSpec("image", {"name": "docker.io/library/a:1,docker.io/library/b:2"}),
+    )
     assert resolve_exports([ExportSpec.engine_image()], _DOCKERD) == (ExportSpec("moby", {}),)
+
+
+def test_image_names_are_qualified_and_checked_on_buildkitd() -> None:
+    spec = ExportSpec.engine_image(["team/app", "localhost:5000/x:2"])
+    (image,) = resolve_exports([spec], _BUILDKITD)
+    assert image.attrs["name"] == "docker.io/team/app:latest,localhost:5000/x:2"
+    with pytest.raises(BuildConfigError, match="invalid tag 'Bad:1'"):
+        resolve_exports([ExportSpec.engine_image(["Bad:1"])], _BUILDKITD)
 
 
 def test_moby_refused_on_buildkitd() -> None:

@@ -176,7 +176,9 @@ def test_gateway_flow(fake: tuple[_FakeEngine, str], tmp_path: Path) -> None:
     assert json.loads(a.config)["ref"] == "docker.io/library/a:1"
     assert json.loads(b.config)["os"] == "linux"
     [request] = engine.solve_requests
-    assert request.ExporterDeprecated == "image" and dict(request.ExporterAttrsDeprecated) == {"name": "x:1"}
+    assert request.ExporterDeprecated == "image" and dict(request.ExporterAttrsDeprecated) == {
+        "name": "docker.io/library/x:1"
+    }
     assert not request.HasField("Definition") and request.Frontend == ""
     assert set(engine.build_ids) == {request.Ref}
     md = engine.session_metadata

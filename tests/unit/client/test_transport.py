@@ -20,3 +20,12 @@ def test_missing_tls_file_is_a_config_error(tmp_path: Path) -> None:
     endpoint = parse_endpoint("tcp://h:1234", tls=TLSConfig(ca_cert=tmp_path / "missing-ca.pem"))
     with pytest.raises(BuildConfigError, match=r"missing-ca\.pem"):
         DirectTransport(endpoint)
+
+
+def test_client_certificate_and_key_go_together(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    with pytest.raises(BuildConfigError, match="--tlscert needs --tlskey"):
+        DirectTransport(parse_endpoint("tcp://h:1234", tls=TLSConfig(cert=cert)))
+    with pytest.raises(BuildConfigError, match="--tlskey needs --tlscert"):
+        DirectTransport(parse_endpoint("tcp://h:1234", tls=TLSConfig(key=cert)))

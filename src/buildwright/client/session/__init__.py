@@ -1,12 +1,13 @@
-"""Session services the daemon calls back into: context upload, health, auth, secrets."""
+"""Session services the daemon calls back into: context upload, health, auth, secrets, SSH agents."""
 
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AnonymousAuthAttachable
 from buildwright.client.session.filesync import FileSyncAttachable
 from buildwright.client.session.fswalk import FilterSpec, PathMatcher, walk
 from buildwright.client.session.health import HealthAttachable
-from buildwright.client.session.secrets import SecretsAttachable, SecretValue
+from buildwright.client.session.secrets import SecretsAttachable, SecretSource, SecretValue
 from buildwright.client.session.session import Session
+from buildwright.client.session.ssh import SSHAgentAttachable, SSHAgentSpec
 
 __all__ = [
     "AnonymousAuthAttachable",
@@ -15,6 +16,9 @@ __all__ = [
     "FilterSpec",
     "HealthAttachable",
     "PathMatcher",
+    "SSHAgentAttachable",
+    "SSHAgentSpec",
+    "SecretSource",
     "SecretValue",
     "SecretsAttachable",
     "Session",

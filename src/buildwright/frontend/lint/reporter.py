@@ -1,0 +1,34 @@
+"""Collects findings during a run, keeping only the rules the configuration enables."""
+
+from __future__ import annotations
+
+from buildwright.frontend.lint.config import CheckConfig
+from buildwright.frontend.lint.findings import Finding
+from buildwright.frontend.lint.rules import Rule
+from buildwright.location import SourceRange
+
+
+class Reporter:
+    """The findings of one run, in emission order; one Reporter per run, never shared."""
+
+    def __init__(self, config: CheckConfig) -> None:
+        self.config = config
+        self.findings: list[Finding] = []
+        # After each dispatched instruction: its location and how many findings existed then.
+        self.marks: list[tuple[SourceRange, int]] = []
+
+    def mark(self, location: SourceRange) -> None:
+        """Record that the instruction at `location` has been checked."""
+        self.marks.append((location, len(self.findings)))
+
+    def report(self, rule: Rule, message: str, location: SourceRange | None) -> None:
+        if self.config.enabled(rule):
+            self.findings.append(Finding(rule, message, location))
+
+
+class Halt(Exception):
+    """Stops a run where the reference stops converting; carries the error it would report."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
