@@ -191,6 +191,8 @@ def build(
             result = client.build(request, compile=compile_for, on_event=on_event)
         except BuildFailed as exc:
             raise _located(exc, compiled_builds, inputs.dockerfile) from None
+        except DockerfileError as exc:
+            raise _with_source(exc, inputs.dockerfile) from None
     return BuildResult(
         image_id=result.image_digest, metadata=dict(result.exporter_response), stages=compiled_builds[-1].stages
     )
@@ -213,9 +215,21 @@ def compile(
     )
     options = engine or EngineOptions()
     with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
-        return client.compile(
-            lambda gateway: compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver)
-        )
+        try:
+            return client.compile(
+                lambda gateway: compile_dockerfile(
+                    inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
+                )
+            )
+        except DockerfileError as exc:
+            raise _with_source(exc, inputs.dockerfile) from None
+
+
+def _with_source(exc: DockerfileError, dockerfile: Dockerfile) -> DockerfileError:
+    """The error with the Dockerfile's lines attached, so it can be shown with a snippet."""
+    if exc.source_lines or exc.location is None or exc.location.filename != dockerfile.filename:
+        return exc
+    return DockerfileError(exc.message, exc.location, dockerfile.lines)
 
 
 def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Dockerfile) -> BuildFailed:
@@ -442,6 +456,8 @@ def check(
     Base images are resolved on the engine (their env, SHELL, ONBUILD and platform matter to some
     rules) and the stages are compiled to find the error a build would hit; nothing is built.
     With `offline`, no engine is contacted: base images count as empty and nothing is compiled.
+    `platform` is validated but, as in buildx, does not change what is checked (the reference's
+    check runs for the build platform).
 
     Raises:
         BuildConfigError: missing context or Dockerfile. Problems in the Dockerfile itself are
@@ -459,17 +475,14 @@ def check(
     # buildx names the file as given with -f, else <context>/Dockerfile.
     display_name = str(dockerfile) if dockerfile is not None else os.path.normpath(os.path.join(context, "Dockerfile"))
     ignore = _ignore_patterns(context_dir, dockerfile_path)
-    target_platform = Platform.parse(platform) if platform else None
+    if platform:
+        # Checked like buildx checks it, but the reference lints for the build platform whatever
+        # the target platform is (its check request converts without one).
+        Platform.parse(platform)
     args = dict(build_args or {})
     # Without a target every stage is checked; with one, only the stages it needs (as buildx does).
-    lint_options = LintOptions(
-        target=target or None,
-        build_args=args,
-        ignore_patterns=ignore,
-        target_platform=target_platform,
-        all_stages=not target,
-    )
-    frontend = FrontendOptions(build_args=args, target_platform=target_platform, ignore_patterns=ignore)
+    lint_options = LintOptions(target=target or None, build_args=args, ignore_patterns=ignore, all_stages=not target)
+    frontend = FrontendOptions(build_args=args, ignore_patterns=ignore)
     if offline:
         result = check_dockerfile(source, dockerfile_path.name, lint_options, frontend, None)
         return CheckResult(result, display_name)

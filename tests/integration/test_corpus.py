@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from buildwright.client.events import VertexCached, VertexCompleted, VertexQueued, VertexStarted
+from buildwright.client.events import BuildEvent, VertexCached, VertexCompleted, VertexQueued, VertexStarted
 from buildwright.errors import BuildFailed, DockerfileError
 from buildwright.location import SourceRange
 from tests.integration.corpus.cases import Case, load_case, load_cases
@@ -143,7 +143,7 @@ def test_invalid_case_files_are_reported(tmp_path: Path) -> None:
 
 def test_steps_leave_out_sources_and_engine_vertices() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    events = [
+    events: list[BuildEvent] = [
         VertexQueued("sha256:meta", "[internal] load metadata for docker.io/library/busybox:latest"),
         VertexQueued("sha256:ctx", "[internal] load build context"),
         VertexQueued("sha256:from", "[1/3] FROM docker.io/library/busybox:latest"),

@@ -4,7 +4,7 @@ stages of the same Dockerfile) and failures that name no Dockerfile line."""
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -50,7 +50,8 @@ def _base(engine: EngineInfo, tmp_path: Path, dockerfile: str) -> str:
     folder = tmp_path / "base"
     folder.mkdir()
     (folder / "Dockerfile").write_text(dockerfile)
-    tag = f"bw-onbuild/base-{uuid.uuid4().hex[:8]}:1"
+    # Named after the Dockerfile, so reruns replace the image instead of piling up new ones.
+    tag = f"bw-onbuild/base-{hashlib.sha256(dockerfile.encode()).hexdigest()[:12]}:1"
     buildx_build(engine, folder, tag=tag)
     return tag
 
@@ -121,3 +122,15 @@ def test_a_bad_source_date_epoch_fails_like_the_engine_before_building(engine: E
     with pytest.raises(BuildConfigError) as caught:
         buildwright.build(child, build_args=args, engine=buildwright.EngineOptions(env=engine.env))
     assert caught.value.message == message
+
+
+def test_triggers_of_an_image_read_by_copy_from_are_checked_not_run(engine: EngineInfo, tmp_path: Path) -> None:
+    base = _base(engine, tmp_path, BAD_TRIGGER_BASE)
+    child = _child(tmp_path, f"FROM busybox:latest\n\nCOPY --from={base} /etc/hostname /h\n")
+    reference = buildx_build(engine, child, tag="bw-onbuild/copy-from:buildx", check=False)
+    assert reference.returncode != 0 and "variable expansion is not supported for --from" in reference.stderr
+    assert "Dockerfile:3" in reference.stderr
+
+    with pytest.raises(DockerfileError) as caught:
+        buildwright.build(child, engine=buildwright.EngineOptions(env=engine.env))
+    assert caught.value.location is not None and caught.value.location.start_line == 3

@@ -66,7 +66,7 @@ BuildContextOpt = Annotated[
 ]
 PlatformOpt = Annotated[
     str | None,
-    typer.Option("--platform", help="Set the target platform (os/arch[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"),
+    typer.Option("--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"),
 ]
 LabelOpt = Annotated[list[str] | None, typer.Option("--label", help="Set metadata for an image (KEY=VALUE).")]
 NoCacheFilterOpt = Annotated[

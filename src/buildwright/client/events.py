@@ -120,6 +120,7 @@ class StatusConverter:
         # digest -> last reported phase: "queued", "started", "done", or the final "cached"/"failed"
         self._phase: dict[str, str] = {}
         self.names: dict[str, str] = {}
+        self._completed: dict[str, datetime] = {}
 
     def convert(self, response: control_pb2.StatusResponse) -> list[BuildEvent]:
         events: list[BuildEvent] = []
@@ -154,10 +155,17 @@ class StatusConverter:
         started = _time(v, "started")
         completed = _time(v, "completed")
         if phase == "done":
-            # The engine may report a step as completed first and as cached in a later update.
-            if v.cached and not v.error:
+            # A completed step may later be reported as cached, run again (a reused source), or fail.
+            if v.error:
+                self._phase[digest] = "failed"
+                return [VertexFailed(digest, name, v.error, completed)]
+            if v.cached:
                 self._phase[digest] = "cached"
                 return [VertexCached(digest, name, started, completed)]
+            last = self._completed.get(digest)
+            if started is not None and last is not None and started > last and completed is None:
+                self._phase[digest] = "started"
+                return [VertexStarted(digest, name, started)]
             return []
         out: list[BuildEvent] = []
         if phase is None:
@@ -173,6 +181,7 @@ class StatusConverter:
             if phase == "queued":
                 out.append(VertexStarted(digest, name, started))
             out.append(VertexCompleted(digest, name, started, completed))
+            self._completed[digest] = completed
             phase = "done"
         elif started is not None and phase == "queued":
             out.append(VertexStarted(digest, name, started))

@@ -17,7 +17,7 @@ from buildwright._pb import gateway_pb2, ops_pb2, rpc_status_pb2
 from buildwright.client.boundary import engine_errors, rpc_code, rpc_details
 from buildwright.client.connection import Connection
 from buildwright.errors import EngineError
-from buildwright.frontend.resolver import ImageRequest, ResolvedImage
+from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ResolvedImage
 from buildwright.llb.platform import Platform
 
 BUILD_ID_HEADER = "buildkit-controlapi-buildid"
@@ -106,12 +106,7 @@ class Gateway:
                 try:
                     answer = future.result()
                 except grpc.RpcError as exc:
-                    code = rpc_code(exc)
-                    raise GatewayError(
-                        f"failed to resolve image {request.ref}: {rpc_details(exc)}",
-                        code.name if code else None,
-                        rpc_details(exc),
-                    ) from exc
+                    raise ImageResolveError(request.ref, rpc_details(exc)) from exc
                 results.append(ResolvedImage(ref=answer.Ref or request.ref, digest=answer.Digest, config=answer.Config))
         finally:
             for future in futures:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from buildwright.frontend.contexts import NamedContext
 from buildwright.frontend.convert import compile_dockerfile
 from buildwright.frontend.options import CompiledBuild, FrontendOptions, StagePlan
 from buildwright.frontend.resolver import ImageRequest, ImageResolver, ResolvedImage
@@ -11,6 +12,7 @@ __all__ = [
     "FrontendOptions",
     "ImageRequest",
     "ImageResolver",
+    "NamedContext",
     "ResolvedImage",
     "StagePlan",
     "compile_dockerfile",

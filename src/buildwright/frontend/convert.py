@@ -36,7 +36,7 @@ from buildwright.frontend.contexts import NamedContext, find_context, remote_sta
 from buildwright.frontend.dispatch import apply_base_config, dispatch_instruction, inherit_stage, start_stage
 from buildwright.frontend.image import ImageConfig
 from buildwright.frontend.options import CompiledBuild, FrontendOptions, StagePlan
-from buildwright.frontend.resolver import ImageRequest, ImageResolver, ResolvedImage
+from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ImageResolver, ResolvedImage
 from buildwright.frontend.runmount import mount_order_error
 from buildwright.frontend.stage_build import DispatchContext, StageBuild
 from buildwright.frontend.stages import (
@@ -53,6 +53,9 @@ from buildwright.location import SourceRange
 
 # Instructions that are numbered steps in progress names (with a FROM of an image).
 _STEP_INSTRUCTIONS = (AddInstruction, CopyInstruction, RunInstruction, WorkdirInstruction)
+# RUN mounts that read no stage (secrets and SSH agents come from the session).
+_NO_SOURCE_MOUNTS = frozenset({"secret", "ssh"})
+_CACHE_MOUNT = "cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,13 +285,17 @@ def _record_read_paths(
     sources: tuple[int, ...],
     context: DispatchContext,
 ) -> None:
-    # What a named local context must send: the paths COPY --from reads from it; a RUN may read
-    # anything of its own stage, and a RUN mount anything of its source (the reference narrows a
-    # bind mount to its source path; reading the whole directory is the safe superset here).
+    # What a named local context must send: the paths COPY --from and RUN mounts read from it
+    # (recorded on the FROM chain of the stage read, as the reference shares them); a RUN may read
+    # anything of its own stage.
     if isinstance(command, RunInstruction):
         read_paths.setdefault(root, set()).add("/")
-        for index in sources:
-            read_paths.setdefault(_chain_root(graph, graph.stages[index]), set()).add("/")
+        mounts = command.expand(EnvExpander(build.env(), context.lex)).mounts
+        for spec, index in zip(mounts, sources, strict=False):
+            if spec.type in _NO_SOURCE_MOUNTS or not (spec.from_stage or spec.type == _CACHE_MOUNT):
+                continue
+            found = read_paths.setdefault(_chain_root(graph, graph.stages[index]), set())
+            found.add(paths.join("/", spec.source))
     elif isinstance(command, CopyInstruction) and sources:
         expanded = command.expand(EnvExpander(build.env(), context.lex))
         found = read_paths.setdefault(_chain_root(graph, graph.stages[sources[0]]), set())
@@ -314,11 +321,13 @@ def _init_onbuild_triggers(
     """Put the inherited ONBUILD triggers before each reachable stage's commands.
 
     A stage FROM an image runs the image's triggers (then drops them from its config); a stage
-    FROM another stage of this Dockerfile runs that stage's own ONBUILD instructions.
+    FROM another stage of this Dockerfile runs that stage's own ONBUILD instructions. Images read
+    only by COPY --from, and stages replaced by a named context, get their triggers parsed (and
+    the stages those read) but never run, as in the reference.
     """
     new_deps = False
     for node in reachable:
-        if node.implicit or node.index in initialized:
+        if node.index in initialized:
             continue
         initialized.add(node.index)
         if node.base is None:
@@ -332,8 +341,9 @@ def _init_onbuild_triggers(
             expressions = tuple(c.expression for c in parent.commands if isinstance(c, OnbuildInstruction))
         if not expressions:
             continue
-        assert node.from_instruction is not None  # explicit stages always have one
-        location = node.from_instruction.location
+        location = _node_location(graph, node)
+        if location is None:
+            continue  # only stages nothing reads have no location, and those are not reachable
         try:
             triggers = [parse_onbuild_trigger(expression, location) for expression in expressions]
         except DockerfileError as exc:
@@ -394,7 +404,16 @@ def _resolve_bases(
     if not requests and not contexts:
         return bases
     unique = list(dict.fromkeys([request for _, request in requests] + [request for _, _, request in contexts]))
-    answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolver.resolve_image_configs(unique), strict=True))
+    try:
+        resolved = resolver.resolve_image_configs(unique)
+    except ImageResolveError as exc:
+        # As the reference: the image as written in the Dockerfile, the engine's reason, the FROM line.
+        failing = next((index for index, request in requests if request.ref == exc.ref), None)
+        if failing is None:
+            raise
+        node = graph.stages[failing]
+        raise DockerfileError(f"{node.base_name}: {exc.detail}", _node_location(graph, node)) from None
+    answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolved, strict=True))
     for index, request in requests:
         answer = answers[request]
         image = ImageConfig.from_json(answer.config)
@@ -402,6 +421,8 @@ def _resolve_bases(
         if answer.digest and "@" not in ref:
             ref = f"{ref}@{answer.digest}"
         platform = request.platform or target_platform
+        if graph.stages[index].platform is None and options.target_platform is None:
+            platform = _auto_detect_platform(image, platform, options.build_platforms)
         # An image with no layers at all (only empty history) is scratch, as the reference treats it.
         is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
         bases[index] = _Base(None if is_scratch else ref, image, platform)
@@ -421,6 +442,17 @@ def _resolve_bases(
             platform = image.platform
         bases[index] = _Base(None, image, platform, state=state.with_platform(platform))
     return bases
+
+
+def _auto_detect_platform(image: ImageConfig, target: Platform, supported: Sequence[Platform]) -> Platform:
+    # With no --platform anywhere, a base image of another OS/arch that a worker can run is built
+    # on that worker platform rather than the default one, as the reference does.
+    if image.os == target.os and image.architecture == target.architecture:
+        return target
+    for candidate in supported:
+        if candidate.os == image.os and candidate.architecture == image.architecture:
+            return candidate
+    return target
 
 
 def _context_image(node: StageNode, image: ImageConfig | None, platform: Platform) -> ImageConfig:

@@ -98,6 +98,7 @@ def _split_url(scheme: str, text: str) -> _Url:
     path = ""
     if "://" in remote:
         after_scheme = remote.split("://", 1)[1]
+        remote = f"{scheme}://{after_scheme}"  # Go's url.Parse lower-cases the scheme
         slash = after_scheme.find("/")
         if slash >= 0:
             path = unquote(after_scheme[slash:])

@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from buildwright.errors import EngineError
 from buildwright.llb.platform import Platform
+
+
+class ImageResolveError(EngineError):
+    """The engine could not resolve one image reference; `detail` is its reason."""
+
+    def __init__(self, ref: str, detail: str) -> None:
+        super().__init__(f"failed to resolve image {ref}: {detail}")
+        self.ref = ref
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,8 +96,8 @@ def register_stages(stage_nodes: Sequence[StageNode]) -> StageGraph:
             per_command.append(tuple(_command_sources(command, node, graph_stages, implicit)))
         resolved.append(replace(node, sources=tuple(per_command)))
     all_stages = tuple(resolved) + tuple(graph_stages[len(resolved) :])
-    _check_cycles(all_stages)
     display = _display_names(all_stages)
+    _check_cycles(all_stages, display)
     return StageGraph(stages=all_stages, display_names=display)
 
 
@@ -118,9 +118,9 @@ def with_triggers(graph: StageGraph, index: int, triggers: Sequence[Instruction]
         sources=(*sources, *node.sources),
         onbuild_count=node.onbuild_count + len(triggers),
     )
-    _check_cycles(stages)
     # Stages added now are implicit image stages, which have no display name.
     display = graph.display_names + ("",) * (len(stages) - len(graph.stages))
+    _check_cycles(stages, display)
     return StageGraph(stages=tuple(stages), display_names=display), any(sources)
 
 
@@ -169,26 +169,34 @@ def _stage_ref(ref: str, graph_stages: list[StageNode], implicit: dict[str, int]
     return implicit[ref]
 
 
-def _check_cycles(stages: Sequence[StageNode]) -> None:
-    visiting: set[int] = set()
+def _check_cycles(stages: Sequence[StageNode], display_names: Sequence[str]) -> None:
+    """Reject stages that read from themselves through COPY --from / RUN --mount from= chains.
+
+    The error names the stage the search started from and points at the first instruction
+    of the loop, as the reference does.
+    """
     done: set[int] = set()
 
-    def visit(stage: StageNode) -> None:
+    def visit(stage: StageNode, path: set[int], trail: tuple[Instruction, ...]) -> tuple[Instruction, ...] | None:
         if stage.index in done:
-            return
-        if stage.index in visiting:
-            raise DockerfileError(f"circular dependency detected on stage: {stage.name or stage.index}")
-        visiting.add(stage.index)
-        edges = set(stage.deps)
-        if stage.base is not None:
-            edges.add(stage.base)
-        for index in sorted(edges):
-            visit(stages[index])
-        visiting.discard(stage.index)
+            return None
         done.add(stage.index)
+        path = path | {stage.index}
+        for command, sources in zip(stage.commands, stage.sources, strict=False):
+            for index in sources:
+                step = (*trail, command)
+                if index in path:
+                    return step
+                found = visit(stages[index], path, step)
+                if found is not None:
+                    return found
+        return None
 
     for stage in stages:
-        visit(stage)
+        loop = visit(stage, set(), ())
+        if loop:
+            name = display_names[stage.index] or stage.name or str(stage.index)
+            raise DockerfileError(f"circular dependency detected on stage: {name}", loop[0].location)
 
 
 def _display_names(stages: Sequence[StageNode]) -> tuple[str, ...]:

@@ -59,7 +59,7 @@ def normalize_image_ref(ref: str) -> str:
     full = f"{domain}/{remainder}"
     match = _REFERENCE.match(full)
     if match is None:
-        raise LLBError(f"invalid reference format: {ref!r}")
+        raise LLBError("invalid reference format")
     name, tag, digest = match.group(1), match.group(2), match.group(3)
     if len(name) > _NAME_TOTAL_LENGTH_MAX:
         raise LLBError(f"repository name must not be more than {_NAME_TOTAL_LENGTH_MAX} characters: {ref!r}")

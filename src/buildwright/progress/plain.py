@@ -132,8 +132,10 @@ class PlainRenderer:
             self._log(event)
         elif isinstance(event, BuildWarning):
             self._warnings.append(event)
-            self._open(event.vertex)
-            self._line(event.vertex, f"WARN: {event.short}")
+            # A warning about no step in particular shows only in the summary at the end.
+            if event.vertex:
+                self._open(event.vertex)
+                self._line(event.vertex, f"WARN: {event.short}")
 
     def _name(self, digest: str, name: str) -> None:
         if name:

@@ -8,6 +8,7 @@ frontend's. Runs are memoised per session, so the figure reuses the per-case bui
 
 from __future__ import annotations
 
+import inspect
 import re
 import string
 import subprocess
@@ -215,8 +216,6 @@ class CorpusRunner:
 
 def missing_api(case: Case) -> str | None:
     """Why buildwright's API cannot build this case yet, or None."""
-    import inspect
-
     if case.build_contexts and "build_contexts" not in inspect.signature(buildwright.build).parameters:
         return "buildwright.build() has no build_contexts parameter yet (named contexts)"
     return None

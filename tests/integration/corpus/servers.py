@@ -9,9 +9,11 @@ changes when the files under `gitrepo/` do.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -33,6 +35,7 @@ GIT_TAG: Final = "v1"
 _LOCALHOST: Final = "127.0.0.1"
 _FIXED_DATE: Final = "2024-01-01T00:00:00+00:00"
 _START_TIMEOUT_S: Final = 10.0
+_PR_SET_PDEATHSIG: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ def git_server(workdir: Path, source: Path = GIT_SOURCE_DIR) -> Iterator[GitServ
             env=_git_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         try:
             if _wait_listening(daemon, port):
@@ -99,6 +103,14 @@ def git_server(workdir: Path, source: Path = GIT_SOURCE_DIR) -> Iterator[GitServ
                 daemon.kill()
                 daemon.wait()
     raise RuntimeError("git daemon did not start listening on 127.0.0.1")
+
+
+def _die_with_parent() -> None:
+    # A test session killed hard (timeout, SIGKILL) must not leave the daemon running: Linux's
+    # PR_SET_PDEATHSIG sends it SIGTERM when the session process goes away.
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _make_repository(source: Path, work: Path, bare: Path) -> str:

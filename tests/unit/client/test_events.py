@@ -90,3 +90,14 @@ def test_completed_then_cached_is_reported_as_cached() -> None:
         control_pb2.StatusResponse(vertexes=[_vertex("sha256:f", "FROM busybox", started=1, completed=2, cached=True)])
     )
     assert again == []
+
+
+def test_completed_step_that_runs_again_and_fails_is_reported() -> None:
+    conv = StatusConverter()
+    conv.convert(control_pb2.StatusResponse(vertexes=[_vertex("sha256:h", "ADD url", started=1, completed=2)]))
+    restarted = conv.convert(control_pb2.StatusResponse(vertexes=[_vertex("sha256:h", "ADD url", started=3)]))
+    assert [type(e) for e in restarted] == [VertexStarted]
+    failed = conv.convert(
+        control_pb2.StatusResponse(vertexes=[_vertex("sha256:h", "ADD url", started=3, completed=4, error="mismatch")])
+    )
+    assert [type(e) for e in failed] == [VertexFailed]

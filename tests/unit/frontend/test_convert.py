@@ -147,3 +147,10 @@ def test_stage_by_index() -> None:
     text = "FROM busybox\nRUN echo a > /a\nFROM busybox\nCOPY --from=0 /a /a\n"
     compiled, _ = compile_text(text)
     assert any(name.startswith("[stage-0 2/2] RUN echo a") for name in custom_names(compiled))
+
+
+def test_circular_dependency_names_stage_and_line() -> None:
+    text = "FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n"
+    with pytest.raises(DockerfileError, match="circular dependency detected on stage: a") as info:
+        compile_text(text, target="a")
+    assert info.value.location is not None and info.value.location.start_line == 2

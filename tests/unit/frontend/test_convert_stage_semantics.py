@@ -18,6 +18,7 @@ from buildwright.frontend.options import CompiledBuild, FrontendOptions
 from buildwright.frontend.resolver import ImageRequest, ResolvedImage
 from buildwright.frontend.signals import is_valid_signal
 from buildwright.llb import ProxyEnv
+from buildwright.llb.platform import Platform
 
 DIGEST = "sha256:" + "c" * 64
 
@@ -251,3 +252,47 @@ def test_a_git_context_is_a_checkout_and_a_plain_url_is_refused_at_the_reading_l
     with pytest.raises(DockerfileError, match="invalid argument") as caught:
         compile_text("FROM busybox\n\nCOPY --from=page / /page/\n", named_contexts=contexts)
     assert caught.value.location is not None and caught.value.location.start_line == 3
+
+
+def test_a_local_context_mounted_by_run_sends_the_mounted_path() -> None:
+    contexts = {"tools": NamedContext("tools", "local:tools")}
+    compiled = compile_text("FROM busybox\nRUN --mount=from=tools,source=bin,target=/t true\n", named_contexts=contexts)
+    local = next(op for op in ops(compiled) if op["op"].get("source", {}).get("identifier") == "local://tools")
+    assert json.loads(local["op"]["source"]["attrs"]["local.followpaths"]) == ["bin"]
+
+
+def test_no_cache_filter_marks_only_the_named_stages() -> None:
+    compiled = compile_text(
+        "FROM busybox AS Build\nRUN echo b\nFROM busybox\nCOPY --from=build / /b\nRUN echo last\n",
+        no_cache_stages=("BUILD",),
+    )
+    by_name = {op["metadata"].get("description", {}).get("llb.customname"): op["metadata"] for op in ops(compiled)}
+    assert by_name["[build 2/2] RUN echo b"].get("ignore_cache") is True
+    assert "ignore_cache" not in by_name["[stage-1 3/3] RUN echo last"]
+
+
+def test_triggers_of_an_image_read_by_copy_from_are_checked_but_never_run() -> None:
+    resolver = Resolver({BASE_WITH_TRIGGERS: _config(on_build=["RUN echo never"])})
+    compiled = compile_text("FROM busybox\nCOPY --from=onbuild-base /x /x\n", resolver)
+    assert not any("never" in name for name in names(compiled))
+
+    resolver = Resolver({BASE_WITH_TRIGGERS: _config(on_build=["COPY --from=$X a b"])})
+    with pytest.raises(DockerfileError, match="variable expansion is not supported") as caught:
+        compile_text("FROM busybox\n\nCOPY --from=onbuild-base /x /x\n", resolver)
+    assert caught.value.location is not None and caught.value.location.start_line == 3
+
+
+def test_an_image_of_another_worker_platform_is_built_on_that_platform() -> None:
+    arm = json.dumps(
+        {"architecture": "arm64", "os": "linux", "config": {}, "rootfs": {"diff_ids": ["sha256:" + "2" * 64]}}
+    )
+    resolver = Resolver({"docker.io/library/armimage:latest": arm.encode()})
+    workers = (Platform("linux", "amd64"), Platform("linux", "arm64"))
+    compiled = compile_text("FROM armimage\nRUN true\n", resolver, build_platforms=workers)
+    platforms = {
+        json.dumps(op["op"].get("platform")) for op in ops(compiled) if "exec" in op["op"] or "source" in op["op"]
+    }
+    assert platforms == {json.dumps({"Architecture": "arm64", "OS": "linux"})}
+    # An explicit --platform wins.
+    compiled = compile_text("FROM armimage\nRUN true\n", resolver, build_platforms=workers, target_platform=workers[0])
+    assert all(op["op"].get("platform", {}).get("Architecture") != "arm64" for op in ops(compiled))

@@ -41,7 +41,7 @@ from buildwright.frontend.lint.config import CHECK_BUILD_ARG, CheckConfig, Check
 from buildwright.frontend.lint.findings import LintResult
 from buildwright.frontend.lint.reporter import Halt, Reporter
 from buildwright.frontend.lint.stage_checks import DispatchInputs, StageEnv, dispatch_stage
-from buildwright.frontend.resolver import ImageRequest, ImageResolver
+from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ImageResolver
 from buildwright.frontend.stages import SCRATCH, StageGraph, StageNode, register_stages, select_target
 from buildwright.llb.platform import Platform
 from buildwright.location import SourceRange
@@ -428,17 +428,12 @@ class _Run:
     def _resolve_error(
         self, graph: StageGraph, requests: Sequence[tuple[StageNode, ImageRequest]], error: BuildwrightError
     ) -> BuildwrightError:
-        """The failure as the reference words it: `<image as written>: <engine error>` at its FROM.
-
-        A batch failure does not say which image failed, so each is asked again alone.
-        """
-        assert self.resolver is not None
-        for node, request in requests:
-            try:
-                self.resolver.resolve_image_configs([request])
-            except BuildwrightError as exc:
-                details = getattr(exc, "details", "") or exc.message
-                return DockerfileError(f"{node.base_name}: {details}", self._stage_location(graph, node), self.lines)
+        """The failure as the reference words it: `<image as written>: <engine error>` at its FROM."""
+        if isinstance(error, ImageResolveError):
+            for node, request in requests:
+                if request.ref == error.ref:
+                    location = self._stage_location(graph, node)
+                    return DockerfileError(f"{node.base_name}: {error.detail}", location, self.lines)
         return error
 
     def _auto_platform(self, image: ImageConfig, target_platform: Platform) -> Platform:
