@@ -218,7 +218,7 @@ def snapshot_archive(archive: Path, tag: str) -> ImageSnapshot:
         image_config = json.loads(_member_bytes(outer, config_name))
         layers: list[tuple[FileEntry, ...]] = []
         files: dict[str, FileEntry] = {}
-        for layer_name in manifest[0]["Layers"]:
+        for layer_name in manifest[0]["Layers"] or ():
             stream = outer.extractfile(layer_name)
             if stream is None:
                 raise AssertionError(f"{archive}: layer {layer_name} is not a regular member")
