@@ -25,6 +25,8 @@ LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib"
 . "$LIB_DIR/engine-daemon.sh"
 # shellcheck source=SCRIPTDIR/lib/engine-images.sh
 . "$LIB_DIR/engine-images.sh"
+# shellcheck source=SCRIPTDIR/lib/engine-emulation.sh
+. "$LIB_DIR/engine-emulation.sh"
 
 # One line: engine, containerd and BuildKit versions, and where it listens.
 describe() {
@@ -51,6 +53,7 @@ _up_locked() {
     mkdir -p "$BW_STATE_DIR" "$BW_CACHE_DIR"
     if bw_pid >/dev/null && bw_responds; then
         bw_firewall_up
+        bw_emulation_up
         bw_base_images
         describe
         return 0
@@ -68,6 +71,7 @@ _up_locked() {
     bw_bridge_up
     bw_firewall_up
     bw_daemon_start "$tree"
+    bw_emulation_up
     bw_base_images
     describe
 }

@@ -12,9 +12,9 @@ _bw_image_exists() {
 }
 
 # A busybox rootfs like the official image's: /bin/busybox and one link per applet, root/nobody and a
-# uid/gid 1000 user, sticky /tmp.
+# uid/gid 1000 user, sticky /tmp. $2: the busybox binary (default: the machine's busybox-static).
 _bw_busybox_tar() {
-    local out=$1 busybox=/bin/busybox root applet
+    local out=$1 busybox=${2:-/bin/busybox} root applet
     [[ -x $busybox ]] || busybox=$(command -v busybox)
     "$busybox" --list >/dev/null 2>&1 || bw_die "busybox-static is not usable ($busybox)"
     root=$(mktemp -d)
@@ -76,6 +76,51 @@ _bw_import() {
         "$tar" "$ref" >/dev/null
 }
 
+# Debian's arm64 busybox-static, fetched with a private apt configuration (the machine's dpkg
+# architectures stay as they are), as a rootfs tar like the amd64 one. Prints the tar's path.
+_bw_busybox_arm64_tar() {
+    local out="$BW_CACHE_DIR/base/busybox-arm64.tar" apt_dir="$BW_CACHE_DIR/apt-arm64" suite tmp
+    local -a opts
+    if [[ ! -s $out ]]; then
+        suite=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")
+        _bw_prepare_apt_dir "$apt_dir" "$suite"
+        mapfile -t opts < <(_bw_apt_opts "$apt_dir")
+        opts+=(-o APT::Architecture=arm64 -o APT::Architectures=arm64)
+        tmp=$(mktemp -d)
+        if ! { apt-get "${opts[@]}" -qq update >&2 &&
+            (cd "$tmp" && apt-get "${opts[@]}" -qq download busybox-static >&2) &&
+            dpkg -x "$tmp"/busybox-static_*_arm64.deb "$tmp/root" &&
+            _bw_busybox_tar "$out.tmp" "$tmp/root/bin/busybox" && mv "$out.tmp" "$out"; }; then
+            rm -rf "$tmp" "$out.tmp"
+            return 1
+        fi
+        rm -rf "$tmp"
+    fi
+    printf '%s\n' "$out"
+}
+
+# Makes busybox:latest a multi-platform image: its amd64 manifest unchanged (so what amd64 builds
+# resolve, and their cache, stay the same) plus an arm64 one, for emulated multi-platform builds.
+_bw_busybox_add_arm64() {
+    local tar tmp rc=0
+    tar=$(_bw_busybox_arm64_tar) || return 1
+    tmp=$(mktemp -d)
+    if ! { bw_docker image save --output "$tmp/saved.tar" busybox:latest &&
+        mkdir "$tmp/saved" "$tmp/out" && tar -xf "$tmp/saved.tar" -C "$tmp/saved"; }; then
+        rc=1
+    fi
+    if ((rc == 0)); then
+        python3 "$LIB_DIR/oci_index.py" "$tmp/saved" "$tar" arm64 docker.io/library/busybox:latest "$tmp/out" || rc=$?
+    fi
+    if ((rc == 0)); then
+        if ! { tar -C "$tmp/out" -cf "$tmp/index.tar" . && bw_docker load --input "$tmp/index.tar" >/dev/null; }; then
+            rc=1
+        fi
+    fi
+    rm -rf "$tmp"
+    ((rc == 0 || rc == 3)) # 3: already an index
+}
+
 bw_base_images() {
     mkdir -p "$BW_CACHE_DIR/base"
     if ! _bw_image_exists busybox:latest; then
@@ -83,6 +128,13 @@ bw_base_images() {
         _bw_busybox_tar "$tar"
         _bw_import "$tar" busybox:latest '["sh"]'
         bw_log "imported busybox:latest"
+    fi
+    if bw_emulates aarch64 && ! bw_docker image inspect --platform linux/arm64 busybox:latest >/dev/null 2>&1; then
+        if _bw_busybox_add_arm64; then
+            bw_log "busybox:latest: added linux/arm64"
+        else
+            bw_log "WARNING: could not add linux/arm64 to busybox:latest; it stays amd64 only"
+        fi
     fi
     if ! _bw_image_exists debian:bookworm; then
         local tar="$BW_CACHE_DIR/base/debian-bookworm-minbase.tar"

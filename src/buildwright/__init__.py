@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from buildwright.api import BuildResult, CheckResult, EngineOptions, build, check, compile, parse_build_args
+from buildwright.api import (
+    BuildResult,
+    CheckResult,
+    EngineOptions,
+    StepResult,
+    build,
+    check,
+    compile,
+    parse_build_args,
+)
 from buildwright.errors import (
     BuildConfigError,
     BuildFailed,
@@ -13,6 +22,7 @@ from buildwright.errors import (
     LLBError,
     OutputError,
 )
+from buildwright.pipeline import BuildSpec, Container, Directory, Engine, connect, image, local, scratch
 
 __version__ = "0.1.0"
 
@@ -20,16 +30,25 @@ __all__ = [
     "BuildConfigError",
     "BuildFailed",
     "BuildResult",
+    "BuildSpec",
     "BuildwrightError",
     "CheckResult",
+    "Container",
+    "Directory",
     "DockerfileError",
+    "Engine",
     "EngineError",
     "EngineOptions",
     "EngineUnavailableError",
     "LLBError",
     "OutputError",
+    "StepResult",
     "build",
     "check",
     "compile",
+    "connect",
+    "image",
+    "local",
     "parse_build_args",
+    "scratch",
 ]

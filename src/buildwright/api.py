@@ -11,23 +11,44 @@ that does not parse, or a bad .dockerignore fail fast with an error naming the f
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from buildwright._log import get_logger
 from buildwright.client import (
     BuildkitClient,
     BuildRequest,
+    CompiledBuildLike,
     ExportSpec,
     GatewayContext,
     GatewayWarning,
+    StepResult,
     TLSConfig,
     node_id,
     shared_key_for,
 )
+from buildwright.client import BuildResult as EngineBuildResult
+from buildwright.client.cache import inline_cache_from_build_args, parse_cache_specs
+from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
+from buildwright.client.diskusage import disk_usage as _disk_usage
+from buildwright.client.diskusage import prune as _prune
+from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.events import BuildEvent
+from buildwright.client.outputs import (
+    STDOUT,
+    OutputSpec,
+    image_id,
+    metadata_document,
+    parse_output,
+    plan_exports,
+    write_file_atomic,
+)
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
@@ -35,6 +56,9 @@ from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, 
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
+from buildwright.frontend.graph import BuildGraph, build_graph
+from buildwright.frontend.graph_render import render_dot, render_text
+from buildwright.frontend.graph_svg import render_svg
 from buildwright.frontend.lint import (
     PHASE_CONFIG,
     CachingResolver,
@@ -46,7 +70,18 @@ from buildwright.frontend.lint import (
     render_findings,
     run_lint,
 )
-from buildwright.llb import CUSTOM_NAME_KEY
+from buildwright.frontend.platforms import (
+    MultiPlatformBuild,
+    compile_platforms,
+    multi_platform_requested,
+    parse_platforms,
+)
+from buildwright.frontend.run_options import (
+    RunDefaults,
+    resolve_host_gateway,
+    run_defaults_from_flags,
+)
+from buildwright.llb import CUSTOM_NAME_KEY, NetMode
 from buildwright.llb.platform import Platform
 from buildwright.location import SourceRange
 
@@ -55,16 +90,24 @@ EventCallback = Callable[[BuildEvent], None]
 ENTITLEMENTS = ("network.host", "security.insecure")
 
 __all__ = [
+    "BuildGraph",
     "BuildResult",
+    "BuildRunner",
     "CheckResult",
     "EngineOptions",
+    "OutputSpec",
     "SSHAgentSpec",
     "SecretSource",
+    "StepResult",
     "build",
     "check",
     "compile",
+    "disk_usage",
+    "graph",
     "parse_build_args",
     "parse_key_values",
+    "prune",
+    "render_graph",
 ]
 
 _log = get_logger(__name__)
@@ -88,11 +131,66 @@ class EngineOptions:
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    """What a build produced: the image id (config digest on dockerd) and the exporter's metadata."""
+    """What a build produced.
+
+    Attributes:
+        image_id: the image's digest (the config digest on dockerd), when an image was exported.
+        metadata: the exporter's response (`containerimage.digest`, `image.name`, ...).
+        stages: the Dockerfile stages built (None for a pipeline build).
+        steps: every step the engine reported, with timings and whether it came from cache.
+        duration: seconds from connecting the session to the end of the export.
+    """
 
     image_id: str | None
     metadata: Mapping[str, str]
-    stages: StagePlan
+    stages: StagePlan | None = None
+    steps: tuple[StepResult, ...] = ()
+    duration: float = 0.0
+
+    @property
+    def cached_steps(self) -> tuple[StepResult, ...]:
+        """The steps whose results came from the engine's cache."""
+        return tuple(step for step in self.steps if step.cached)
+
+
+class BuildRunner(Protocol):
+    """An open engine connection that runs builds (what `buildwright.connect()` returns)."""
+
+    @property
+    def options(self) -> EngineOptions: ...
+
+    def run_build(
+        self,
+        request: BuildRequest,
+        compile: Callable[[GatewayContext], CompiledBuildLike],
+        on_event: EventCallback | None,
+    ) -> EngineBuildResult:
+        """Run one build on the open connection; safe to call from several threads at once."""
+        ...
+
+
+def run_build_on(
+    engine: EngineOptions | BuildRunner | None,
+    request: BuildRequest,
+    compile: Callable[[GatewayContext], CompiledBuildLike],
+    on_event: EventCallback | None,
+) -> tuple[EngineBuildResult, float]:
+    """Run a build on an open engine, or on a connection made for it; returns the result and seconds taken."""
+    started = time.monotonic()
+    if engine is None or isinstance(engine, EngineOptions):
+        options = engine or EngineOptions()
+        with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+            result = client.build(request, compile=compile, on_event=on_event)
+    else:
+        result = engine.run_build(request, compile, on_event)
+    return result, time.monotonic() - started
+
+
+def engine_options(engine: EngineOptions | BuildRunner | None) -> EngineOptions:
+    """The options an engine argument stands for (an open engine keeps the ones it was opened with)."""
+    if engine is None:
+        return EngineOptions()
+    return engine if isinstance(engine, EngineOptions) else engine.options
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +205,18 @@ class _Inputs:
     no_cache: bool
     platform: Platform | None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Every --platform asked (`platform` is the first), and whether the result is a platform map.
+    platforms: tuple[Platform, ...] = ()
+    multi_platform: bool = False
     no_cache_stages: tuple[str, ...] = ()
     named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
     named_dirs: Mapping[str, Path] = field(default_factory=dict)  # local named contexts by session dir name
+    pull: bool = False  # resolve every base image from its registry, never from the engine's store
+    # --network, --add-host, ... as given (host-gateway is resolved once the engine is known).
+    run_defaults: RunDefaults = field(default_factory=RunDefaults)
 
     def frontend_options(self, gateway: GatewayContext) -> FrontendOptions:
+        hosts = resolve_host_gateway(self.run_defaults.extra_hosts, gateway.worker_labels)
         return FrontendOptions(
             target=self.target,
             build_args=self.build_args,
@@ -124,7 +229,17 @@ class _Inputs:
             llb_caps=gateway.llb_caps or None,
             named_contexts=self.named_contexts,
             no_cache_stages=self.no_cache_stages,
+            image_resolve_mode=_resolve_mode(self.pull, gateway),
+            run_defaults=replace(self.run_defaults, extra_hosts=hosts),
         )
+
+
+def _resolve_mode(pull: bool, gateway: GatewayContext) -> str:
+    # buildx: `--pull` forces the registry; on the docker driver images in dockerd's store are
+    # otherwise preferred (an image built or loaded there wins over the registry's copy).
+    if pull:
+        return "pull"
+    return "local" if gateway.engine_is_dockerd else "default"
 
 
 def build(
@@ -136,20 +251,62 @@ def build(
     build_args: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     no_cache: bool = False,
-    platform: str | None = None,
+    platform: str | Sequence[str] | None = None,
     build_contexts: Mapping[str, str] | None = None,
     no_cache_filter: Sequence[str] = (),
     secrets: Iterable[str | SecretSource] = (),
     ssh: Iterable[str | SSHAgentSpec] = (),
     allow: Iterable[str] = (),
-    engine: EngineOptions | None = None,
+    network: str = "default",
+    add_hosts: Iterable[str] = (),
+    shm_size: int | str | None = None,
+    ulimits: Iterable[str] = (),
+    cgroup_parent: str | None = None,
+    push: bool = False,
+    pull: bool = False,
+    outputs: Sequence[str | OutputSpec] = (),
+    load: bool = False,
+    iidfile: str | Path | None = None,
+    metadata_file: str | Path | None = None,
+    output_stream: BinaryIO | None = None,
+    cache_from: Iterable[str] = (),
+    cache_to: Iterable[str] = (),
+    engine: EngineOptions | BuildRunner | None = None,
     on_event: EventCallback | None = None,
 ) -> BuildResult:
     """Build `context` with its Dockerfile on the engine; with `tags`, the image is stored under them.
 
+    `outputs` are `OutputSpec`s or buildx `--output` specs: `PATH` (the result's files in a
+    directory), `-` (a tar of them on stdout), `type=local|tar|oci|docker,dest=...`,
+    `type=image|registry,...`, `type=cacheonly`. Files and directories are written beside their
+    destination and moved into place only when the build succeeds. `load` adds a `docker` output
+    loaded into the engine's image store (dockerd). `iidfile` receives the image id and
+    `metadata_file` the exporter's response as JSON, as buildx writes them. `output_stream` is
+    where `-` outputs go (default: stdout, never a terminal).
+
+    `engine` is where to build: `EngineOptions` (a connection is made for this build), or an open
+    engine from `buildwright.connect()`, which several builds may share at once.
+
     `secrets` are `SecretSource`s or buildx `--secret` specs (`id=X,src=path`, `id=X,env=NAME`),
     read before the build starts; `ssh` are `SSHAgentSpec`s or `--ssh` specs (`default`,
-    `id=/path/to/agent.sock`); `allow` grants entitlements (`network.host`).
+    `id=/path/to/agent.sock`); `allow` grants entitlements (`network.host`). `push` pushes the
+    image to the registry its tags name (as `--push`), `pull` resolves base images from their
+    registries even when the engine has them (as `--pull`). Registry credentials come from the
+    docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`) of the engine
+    options' `env`.
+
+    Every RUN gets the build-wide settings of buildx's flags of the same names: `network`
+    (`default`, `none`, or `host`, which grants `network.host` as buildx does; a RUN's own
+    `--network` wins), `add_hosts` (`host:ip` or `host=ip` entries for /etc/hosts; `host-gateway`
+    is dockerd's gateway IP), `shm_size` (bytes, or a size like `"64m"`), `ulimits`
+    (`nofile=1024:2048`) and `cgroup_parent`. The `BUILDKIT_SANDBOX_HOSTNAME` build arg sets
+    the hostname RUN sees.
+
+    `cache_from` and `cache_to` are buildx `--cache-from`/`--cache-to` specs: a registry
+    reference (`host/app:cache`), `type=registry,ref=...[,mode=min|max]`, `type=local,src=DIR`
+    (import) / `type=local,dest=DIR[,mode=max]` (export, an OCI layout the client writes),
+    `type=inline` (cache metadata in the image config). The `BUILDKIT_INLINE_CACHE=1` build arg
+    also asks for inline cache.
 
     Raises:
         BuildConfigError: missing context or Dockerfile, unknown target, bad options.
@@ -157,45 +314,97 @@ def build(
         EngineUnavailableError: no engine endpoint answered.
         BuildFailed: a step failed on the engine.
     """
+    run_defaults = run_defaults_from_flags(
+        network=network, add_hosts=add_hosts, shm_size=shm_size, ulimits=ulimits, cgroup_parent=cgroup_parent
+    )
+    if run_defaults.network is NetMode.HOST:
+        allow = (*allow, "network.host")  # buildx grants what --network=host needs
     inputs = _with_named_contexts(
         _read_inputs(context, dockerfile, target, build_args, labels, no_cache, platform), build_contexts
     )
-    inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter))
+    inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter), pull=pull, run_defaults=run_defaults)
+    exports = plan_exports(
+        tuple(parse_output(o) if isinstance(o, str) else o for o in outputs),
+        tags=tags,
+        load=load,
+        push=push,
+        iidfile=iidfile is not None,
+    )
+    frontend_attrs = _frontend_attrs(inputs)
+    if pull:
+        frontend_attrs["image-resolve-mode"] = "pull"  # as buildx records it in the build history
     request = BuildRequest(
         local_dirs={**inputs.named_dirs, "context": inputs.context},
-        exports=(ExportSpec.engine_image(list(tags)),),
+        exports=exports,
+        output_stream=_output_stream(exports, output_stream),
         # Lets the engine reuse its copy of this directory from earlier builds (only changes move).
-        shared_key=shared_key_for(inputs.context, node_id((engine or EngineOptions()).env)),
+        shared_key=shared_key_for(inputs.context, node_id(engine_options(engine).env)),
         secrets=load_secrets(parse_secret_spec(s) if isinstance(s, str) else s for s in secrets),
         ssh_agents=resolve_agents(parse_ssh_spec(s) if isinstance(s, str) else s for s in ssh),
         entitlements=_entitlements(allow),
-        frontend_attrs=_frontend_attrs(inputs),
+        frontend_attrs=frontend_attrs,
+        registry_auth=DockerConfig.load(engine_options(engine).env),
+        cache_exports=parse_cache_specs(cache_to) + inline_cache_from_build_args(inputs.build_args),
+        cache_imports=parse_cache_specs(cache_from),
     )
     compiled_builds: list[CompiledBuild] = []
 
-    def compile_for(gateway: GatewayContext) -> CompiledBuild:
+    def compile_for(gateway: GatewayContext) -> CompiledBuildLike:
         # Checks and compilation share one cache, so each base image is resolved once.
         resolver = CachingResolver(gateway.resolver)
+        options = inputs.frontend_options(gateway)
+        compiled: CompiledBuild | MultiPlatformBuild
         try:
-            compiled = compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), resolver)
+            if inputs.multi_platform:
+                compiled = compile_platforms(inputs.dockerfile, options, inputs.platforms, resolver)
+            else:
+                compiled = compile_dockerfile(inputs.dockerfile, options, resolver)
         except DockerfileError as exc:
             _check_build(inputs, gateway, resolver, failed_at=exc.location)
             raise
+        # As the reference, the checks report once, for the first platform.
         _check_build(inputs, gateway, resolver)
-        compiled_builds.append(compiled)
+        if isinstance(compiled, MultiPlatformBuild):
+            compiled_builds.extend(part.compiled for part in compiled.builds)
+        else:
+            compiled_builds.append(compiled)
         return compiled
 
-    options = engine or EngineOptions()
-    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
-        try:
-            result = client.build(request, compile=compile_for, on_event=on_event)
-        except BuildFailed as exc:
-            raise _located(exc, compiled_builds, inputs.dockerfile) from None
-        except DockerfileError as exc:
-            raise _with_source(exc, inputs.dockerfile) from None
+    try:
+        result, duration = run_build_on(engine, request, compile_for, on_event)
+    except BuildFailed as exc:
+        raise _located(exc, compiled_builds, inputs.dockerfile) from None
+    except DockerfileError as exc:
+        raise _with_source(exc, inputs.dockerfile) from None
+    _write_result_files(result, iidfile, metadata_file)
     return BuildResult(
-        image_id=result.image_digest, metadata=dict(result.exporter_response), stages=compiled_builds[-1].stages
+        image_id=result.image_digest,
+        metadata=dict(result.exporter_response),
+        stages=compiled_builds[-1].stages,
+        steps=result.steps,
+        duration=duration,
     )
+
+
+def _output_stream(exports: Sequence[ExportSpec], given: BinaryIO | None) -> BinaryIO | None:
+    """Where `-` outputs go: the given stream, else stdout unless it is a terminal (as buildx refuses)."""
+    to_stdout = [e for e in exports if e.dest == STDOUT]
+    if not to_stdout or given is not None:
+        return given
+    if sys.stdout.isatty():
+        raise BuildConfigError(f"dest file is required for {to_stdout[0].type} exporter. refusing to write to console")
+    return sys.stdout.buffer
+
+
+def _write_result_files(
+    result: EngineBuildResult, iidfile: str | Path | None, metadata_file: str | Path | None
+) -> None:
+    if iidfile is not None:
+        write_file_atomic(iidfile, image_id(result.exporter_response).encode())
+    if metadata_file is not None:
+        # buildx names its builder and node; buildwright has neither, so both read "buildwright".
+        document = metadata_document(result.exporter_response, build_ref=f"buildwright/buildwright/{result.ref}")
+        write_file_atomic(metadata_file, json.dumps(document, indent=2).encode())
 
 
 def compile(
@@ -219,7 +428,8 @@ def compile(
             return client.compile(
                 lambda gateway: compile_dockerfile(
                     inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
-                )
+                ),
+                registry_auth=DockerConfig.load(options.env),
             )
         except DockerfileError as exc:
             raise _with_source(exc, inputs.dockerfile) from None
@@ -236,16 +446,21 @@ def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Do
     """The same failure, pointing at the Dockerfile lines of the step that failed."""
     if not compiled or exc.location is not None:
         return exc
-    definition = compiled[-1].definition
-    digest = exc.vertex_digest if exc.vertex_digest in definition.locations else None
-    if digest is None:
-        # The engine may re-digest ops (a default platform filled in); step names are unique per build.
-        digest = next(
-            (d for d, meta in definition.metadata.items() if meta.description.get(CUSTOM_NAME_KEY) == exc.vertex),
-            None,
-        )
-    entries = definition.locations.get(digest, ()) if digest else ()
-    ranges = [r for _, ranges in entries for r in ranges]
+    ranges = []
+    # A multi-platform build compiled one definition per platform: the step is in one of them.
+    for build in compiled:
+        definition = build.definition
+        digest = exc.vertex_digest if exc.vertex_digest in definition.locations else None
+        if digest is None:
+            # The engine may re-digest ops (a default platform filled in); step names are unique per build.
+            digest = next(
+                (d for d, meta in definition.metadata.items() if meta.description.get(CUSTOM_NAME_KEY) == exc.vertex),
+                None,
+            )
+        entries = definition.locations.get(digest, ()) if digest else ()
+        ranges = [r for _, found in entries for r in found]
+        if ranges:
+            break
     if not ranges:
         return exc
     first, last = min(r.start_line for r in ranges), max(r.end_line for r in ranges)
@@ -304,7 +519,7 @@ def _read_inputs(
     build_args: Mapping[str, str] | None,
     labels: Mapping[str, str] | None,
     no_cache: bool,
-    platform: str | None,
+    platform: str | Sequence[str] | None,
 ) -> _Inputs:
     context_dir = Path(context)
     if not context_dir.exists():
@@ -319,15 +534,19 @@ def _read_inputs(
     if not source.strip():
         raise DockerfileError(f"the Dockerfile cannot be empty: {dockerfile_path}")
     parsed = parse_dockerfile(source, dockerfile_path.name)
+    platforms = parse_platforms(platform or None)
+    args = dict(build_args or {})
     return _Inputs(
         context=context_dir.resolve(),
         dockerfile=parsed,
         ignore_patterns=_ignore_patterns(context_dir, dockerfile_path),
         target=target or None,
-        build_args=dict(build_args or {}),
+        build_args=args,
         no_cache=no_cache,
-        platform=Platform.parse(platform) if platform else None,
+        platform=platforms[0] if platforms else None,
         labels=dict(labels or {}),
+        platforms=platforms,
+        multi_platform=multi_platform_requested(platforms, args),
     )
 
 
@@ -336,7 +555,11 @@ def _frontend_attrs(inputs: _Inputs) -> dict[str, str]:
     # stamps the image's creation time), as buildx sends it.
     epoch = inputs.build_args.get("SOURCE_DATE_EPOCH")
     source_date_epoch(inputs.build_args)  # a bad value fails here, before the engine is contacted
-    return {"build-arg:SOURCE_DATE_EPOCH": epoch} if epoch else {}
+    attrs = {"build-arg:SOURCE_DATE_EPOCH": epoch} if epoch else {}
+    if inputs.platforms:
+        # The engine checks the result's platforms against these (else it warns of a mismatch).
+        attrs["platform"] = ",".join(str(platform) for platform in inputs.platforms)
+    return attrs
 
 
 def _with_named_contexts(inputs: _Inputs, build_contexts: Mapping[str, str] | None) -> _Inputs:
@@ -501,7 +724,7 @@ def check(
 
     options = engine or EngineOptions()
     with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
-        return CheckResult(client.compile(run), display_name)
+        return CheckResult(client.compile(run, registry_auth=DockerConfig.load(options.env)), display_name)
 
 
 def _check_build(
@@ -550,3 +773,68 @@ def _check_build(
     message = result.violation_error() if result.error is None and failed_at is None else None
     if message is not None:
         raise DockerfileError(message)
+
+
+# --- graph, du, prune: commands beyond build ---------------------------------------------------
+
+GRAPH_FORMATS = ("text", "dot", "svg")
+
+
+def graph(
+    context: str | Path,
+    *,
+    dockerfile: str | Path | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    build_contexts: Mapping[str, str] | None = None,
+) -> BuildGraph:
+    """The stage graph of the Dockerfile for `target`: built, side-by-side and pruned stages; no engine needed."""
+    inputs = _with_named_contexts(
+        _read_inputs(context, dockerfile, target, build_args, None, False, None), build_contexts
+    )
+    options = FrontendOptions(
+        target=inputs.target, build_args=inputs.build_args, named_contexts=inputs.named_contexts
+    )
+    try:
+        return build_graph(inputs.dockerfile, options)
+    except DockerfileError as exc:
+        raise _with_source(exc, inputs.dockerfile) from None
+
+
+def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:
+    """`stage_graph` as `text` (levels and pruned stages), Graphviz `dot`, or an `svg` picture."""
+    renderers = {"text": render_text, "dot": render_dot, "svg": render_svg}
+    if format not in renderers:
+        raise BuildConfigError(f"unknown graph format {format!r} (known: {', '.join(GRAPH_FORMATS)})")
+    return renderers[format](stage_graph)
+
+
+def disk_usage(*, filters: Iterable[str] = (), engine: EngineOptions | None = None) -> tuple[UsageRecord, ...]:
+    """The engine's build cache records (`docker buildx du`); `filters` are `key=value` as buildx takes them."""
+    cache_filter = parse_filters(filters)
+    options = engine or EngineOptions()
+    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+        return _disk_usage(client.connection, cache_filter)
+
+
+def prune(
+    *,
+    filters: Iterable[str] = (),
+    all: bool = False,
+    reserved_space: int = 0,
+    max_used_space: int = 0,
+    min_free_space: int = 0,
+    engine: EngineOptions | None = None,
+    on_record: Callable[[UsageRecord], None] | None = None,
+) -> tuple[UsageRecord, ...]:
+    """Remove build cache (`docker buildx prune`); returns the removed records, each also given to `on_record`."""
+    request = PruneOptions(
+        filter=parse_filters(filters),
+        all=all,
+        reserved_space=reserved_space,
+        max_used_space=max_used_space,
+        min_free_space=min_free_space,
+    )
+    options = engine or EngineOptions()
+    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+        return _prune(client.connection, request, on_record)

@@ -14,9 +14,12 @@ from typing import Annotated
 import typer
 
 from buildwright import api
+from buildwright.cli import cache_cmds, engine_cmd
+from buildwright.cli import graph as graph_cmd
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
-from buildwright.progress import make_renderer, resolve_mode
+from buildwright.cli.quiet import display_mode
+from buildwright.progress import make_renderer
 
 app = typer.Typer(
     name="buildwright",
@@ -26,6 +29,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# `build --help` groups its options as buildx's reference page does; basic ones stay under Options.
+_OUTPUT_PANEL = "Output"
+_CACHE_PANEL = "Cache"
+_RUN_PANEL = "RUN environment"
+_PROGRESS_PANEL = "Progress and logs"
+_ENGINE_PANEL = "Engine"
+
 ContextArg = Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)]
 FileOpt = Annotated[
     Path | None, typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile).")
@@ -33,15 +43,18 @@ FileOpt = Annotated[
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Name and optionally a tag (name:tag).")]
 TargetOpt = Annotated[str | None, typer.Option("--target", help="Set the target build stage to build.")]
 BuildArgOpt = Annotated[list[str] | None, typer.Option("--build-arg", help="Set build-time variables (KEY=VALUE).")]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not use cache when building the image.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Do not use cache when building the image.", rich_help_panel=_CACHE_PANEL)
+]
 ProgressOpt = Annotated[
     str,
     typer.Option(
         "--progress",
         help=(
-            "Type of progress output: auto (tty on a terminal, else plain), tty, plain, quiet (only the image id)"
-            " or rawjson. With auto, BUILDKIT_PROGRESS decides."
+            "Type of progress output: auto (tty on a terminal, else plain), tty, plain, quiet (only the image id,"
+            " as -q), none (nothing) or rawjson. With auto, BUILDKIT_PROGRESS decides."
         ),
+        rich_help_panel=_PROGRESS_PANEL,
     ),
 ]
 AddrOpt = Annotated[
@@ -54,12 +67,23 @@ AddrOpt = Annotated[
             "BuildKit daemon address (unix:///path or tcp://host:port); default: BUILDKIT_HOST, else"
             " DOCKER_HOST's dockerd."
         ),
+        rich_help_panel=_ENGINE_PANEL,
     ),
 ]
-TlsCaOpt = Annotated[Path | None, typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.")]
-TlsCertOpt = Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.")]
-TlsKeyOpt = Annotated[Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show debug logs and tracebacks.")]
+TlsCaOpt = Annotated[
+    Path | None,
+    typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.", rich_help_panel=_ENGINE_PANEL),
+]
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.", rich_help_panel=_ENGINE_PANEL),
+]
+TlsKeyOpt = Annotated[
+    Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.", rich_help_panel=_ENGINE_PANEL)
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", "-D", help="Show debug logs and tracebacks.", rich_help_panel=_PROGRESS_PANEL)
+]
 BuildContextOpt = Annotated[
     list[str] | None,
     typer.Option("--build-context", help="Additional build contexts (name=dir or name=docker-image://ref)."),
@@ -68,23 +92,141 @@ PlatformOpt = Annotated[
     str | None,
     typer.Option("--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"),
 ]
+PlatformsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        help=(
+            "Set target platform(s) for the build (os/arch\\[/variant]); a comma-separated list or repeated"
+            " makes a multi-platform image."
+        ),
+        envvar="DOCKER_DEFAULT_PLATFORM",
+    ),
+]
 LabelOpt = Annotated[list[str] | None, typer.Option("--label", help="Set metadata for an image (KEY=VALUE).")]
 NoCacheFilterOpt = Annotated[
-    list[str] | None, typer.Option("--no-cache-filter", help="Do not cache the named stages (repeatable).")
+    list[str] | None,
+    typer.Option("--no-cache-filter", help="Do not cache the named stages (repeatable).", rich_help_panel=_CACHE_PANEL),
 ]
 SecretOpt = Annotated[
     list[str] | None,
-    typer.Option("--secret", help="Secret to expose to the build (id=ID[,src=PATH|,env=VAR]); repeatable."),
+    typer.Option(
+        "--secret",
+        help="Secret to expose to the build (id=ID[,src=PATH|,env=VAR]); repeatable.",
+        rich_help_panel=_RUN_PANEL,
+    ),
 ]
 SSHOpt = Annotated[
     list[str] | None,
-    typer.Option("--ssh", help="SSH agent socket to forward (default or ID[=SOCKET]); repeatable."),
+    typer.Option(
+        "--ssh", help="SSH agent socket to forward (default or ID[=SOCKET]); repeatable.", rich_help_panel=_RUN_PANEL
+    ),
 ]
 AllowOpt = Annotated[
-    list[str] | None, typer.Option("--allow", help="Allow an extra privileged entitlement (network.host).")
+    list[str] | None,
+    typer.Option("--allow", help="Allow an extra privileged entitlement (network.host).", rich_help_panel=_RUN_PANEL),
+]
+PushOpt = Annotated[
+    bool,
+    typer.Option("--push", help='Shorthand for "--output=type=registry,unpack=false".', rich_help_panel=_OUTPUT_PANEL),
+]
+PullOpt = Annotated[
+    bool, typer.Option("--pull", help="Always attempt to pull all referenced images.", rich_help_panel=_CACHE_PANEL)
+]
+OutputOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help=(
+            'Output destination (format: "type=local,dest=path"); PATH is a local directory, "-" a tar on'
+            " stdout; types local, tar, oci, docker, image, registry, cacheonly. Repeatable."
+        ),
+        rich_help_panel=_OUTPUT_PANEL,
+    ),
+]
+CacheFromOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cache-from",
+        help='External cache sources (e.g. "user/app:cache", "type=local,src=path/to/dir"); repeatable.',
+        rich_help_panel=_CACHE_PANEL,
+    ),
+]
+CacheToOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cache-to",
+        help=(
+            'Cache export destinations (e.g. "user/app:cache", "type=local,dest=path/to/dir,mode=max",'
+            ' "type=inline"); repeatable.'
+        ),
+        rich_help_panel=_CACHE_PANEL,
+    ),
+]
+LoadOpt = Annotated[
+    bool, typer.Option("--load", help='Shorthand for "--output=type=docker".', rich_help_panel=_OUTPUT_PANEL)
+]
+IidFileOpt = Annotated[
+    Path | None, typer.Option("--iidfile", help="Write the image ID to a file.", rich_help_panel=_OUTPUT_PANEL)
+]
+MetadataFileOpt = Annotated[
+    Path | None,
+    typer.Option("--metadata-file", help="Write build result metadata to a file.", rich_help_panel=_OUTPUT_PANEL),
 ]
 LogFormatOpt = Annotated[
-    LogFormat, typer.Option("--log-format", help="Format of logs on stderr: text or json (structured).")
+    LogFormat,
+    typer.Option(
+        "--log-format", help="Format of logs on stderr: text or json (structured).", rich_help_panel=_PROGRESS_PANEL
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Suppress the build output and print image ID on success.",
+        rich_help_panel=_PROGRESS_PANEL,
+    ),
+]
+NetworkOpt = Annotated[
+    str,
+    typer.Option(
+        "--network",
+        help='Set the networking mode for the "RUN" instructions during build (default, none, host).',
+        rich_help_panel=_RUN_PANEL,
+    ),
+]
+AddHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--add-host",
+        help=(
+            'Add a custom host-to-IP mapping (format: "host:ip"; the ip may be host-gateway). Repeatable, or'
+            " comma-separated."
+        ),
+        rich_help_panel=_RUN_PANEL,
+    ),
+]
+ShmSizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shm-size", help='Shared memory size for build containers (bytes, or e.g. "64m").', rich_help_panel=_RUN_PANEL
+    ),
+]
+UlimitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ulimit", help='Ulimit options (format: "nofile=1024:2048"). Repeatable.', rich_help_panel=_RUN_PANEL
+    ),
+]
+CgroupParentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cgroup-parent",
+        help='Set the parent cgroup for the "RUN" instructions during build.',
+        rich_help_panel=_RUN_PANEL,
+    ),
 ]
 
 
@@ -95,29 +237,43 @@ def build(
     tag: TagOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    build_context: BuildContextOpt = None,
+    platform: PlatformsOpt = None,
+    label: LabelOpt = None,
+    output: OutputOpt = None,
+    load: LoadOpt = False,
+    push: PushOpt = False,
+    iidfile: IidFileOpt = None,
+    metadata_file: MetadataFileOpt = None,
     no_cache: NoCacheOpt = False,
+    no_cache_filter: NoCacheFilterOpt = None,
+    pull: PullOpt = False,
+    cache_from: CacheFromOpt = None,
+    cache_to: CacheToOpt = None,
+    secret: SecretOpt = None,
+    ssh: SSHOpt = None,
+    allow: AllowOpt = None,
+    network: NetworkOpt = "default",
+    add_host: AddHostOpt = None,
+    shm_size: ShmSizeOpt = None,
+    ulimit: UlimitOpt = None,
+    cgroup_parent: CgroupParentOpt = None,
     progress: ProgressOpt = "auto",
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+    log_format: LogFormatOpt = LogFormat.TEXT,
     addr: AddrOpt = None,
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
-    debug: DebugOpt = False,
-    log_format: LogFormatOpt = LogFormat.TEXT,
-    build_context: BuildContextOpt = None,
-    platform: PlatformOpt = None,
-    label: LabelOpt = None,
-    no_cache_filter: NoCacheFilterOpt = None,
-    secret: SecretOpt = None,
-    ssh: SSHOpt = None,
-    allow: AllowOpt = None,
 ) -> None:
     """Build an image from a Dockerfile."""
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
         engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
-        mode = resolve_mode(progress, sys.stderr, os.environ)
-        with make_renderer(mode, sys.stderr, detailed_warnings=debug) as renderer:
+        display = display_mode(progress, quiet, sys.stderr, os.environ)
+        with make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer:
             result = api.build(
                 context,
                 dockerfile=file,
@@ -126,16 +282,29 @@ def build(
                 build_args=api.parse_build_args(build_arg or ()),
                 no_cache=no_cache,
                 no_cache_filter=tuple(no_cache_filter or ()),
-                platform=platform or None,
+                platform=tuple(platform or ()),
                 labels=api.parse_key_values(label or (), what="label"),
                 build_contexts=api.parse_key_values(build_context or (), what="context"),
                 secrets=tuple(secret or ()),
                 ssh=tuple(ssh or ()),
                 allow=tuple(allow or ()),
+                push=push,
+                pull=pull,
+                outputs=tuple(output or ()),
+                load=load,
+                iidfile=iidfile,
+                metadata_file=metadata_file,
+                network=network,
+                add_hosts=tuple(add_host or ()),
+                shm_size=shm_size,
+                ulimits=tuple(ulimit or ()),
+                cgroup_parent=cgroup_parent,
+                cache_from=tuple(cache_from or ()),
+                cache_to=tuple(cache_to or ()),
                 engine=engine,
                 on_event=renderer.handle,
             )
-        if result.image_id and mode == "quiet":
+        if result.image_id and display.print_image_id:
             typer.echo(result.image_id)
 
     raise typer.Exit(run_guarded(work, debug=debug))
@@ -217,6 +386,13 @@ def check(
         status = result.exit_code
 
     raise typer.Exit(run_guarded(work, debug=debug) or status)
+
+
+# Commands beyond build, each in its own module.
+app.command("graph")(graph_cmd.graph)
+app.command("du")(cache_cmds.du)
+app.command("prune")(cache_cmds.prune)
+app.add_typer(engine_cmd.engine_app, name="engine")
 
 
 def main() -> None:

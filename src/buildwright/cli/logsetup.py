@@ -31,7 +31,9 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(sys.stderr)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
+        # Not setStream: it flushes the previous stream, which may be closed by now (a finished
+        # CliRunner's, or a progress proxy that ended).
+        self.stream = sys.stderr
         super().emit(record)
 
 

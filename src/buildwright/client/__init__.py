@@ -19,6 +19,7 @@ from buildwright.client.gateway import GatewayCaps, GatewayWarning
 from buildwright.client.identity import node_id
 from buildwright.client.session.secrets import SecretValue
 from buildwright.client.solve import BuildRequest, BuildResult, CompiledBuildLike, GatewayContext, shared_key_for
+from buildwright.client.steps import StepRecorder, StepResult
 
 __all__ = [
     "BuildEvent",
@@ -39,6 +40,8 @@ __all__ = [
     "LogChunk",
     "SecretValue",
     "StatusProgress",
+    "StepRecorder",
+    "StepResult",
     "TLSConfig",
     "VertexCached",
     "VertexCompleted",

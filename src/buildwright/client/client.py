@@ -9,6 +9,7 @@ from typing import TypeVar
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection, EngineInfo, connect
 from buildwright.client.endpoint import Endpoint, TLSConfig, resolve_endpoints
+from buildwright.client.session.auth import CredentialSource
 from buildwright.client.solve import (
     BuildRequest,
     BuildResult,
@@ -100,15 +101,17 @@ class BuildkitClient:
         compile: Callable[[GatewayContext], T],
         *,
         on_event: EventCallback | None = None,
+        registry_auth: CredentialSource | None = None,
     ) -> T:
         """Run `compile` in a gateway session (base images resolve on the engine) without building.
 
-        Returns whatever `compile` returns.
+        `registry_auth` serves credentials for base images in private registries. Returns whatever
+        `compile` returns.
         """
         if self.state is not ClientState.OPEN:
             raise EngineError("client is closed")
         with engine_errors("compile", str(self._conn.endpoint)):
-            return run_compile(self._conn, compile, on_event)
+            return run_compile(self._conn, compile, on_event, registry_auth)
 
     def close(self) -> None:
         if self.state is ClientState.OPEN:

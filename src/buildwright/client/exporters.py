@@ -5,6 +5,10 @@ buildkitd has `image` (plus `oci`, `docker`, `local`, `tar`). `ExportSpec.engine
 the right one once the engine is known, and for `image` qualifies the names as image stores
 expect. Without names, `moby` still creates an (untagged) image, as buildx's default load on the
 docker driver does.
+
+Pushing is the image exporter's `push=true`: `--push` and `type=registry` are that, with
+`unpack=false` unless given (buildx's rules). On dockerd an `image` output becomes `moby`, whose
+containerd image store pushes it itself; the engine asks the session for registry credentials.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from buildwright.llb.reference import normalize_image_ref
 
 # A placeholder type resolved per engine by `resolve_exports`.
 ENGINE_IMAGE = "engine-image"
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})  # Go's strconv.ParseBool
 
 
 @dataclass(frozen=True, slots=True)
 class ExportSpec:
-    """One output: an exporter type and its attributes (`name`, `push`, `dest`, ...)."""
+    """One output: an exporter type, its attributes (`name`, `push`, ...) and, for outputs the
+    engine sends back through the session (`local`, `tar`, `oci`, `docker`), where they go on
+    the client: a path, or `-` for stdout. `dest` is never sent to the engine."""
 
     type: str
     attrs: Mapping[str, str] = field(default_factory=dict)
+    dest: str | None = None
 
     @classmethod
     def engine_image(cls, names: Sequence[str] = (), **attrs: str) -> ExportSpec:
@@ -36,11 +44,38 @@ class ExportSpec:
             merged["name"] = ",".join(names)
         return cls(ENGINE_IMAGE, merged)
 
+    @classmethod
+    def registry(cls, names: Sequence[str] = (), **attrs: str) -> ExportSpec:
+        """Push to a registry under `names` (`--push`, `type=registry`), without unpacking by default."""
+        merged = {"unpack": "false", **attrs, "push": "true"}
+        if names:
+            merged["name"] = ",".join(names)
+        return cls(ENGINE_IMAGE, merged)
+
+    @property
+    def pushes(self) -> bool:
+        return self.attrs.get("push", "") in _TRUE
+
 
 def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[ExportSpec, ...]:
     """Replace engine-image placeholders with the engine's exporter type."""
     out: list[ExportSpec] = []
     for spec in exports:
+        if spec.type == "docker" and spec.dest is None:
+            # `--load`: buildx's docker driver loads through `moby`; elsewhere buildx pipes a
+            # docker tarball into the local dockerd, which buildwright does not do.
+            if not engine.is_dockerd:
+                raise BuildConfigError(
+                    "loading into docker (--load, type=docker without dest) works on dockerd's BuildKit only;"
+                    " use -o type=docker,dest=FILE and `docker load`"
+                )
+            spec = ExportSpec(ENGINE_IMAGE, dict(spec.attrs))
+        if spec.type == "registry":
+            spec = ExportSpec.registry(**dict(spec.attrs))
+        elif spec.type == "image":
+            spec = ExportSpec(ENGINE_IMAGE, dict(spec.attrs))
+        if spec.pushes and not spec.attrs.get("name"):
+            raise BuildConfigError("tag is needed when pushing to registry")
         if spec.type == ENGINE_IMAGE and engine.is_dockerd:
             out.append(ExportSpec("moby", dict(spec.attrs)))
         elif spec.type == ENGINE_IMAGE:

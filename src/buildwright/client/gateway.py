@@ -7,6 +7,7 @@ started with that ref (buildkit control/gateway forwarder). Also the engine-back
 from __future__ import annotations
 
 import contextlib
+import queue
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ class GatewayCaps:
     frontend_caps: frozenset[str]
     llb_caps: frozenset[str]
     worker_platforms: tuple[Platform, ...]
+    # Each worker's labels, in the engine's order (dockerd's carry its host-gateway IP).
+    worker_labels: tuple[Mapping[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +63,20 @@ class GatewayError(EngineError):
 class Gateway:
     """LLBBridge calls for the build `build_ref`."""
 
-    def __init__(self, connection: Connection, build_ref: str, session_id: str) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        build_ref: str,
+        session_id: str,
+        *,
+        cache_imports: Sequence[gateway_pb2.CacheOptionsEntry] = (),
+    ) -> None:
         self._conn = connection
         self._ref = build_ref
         self._session_id = session_id
         self._metadata = ((BUILD_ID_HEADER, build_ref),)
+        # Imported cache is loaded for the solves that name it, so every solve carries the imports.
+        self._cache_imports = tuple(cache_imports)
 
     @property
     def build_ref(self) -> str:
@@ -84,6 +96,7 @@ class Gateway:
             frontend_caps=frozenset(c.ID for c in pong.FrontendAPICaps if c.Enabled),
             llb_caps=frozenset(c.ID for c in pong.LLBCaps if c.Enabled),
             worker_platforms=tuple(platforms) or self._conn.info.worker_platforms,
+            worker_labels=tuple(dict(worker.Labels) for worker in pong.Workers),
         )
 
     def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
@@ -132,7 +145,9 @@ class Gateway:
 
     def solve(self, definition: ops_pb2.Definition) -> Any:
         """Solve a definition; returns the gateway Result (with `ref`)."""
-        request = gateway_pb2.SolveRequest(allowResultReturn=True, allowResultArrayRef=True)
+        request = gateway_pb2.SolveRequest(
+            allowResultReturn=True, allowResultArrayRef=True, CacheImports=self._cache_imports
+        )
         request.Definition.CopyFrom(definition)
         try:
             response = self._conn.gateway.Solve(request, metadata=self._metadata)
@@ -142,6 +157,51 @@ class Gateway:
         if not response.HasField("result"):
             raise EngineError("the engine returned no result for the solve (allowResultReturn unsupported?)")
         return response.result
+
+    def solve_all(self, definitions: Sequence[ops_pb2.Definition]) -> list[Any]:
+        """Solve several definitions at once (one in-flight call each); results keep the order.
+
+        The first failure in time cancels the others and is raised, as the reference frontend's
+        per-platform solves share one cancellable group.
+        """
+        finished: queue.Queue[int] = queue.Queue()
+        futures = []
+        for index, definition in enumerate(definitions):
+            request = gateway_pb2.SolveRequest(
+                allowResultReturn=True, allowResultArrayRef=True, CacheImports=self._cache_imports
+            )
+            request.Definition.CopyFrom(definition)
+            future = self._conn.gateway.Solve.future(request, metadata=self._metadata)
+            future.add_done_callback(lambda _, index=index: finished.put(index))
+            futures.append(future)
+        try:
+            for _ in futures:
+                future = futures[finished.get()]
+                try:
+                    future.result()
+                except grpc.RpcError as exc:
+                    code = rpc_code(exc)
+                    raise GatewayError(rpc_details(exc), code.name if code else None, rpc_details(exc)) from exc
+        finally:
+            for future in futures:
+                future.cancel()
+        results = []
+        for future in futures:
+            response = future.result()
+            if not response.HasField("result"):
+                raise EngineError("the engine returned no result for the solve (allowResultReturn unsupported?)")
+            results.append(response.result)
+        return results
+
+    def return_refs(self, results: Mapping[str, Any], metadata: Mapping[str, bytes]) -> None:
+        """Hand a result map (key -> a solve's result) and its exporter metadata to the build."""
+        final = gateway_pb2.Result()
+        for key, result in results.items():
+            final.refs.refs[key].CopyFrom(result.ref)
+        for key, value in metadata.items():
+            final.metadata[key] = value
+        with engine_errors("gateway return", str(self._conn.endpoint)):
+            self._conn.gateway.Return(gateway_pb2.ReturnRequest(result=final), metadata=self._metadata)
 
     def return_result(self, result: Any, metadata: Mapping[str, bytes]) -> None:
         """Hand the final result (and its exporter metadata, e.g. `containerimage.config`) to the build."""

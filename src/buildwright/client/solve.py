@@ -12,6 +12,7 @@ A failed step raises BuildFailed; KeyboardInterrupt (or any error) cancels the s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -19,19 +20,23 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import grpc
 
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2, ops_pb2
 from buildwright.client.boundary import rpc_code, rpc_details
+from buildwright.client.cache import CacheEntry, prepare_cache
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
 from buildwright.client.exporters import ExportSpec, apply_exports, resolve_exports
 from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError, GatewayWarning
+from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
-from buildwright.client.session.auth import AnonymousAuthAttachable
+from buildwright.client.session.auth import AuthAttachable, CredentialSource
+from buildwright.client.session.content import ContentStoreAttachable
+from buildwright.client.session.filesend import FileSendAttachable
 from buildwright.client.session.filesync import FileSyncAttachable
 from buildwright.client.session.fswalk import MatcherFactory
 from buildwright.client.session.health import HealthAttachable
@@ -39,14 +44,19 @@ from buildwright.client.session.patterns import default_matcher_factory
 from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
 from buildwright.client.session.ssh import SSHAgentAttachable
-from buildwright.errors import BuildFailed, BuildwrightError, EngineError
+from buildwright.client.steps import StepRecorder, StepResult
+from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, EngineError
+from buildwright.frontend.platforms import MultiPlatformBuild
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
 
 _log = get_logger(__name__)
 
 _LOG_TAIL = 20
+_IMAGE_CONFIG_KEY = "containerimage.config"
+_PLATFORMS_KEY = "refs.platforms"
 _EXIT_CODE = re.compile(r"exit code: (\d+)")
+_MISSING_EXPORTER = re.compile(r'exporter "([^"]+)" could not be found')
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,8 @@ class BuildRequest:
         matcher_factory: builds pattern matchers for include/exclude patterns of local sources.
         entitlements: e.g. `network.host`, `security.insecure`.
         ssh_agents: agent socket paths by id, forwarded to `RUN --mount=type=ssh`.
+        registry_auth: registry credentials for pulls and pushes (None: anonymous).
+        cache_exports, cache_imports: `--cache-to` / `--cache-from` entries (client/cache.py).
     """
 
     local_dirs: Mapping[str, Path] = field(default_factory=dict)
@@ -72,6 +84,11 @@ class BuildRequest:
     matcher_factory: MatcherFactory = default_matcher_factory
     entitlements: tuple[str, ...] = ()
     ssh_agents: Mapping[str, Path] = field(default_factory=dict)
+    registry_auth: CredentialSource | None = None
+    cache_exports: tuple[CacheEntry, ...] = ()
+    cache_imports: tuple[CacheEntry, ...] = ()
+    # Where outputs with dest `-` (tar on stdout) are written.
+    output_stream: BinaryIO | None = None
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -88,14 +105,18 @@ class DefinitionLike(Protocol):
     def to_pb(self) -> ops_pb2.Definition: ...
 
 
-class CompiledBuildLike(Protocol):
-    """What `compile` returns: the graph and the image config JSON to attach to the result."""
+class SingleBuildLike(Protocol):
+    """One image's graph and the image config JSON to attach to the result."""
 
     @property
     def definition(self) -> DefinitionLike | ops_pb2.Definition: ...
 
     @property
     def image_config(self) -> bytes: ...
+
+
+# What `compile` returns: one image, or one per platform (a result map the exporter makes an index of).
+CompiledBuildLike = SingleBuildLike | MultiPlatformBuild
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +130,10 @@ class GatewayContext:
     worker_platforms: tuple[Platform, ...]
     # Sends a warning to the build's status stream (None where the caller has no build to warn on).
     warn: Callable[[GatewayWarning], None] | None = None
+    # Each worker's labels (dockerd's carry the host-gateway IP that `--add-host x:host-gateway` needs).
+    worker_labels: tuple[Mapping[str, str], ...] = ()
+    # dockerd's BuildKit: base images in its image store are preferred to the registry's (buildx's rule).
+    engine_is_dockerd: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +142,8 @@ class BuildResult:
 
     ref: str
     exporter_response: Mapping[str, str]
+    # Every step the engine reported, in the order it first showed them.
+    steps: tuple[StepResult, ...] = ()
 
     @property
     def image_digest(self) -> str | None:
@@ -140,6 +167,8 @@ class _StatusWatcher:
         self._logs: dict[str, deque[str]] = {}
         self._partial: dict[str, str] = {}
         self.failures: list[VertexFailed] = []
+        # Per build, so concurrent builds on one connection keep their own steps.
+        self.steps = StepRecorder()
         self._call: Any = None
         self._thread = threading.Thread(target=self._run, name="buildwright-status", daemon=True)
 
@@ -162,6 +191,7 @@ class _StatusWatcher:
                 _log.debug("status_stream_ended", error=rpc_details(exc))
 
     def _record(self, event: BuildEvent) -> None:
+        self.steps.feed(event)
         if isinstance(event, LogChunk):
             text = self._partial.pop(event.vertex, "") + event.data.decode("utf-8", "replace")
             *lines, rest = text.split("\n")
@@ -209,7 +239,7 @@ def _build_failed(message: str, watcher: _StatusWatcher) -> BuildFailed:
 
 
 def _attachables(request: BuildRequest) -> list[Attachable]:
-    items: list[Attachable] = [HealthAttachable(), AnonymousAuthAttachable()]
+    items: list[Attachable] = [HealthAttachable(), AuthAttachable(request.registry_auth)]
     if request.local_dirs:
         items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory))
     if request.secrets:
@@ -219,7 +249,7 @@ def _attachables(request: BuildRequest) -> list[Attachable]:
     return items
 
 
-def _definition_pb(compiled: CompiledBuildLike) -> ops_pb2.Definition:
+def _definition_pb(compiled: SingleBuildLike) -> ops_pb2.Definition:
     definition: Any = compiled.definition
     if isinstance(definition, ops_pb2.Definition):
         return definition
@@ -238,27 +268,56 @@ def run_build(
     """Run one build on an open connection (see the module docstring for the flow)."""
     ref = new_session_id()
     exports = resolve_exports(request.exports, conn.info)
-    with Session(conn.transport, _attachables(request), shared_key=request.shared_key) as session:
+    # Files and directories the engine exports come back through the session; they are written
+    # beside their destinations and moved into place only once the build has succeeded.
+    targets = OutputTargets(exports, request.output_stream)
+    cache = prepare_cache(conn, request.cache_exports, request.cache_imports)
+    attachables = _attachables(request)
+    # One content service serves the cache directories and an OCI layout output (store "export").
+    stores = {**cache.stores, **targets.content_stores}
+    if stores:
+        attachables.append(ContentStoreAttachable(stores))
+    if not targets.empty:
+        attachables.append(FileSendAttachable(targets.dir_openers, targets.file_openers))
+    with targets, Session(conn.transport, attachables, shared_key=request.shared_key) as session:
         solve_request = control_pb2.SolveRequest(
-            Ref=ref, Session=session.id, FrontendAttrs=dict(request.frontend_attrs), Entitlements=request.entitlements
+            Ref=ref,
+            Session=session.id,
+            FrontendAttrs={**request.frontend_attrs, **cache.frontend_attrs()},
+            Entitlements=request.entitlements,
         )
         apply_exports(solve_request, exports)
+        cache.apply(solve_request)
         watcher = _StatusWatcher(conn, ref, on_event)
         solve_future = conn.control.Solve.future(solve_request)
         finished = False
         try:
             watcher.start()
-            gateway = Gateway(conn, ref, session.id)
-            _drive(gateway, session, compile, watcher)
+            gateway = Gateway(conn, ref, session.id, cache_imports=cache.gateway_imports())
+            try:
+                _drive(gateway, session, compile, watcher, is_dockerd=conn.info.is_dockerd)
+            except EngineError as exc:
+                refusal = _refusal(exc, solve_future)
+                if refusal is None:
+                    raise
+                raise BuildConfigError(f"the engine refused the build: {refusal}") from exc
             try:
                 response = solve_future.result()
             except grpc.RpcError as exc:
                 watcher.wait(5.0)
+                missing = _MISSING_EXPORTER.search(rpc_details(exc))
+                if missing is not None:
+                    hint = " (dockerd without the containerd image store has only local, tar and moby)"
+                    raise BuildConfigError(
+                        f"this engine has no {missing.group(1)} exporter" + (hint if conn.info.is_dockerd else "")
+                    ) from exc
                 raise _build_failed(rpc_details(exc), watcher) from exc
             watcher.wait(10.0)
+            targets.commit(response.ExporterResponse)
+            cache.finish(response.ExporterResponse)
             finished = True
             _log.debug("build_finished", ref=ref, exports=[e.type for e in exports])
-            return BuildResult(ref, dict(response.ExporterResponse))
+            return BuildResult(ref, dict(response.ExporterResponse), watcher.steps.steps())
         finally:
             if not finished:
                 # Cancelling the outer Solve cancels the build on the engine (also on Ctrl-C).
@@ -266,11 +325,31 @@ def run_build(
                 watcher.cancel()
 
 
+def _refusal(error: EngineError, solve_future: Any) -> str | None:
+    """Why the engine ended the build before its frontend could reach it, if that is what happened.
+
+    The engine validates a request (exporters, cache backends, entitlements) when the solve
+    starts; a refusal removes the build, so the frontend's first gateway call finds no such job
+    (control/gateway's forwarder). The solve's own error then says what was wrong.
+    """
+    if "no such job" not in error.message:
+        return None
+    try:
+        solve_future.result(timeout=5.0)
+    except grpc.RpcError as exc:
+        return rpc_details(exc)
+    except (grpc.FutureTimeoutError, grpc.FutureCancelledError):
+        return None
+    return None
+
+
 def _drive(
     gateway: Gateway,
     session: Session,
     compile: Callable[[GatewayContext], CompiledBuildLike],
     watcher: _StatusWatcher,
+    *,
+    is_dockerd: bool = False,
 ) -> None:
     """Ping, compile, solve and return the result; on any failure end the build with an error."""
     try:
@@ -282,17 +361,18 @@ def _drive(
             frontend_caps=caps.frontend_caps,
             worker_platforms=caps.worker_platforms,
             warn=gateway.warn,
+            worker_labels=caps.worker_labels,
+            engine_is_dockerd=is_dockerd,
         )
         compiled = compile(context)
+        if isinstance(compiled, MultiPlatformBuild):
+            definitions = [_definition_pb(build.compiled) for build in compiled.builds]
+            results = _solved(gateway, session, watcher, lambda: gateway.solve_all(definitions))
+            refs = {build.id: result for build, result in zip(compiled.builds, results, strict=True)}
+            gateway.return_refs(refs, platform_result_metadata(compiled))
+            return
         definition = _definition_pb(compiled)
-        try:
-            result = gateway.solve(definition)
-        except GatewayError as exc:
-            gateway.return_error(exc.details or exc.message)
-            watcher.wait(5.0)
-            if session.error is not None:
-                raise EngineError(f"session tunnel failed: {session.error}") from exc
-            raise _build_failed(exc.details or exc.message, watcher) from exc
+        result = _solved(gateway, session, watcher, lambda: gateway.solve(definition))
         gateway.return_result(result, {"containerimage.config": bytes(compiled.image_config)})
     except BuildFailed:
         raise
@@ -304,17 +384,47 @@ def _drive(
         raise
 
 
+def _solved(gateway: Gateway, session: Session, watcher: _StatusWatcher, solve: Callable[[], T]) -> T:
+    """Run the gateway solve; a failure ends the build with its error and raises BuildFailed."""
+    try:
+        return solve()
+    except GatewayError as exc:
+        gateway.return_error(exc.details or exc.message)
+        watcher.wait(5.0)
+        if session.error is not None:
+            raise EngineError(f"session tunnel failed: {session.error}") from exc
+        raise _build_failed(exc.details or exc.message, watcher) from exc
+
+
+def platform_result_metadata(build: MultiPlatformBuild) -> dict[str, bytes]:
+    """The exporter metadata of a platform map: each image config under `containerimage.config/<id>`
+    and the platform list under `refs.platforms` (exporter/containerimage/exptypes)."""
+    metadata = {f"{_IMAGE_CONFIG_KEY}/{part.id}": bytes(part.compiled.image_config) for part in build.builds}
+    entries = []
+    for part in build.builds:
+        platform = part.platform.normalized()
+        spec = {"architecture": platform.architecture, "os": platform.os}
+        if platform.os_version:
+            spec["os.version"] = platform.os_version
+        if platform.variant:
+            spec["variant"] = platform.variant
+        entries.append({"ID": part.id, "Platform": spec})
+    metadata[_PLATFORMS_KEY] = json.dumps({"Platforms": entries}, separators=(",", ":")).encode()
+    return metadata
+
+
 def run_compile(
     conn: Connection,
     compile: Callable[[GatewayContext], T],
     on_event: EventCallback | None = None,
+    registry_auth: CredentialSource | None = None,
 ) -> T:
     """Open a gateway session only to run `compile` (it may resolve base images); build nothing.
 
     The engine-side build is ended with an empty result, so nothing is solved or exported.
     """
     ref = new_session_id()
-    with Session(conn.transport, _attachables(BuildRequest())) as session:
+    with Session(conn.transport, _attachables(BuildRequest(registry_auth=registry_auth))) as session:
         watcher = _StatusWatcher(conn, ref, on_event)
         solve_future = conn.control.Solve.future(control_pb2.SolveRequest(Ref=ref, Session=session.id))
         finished = False
@@ -330,6 +440,7 @@ def run_compile(
                         llb_caps=caps.llb_caps,
                         frontend_caps=caps.frontend_caps,
                         worker_platforms=caps.worker_platforms,
+                        engine_is_dockerd=conn.info.is_dockerd,
                     )
                 )
             except Exception as exc:

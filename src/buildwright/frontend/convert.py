@@ -36,6 +36,7 @@ from buildwright.frontend.contexts import NamedContext, find_context, remote_sta
 from buildwright.frontend.dispatch import apply_base_config, dispatch_instruction, inherit_stage, start_stage
 from buildwright.frontend.image import ImageConfig
 from buildwright.frontend.options import CompiledBuild, FrontendOptions, StagePlan
+from buildwright.frontend.platform_names import platform_id
 from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ImageResolver, ResolvedImage
 from buildwright.frontend.runmount import mount_order_error
 from buildwright.frontend.stage_build import DispatchContext, StageBuild
@@ -72,9 +73,19 @@ class _Base:
     local: NamedContext | None = None
 
 
-def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
-    """Compile `dockerfile` for `options.target`, resolving base images through `resolver`."""
-    check_syntax(dockerfile, options.build_args)
+@dataclass(frozen=True, slots=True)
+class StageSetup:
+    """Phases 1-2: the stage graph with FROMs expanded by the global args, and the target."""
+
+    lex: ShellLex
+    global_args: Mapping[str, str]
+    target_platform: Platform
+    graph: StageGraph
+    target_index: int
+
+
+def plan_stages(dockerfile: Dockerfile, options: FrontendOptions) -> StageSetup:
+    """The stage graph and target of `dockerfile` for `options`; needs no engine (also for `graph`)."""
     meta, definitions = split_stages(dockerfile.instructions, dockerfile.lines)
     lex = ShellLex(escape=dockerfile.escape)
     build_platform = options.build_platforms[0]
@@ -120,6 +131,15 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         )
     graph = register_stages(nodes)
     target_index = select_target(graph, options.target).index
+    return StageSetup(lex, global_args, target_platform, graph, target_index)
+
+
+def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
+    """Compile `dockerfile` for `options.target`, resolving base images through `resolver`."""
+    check_syntax(dockerfile, options.build_args)
+    setup = plan_stages(dockerfile, options)
+    lex, global_args, target_platform = setup.lex, setup.global_args, setup.target_platform
+    graph, target_index = setup.graph, setup.target_index
 
     # ONBUILD triggers can make stages reachable (COPY --from in a trigger): resolve, add the
     # triggers, and go again until nothing new is reached, as the reference does.
@@ -149,6 +169,9 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         llb_caps=options.llb_caps,
         proxy_env=proxy_env(options.build_args),
         epoch=source_date_epoch(options.build_args),
+        multi_platform=options.multi_platform,
+        run_defaults=options.run_defaults.resolve(options.build_args, options.llb_caps),
+        image_resolve_mode=options.image_resolve_mode,
     )
 
     # First pass: learn which context paths are read, to narrow the context upload.
@@ -398,9 +421,10 @@ def _resolve_bases(
         if node.base_name == SCRATCH:
             bases[node.index] = _Base(None, ImageConfig.empty(platform), platform)
             continue
-        requests.append(
-            (node.index, ImageRequest(_parse_ref(node.base_name, node), platform, options.image_resolve_mode))
-        )
+        ref = _parse_ref(node.base_name, node)
+        # A multi-platform build says which platform each resolution is for (as the reference does).
+        log_name = f"[{platform_id(platform)} internal] load metadata for {ref}" if options.multi_platform else None
+        requests.append((node.index, ImageRequest(ref, platform, options.image_resolve_mode, log_name)))
     if not requests and not contexts:
         return bases
     unique = list(dict.fromkeys([request for _, request in requests] + [request for _, _, request in contexts]))

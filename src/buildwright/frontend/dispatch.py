@@ -83,6 +83,7 @@ def start_stage(
         cmd_index=from_step - 1,
         ignore_cache=ignore_cache,
         epoch=context.epoch,
+        platform_prefix=context.multi_platform,
     )
     if base_state is not None:
         return replace(build, state=base_state, cmd_total=cmd_total)
@@ -97,6 +98,7 @@ def start_stage(
         custom_name=name,
         description={COMMAND_DESCRIPTION_KEY: from_.original if from_ else ""},
         location=from_.location if from_ else None,
+        resolve_mode=llb.ResolveMode(context.image_resolve_mode),
     )
     return replace(build, state=state)
 
@@ -116,6 +118,7 @@ def inherit_stage(
         build_args=parent.build_args,
         ignore_cache=ignore_cache,
         epoch=parent.epoch,
+        platform_prefix=parent.platform_prefix,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from buildwright.frontend.contexts import NamedContext
+from buildwright.frontend.run_options import RunDefaults
 from buildwright.llb.platform import Platform
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ class FrontendOptions:
     image_resolve_mode: str = "default"
     # Named build contexts by normalised name (see frontend.contexts).
     named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
+    # Build-wide RUN settings (--network, --add-host, --shm-size, --ulimit, --cgroup-parent).
+    run_defaults: RunDefaults = field(default_factory=RunDefaults)
+    # One of several platforms of a multi-platform result (frontend.platforms): step names and
+    # base image resolutions carry the platform.
+    multi_platform: bool = False
 
 
 @dataclass(frozen=True, slots=True)

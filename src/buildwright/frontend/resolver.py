@@ -7,7 +7,7 @@ The frontend declares what it needs; the client implements it against the engine
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from buildwright.errors import EngineError
@@ -31,6 +31,9 @@ class ImageRequest:
     platform: Platform | None = None
     # "default", "pull" or "local", as the gateway's ResolveImageConfig takes it.
     resolve_mode: str = "default"
+    # The progress name of the resolution (None: the engine client's default); not part of what is
+    # asked, so a cache of answers treats requests differing only in it as one.
+    log_name: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from buildwright import _gopath, llb
 from buildwright.dockerfile import RunInstruction
 from buildwright.dockerfile.heredocs import chomp, heredoc_or_none
 from buildwright.errors import DockerfileError
+from buildwright.frontend.run_options import SHM_DIR
 from buildwright.frontend.runmount import dispatch_run_mounts, masked_secret_env
 from buildwright.frontend.stage_build import (
     COMMAND_DESCRIPTION_KEY,
@@ -54,7 +55,8 @@ def dispatch_run(
         args = (*shell, " ".join(args))
 
     run_mounts = dispatch_run_mounts(build, instruction, sources, context_state, context)
-    network = None
+    defaults = context.run_defaults
+    network = defaults.network  # --network of the build, unless the RUN names one
     if instruction.network != "default":
         if instruction.network not in _NETWORK:
             raise DockerfileError(f'unsupported network mode "{instruction.network}"')
@@ -66,10 +68,17 @@ def dispatch_run(
     env = build.env()
     name_env = masked_secret_env(instruction, env)
     name, build = build.step_name(progress_text(context, custom_name, name_env, raw=True))
+    mounts = [*extra, *run_mounts.mounts]
+    if defaults.shm_size > 0:
+        mounts.append(llb.tmpfs(SHM_DIR, size=defaults.shm_size))
     exec_state = build.state.run(
         list(args),
-        mounts=[*extra, *run_mounts.mounts],
+        mounts=mounts,
         network=network,
+        hostname=defaults.hostname or None,
+        extra_hosts=defaults.extra_hosts,
+        ulimits=defaults.ulimits,
+        cgroup_parent=defaults.cgroup_parent or None,
         proxy_env=context.proxy_env,
         custom_name=name,
         description={COMMAND_DESCRIPTION_KEY: instruction.original},

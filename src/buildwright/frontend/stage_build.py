@@ -11,6 +11,8 @@ from buildwright import llb
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
 from buildwright.errors import DockerfileError
 from buildwright.frontend.image import ImageConfig
+from buildwright.frontend.platform_names import step_prefix
+from buildwright.frontend.run_options import RunDefaults
 from buildwright.frontend.stages import StageNode
 from buildwright.llb.platform import Platform
 
@@ -34,6 +36,12 @@ class DispatchContext:
     epoch: datetime | None = None
     # Proxy build args for every RUN (ExecOp meta.proxy_env, outside the cache key); None when none given.
     proxy_env: llb.ProxyEnv | None = None
+    # How base images resolve ("default", "pull", "local"); the reference records it on each FROM image op.
+    image_resolve_mode: str = "default"
+    # Build-wide RUN settings, already resolved for this engine (frontend.run_options).
+    run_defaults: RunDefaults = field(default_factory=RunDefaults)
+    # A multi-platform build: step names and image resolutions carry the platform.
+    multi_platform: bool = False
 
     def error(self, message: str, instruction: Instruction) -> DockerfileError:
         return DockerfileError(message, instruction.location, self.dockerfile.lines)
@@ -56,6 +64,8 @@ class StageBuild:
     onbuild_step: bool = False  # the instruction being dispatched is an inherited ONBUILD trigger
     epoch: datetime | None = None  # SOURCE_DATE_EPOCH, stamped on the history entries this stage adds
     context_paths: frozenset[str] = field(default_factory=frozenset)
+    # A multi-platform build names every step after its platform (`[linux/arm64 stage 1/2] ...`).
+    platform_prefix: bool = False
 
     def step_name(self, text: str) -> tuple[str, StageBuild]:
         """The progress name `[stage i/n] TEXT` of the next step, and the stage with i advanced."""
@@ -63,7 +73,8 @@ class StageBuild:
             return text, self
         index = self.cmd_index + 1
         width = int(1 + math.log10(self.cmd_total))
-        prefix = f"{self.display_name} " if self.display_name else ""
+        prefix = f"{step_prefix(self.platform, self.env())} " if self.platform_prefix else ""
+        prefix += f"{self.display_name} " if self.display_name else ""
         onbuild = "ONBUILD " if self.onbuild_step else ""
         return f"[{prefix}{index:>{width}}/{self.cmd_total}] {onbuild}{text}", replace(self, cmd_index=index)
 

@@ -23,8 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "client": BASE | {"_pb", "llb", "frontend", "dockerfile"},
     "progress": BASE | {"client"},
     "api": BASE | {"dockerfile", "llb", "frontend", "client"},
+    "pipeline": BASE | {"dockerfile", "llb", "frontend", "client", "api"},
     "cli": BASE | {"api", "progress", "client"},
-    "__init__": BASE | {"api"},
+    "__init__": BASE | {"api", "pipeline"},
     "__main__": {"cli"},
 }
 
