@@ -54,6 +54,8 @@ _log = get_logger(__name__)
 
 _LOG_TAIL = 20
 _IMAGE_CONFIG_KEY = "containerimage.config"
+# The base image's config: the exporter keeps the base history untouched (SOURCE_DATE_EPOCH).
+_BASE_CONFIG_KEY = "containerimage.base.config"
 _PLATFORMS_KEY = "refs.platforms"
 _EXIT_CODE = re.compile(r"exit code: (\d+)")
 _MISSING_EXPORTER = re.compile(r'exporter "([^"]+)" could not be found')
@@ -373,7 +375,12 @@ def _drive(
             return
         definition = _definition_pb(compiled)
         result = _solved(gateway, session, watcher, lambda: gateway.solve(definition))
-        gateway.return_result(result, {"containerimage.config": bytes(compiled.image_config)})
+        metadata = {_IMAGE_CONFIG_KEY: bytes(compiled.image_config)}
+        # Builds made without a Dockerfile (pipelines) may have no base image config.
+        base_config = getattr(compiled, "base_image_config", None)
+        if base_config:
+            metadata[_BASE_CONFIG_KEY] = bytes(base_config)
+        gateway.return_result(result, metadata)
     except BuildFailed:
         raise
     except BuildwrightError as exc:
@@ -400,6 +407,9 @@ def platform_result_metadata(build: MultiPlatformBuild) -> dict[str, bytes]:
     """The exporter metadata of a platform map: each image config under `containerimage.config/<id>`
     and the platform list under `refs.platforms` (exporter/containerimage/exptypes)."""
     metadata = {f"{_IMAGE_CONFIG_KEY}/{part.id}": bytes(part.compiled.image_config) for part in build.builds}
+    for part in build.builds:
+        if part.compiled.base_image_config:
+            metadata[f"{_BASE_CONFIG_KEY}/{part.id}"] = bytes(part.compiled.base_image_config)
     entries = []
     for part in build.builds:
         platform = part.platform.normalized()

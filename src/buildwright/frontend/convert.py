@@ -71,6 +71,7 @@ class _Base:
     # source is made at dispatch (it follows the paths read from it).
     state: llb.State | None = None
     local: NamedContext | None = None
+    base_config: bytes | None = None  # the resolved image's config, creation time kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +209,13 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         reachable=tuple(names[s.index] or s.base_name for s in reachable),
         pruned=tuple(names[s.index] or s.base_name for s in graph.stages if s not in reachable),
     )
-    return CompiledBuild(definition=definition, image_config=image.to_json(), stages=plan)
+    root_base = bases.get(_chain_root(graph, target))
+    return CompiledBuild(
+        definition=definition,
+        image_config=image.to_json(),
+        stages=plan,
+        base_image_config=root_base.base_config if root_base is not None else None,
+    )
 
 
 def _dispatch_all(
@@ -440,7 +447,8 @@ def _resolve_bases(
     answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolved, strict=True))
     for index, request in requests:
         answer = answers[request]
-        image = ImageConfig.from_json(answer.config)
+        base_image = ImageConfig.from_json(answer.config)
+        image = replace(base_image, created=None)
         ref = llb.normalize_image_ref(answer.ref or request.ref)
         if answer.digest and "@" not in ref:
             ref = f"{ref}@{answer.digest}"
@@ -449,7 +457,7 @@ def _resolve_bases(
             platform = _auto_detect_platform(image, platform, options.build_platforms)
         # An image with no layers at all (only empty history) is scratch, as the reference treats it.
         is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
-        bases[index] = _Base(None if is_scratch else ref, image, platform)
+        bases[index] = _Base(None if is_scratch else ref, image, platform, base_config=base_image.to_json())
     for index, named, request in contexts:
         answer = answers[request]
         platform = request.platform or target_platform
@@ -461,10 +469,13 @@ def _resolve_bases(
             custom_name=f"[context {named.name}] {named.image_ref}",
         ).with_image_config(answer.config)
         node = graph.stages[index]
-        image = _context_image(node, ImageConfig.from_json(answer.config), platform)
+        base_image = ImageConfig.from_json(answer.config)
+        image = _context_image(node, replace(base_image, created=None), platform)
         if node.context is not None and image.os and image.architecture:
             platform = image.platform
-        bases[index] = _Base(None, image, platform, state=state.with_platform(platform))
+        bases[index] = _Base(
+            None, image, platform, state=state.with_platform(platform), base_config=base_image.to_json()
+        )
     return bases
 
 

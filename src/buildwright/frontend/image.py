@@ -96,6 +96,8 @@ class ImageConfig:
     config: ContainerConfig = field(default_factory=ContainerConfig)
     diff_ids: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
+    # Only a base image's config keeps its creation time; a stage's config drops it, as the reference does.
+    created: str | None = None
 
     @property
     def platform(self) -> Platform:
@@ -128,6 +130,7 @@ class ImageConfig:
             variant=raw.get("variant", ""),
             os_version=raw.get("os.version", ""),
             os_features=tuple(raw.get("os.features") or ()),
+            created=raw.get("created"),
             author=raw.get("author", ""),
             config=ContainerConfig(
                 user=cfg.get("User", ""),
@@ -174,6 +177,7 @@ class ImageConfig:
     def to_dict(self) -> dict[str, Any]:
         """The config as ordered JSON-ready data, in the reference's field order with its omissions."""
         out: dict[str, Any] = {}
+        _put(out, "created", self.created)
         _put(out, "author", self.author)
         out["architecture"] = self.architecture
         out["os"] = self.os

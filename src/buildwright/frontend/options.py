@@ -59,3 +59,6 @@ class CompiledBuild:
     definition: Definition
     image_config: bytes
     stages: StagePlan
+    # The config of the image the target stage starts from (None for scratch): the engine's exporter
+    # uses it to leave the base image's history as it is (e.g. with SOURCE_DATE_EPOCH).
+    base_image_config: bytes | None = None

@@ -154,3 +154,24 @@ def test_circular_dependency_names_stage_and_line() -> None:
     with pytest.raises(DockerfileError, match="circular dependency detected on stage: a") as info:
         compile_text(text, target="a")
     assert info.value.location is not None and info.value.location.start_line == 2
+
+
+def test_base_image_config_is_returned_with_its_creation_time() -> None:
+    text = 'FROM busybox AS base\nRUN true\nFROM base\nCMD ["x"]\n'
+    config = json.loads(BUSYBOX_CONFIG)
+    config["created"] = "2024-01-02T03:04:05Z"
+    resolver_answer = json.dumps(config).encode()
+
+    class DatedResolver(FakeResolver):
+        def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
+            return [ResolvedImage(r.ref, BUSYBOX_DIGEST, resolver_answer) for r in requests]
+
+    compiled = compile_dockerfile(parse_dockerfile(text), FrontendOptions(session_id="s1"), DatedResolver())
+    assert compiled.base_image_config is not None
+    assert json.loads(compiled.base_image_config)["created"] == "2024-01-02T03:04:05Z"
+    assert "created" not in json.loads(compiled.image_config)
+
+
+def test_scratch_has_no_base_image_config() -> None:
+    compiled, _ = compile_text("FROM scratch\nCOPY a /a\n")
+    assert compiled.base_image_config is None
