@@ -92,16 +92,31 @@ def test_secret_is_readable_in_run_and_leaks_nowhere(engine: EngineInfo, tmp_pat
     tag = f"bw-run/secrets:{uuid.uuid4().hex[:8]}"
 
     # --no-cache: the secret is not part of the cache key, so a cached step would hold an older canary.
+    metadata_file = tmp_path / "metadata.json"
     built = _cli(
-        engine, "build", "--progress", "plain", "--debug", "--no-cache", "-t", tag, *secret_args, str(context), env=env
+        engine,
+        "build",
+        "--progress",
+        "plain",
+        "--debug",
+        "--no-cache",
+        "--metadata-file",
+        str(metadata_file),
+        "-t",
+        tag,
+        *secret_args,
+        str(context),
+        env=env,
     )
     assert built.returncode == 0, built.stderr
+    assert metadata_file.read_text().strip(), "no metadata file written"
     digest = hashlib.sha256(canary.encode()).hexdigest()
     assert run_image(engine, tag, "cat", "/file.sha", "/env.sha") == f"{digest}\n{digest}\n"
     assert run_image(engine, tag, "cat", "/other.txt") == "440 1000\n"
 
     for secret in (canary, other):
         assert secret not in built.stdout + built.stderr, "secret in progress output or logs"
+        assert secret not in metadata_file.read_text(), "secret in the metadata file"
         assert secret.encode() not in _image_bytes(engine, tag), "secret in the image"
         history = engine.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", tag).stdout.decode()
         assert secret not in history
