@@ -40,3 +40,12 @@ def join(*elems: str) -> str:
 def is_abs(path: str) -> bool:
     """Whether `path` is rooted."""
     return path.startswith("/")
+
+
+def keep_trailing_slash(original: str, resolved: str) -> str:
+    """`resolved` with the `/` or `/.` that ended `original` put back: "into this directory"."""
+    if original.endswith("/") and not resolved.endswith("/"):
+        return resolved + "/"
+    if original.endswith("/."):
+        return (resolved if resolved == "/" else resolved + "/") + "."
+    return resolved

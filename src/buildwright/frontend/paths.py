@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from buildwright._gopath import clean, join
+from buildwright._gopath import clean, join, keep_trailing_slash
 
 __all__ = ["clean", "join", "normalize", "relative_to_workdir"]
 
@@ -21,14 +21,7 @@ def normalize(parent: str, new_path: str, *, keep_slash: bool) -> str:
         new_path = parent
     if not new_path.startswith("/"):
         new_path = join(parent, new_path)
-    if keep_slash:
-        if original.endswith("/") and not new_path.endswith("/"):
-            new_path += "/"
-        elif original.endswith("/."):
-            if new_path != "/":
-                new_path += "/"
-            new_path += "."
-    return new_path
+    return keep_trailing_slash(original, new_path) if keep_slash else new_path
 
 
 def relative_to_workdir(workdir: str, path: str) -> str:

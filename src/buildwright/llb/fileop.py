@@ -104,14 +104,7 @@ def _normalize_path(parent: str, path: str, keep_slash: bool) -> str:
     cleaned = _gopath.clean(path)
     if not _gopath.is_abs(cleaned):
         cleaned = _gopath.join("/", parent, cleaned)
-    if keep_slash:
-        if path.endswith("/") and not cleaned.endswith("/"):
-            cleaned += "/"
-        elif path.endswith("/."):
-            if cleaned != "/":
-                cleaned += "/"
-            cleaned += "."
-    return cleaned
+    return _gopath.keep_trailing_slash(path, cleaned) if keep_slash else cleaned
 
 
 @dataclass(frozen=True, slots=True)
