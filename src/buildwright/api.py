@@ -745,6 +745,8 @@ def _check_build(
         build_platforms=gateway.worker_platforms or (Platform("linux", "amd64"),),
         target_platform=inputs.platform,
         all_stages=False,
+        # The compilation's resolve mode, so both ask for the same images and each is resolved once.
+        image_resolve_mode=_resolve_mode(inputs.pull, gateway),
     )
     try:
         result = run_lint(source, dockerfile.filename, options, resolver)
