@@ -230,6 +230,13 @@ CgroupParentOpt = Annotated[
 ]
 
 
+# `docker build` options of the classic builder that BuildKit has no use for: buildx accepts and
+# ignores them, so scripts written for `docker build` keep working. Hidden from --help, as in buildx.
+LegacyRmOpt = Annotated[bool, typer.Option("--rm/--no-rm", hidden=True)]
+LegacyForceRmOpt = Annotated[bool, typer.Option("--force-rm", hidden=True)]
+LegacyCompressOpt = Annotated[bool, typer.Option("--compress", hidden=True)]
+
+
 @app.command()
 def build(
     context: ContextArg,
@@ -266,8 +273,12 @@ def build(
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
+    legacy_rm: LegacyRmOpt = True,
+    legacy_force_rm: LegacyForceRmOpt = False,
+    legacy_compress: LegacyCompressOpt = False,
 ) -> None:
     """Build an image from a Dockerfile."""
+    del legacy_rm, legacy_force_rm, legacy_compress  # accepted for `docker build` scripts; BuildKit has no use
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
