@@ -245,7 +245,7 @@ def _resolve_mode(pull: bool, gateway: GatewayContext) -> str:
 def build(
     context: str | Path,
     *,
-    dockerfile: str | Path | None = None,
+    dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
     tags: Sequence[str] = (),
     build_args: Mapping[str, str] | None = None,
@@ -410,7 +410,7 @@ def _write_result_files(
 def compile(
     context: str | Path,
     *,
-    dockerfile: str | Path | None = None,
+    dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     no_cache: bool = False,
@@ -514,7 +514,7 @@ def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None)
 
 def _read_inputs(
     context: str | Path,
-    dockerfile: str | Path | None,
+    dockerfile: str | Path | bytes | None,
     target: str | None,
     build_args: Mapping[str, str] | None,
     labels: Mapping[str, str] | None,
@@ -526,11 +526,7 @@ def _read_inputs(
         raise BuildConfigError(f'unable to prepare context: path "{context}" not found')
     if not context_dir.is_dir():
         raise BuildConfigError(f'unable to prepare context: path "{context}" is not a directory')
-    dockerfile_path = _find_dockerfile(context_dir, dockerfile)
-    try:
-        source = dockerfile_path.read_bytes()
-    except OSError as exc:
-        raise BuildConfigError(f"failed to read dockerfile {dockerfile_path}: {exc.strerror}") from None
+    dockerfile_path, source = _dockerfile_source(context_dir, dockerfile)
     if not source.strip():
         raise DockerfileError(f"the Dockerfile cannot be empty: {dockerfile_path}")
     parsed = parse_dockerfile(source, dockerfile_path.name)
@@ -539,7 +535,7 @@ def _read_inputs(
     return _Inputs(
         context=context_dir.resolve(),
         dockerfile=parsed,
-        ignore_patterns=_ignore_patterns(context_dir, dockerfile_path),
+        ignore_patterns=_ignore_patterns(context_dir, None if isinstance(dockerfile, bytes) else dockerfile_path),
         target=target or None,
         build_args=args,
         no_cache=no_cache,
@@ -592,6 +588,20 @@ def _with_named_contexts(inputs: _Inputs, build_contexts: Mapping[str, str] | No
     return replace(inputs, named_contexts=contexts, named_dirs=dirs)
 
 
+def _dockerfile_source(context_dir: Path, dockerfile: str | Path | bytes | None) -> tuple[Path, bytes]:
+    """Where the Dockerfile is said to be, and its contents.
+
+    `dockerfile` may be the contents themselves (`-f -` reads them from stdin, as buildx does).
+    """
+    if isinstance(dockerfile, bytes):
+        return context_dir / "Dockerfile", dockerfile
+    path = _find_dockerfile(context_dir, dockerfile)
+    try:
+        return path, path.read_bytes()
+    except OSError as exc:
+        raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from None
+
+
 def _find_dockerfile(context_dir: Path, dockerfile: str | Path | None) -> Path:
     if dockerfile is not None:
         path = Path(dockerfile)
@@ -605,10 +615,12 @@ def _find_dockerfile(context_dir: Path, dockerfile: str | Path | None) -> Path:
     raise BuildConfigError(f"failed to read dockerfile: {context_dir / 'Dockerfile'}: no such file")
 
 
-def _ignore_patterns(context_dir: Path, dockerfile_path: Path) -> tuple[str, ...]:
+def _ignore_patterns(context_dir: Path, dockerfile_path: Path | None) -> tuple[str, ...]:
     # `<Dockerfile>.dockerignore` beside the Dockerfile replaces the context's .dockerignore.
-    specific = dockerfile_path.with_name(dockerfile_path.name + ".dockerignore")
-    for candidate in (specific, context_dir / ".dockerignore"):
+    candidates = [context_dir / ".dockerignore"]
+    if dockerfile_path is not None:
+        candidates.insert(0, dockerfile_path.with_name(dockerfile_path.name + ".dockerignore"))
+    for candidate in candidates:
         if candidate.is_file():
             try:
                 data = candidate.read_bytes()
@@ -667,7 +679,7 @@ class CheckResult:
 def check(
     context: str | Path,
     *,
-    dockerfile: str | Path | None = None,
+    dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     platform: str | None = None,
@@ -690,11 +702,7 @@ def check(
     context_dir = Path(context)
     if not context_dir.is_dir():
         raise BuildConfigError(f'unable to prepare context: path "{context}" not found')
-    dockerfile_path = _find_dockerfile(context_dir, dockerfile)
-    try:
-        source = dockerfile_path.read_bytes()
-    except OSError as exc:
-        raise BuildConfigError(f"failed to read dockerfile {dockerfile_path}: {exc.strerror}") from None
+    dockerfile_path, source = _dockerfile_source(context_dir, dockerfile)
     # buildx names the file as given with -f, else <context>/Dockerfile.
     display_name = str(dockerfile) if dockerfile is not None else os.path.normpath(os.path.join(context, "Dockerfile"))
     ignore = _ignore_patterns(context_dir, dockerfile_path)
@@ -785,7 +793,7 @@ GRAPH_FORMATS = ("text", "dot", "svg")
 def graph(
     context: str | Path,
     *,
-    dockerfile: str | Path | None = None,
+    dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     build_contexts: Mapping[str, str] | None = None,
@@ -794,9 +802,7 @@ def graph(
     inputs = _with_named_contexts(
         _read_inputs(context, dockerfile, target, build_args, None, False, None), build_contexts
     )
-    options = FrontendOptions(
-        target=inputs.target, build_args=inputs.build_args, named_contexts=inputs.named_contexts
-    )
+    options = FrontendOptions(target=inputs.target, build_args=inputs.build_args, named_contexts=inputs.named_contexts)
     try:
         return build_graph(inputs.dockerfile, options)
     except DockerfileError as exc:

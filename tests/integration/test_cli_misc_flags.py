@@ -58,3 +58,20 @@ def test_log_format_json_writes_structured_lines(engine: EngineInfo, tmp_path: P
     assert records, result.stderr
     assert all("event" in record and "level" in record for record in records)
     assert any(record["event"] == "session_started" for record in records)
+
+
+def test_dockerfile_from_stdin(engine: EngineInfo, tmp_path: Path) -> None:
+    (tmp_path / "greeting.txt").write_text("hello from the context\n")
+    dockerfile = 'FROM busybox:latest\nCOPY greeting.txt /g\nCMD ["cat", "/g"]\n'
+    tag = f"bw-misc/stdin:{uuid.uuid4().hex[:8]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "buildwright", "build", "-q", "-f", "-", "-t", tag, str(tmp_path)],
+        input=dockerfile,
+        env=dict(engine.env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert engine.docker("run", "--rm", tag).stdout.decode() == "hello from the context\n"

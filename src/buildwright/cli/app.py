@@ -38,7 +38,8 @@ _ENGINE_PANEL = "Engine"
 
 ContextArg = Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)]
 FileOpt = Annotated[
-    Path | None, typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile).")
+    Path | None,
+    typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile; - reads it from stdin)."),
 ]
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Name and optionally a tag (name:tag).")]
 TargetOpt = Annotated[str | None, typer.Option("--target", help="Set the target build stage to build.")]
@@ -287,7 +288,7 @@ def build(
         with make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer:
             result = api.build(
                 context,
-                dockerfile=file,
+                dockerfile=_dockerfile_arg(file),
                 target=target,
                 tags=tuple(tag or ()),
                 build_args=api.parse_build_args(build_arg or ()),
@@ -342,7 +343,7 @@ def llb(
         engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
         compiled = api.compile(
             context,
-            dockerfile=file,
+            dockerfile=_dockerfile_arg(file),
             target=target,
             build_args=api.parse_build_args(build_arg or ()),
             no_cache=no_cache,
@@ -382,7 +383,7 @@ def check(
         engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
         result = api.check(
             context,
-            dockerfile=file,
+            dockerfile=_dockerfile_arg(file),
             target=target,
             build_args=api.parse_build_args(build_arg or ()),
             platform=platform,
@@ -404,6 +405,13 @@ app.command("graph")(graph_cmd.graph)
 app.command("du")(cache_cmds.du)
 app.command("prune")(cache_cmds.prune)
 app.add_typer(engine_cmd.engine_app, name="engine")
+
+
+def _dockerfile_arg(file: Path | None) -> Path | bytes | None:
+    """`-f -` means the Dockerfile comes on stdin, as with buildx."""
+    if file is not None and str(file) == "-":
+        return sys.stdin.buffer.read()
+    return file
 
 
 def main() -> None:
