@@ -94,6 +94,7 @@ class Session:
 
     def _thread_main(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_closed_loop_callbacks)
         self._loop = loop
         try:
             loop.run_until_complete(self._main())
@@ -184,3 +185,18 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _quiet_closed_loop_callbacks(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Keep grpc's completion-queue poller from printing tracebacks about finished sessions.
+
+    grpc.aio has one process-wide poller; when several sessions (each on its own loop) run at once,
+    it may still hand an event to a session loop that has already closed, which raises "Event loop
+    is closed" inside the poller's callback. Nothing is lost (that session is over), so it is
+    logged at debug level; any other error goes to asyncio's usual handler.
+    """
+    error = context.get("exception")
+    if isinstance(error, RuntimeError) and "Event loop is closed" in str(error):
+        _log.debug("grpc_poller_event_for_closed_session", message=context.get("message", ""))
+        return
+    loop.default_exception_handler(context)
