@@ -10,13 +10,12 @@ descended into because a `!` pattern may re-include something below it.
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
 from buildwright import _golang, _gopath
+from buildwright.dockerfile.goregexp import Regexp, RegexpError, compile_regexp
 from buildwright.errors import DockerfileError
 from buildwright.location import SourceRange
 
@@ -79,7 +78,7 @@ class Pattern:
     text: str
     exclusion: bool
     _kind: _Kind = field(repr=False)
-    _regex: re.Pattern[str] | None = field(repr=False)
+    _regex: Regexp | None = field(repr=False)
     _error: bool = field(repr=False, default=False)
 
     def __str__(self) -> str:
@@ -99,7 +98,7 @@ class Pattern:
                 return True
             return suffix.startswith("/") and path == suffix[1:]
         assert self._regex is not None
-        return self._regex.match(path) is not None
+        return self._regex.matches(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,11 +258,12 @@ def _compile(text: str, exclusion: bool) -> Pattern:
             regex.append("\\" + ch)
         elif ch == "\\":
             if i < len(chars):
-                regex.append(_escaped(chars[i]))
+                regex.append("\\" + chars[i])
                 i += 1
                 kind = _Kind.REGEX
             else:
-                regex.append("\\\\")
+                # Go appends the lone backslash (it then escapes the closing `$`).
+                regex.append("\\")
         elif ch in "[]":
             regex.append(ch)
             kind = _Kind.REGEX
@@ -272,20 +272,9 @@ def _compile(text: str, exclusion: bool) -> Pattern:
         index += 1
     if kind is not _Kind.REGEX:
         return Pattern(text, exclusion, kind, None)
-    regex.append("\\Z")
+    regex.append("$")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compiled = re.compile("".join(regex), re.ASCII)
-    except re.error:
+        compiled = compile_regexp("".join(regex))
+    except RegexpError:
         return Pattern(text, exclusion, kind, None, True)
     return Pattern(text, exclusion, kind, compiled)
-
-
-def _escaped(ch: str) -> str:
-    # Go's `\z` is Python's `\Z`; escapes Go rejects must fail to compile here too.
-    if ch == "z":
-        return "\\Z"
-    if ch in "ZuUN0123456789" or (ch.isascii() and ch.isalpha() and ch not in "dDsSwWbBAaftnrvx"):
-        return "\\q"
-    return "\\" + ch

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
+
 import pytest
 
 from buildwright.dockerfile.ignore import MatchInfo, PatternError, PatternMatcher, read_ignore_patterns
@@ -113,3 +117,77 @@ def test_parent_match_info_length_checked() -> None:
 def test_go_regex_quirks(pattern: str, path: str, excluded: bool) -> None:
     # Bracket and escape text is handed to the regex engine as Go does, quirks included.
     assert PatternMatcher([pattern]).matches_or_parent_matches(path) is excluded
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "excluded"),
+    [
+        ("\\11", "\t", True),  # Go reads `\11` as an octal escape
+        ("\\x41*", "AB", True),
+        ("[[:digit:]]x", "5x", True),
+        ("[[:digit:]]x", "ax", False),
+        ("[[:bogus:]]", "a", "error"),
+        ("\\pLx", "éx", True),
+        ("\\pLx", "1x", False),
+        ("\\p{Greek}", "a", "error"),  # `{` is escaped: `\\p\\{` names no category
+        ("[\\b]", "\b", "error"),  # Go has no backspace escape in classes
+        ("[\\w-a]", "-", True),  # after a class escape, `-` is literal
+        ("\\Qa*\\E", "a[^/]*", True),  # `\Q` quotes the translation itself
+        ("a\\bb*", "ab", False),
+        ("a*\\b", "ab", True),
+        ("[*]x", "/x", False),
+    ],
+)
+def test_go_regexp_syntax(pattern: str, path: str, excluded: bool | str) -> None:
+    matcher = PatternMatcher([pattern])
+    if excluded == "error":
+        with pytest.raises(PatternError):
+            matcher.matches_or_parent_matches(path)
+        return
+    assert matcher.matches_or_parent_matches(path) is excluded
+
+
+def test_invalid_utf8_reads_as_replacement_character() -> None:
+    # Go's regexp decodes an invalid byte as U+FFFD on both sides, as the scanner does for the pattern.
+    matcher = PatternMatcher(read_ignore_patterns(b"caf\xe9*\n"))
+    assert matcher.matches_or_parent_matches("caf\udce9.txt")
+    assert matcher.matches_or_parent_matches("caf\udce8.txt")
+    assert matcher.matches_or_parent_matches("caf\ufffd")
+    assert not matcher.matches_or_parent_matches("café.txt")
+    exact = PatternMatcher(read_ignore_patterns(b"caf\xe9\n"))
+    assert exact.matches_or_parent_matches("caf\udce9")
+    assert not exact.matches_or_parent_matches("caf\udce8")
+
+
+@contextlib.contextmanager
+def _hang_limit(seconds: float) -> Iterator[None]:
+    # A generous bound: the backtracking matcher took minutes on these inputs.
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"matching took over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "paths"),
+    [
+        ("*a*a*a*a*a*a*a*a*a*a*a*ab", [f"dir/{'a' * 30}{i}" for i in range(10)]),
+        ("*a" * 14 + "b", [f"{'a' * 30}{i}" for i in range(10)]),
+        ("*a" * 300 + "b", ["a" * 400 + "1"]),
+        ("**/" * 8 + "x", ["/".join(["d"] * 30) + "/y"]),
+        ("**/" * 100 + "*a" * 20 + "b", ["/".join(["a" * 20] * 20)]),
+        ("[a-z]*" * 20 + "[0-9]", ["b" * 200]),
+    ],
+)
+def test_pathological_patterns_match_quickly(pattern: str, paths: list[str]) -> None:
+    matcher = PatternMatcher([pattern, "!" + pattern])
+    with _hang_limit(10):
+        for path in paths:
+            assert not matcher.matches_or_parent_matches(path)
+            matcher.matches_using_parent_results(path)
