@@ -10,7 +10,7 @@ PB_STAMP := $(PB_DIR)/.generated
 # The private engine (see scripts/engine.sh); tests and the demo use it unless told otherwise.
 export BUILDWRIGHT_ENGINE_SOCK ?= /run/buildwright-engine/docker.sock
 
-.PHONY: all venv proto engine engine-down engine-reset engine-status demo test unit integration lint typecheck bench clean
+.PHONY: all venv proto engine engine-down engine-reset engine-status demo test unit integration lint typecheck bench fuzz clean
 
 all: venv proto
 
@@ -60,6 +60,11 @@ lint: venv
 
 typecheck: venv proto
 	$(VENV)/bin/mypy
+
+# The long fuzz run (no engine needed): inputs tried and findings, reproducers in fuzz-findings/.
+FUZZ_INPUTS ?= 1000000
+fuzz: venv proto
+	$(PY) -m tests.fuzz --inputs $(FUZZ_INPUTS) --jobs 2 --findings fuzz-findings
 
 bench: venv proto engine
 	$(PY) -m pytest -q benchmarks

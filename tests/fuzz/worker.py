@@ -1,0 +1,58 @@
+"""The fuzz worker: runs inputs sent by the runner under a memory limit and reports findings.
+
+Protocol on stdin/stdout: the runner sends `>HI` (target index, length) and the input; the worker
+answers `>BI` (0 clean, 1 finding, 2 memory) and a UTF-8 report. The runner enforces the hang
+limit by killing the worker, so even a loop inside C code is caught.
+"""
+
+from __future__ import annotations
+
+import resource
+import struct
+import sys
+import traceback
+
+from buildwright.errors import BuildwrightError
+from tests.fuzz.targets import TARGETS
+
+_NAMES = sorted(TARGETS)
+
+
+def _report(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    # The innermost frame in buildwright names the defect (deduplication key for the runner).
+    inner = next((f for f in reversed(frames) if "/buildwright/" in f.filename), frames[-1] if frames else None)
+    where = f"{inner.filename.rsplit('/src/', 1)[-1]}:{inner.lineno}" if inner else "?"
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    tail = "".join(lines[-12:]) if not isinstance(exc, RecursionError) else "".join(lines[:6] + lines[-6:])
+    return f"{type(exc).__name__} at {where}\n{tail}"
+
+
+def main() -> None:
+    memory_limit = int(sys.argv[1])
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        header = stdin.read(6)
+        if len(header) < 6:
+            return
+        index, length = struct.unpack(">HI", header)
+        data = stdin.read(length)
+        status, report = 0, ""
+        try:
+            TARGETS[_NAMES[index]](data)
+        except BuildwrightError:
+            pass
+        except MemoryError as exc:
+            status, report = 2, _report(exc)
+        except Exception as exc:  # every other exception is what the fuzzer looks for
+            status, report = 1, _report(exc)
+        payload = report.encode("utf-8", "replace")
+        stdout.write(struct.pack(">BI", status, len(payload)) + payload)
+        stdout.flush()
+        if status == 2:
+            return  # the heap may be in a poor state: the runner starts a new worker
+
+
+if __name__ == "__main__":
+    main()
