@@ -113,8 +113,5 @@ def mutate(rng: random.Random, seed: bytes, others: Sequence[bytes]) -> bytes:
     """One mutant of `seed`: one to four stacked mutations (a splice from `others` among them)."""
     data = seed
     for _ in range(rng.choice((1, 1, 2, 3, 4))):
-        if rng.random() < 0.1:
-            data = _splice(rng, data, others)
-        else:
-            data = rng.choice(_MUTATORS)(rng, data)
+        data = _splice(rng, data, others) if rng.random() < 0.1 else rng.choice(_MUTATORS)(rng, data)
     return data[:MAX_INPUT]

@@ -136,7 +136,8 @@ class Fuzzer:
         with self._lock:
             by_target = " ".join(f"{t}={n}" for t, n in sorted(self.stats.tried.items()))
             kinds = Counter(f.kind for f in self.stats.findings)
-            return f"[{elapsed:.0f}s] inputs={self.stats.total} findings={len(self.stats.findings)} {dict(kinds)} {by_target}"
+            found = f"findings={len(self.stats.findings)} {dict(kinds)}"
+            return f"[{elapsed:.0f}s] inputs={self.stats.total} {found} {by_target}"
 
     def _job(self, job: int, count: int, deadline: float | None) -> None:
         rng = random.Random(f"{self.seed}/{job}")
