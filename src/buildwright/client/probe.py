@@ -25,6 +25,9 @@ _SETTINGS = 0x04
 _TLS_RECORD_TYPES = (0x15, 0x16)  # alert, handshake: a TLS server answering plaintext
 # How long a TLS probe listens for the server's first frame before speaking first itself.
 _TLS_LISTEN = 1.0
+# OpenSSL's verify code for a certificate that does not hold the checked host name or IP.
+_X509_V_ERR_HOSTNAME_MISMATCH = 62
+_X509_V_ERR_IP_ADDRESS_MISMATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,14 @@ def _handshake(sock: socket.socket, endpoint: Endpoint, tls: TLSMaterial) -> ssl
     try:
         wrapped = context.wrap_socket(sock, server_hostname=tls.server_name or host)
     except ssl.SSLCertVerificationError as exc:
+        if exc.verify_code in (_X509_V_ERR_HOSTNAME_MISMATCH, _X509_V_ERR_IP_ADDRESS_MISMATCH):
+            # Trusted, but issued for another name: --tlsservername picks the name to check.
+            name = tls.server_name or host
+            flag = "--tlsservername" if tls.server_name else "give --tlsservername with"
+            raise unavailable(
+                endpoint,
+                f"TLS: the server certificate is not valid for the name {name!r}; {flag} a name it holds",
+            ) from exc
         ca = f"the CA in {tls.ca_path}" if tls.ca_path else "the system's CAs"
         raise unavailable(endpoint, f"TLS: the server certificate is not trusted by {ca}: {_ssl_reason(exc)}") from exc
     except (ssl.SSLError, OSError) as exc:
@@ -170,11 +181,17 @@ def _refusal(exc: BaseException | None, tls: TLSMaterial | None) -> str:
     hint = "check --tlscert/--tlskey" if tls is not None and tls.cert_path is not None else "give --tlscert/--tlskey"
     if isinstance(exc, ssl.SSLError):
         reason = _ssl_reason(exc)
+        if "expired" in reason.lower():
+            return f"TLS: the server refused the client certificate as expired ({reason}); renew {_cert_name(tls)}"
         if "certificate" in reason.lower() or "unknown ca" in reason.lower():
             return f"TLS: the server refused the client certificate ({reason}); {hint}"
         return f"TLS: {reason}"
     detail = f" ({_ssl_reason(exc)})" if exc is not None else ""
     return f"TLS: the server closed the connection after the handshake{detail}; did it refuse the client? {hint}"
+
+
+def _cert_name(tls: TLSMaterial | None) -> str:
+    return str(tls.cert_path) if tls is not None and tls.cert_path is not None else "the client certificate"
 
 
 def probe(endpoint: Endpoint, tls: TLSMaterial | None, timeout: float) -> None:
