@@ -133,9 +133,10 @@ class EngineOptions:
             return None
         return TLSConfig(ca_cert=self.tls_ca, cert=self.tls_cert, key=self.tls_key, server_name=self.tls_server_name)
 
-    def endpoints(self) -> tuple[Endpoint, ...]:
-        """The endpoints to try, in order: `--addr`, else a named builder, else the environment."""
-        return engine_endpoints(self.addr, self.tls(), self.builder, self.env)
+    def endpoints(self, platforms: Sequence[str] = ()) -> tuple[Endpoint, ...]:
+        """The endpoints to try, in order: `--addr`, else a named builder (its nodes declaring
+        `platforms` first), else the environment."""
+        return engine_endpoints(self.addr, self.tls(), self.builder, self.env, platforms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +184,13 @@ def run_build_on(
     request: BuildRequest,
     compile: Callable[[GatewayContext], CompiledBuildLike],
     on_event: EventCallback | None,
+    platforms: Sequence[str] = (),
 ) -> tuple[EngineBuildResult, float]:
     """Run a build on an open engine, or on a connection made for it; returns the result and seconds taken."""
     started = time.monotonic()
     if engine is None or isinstance(engine, EngineOptions):
         options = engine or EngineOptions()
-        with BuildkitClient.connect(options.endpoints()) as client:
+        with BuildkitClient.connect(options.endpoints(platforms)) as client:
             result = client.build(request, compile=compile, on_event=on_event)
     else:
         result = engine.run_build(request, compile, on_event)
@@ -380,7 +382,8 @@ def build(
         return compiled
 
     try:
-        result, duration = run_build_on(engine, request, compile_for, on_event)
+        platforms = tuple(str(p) for p in inputs.platforms)
+        result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
     except BuildFailed as exc:
         raise _located(exc, compiled_builds, inputs.dockerfile) from None
     except DockerfileError as exc:

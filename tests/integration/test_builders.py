@@ -198,3 +198,17 @@ def test_tls_refusals_and_server_name(daemons: Daemons, env: dict[str, str], con
         "quiet",
         str(context),
     )
+
+
+def test_a_build_goes_to_the_node_declaring_its_platform(daemons: Daemons, env: dict[str, str], tmp_path: Path) -> None:
+    context = tmp_path / "plain"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM busybox:latest\nENV NODE=picked\n")  # no RUN: no emulation needed
+    _ok(env, "builder", "create", "plat", "--node", daemons.one.unix_address, "--platform", "linux/amd64")
+    _ok(env, "builder", "create", "plat", "--append", "--node", daemons.two.unix_address, "--platform", "linux/arm64")
+    one, two = daemons.one.accepted, daemons.two.accepted
+    _ok(env, "build", "--builder", "plat", "--platform", "linux/arm64", "--progress", "quiet", str(context))
+    assert (daemons.one.accepted, daemons.two.accepted > two) == (one, True)
+    one, two = daemons.one.accepted, daemons.two.accepted
+    _ok(env, "build", "--builder", "plat", "--platform", "linux/amd64", "--progress", "quiet", str(context))
+    assert (daemons.one.accepted > one, daemons.two.accepted) == (True, two)
