@@ -15,6 +15,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildwright.client.certdates import expired
 from buildwright.client.endpoint import Endpoint, EndpointKind
 from buildwright.errors import BuildConfigError, EngineUnavailableError
 
@@ -179,6 +180,10 @@ def _first_frame(sock: socket.socket, endpoint: Endpoint, tls: TLSMaterial | Non
 def _refusal(exc: BaseException | None, tls: TLSMaterial | None) -> str:
     """Why a TLS server dropped us after the handshake: almost always the client certificate."""
     hint = "check --tlscert/--tlskey" if tls is not None and tls.cert_path is not None else "give --tlscert/--tlskey"
+    if tls is not None and tls.cert_path is not None and expired(tls.cert_path):
+        # Said from the certificate itself: not every server's alert names the expiry.
+        seen = f" ({_ssl_reason(exc)})" if exc is not None else ""
+        return f"TLS: the server refused the client certificate as expired{seen}; renew {tls.cert_path}"
     if isinstance(exc, ssl.SSLError):
         reason = _ssl_reason(exc)
         if "expired" in reason.lower():

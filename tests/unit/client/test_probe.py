@@ -240,3 +240,17 @@ def test_tls_server_that_waits_for_the_client_preface(certs: Certificates) -> No
     tls = TLSConfig(ca_cert=certs.ca.cert)
     with _server(lazy, listener):
         probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
+
+
+def test_expiry_is_named_even_when_the_alert_does_not_say_so(
+    certs: Certificates, other_ca: CertPair, tmp_path: Path
+) -> None:
+    # Signed by a CA the server does not know: its alert is "unknown ca", yet the certificate
+    # has expired too, which the client reads from the certificate itself.
+    expired = make_expired_client(tmp_path, other_ca)
+    listener, address = _tcp_listener()
+    tls = TLSConfig(ca_cert=certs.ca.cert, cert=expired.cert, key=expired.key)
+    with _server(_tls_h2(certs), listener), pytest.raises(EngineUnavailableError) as info:
+        probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
+    assert _reason(info).startswith("TLS: the server refused the client certificate as expired (")
+    assert _reason(info).endswith(f"; renew {expired.cert}")
