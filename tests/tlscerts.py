@@ -70,3 +70,31 @@ def make_certificates(directory: Path) -> Certificates:
     )
     client = _signed(directory, "client", ca, "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n")
     return Certificates(ca, server, client)
+
+
+def make_expired_client(directory: Path, ca: CertPair, name: str = "expired-client") -> CertPair:
+    """A client certificate signed by `ca` whose validity ended in 2020 (OpenSSL 3.0's x509 has no
+    -not_after, so the `ca` command with explicit dates signs it)."""
+    work = directory / f"{name}-ca"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "index.txt").write_text("")
+    (work / "serial").write_text("1000\n")
+    config = work / "ca.cnf"
+    config.write_text(
+        "[ca]\ndefault_ca = test\n[test]\n"
+        f"dir = {work}\ndatabase = {work}/index.txt\nserial = {work}/serial\nnew_certs_dir = {work}\n"
+        "default_md = sha256\npolicy = anything\nunique_subject = no\ncopy_extensions = none\n"
+        "x509_extensions = client\n[anything]\ncommonName = supplied\n"
+        "[client]\nextendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n"
+    )
+    pair = CertPair(directory / f"{name}.pem", directory / f"{name}-key.pem")
+    csr = work / f"{name}.csr"
+    _openssl(
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", str(pair.key), "-out", str(csr), "-subj", f"/CN={name}",
+    )  # fmt: skip
+    _openssl(
+        "ca", "-batch", "-config", str(config), "-cert", str(ca.cert), "-keyfile", str(ca.key), "-in", str(csr),
+        "-out", str(pair.cert), "-notext", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z",
+    )  # fmt: skip
+    return pair

@@ -34,11 +34,13 @@ from buildwright.client import (
     shared_key_for,
 )
 from buildwright.client import BuildResult as EngineBuildResult
+from buildwright.client.builders import engine_endpoints
 from buildwright.client.cache import inline_cache_from_build_args, parse_cache_specs
 from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
 from buildwright.client.diskusage import disk_usage as _disk_usage
 from buildwright.client.diskusage import prune as _prune
 from buildwright.client.dockerconfig import DockerConfig
+from buildwright.client.endpoint import Endpoint
 from buildwright.client.events import BuildEvent
 from buildwright.client.outputs import (
     STDOUT,
@@ -122,11 +124,19 @@ class EngineOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     env: Mapping[str, str] | None = None
+    tls_server_name: str | None = None
+    # A named builder (`--builder`); BUILDWRIGHT_BUILDER or `builder use` apply when None.
+    builder: str | None = None
 
     def tls(self) -> TLSConfig | None:
-        if not (self.tls_ca or self.tls_cert or self.tls_key):
+        if not (self.tls_ca or self.tls_cert or self.tls_key or self.tls_server_name):
             return None
-        return TLSConfig(ca_cert=self.tls_ca, cert=self.tls_cert, key=self.tls_key)
+        return TLSConfig(ca_cert=self.tls_ca, cert=self.tls_cert, key=self.tls_key, server_name=self.tls_server_name)
+
+    def endpoints(self, platforms: Sequence[str] = ()) -> tuple[Endpoint, ...]:
+        """The endpoints to try, in order: `--addr`, else a named builder (its nodes declaring
+        `platforms` first), else the environment."""
+        return engine_endpoints(self.addr, self.tls(), self.builder, self.env, platforms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,12 +184,13 @@ def run_build_on(
     request: BuildRequest,
     compile: Callable[[GatewayContext], CompiledBuildLike],
     on_event: EventCallback | None,
+    platforms: Sequence[str] = (),
 ) -> tuple[EngineBuildResult, float]:
     """Run a build on an open engine, or on a connection made for it; returns the result and seconds taken."""
     started = time.monotonic()
     if engine is None or isinstance(engine, EngineOptions):
         options = engine or EngineOptions()
-        with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+        with BuildkitClient.connect(options.endpoints(platforms)) as client:
             result = client.build(request, compile=compile, on_event=on_event)
     else:
         result = engine.run_build(request, compile, on_event)
@@ -371,7 +382,8 @@ def build(
         return compiled
 
     try:
-        result, duration = run_build_on(engine, request, compile_for, on_event)
+        platforms = tuple(str(p) for p in inputs.platforms)
+        result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
     except BuildFailed as exc:
         raise _located(exc, compiled_builds, inputs.dockerfile) from None
     except DockerfileError as exc:
@@ -423,7 +435,7 @@ def compile(
         _read_inputs(context, dockerfile, target, build_args, None, no_cache, platform), build_contexts
     )
     options = engine or EngineOptions()
-    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+    with BuildkitClient.connect(options.endpoints()) as client:
         try:
             return client.compile(
                 lambda gateway: compile_dockerfile(
@@ -731,7 +743,7 @@ def check(
         )
 
     options = engine or EngineOptions()
-    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+    with BuildkitClient.connect(options.endpoints()) as client:
         return CheckResult(client.compile(run, registry_auth=DockerConfig.load(options.env)), display_name)
 
 
@@ -821,7 +833,7 @@ def disk_usage(*, filters: Iterable[str] = (), engine: EngineOptions | None = No
     """The engine's build cache records (`docker buildx du`); `filters` are `key=value` as buildx takes them."""
     cache_filter = parse_filters(filters)
     options = engine or EngineOptions()
-    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+    with BuildkitClient.connect(options.endpoints()) as client:
         return _disk_usage(client.connection, cache_filter)
 
 
@@ -844,5 +856,5 @@ def prune(
         min_free_space=min_free_space,
     )
     options = engine or EngineOptions()
-    with BuildkitClient.connect(addr=options.addr, tls=options.tls(), env=options.env) as client:
+    with BuildkitClient.connect(options.endpoints()) as client:
         return _prune(client.connection, request, on_record)

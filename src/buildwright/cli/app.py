@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 
 from buildwright import api
-from buildwright.cli import cache_cmds, engine_cmd
+from buildwright.cli import builder_cmd, cache_cmds, engine_cmd
 from buildwright.cli import graph as graph_cmd
+from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
@@ -274,6 +275,8 @@ def build(
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
+    tlsservername: TlsServerNameOpt = None,
+    builder: BuilderOpt = None,
     legacy_rm: LegacyRmOpt = True,
     legacy_force_rm: LegacyForceRmOpt = False,
     legacy_compress: LegacyCompressOpt = False,
@@ -283,7 +286,14 @@ def build(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
-        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
+        engine = api.EngineOptions(
+            addr=addr,
+            tls_ca=tlscacert,
+            tls_cert=tlscert,
+            tls_key=tlskey,
+            tls_server_name=tlsservername,
+            builder=builder,
+        )
         display = display_mode(progress, quiet, sys.stderr, os.environ)
         with make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer:
             result = api.build(
@@ -333,6 +343,8 @@ def llb(
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
+    tlsservername: TlsServerNameOpt = None,
+    builder: BuilderOpt = None,
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
@@ -340,7 +352,14 @@ def llb(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
-        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
+        engine = api.EngineOptions(
+            addr=addr,
+            tls_ca=tlscacert,
+            tls_cert=tlscert,
+            tls_key=tlskey,
+            tls_server_name=tlsservername,
+            builder=builder,
+        )
         compiled = api.compile(
             context,
             dockerfile=_dockerfile_arg(file),
@@ -368,6 +387,8 @@ def check(
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
+    tlsservername: TlsServerNameOpt = None,
+    builder: BuilderOpt = None,
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
@@ -380,7 +401,14 @@ def check(
 
     def work() -> None:
         nonlocal status
-        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
+        engine = api.EngineOptions(
+            addr=addr,
+            tls_ca=tlscacert,
+            tls_cert=tlscert,
+            tls_key=tlskey,
+            tls_server_name=tlsservername,
+            builder=builder,
+        )
         result = api.check(
             context,
             dockerfile=_dockerfile_arg(file),
@@ -405,6 +433,20 @@ app.command("graph")(graph_cmd.graph)
 app.command("du")(cache_cmds.du)
 app.command("prune")(cache_cmds.prune)
 app.add_typer(engine_cmd.engine_app, name="engine")
+app.add_typer(builder_cmd.builder_app, name="builder")
+app.command("version")(builder_cmd.version)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=builder_cmd.version_callback, is_eager=True, help="Show buildwright's version."
+        ),
+    ] = False,
+) -> None:
+    """Build container images from Dockerfiles on a BuildKit engine."""
 
 
 def _dockerfile_arg(file: Path | None) -> Path | bytes | None:

@@ -21,6 +21,7 @@ from buildwright.cli.cache_table import (
     prune_verbose,
     tabwrite,
 )
+from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.client.diskusage import UsageRecord, parse_byte_size, parse_filters
@@ -53,6 +54,8 @@ def du(
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
+    tlsservername: TlsServerNameOpt = None,
+    builder: BuilderOpt = None,
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
@@ -60,7 +63,14 @@ def du(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
-        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
+        engine = api.EngineOptions(
+            addr=addr,
+            tls_ca=tlscacert,
+            tls_cert=tlscert,
+            tls_key=tlskey,
+            tls_server_name=tlsservername,
+            builder=builder,
+        )
         records = api.disk_usage(filters=tuple(filter or ()), engine=engine)
         now = datetime.now(UTC)
         out = du_verbose(records, now) if verbose else du_table(records, now)
@@ -94,6 +104,8 @@ def prune(
     tlscacert: TlsCaOpt = None,
     tlscert: TlsCertOpt = None,
     tlskey: TlsKeyOpt = None,
+    tlsservername: TlsServerNameOpt = None,
+    builder: BuilderOpt = None,
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
@@ -110,7 +122,14 @@ def prune(
         parse_filters(filters)  # bad filters fail before the question is asked
         if not force and not _confirm(_ALL_WARNING if all else _NORMAL_WARNING):
             return
-        engine = api.EngineOptions(addr=addr, tls_ca=tlscacert, tls_cert=tlscert, tls_key=tlskey)
+        engine = api.EngineOptions(
+            addr=addr,
+            tls_ca=tlscacert,
+            tls_cert=tlscert,
+            tls_key=tlskey,
+            tls_server_name=tlsservername,
+            builder=builder,
+        )
         printer = _PrunePrinter(verbose)
         removed = api.prune(filters=filters, all=all, engine=engine, on_record=printer.add, **sizes)
         sys.stdout.write(tabwrite([["Total:", human_size(sum(r.size for r in removed))]], TABBED))

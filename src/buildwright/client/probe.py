@@ -15,6 +15,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildwright.client.certdates import expired
 from buildwright.client.endpoint import Endpoint, EndpointKind
 from buildwright.errors import BuildConfigError, EngineUnavailableError
 
@@ -25,6 +26,9 @@ _SETTINGS = 0x04
 _TLS_RECORD_TYPES = (0x15, 0x16)  # alert, handshake: a TLS server answering plaintext
 # How long a TLS probe listens for the server's first frame before speaking first itself.
 _TLS_LISTEN = 1.0
+# OpenSSL's verify code for a certificate that does not hold the checked host name or IP.
+_X509_V_ERR_HOSTNAME_MISMATCH = 62
+_X509_V_ERR_IP_ADDRESS_MISMATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,14 @@ def _handshake(sock: socket.socket, endpoint: Endpoint, tls: TLSMaterial) -> ssl
     try:
         wrapped = context.wrap_socket(sock, server_hostname=tls.server_name or host)
     except ssl.SSLCertVerificationError as exc:
+        if exc.verify_code in (_X509_V_ERR_HOSTNAME_MISMATCH, _X509_V_ERR_IP_ADDRESS_MISMATCH):
+            # Trusted, but issued for another name: --tlsservername picks the name to check.
+            name = tls.server_name or host
+            flag = "--tlsservername" if tls.server_name else "give --tlsservername with"
+            raise unavailable(
+                endpoint,
+                f"TLS: the server certificate is not valid for the name {name!r}; {flag} a name it holds",
+            ) from exc
         ca = f"the CA in {tls.ca_path}" if tls.ca_path else "the system's CAs"
         raise unavailable(endpoint, f"TLS: the server certificate is not trusted by {ca}: {_ssl_reason(exc)}") from exc
     except (ssl.SSLError, OSError) as exc:
@@ -168,13 +180,23 @@ def _first_frame(sock: socket.socket, endpoint: Endpoint, tls: TLSMaterial | Non
 def _refusal(exc: BaseException | None, tls: TLSMaterial | None) -> str:
     """Why a TLS server dropped us after the handshake: almost always the client certificate."""
     hint = "check --tlscert/--tlskey" if tls is not None and tls.cert_path is not None else "give --tlscert/--tlskey"
+    if tls is not None and tls.cert_path is not None and expired(tls.cert_path):
+        # Said from the certificate itself: not every server's alert names the expiry.
+        seen = f" ({_ssl_reason(exc)})" if exc is not None else ""
+        return f"TLS: the server refused the client certificate as expired{seen}; renew {tls.cert_path}"
     if isinstance(exc, ssl.SSLError):
         reason = _ssl_reason(exc)
+        if "expired" in reason.lower():
+            return f"TLS: the server refused the client certificate as expired ({reason}); renew {_cert_name(tls)}"
         if "certificate" in reason.lower() or "unknown ca" in reason.lower():
             return f"TLS: the server refused the client certificate ({reason}); {hint}"
         return f"TLS: {reason}"
     detail = f" ({_ssl_reason(exc)})" if exc is not None else ""
     return f"TLS: the server closed the connection after the handshake{detail}; did it refuse the client? {hint}"
+
+
+def _cert_name(tls: TLSMaterial | None) -> str:
+    return str(tls.cert_path) if tls is not None and tls.cert_path is not None else "the client certificate"
 
 
 def probe(endpoint: Endpoint, tls: TLSMaterial | None, timeout: float) -> None:

@@ -16,7 +16,7 @@ from buildwright.client.endpoint import TLSConfig, parse_endpoint
 from buildwright.client.probe import probe
 from buildwright.client.transport import tls_material
 from buildwright.errors import BuildConfigError, EngineUnavailableError
-from tests.tlscerts import Certificates, CertPair, make_ca, make_certificates
+from tests.tlscerts import Certificates, CertPair, make_ca, make_certificates, make_expired_client
 
 _SETTINGS_FRAME = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
@@ -153,7 +153,29 @@ def test_server_name_must_match(certs: Certificates) -> None:
     tls = TLSConfig(ca_cert=certs.ca.cert, cert=certs.client.cert, key=certs.client.key, server_name="elsewhere")
     with _server(_tls_h2(certs), listener), pytest.raises(EngineUnavailableError) as info:
         probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
-    assert "Hostname mismatch" in _reason(info)
+    assert _reason(info) == (
+        "TLS: the server certificate is not valid for the name 'elsewhere'; --tlsservername a name it holds"
+    )
+
+
+def test_server_name_override_is_checked_instead_of_the_host(certs: Certificates) -> None:
+    # 127.0.0.1 is dialled; the certificate also holds localhost, the name given to check.
+    listener, address = _tcp_listener()
+    tls = TLSConfig(ca_cert=certs.ca.cert, cert=certs.client.cert, key=certs.client.key, server_name="localhost")
+    with _server(_tls_h2(certs), listener):
+        probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
+
+
+def test_expired_client_certificate_is_refused_as_expired(certs: Certificates, tmp_path: Path) -> None:
+    expired = make_expired_client(tmp_path, certs.ca)
+    listener, address = _tcp_listener()
+    tls = TLSConfig(ca_cert=certs.ca.cert, cert=expired.cert, key=expired.key)
+    with _server(_tls_h2(certs), listener), pytest.raises(EngineUnavailableError) as info:
+        probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
+    assert _reason(info) == (
+        "TLS: the server refused the client certificate as expired (sslv3 alert certificate expired);"
+        f" renew {expired.cert}"
+    )
 
 
 def test_missing_client_certificate_is_refused(certs: Certificates) -> None:
@@ -218,3 +240,17 @@ def test_tls_server_that_waits_for_the_client_preface(certs: Certificates) -> No
     tls = TLSConfig(ca_cert=certs.ca.cert)
     with _server(lazy, listener):
         probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
+
+
+def test_expiry_is_named_even_when_the_alert_does_not_say_so(
+    certs: Certificates, other_ca: CertPair, tmp_path: Path
+) -> None:
+    # Signed by a CA the server does not know: its alert is "unknown ca", yet the certificate
+    # has expired too, which the client reads from the certificate itself.
+    expired = make_expired_client(tmp_path, other_ca)
+    listener, address = _tcp_listener()
+    tls = TLSConfig(ca_cert=certs.ca.cert, cert=expired.cert, key=expired.key)
+    with _server(_tls_h2(certs), listener), pytest.raises(EngineUnavailableError) as info:
+        probe(parse_endpoint(address, tls=tls), tls_material(tls), timeout=5)
+    assert _reason(info).startswith("TLS: the server refused the client certificate as expired (")
+    assert _reason(info).endswith(f"; renew {expired.cert}")
