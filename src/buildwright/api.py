@@ -42,6 +42,7 @@ from buildwright.client.diskusage import prune as _prune
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.endpoint import Endpoint
 from buildwright.client.events import BuildEvent
+from buildwright.client.localrefs import LocalBuild, new_build_ref, record_build
 from buildwright.client.outputs import (
     STDOUT,
     OutputSpec,
@@ -357,7 +358,9 @@ def build(
         registry_auth=DockerConfig.load(engine_options(engine).env),
         cache_exports=parse_cache_specs(cache_to) + inline_cache_from_build_args(inputs.build_args),
         cache_imports=parse_cache_specs(cache_from),
+        ref=new_build_ref(),
     )
+    record_build(request.ref, _local_build(inputs.context, dockerfile, target))
     compiled_builds: list[CompiledBuild] = []
 
     def compile_for(gateway: GatewayContext) -> CompiledBuildLike:
@@ -558,12 +561,31 @@ def _read_inputs(
     )
 
 
+def _local_build(context: Path, dockerfile: str | Path | bytes | None, target: str | None) -> LocalBuild:
+    """Where the build came from, for `history` (buildx's local state: "" is the default Dockerfile)."""
+    if isinstance(dockerfile, bytes):
+        path = "-"
+    elif dockerfile:
+        path = os.path.abspath(dockerfile)
+    else:
+        path = ""
+    return LocalBuild(str(context), path, target or "")
+
+
 def _frontend_attrs(inputs: _Inputs) -> dict[str, str]:
     # The engine's exporter reads SOURCE_DATE_EPOCH from the solve's frontend attributes (it then
     # stamps the image's creation time), as buildx sends it.
     epoch = inputs.build_args.get("SOURCE_DATE_EPOCH")
     source_date_epoch(inputs.build_args)  # a bad value fails here, before the engine is contacted
     attrs = {"build-arg:SOURCE_DATE_EPOCH": epoch} if epoch else {}
+    # The build history shows these (and names builds from them), as it does for buildx's builds.
+    attrs["filename"] = inputs.dockerfile.filename or "Dockerfile"
+    if inputs.target:
+        attrs["target"] = inputs.target
+    attrs.update({f"build-arg:{name}": value for name, value in inputs.build_args.items()})
+    attrs.update({f"label:{name}": value for name, value in inputs.labels.items()})
+    if inputs.no_cache:
+        attrs["no-cache"] = ""
     if inputs.platforms:
         # The engine checks the result's platforms against these (else it warns of a mismatch).
         attrs["platform"] = ",".join(str(platform) for platform in inputs.platforms)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -212,9 +211,11 @@ def test_step_recorder_folds_events_into_steps() -> None:
 
 
 class FakeClient:
-    """Stands in for BuildkitClient: runs compile on a fake gateway, slowly, counting overlap."""
+    """Stands in for BuildkitClient: runs compile on a fake gateway, counting overlap. With
+    `together`, each build waits until that many run at once (so overlap never depends on timing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, together: int = 1) -> None:
+        self._together = threading.Barrier(together, timeout=30) if together > 1 else None
         self.running = 0
         self.most = 0
         self.calls: list[BuildRequest] = []
@@ -228,7 +229,8 @@ class FakeClient:
             self.most = max(self.most, self.running)
         try:
             compiled = compile(_gateway())
-            time.sleep(0.2)
+            if self._together is not None:
+                self._together.wait()
             if on_event is not None:
                 on_event(VertexQueued("d", "step"))
             digest = "sha256:" + digest_of(compiled.definition.ops[-1]).split(":")[1]
@@ -242,7 +244,7 @@ class FakeClient:
 
 
 def test_engine_runs_builds_concurrently_on_its_one_client(tmp_path: Path) -> None:
-    client = FakeClient()
+    client = FakeClient(together=2)
     seen: list[tuple[int, str]] = []
     engine = Engine(client, buildwright.EngineOptions(), max_parallel=2)  # type: ignore[arg-type]
     with engine:

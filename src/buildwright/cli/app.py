@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from buildwright import api
-from buildwright.cli import builder_cmd, cache_cmds, engine_cmd
+from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
@@ -434,6 +434,7 @@ app.command("du")(cache_cmds.du)
 app.command("prune")(cache_cmds.prune)
 app.add_typer(engine_cmd.engine_app, name="engine")
 app.add_typer(builder_cmd.builder_app, name="builder")
+app.add_typer(history_cmd.history_app, name="history")
 app.command("version")(builder_cmd.version)
 
 

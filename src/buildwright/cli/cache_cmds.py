@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +20,16 @@ from buildwright.cli.cache_table import (
     prune_verbose,
     tabwrite,
 )
-from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
+from buildwright.cli.engine_opts import (
+    AddrOpt,
+    BuilderOpt,
+    DebugOpt,
+    LogFormatOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsServerNameOpt,
+)
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.client.diskusage import UsageRecord, parse_byte_size, parse_filters
@@ -32,17 +40,6 @@ _ALL_WARNING = "WARNING! This will remove all build cache. Are you sure you want
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option("--filter", help="Provide filter values (KEY=VALUE, e.g. id=..., type=regular, until=24h)."),
-]
-AddrOpt = Annotated[
-    str | None,
-    typer.Option("--addr", help="BuildKit daemon address; default: BUILDKIT_HOST, else DOCKER_HOST's dockerd."),
-]
-TlsCaOpt = Annotated[Path | None, typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.")]
-TlsCertOpt = Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.")]
-TlsKeyOpt = Annotated[Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show debug logs and tracebacks.")]
-LogFormatOpt = Annotated[
-    LogFormat, typer.Option("--log-format", help="Format of logs on stderr: text or json (structured).")
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show every field of each record.")]
 

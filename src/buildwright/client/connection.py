@@ -67,6 +67,13 @@ class Connection:
         return self._transport.endpoint
 
     @property
+    def channel(self) -> grpc.Channel:
+        """The open gRPC channel (for services beside Control and LLBBridge, e.g. content)."""
+        self._require_open()
+        assert self._channel is not None
+        return self._channel
+
+    @property
     def control(self) -> control_pb2_grpc.ControlStub:
         self._require_open()
         assert self._control is not None

@@ -23,8 +23,8 @@ _log = get_logger(__name__)
 _VALID = re.compile(r"^[0-9a-f]{16,64}$")
 
 
-def node_id_path(env: Mapping[str, str] | None = None) -> Path:
-    """Where the node id is kept, following the XDG base directory rules."""
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """buildwright's folder of the user's state, following the XDG base directory rules."""
     environ = os.environ if env is None else env
     state = environ.get("XDG_STATE_HOME", "")
     # The XDG rules say a relative value is to be ignored.
@@ -33,7 +33,12 @@ def node_id_path(env: Mapping[str, str] | None = None) -> Path:
     else:
         home = environ.get("HOME") or str(Path.home())
         base = Path(home) / ".local" / "state"
-    return base / "buildwright" / "node-id"
+    return base / "buildwright"
+
+
+def node_id_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the node id is kept."""
+    return state_dir(env) / "node-id"
 
 
 def _read(path: Path) -> str | None:

@@ -91,6 +91,8 @@ class BuildRequest:
     cache_imports: tuple[CacheEntry, ...] = ()
     # Where outputs with dest `-` (tar on stdout) are written.
     output_stream: BinaryIO | None = None
+    # The build's id in the engine (its history record); "" picks a fresh one.
+    ref: str = ""
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -268,7 +270,7 @@ def run_build(
     on_event: EventCallback | None = None,
 ) -> BuildResult:
     """Run one build on an open connection (see the module docstring for the flow)."""
-    ref = new_session_id()
+    ref = request.ref or new_session_id()
     exports = resolve_exports(request.exports, conn.info)
     # Files and directories the engine exports come back through the session; they are written
     # beside their destinations and moved into place only once the build has succeeded.

@@ -16,6 +16,7 @@ happens; a sub-task that keeps running is still printed every 5 seconds.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -39,6 +40,8 @@ from buildwright.progress.units import format_bytes, format_log_offset, seconds_
 # A sub-task still running is printed again only after this much progress or time (printer.go).
 _MIN_PROGRESS = 0.05
 _MIN_INTERVAL = timedelta(seconds=5)
+# How many of a failed step's last log lines the closing error block repeats (printer.go).
+_ERROR_LOG_LINES = 10
 # Sub-task durations at or under this are not printed.
 _MIN_SHOWN_SECONDS = 0.01
 
@@ -63,11 +66,16 @@ class PlainRenderer:
     Args:
         out: where to write (stderr in the CLI).
         detailed_warnings: print each warning's detail and link in the final summary.
+        error_logs: at the end, repeat each failed step's name and last log lines between `------`
+            rules, as buildx's printer does (the CLI's build errors carry them already).
     """
 
-    def __init__(self, out: TextIO, *, detailed_warnings: bool = False) -> None:
+    def __init__(self, out: TextIO, *, detailed_warnings: bool = False, error_logs: bool = False) -> None:
         self._out = out
         self._detailed = detailed_warnings
+        self._error_logs = error_logs
+        self._recent: dict[str, deque[str]] = {}
+        self._failed: list[str] = []
         self._lock = threading.Lock()
         self._numbers: dict[str, int] = {}
         self._names: dict[str, str] = {}
@@ -91,6 +99,13 @@ class PlainRenderer:
             for digest in list(self._partial):
                 self._open(digest)
                 self._flush_partial(digest)
+            if self._error_logs:
+                for digest in self._failed:
+                    self._write("------")
+                    self._write(f" > {self._names.get(digest, '')}:")
+                    for line in self._recent.get(digest, ()):
+                        self._write(line)
+                    self._write("------")
             for line in warnings_summary(self._warnings, detailed=self._detailed):
                 self._write(line)
             self._out.flush()
@@ -125,6 +140,8 @@ class PlainRenderer:
         elif isinstance(event, VertexFailed):
             self._name(event.digest, event.name)
             canceled = event.error.endswith(CANCELED_SUFFIX)
+            if not canceled and event.digest not in self._failed:
+                self._failed.append(event.digest)
             self._finish(event.digest, "CANCELED" if canceled else f"ERROR: {event.error}")
         elif isinstance(event, StatusProgress):
             self._task(event)
@@ -224,11 +241,11 @@ class PlainRenderer:
             self._open(digest)
             first, *others = complete
             if partial is not None:
-                self._line(digest, f"{partial.prefix} {partial.text}{first}")
+                self._log_line(digest, f"{partial.prefix} {partial.text}{first}")
             else:
-                self._line(digest, f"{offset} {first}")
+                self._log_line(digest, f"{offset} {first}")
             for text in others:
-                self._line(digest, f"{offset} {text}")
+                self._log_line(digest, f"{offset} {text}")
         elif partial is not None:
             rest = partial.text + rest
             offset = partial.prefix
@@ -238,7 +255,11 @@ class PlainRenderer:
     def _flush_partial(self, digest: str) -> None:
         partial = self._partial.pop(digest, None)
         if partial is not None:
-            self._line(digest, f"{partial.prefix} {partial.text}")
+            self._log_line(digest, f"{partial.prefix} {partial.text}")
+
+    def _log_line(self, digest: str, text: str) -> None:
+        self._line(digest, text)
+        self._recent.setdefault(digest, deque(maxlen=_ERROR_LOG_LINES)).append(text)
 
     def _line(self, digest: str, text: str) -> None:
         number = self._numbers.setdefault(digest, len(self._numbers) + 1)

@@ -91,6 +91,7 @@ def make_renderer(
     *,
     env: Mapping[str, str] | None = None,
     detailed_warnings: bool = False,
+    error_logs: bool = False,
     clock: Clock = utc_now,
 ) -> Renderer:
     """The renderer for a `--progress` value, writing to `out` (stderr in the CLI).
@@ -100,6 +101,7 @@ def make_renderer(
         out: the stream progress goes to.
         env: the environment (BUILDKIT_PROGRESS, BUILDKIT_TTY_LOG_LINES, NO_COLOR, TERM); default os.environ.
         detailed_warnings: list each warning's detail in the final summary (debug mode).
+        error_logs: plain mode repeats each failed step's last log lines at the end (history logs).
         clock: the current time, for the live view.
     """
     if env is None:
@@ -110,6 +112,6 @@ def make_renderer(
     if concrete == "rawjson":
         return RawJsonRenderer(out)
     if concrete == "plain":
-        return PlainRenderer(out, detailed_warnings=detailed_warnings)
+        return PlainRenderer(out, detailed_warnings=detailed_warnings, error_logs=error_logs)
     console = Console(file=out, force_terminal=True, no_color=bool(env.get("NO_COLOR")), highlight=False)
     return TtyRenderer(console, clock=clock, log_lines=tty_log_lines(env))

@@ -24,7 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     "progress": BASE | {"client"},
     "api": BASE | {"dockerfile", "llb", "frontend", "client"},
     "pipeline": BASE | {"dockerfile", "llb", "frontend", "client", "api"},
-    "cli": BASE | {"api", "progress", "client"},
+    # The public API's build history functions, beside `api` (they use its EngineOptions).
+    "history": BASE | {"client", "api"},
+    "cli": BASE | {"api", "history", "progress", "client"},
     "__init__": BASE | {"api", "pipeline"},
     "__main__": {"cli"},
 }
