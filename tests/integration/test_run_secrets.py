@@ -6,6 +6,7 @@ else: not in the image's files or history, not in the LLB, not in progress outpu
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import shutil
@@ -57,6 +58,37 @@ open(my $out, ">", "/ssh.txt") or die;
 printf $out "answer=%d keys=%d remove_all=%d keys_after=%d comment=%s\\n",
     unpack("CN", $list), unpack("C", $removed), (unpack("CN", $again))[1],
     index($list, "bw-run-canary-key") >= 0 ? "yes" : "no";
+EOF
+"""
+
+
+SSH_KEYS_DOCKERFILE = """\
+FROM debian:bookworm
+RUN --mount=type=ssh,required <<'EOF'
+#!/usr/bin/perl
+use strict;
+use IO::Socket::UNIX;
+sub ask {
+    my $sock = IO::Socket::UNIX->new(Peer => $ENV{SSH_AUTH_SOCK}) or die "connect: $!";
+    print $sock pack("N", length($_[0])) . $_[0];
+    read($sock, my $head, 4) == 4 or die "short answer";
+    read($sock, my $body, unpack("N", $head));
+    return $body;
+}
+sub str { return pack("N", length($_[0])) . $_[0]; }
+my $list = ask(pack("C", 11));
+my ($type, $count) = unpack("CN", $list);
+my $rest = substr($list, 5);
+open(my $out, ">", "/ssh-keys.txt") or die;
+printf $out "list %s\\n", unpack("H*", $list);
+for my $i (1 .. $count) {
+    my $blob = substr($rest, 4, unpack("N", $rest));
+    $rest = substr($rest, 4 + length($blob));
+    $rest = substr($rest, 4 + unpack("N", $rest));
+    my $flags = index($blob, "ssh-rsa") >= 0 ? 2 : 0;
+    my $signed = ask(pack("C", 13) . str($blob) . str("bw-sign-test") . pack("N", $flags));
+    printf $out "sign %s %s\\n", unpack("H*", $blob), unpack("H*", $signed);
+}
 EOF
 """
 
@@ -172,7 +204,7 @@ def test_bad_secret_specs_fail_before_the_engine_is_contacted(tmp_path: Path) ->
         buildwright.build(tmp_path, secrets=[f"id=x,src={tmp_path / 'missing'}"], engine=unreachable)
     with pytest.raises(BuildConfigError, match="unexpected key 'nope'"):
         buildwright.build(tmp_path, secrets=["id=x,nope=1"], engine=unreachable)
-    with pytest.raises(BuildConfigError, match="is not an agent socket"):
+    with pytest.raises(BuildConfigError, match="Dockerfile: ssh: no key found"):
         buildwright.build(tmp_path, ssh=[f"default={tmp_path / 'Dockerfile'}"], engine=unreachable)
     with pytest.raises(BuildConfigError, match=r"invalid entitlement: security\.everything"):
         buildwright.build(tmp_path, allow=["security.everything"], engine=unreachable)
@@ -226,3 +258,54 @@ def test_ssh_agent_is_forwarded_read_only(engine: EngineInfo, tmp_path: Path, ss
     assert run_image(engine, tag, "cat", "/ssh.txt") == "answer=12 keys=1 remove_all=5 keys_after=1 comment=yes\n"
     buildx_build(engine, context, tag=f"{tag}-buildx", extra_args=["--ssh", f"default={ssh_agent}"])
     assert_same_image(snapshot_image(engine, f"{tag}-buildx"), snapshot_image(engine, tag))
+
+
+def _ssh_strings(data: bytes) -> list[bytes]:
+    out = []
+    while data:
+        size = int.from_bytes(data[:4], "big")
+        out.append(data[4 : 4 + size])
+        data = data[4 + size :]
+    return out
+
+
+def test_ssh_key_files_serve_an_agent_as_buildx_does(engine: EngineInfo, tmp_path: Path) -> None:
+    """`--ssh default=KEY,KEY`: the build sees both keys and gets signatures an SSH server accepts,
+    byte for byte what buildx's agent gives for the same files (Ed25519 and RSA sign deterministically)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen is not installed")
+    keys = []
+    for kind in ("ed25519", "rsa"):
+        path = tmp_path / f"id_{kind}"
+        subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True)
+        keys.append(path)
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(SSH_KEYS_DOCKERFILE)
+    tag = f"bw-run/ssh-keys:{uuid.uuid4().hex[:8]}"
+    ssh = f"default={keys[0]},{keys[1]}"
+    built = _cli(engine, "build", "--progress", "plain", "--no-cache", "-t", tag, "--ssh", ssh, str(context))
+    assert built.returncode == 0, built.stderr
+    buildx_build(engine, context, tag=f"{tag}-buildx", no_cache=True, extra_args=["--ssh", ssh])
+    assert_same_image(snapshot_image(engine, f"{tag}-buildx"), snapshot_image(engine, tag))
+
+    lines = run_image(engine, tag, "cat", "/ssh-keys.txt").splitlines()
+    assert lines[0].startswith("list 0c00000002")  # an identities answer with two keys
+    assert len(lines) == 3
+    for line, path in zip(lines[1:], keys, strict=True):
+        _, blob_hex, answer_hex = line.split()
+        public_line = path.with_suffix(".pub").read_bytes()
+        assert bytes.fromhex(blob_hex) == base64.b64decode(public_line.split()[1])
+        public = serialization.load_ssh_public_key(public_line)
+        answer = bytes.fromhex(answer_hex)
+        assert answer[0] == 14
+        name, signature = _ssh_strings(_ssh_strings(answer[1:])[0])
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            assert name == b"ssh-ed25519"
+            public.verify(signature, b"bw-sign-test")
+        else:
+            assert isinstance(public, rsa.RSAPublicKey) and name == b"rsa-sha2-256"
+            public.verify(signature, b"bw-sign-test", padding.PKCS1v15(), hashes.SHA256())

@@ -43,7 +43,7 @@ from buildwright.client.session.health import HealthAttachable
 from buildwright.client.session.patterns import default_matcher_factory
 from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
-from buildwright.client.session.ssh import SSHAgentAttachable
+from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
 from buildwright.client.steps import StepRecorder, StepResult
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, EngineError
 from buildwright.frontend.platforms import MultiPlatformBuild
@@ -73,7 +73,7 @@ class BuildRequest:
         shared_key: lets the engine reuse uploaded context between builds of the same directory.
         matcher_factory: builds pattern matchers for include/exclude patterns of local sources.
         entitlements: e.g. `network.host`, `security.insecure`.
-        ssh_agents: agent socket paths by id, forwarded to `RUN --mount=type=ssh`.
+        ssh_agents: agent sockets or in-memory key agents by id, served to `RUN --mount=type=ssh`.
         registry_auth: registry credentials for pulls and pushes (None: anonymous).
         cache_exports, cache_imports: `--cache-to` / `--cache-from` entries (client/cache.py).
     """
@@ -85,7 +85,7 @@ class BuildRequest:
     shared_key: str = ""
     matcher_factory: MatcherFactory = default_matcher_factory
     entitlements: tuple[str, ...] = ()
-    ssh_agents: Mapping[str, Path] = field(default_factory=dict)
+    ssh_agents: Mapping[str, AgentSource] = field(default_factory=dict)
     registry_auth: CredentialSource | None = None
     cache_exports: tuple[CacheEntry, ...] = ()
     cache_imports: tuple[CacheEntry, ...] = ()

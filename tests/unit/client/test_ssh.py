@@ -25,10 +25,11 @@ def _frame(body: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("default", SSHAgentSpec("default", None)),
-        ("", SSHAgentSpec("default", None)),
-        ("deploy=/run/a.sock", SSHAgentSpec("deploy", "/run/a.sock")),
-        ("deploy=", SSHAgentSpec("deploy", None)),
+        ("default", SSHAgentSpec("default")),
+        ("", SSHAgentSpec("default")),
+        ("deploy=/run/a.sock", SSHAgentSpec("deploy", ("/run/a.sock",))),
+        ("deploy=", SSHAgentSpec("deploy")),
+        ("deploy=/k/one,/k/two", SSHAgentSpec("deploy", ("/k/one", "/k/two"))),
     ],
 )
 def test_parse_ssh_spec(spec: str, expected: SSHAgentSpec) -> None:
@@ -44,15 +45,17 @@ def test_resolve_agents_checks_sockets(tmp_path: Path) -> None:
         with pytest.raises(BuildConfigError, match="SSH_AUTH_SOCK is not set"):
             resolve_agents([SSHAgentSpec()], {})
         with pytest.raises(BuildConfigError, match="duplicate agent ID"):
-            resolve_agents([SSHAgentSpec("a", str(sock_path)), SSHAgentSpec("a", str(sock_path))], {})
+            resolve_agents([SSHAgentSpec("a", (str(sock_path),)), SSHAgentSpec("a", (str(sock_path),))], {})
         key = tmp_path / "id_ed25519"
         key.write_text("not a socket")
-        with pytest.raises(BuildConfigError, match="not an agent socket"):
-            resolve_agents([SSHAgentSpec("k", str(key))], {})
+        with pytest.raises(BuildConfigError, match=r"^--ssh k: failed to parse .*id_ed25519: ssh: no key found$"):
+            resolve_agents([SSHAgentSpec("k", (str(key),))], {})
         with pytest.raises(BuildConfigError, match="No such file"):
-            resolve_agents([SSHAgentSpec("m", str(tmp_path / "missing"))], {})
-        with pytest.raises(BuildConfigError, match="only one agent socket"):
-            parse_ssh_spec("x=/a,/b")
+            resolve_agents([SSHAgentSpec("m", (str(tmp_path / "missing"),))], {})
+        with pytest.raises(BuildConfigError, match="only single socket allowed"):
+            resolve_agents([SSHAgentSpec("x", (str(sock_path), str(sock_path)))], {})
+        with pytest.raises(BuildConfigError, match="invalid combination of keys and sockets"):
+            resolve_agents([SSHAgentSpec("x", (str(key), str(sock_path)))], {})
     finally:
         listener.close()
 

@@ -1,10 +1,11 @@
-"""SSH agent forwarding (`RUN --mount=type=ssh`, `--ssh default|id=socket`).
+"""SSH agent forwarding (`RUN --mount=type=ssh`, `--ssh default|id=socket|id=keyfile[,keyfile]`).
 
 The daemon asks `CheckAgent` whether an id is served, then opens one `ForwardAgent` stream per
-connection a build step makes to its socket; each stream is joined to a fresh connection to the
-client's agent socket. Requests are relayed one at a time and those that would change the
-agent (add or remove keys, lock, extensions) are refused here, so a build can use the keys
-but not alter them, as buildkit's read-only agent does.
+connection a build step makes to its socket. For an agent socket each stream is joined to a fresh
+connection to it; for private key files an in-memory agent (`sshkeys.py`) answers. Requests are
+handled one at a time and those that would change the agent (add or remove keys, lock,
+extensions) are refused here, so a build can use the keys but not alter them, as buildkit's
+read-only agent does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from buildwright._log import get_logger
 from buildwright._pb import sshforward_pb2
 from buildwright.client.session.filesync import request_options
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, ServerStream, unary_handler
+from buildwright.client.session.sshkeys import KeyAgent
 from buildwright.errors import BuildConfigError
 
 _log = get_logger(__name__)
@@ -39,49 +41,57 @@ _MAX_AGENT_MESSAGE = 256 * 1024
 
 @dataclass(frozen=True, slots=True)
 class SSHAgentSpec:
-    """An `--ssh` value: agent `id` and the socket serving it (None: `$SSH_AUTH_SOCK`)."""
+    """An `--ssh` value: agent `id` and what serves it: one agent socket, or private key files
+    (none: `$SSH_AUTH_SOCK`)."""
 
     id: str = DEFAULT_ID
-    socket: str | None = None
+    paths: tuple[str, ...] = ()
 
 
 def parse_ssh_spec(spec: str) -> SSHAgentSpec:
-    """`default`, `id`, or `id=/path/to/agent.sock` (buildx's `--ssh` syntax)."""
+    """`default`, `id`, `id=/path/to/agent.sock` or `id=key[,key...]` (buildx's `--ssh` syntax)."""
     agent_id, sep, paths = spec.partition("=")
-    path_list = paths.split(",") if sep else []
-    if len(path_list) > 1:
-        raise BuildConfigError(f"--ssh {spec}: only one agent socket per id is supported")
-    return SSHAgentSpec(agent_id or DEFAULT_ID, path_list[0] if path_list and path_list[0] else None)
+    path_list = tuple(p for p in paths.split(",") if p) if sep else ()
+    return SSHAgentSpec(agent_id or DEFAULT_ID, path_list)
 
 
-def resolve_agents(specs: Iterable[SSHAgentSpec], environ: Mapping[str, str] | None = None) -> dict[str, Path]:
-    """Agent id -> socket path, checked now so a typo fails before the build starts."""
+# What serves one agent id: a local agent's socket, or keys held in memory.
+AgentSource = Path | KeyAgent
+
+
+def resolve_agents(specs: Iterable[SSHAgentSpec], environ: Mapping[str, str] | None = None) -> dict[str, AgentSource]:
+    """Agent id -> its socket or loaded keys, checked now so a typo fails before the build starts."""
     env_map = os.environ if environ is None else environ
-    out: dict[str, Path] = {}
+    out: dict[str, AgentSource] = {}
     for spec in specs:
         if spec.id in out:
             raise BuildConfigError(f'duplicate agent ID "{spec.id}"')
-        path = spec.socket or env_map.get("SSH_AUTH_SOCK", "")
-        if not path:
+        paths = spec.paths or (env_map.get("SSH_AUTH_SOCK", ""),)
+        if not paths[0]:
             raise BuildConfigError(f"--ssh {spec.id}: invalid empty ssh agent socket (SSH_AUTH_SOCK is not set)")
+        sockets: list[str] = []
+        keys: list[Path] = []
+        for path in paths:
+            try:
+                mode = os.stat(path).st_mode
+            except OSError as exc:
+                raise BuildConfigError(f"--ssh {spec.id}: {path}: {exc.strerror}") from None
+            (sockets.append(path) if stat.S_ISSOCK(mode) else keys.append(Path(path)))
+        if len(sockets) > 1:
+            raise BuildConfigError(f"--ssh {spec.id}: only single socket allowed")
+        if sockets and keys:
+            raise BuildConfigError(f"--ssh {spec.id}: invalid combination of keys and sockets")
         try:
-            mode = os.stat(path).st_mode
-        except OSError as exc:
-            raise BuildConfigError(f"--ssh {spec.id}: {path}: {exc.strerror}") from None
-        if not stat.S_ISSOCK(mode):
-            # buildx can also load private key files into an in-memory agent; buildwright cannot.
-            raise BuildConfigError(
-                f"--ssh {spec.id}: {path} is not an agent socket (private key files are not supported; "
-                "load them with ssh-add and pass the agent's socket)"
-            )
-        out[spec.id] = Path(path)
+            out[spec.id] = Path(sockets[0]) if sockets else KeyAgent(keys)
+        except BuildConfigError as exc:
+            raise BuildConfigError(f"--ssh {spec.id}: {exc}") from None
     return out
 
 
 class SSHAgentAttachable:
-    """Serves SSH agents by id, each backed by a local agent socket."""
+    """Serves SSH agents by id, each backed by a local agent socket or by keys in memory."""
 
-    def __init__(self, agents: Mapping[str, Path]) -> None:
+    def __init__(self, agents: Mapping[str, AgentSource]) -> None:
         self._agents = dict(agents)
 
     async def _check(
@@ -94,16 +104,32 @@ class SSHAgentAttachable:
 
     async def _forward(self, stream: ServerStream) -> None:
         agent_id = (request_options(stream.metadata).get(ID_KEY) or [DEFAULT_ID])[0] or DEFAULT_ID
-        path = self._agents.get(agent_id)
-        if path is None:
+        source = self._agents.get(agent_id)
+        if source is None:
             raise RpcAbort(grpc.StatusCode.NOT_FOUND, f"unset ssh forward key {agent_id}")
+        if isinstance(source, KeyAgent):
+            _log.debug("ssh_agent_keys", id=agent_id, keys=len(source.paths))
+            keys = source
+
+            async def ask_keys(request: bytes) -> bytes:
+                return keys.answer(request)
+
+            await _relay(stream, ask_keys)
+            return
         try:
-            reader, writer = await asyncio.open_unix_connection(str(path))
+            reader, writer = await asyncio.open_unix_connection(str(source))
         except OSError as exc:
-            raise RpcAbort(grpc.StatusCode.UNAVAILABLE, f"failed to connect to {path}: {exc.strerror}") from None
+            raise RpcAbort(grpc.StatusCode.UNAVAILABLE, f"failed to connect to {source}: {exc.strerror}") from None
         _log.debug("ssh_agent_forward", id=agent_id)
+
+        async def ask_socket(request: bytes) -> bytes:
+            writer.write(request)
+            await writer.drain()
+            header = await reader.readexactly(4)
+            return header + await reader.readexactly(int.from_bytes(header, "big"))
+
         try:
-            await _relay(stream, reader, writer)
+            await _relay(stream, ask_socket)
         finally:
             writer.close()
             with contextlib.suppress(OSError):
@@ -114,8 +140,8 @@ class SSHAgentAttachable:
         router.add_stream(f"{_SERVICE}/ForwardAgent", self._forward)
 
 
-async def _relay(stream: ServerStream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Relay framed agent requests from the build to the agent, one request and answer at a time."""
+async def _relay(stream: ServerStream, ask: Callable[[bytes], Awaitable[bytes]]) -> None:
+    """Pass framed agent requests from the build to `ask`, one request and answer at a time."""
     pending = bytearray()
     while True:
         message = await stream.recv()
@@ -133,8 +159,5 @@ async def _relay(stream: ServerStream, reader: asyncio.StreamReader, writer: asy
             if request[4] in _MUTATING_REQUESTS:
                 answer = (1).to_bytes(4, "big") + bytes([_AGENT_FAILURE])
             else:
-                writer.write(request)
-                await writer.drain()
-                header = await reader.readexactly(4)
-                answer = header + await reader.readexactly(int.from_bytes(header, "big"))
+                answer = await ask(request)
             await stream.send(sshforward_pb2.BytesMessage(data=answer).SerializeToString())
