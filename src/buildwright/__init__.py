@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from buildwright.aio import AsyncBuild, AsyncEngine, aconnect
 from buildwright.api import (
     BuildResult,
     CheckResult,
@@ -13,6 +14,7 @@ from buildwright.api import (
     parse_build_args,
 )
 from buildwright.errors import (
+    BuildCancelled,
     BuildConfigError,
     BuildFailed,
     BuildwrightError,
@@ -27,6 +29,9 @@ from buildwright.pipeline import BuildSpec, Container, Directory, Engine, connec
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncBuild",
+    "AsyncEngine",
+    "BuildCancelled",
     "BuildConfigError",
     "BuildFailed",
     "BuildResult",
@@ -43,6 +48,7 @@ __all__ = [
     "LLBError",
     "OutputError",
     "StepResult",
+    "aconnect",
     "build",
     "check",
     "compile",

@@ -89,5 +89,9 @@ class BuildFailed(BuildwrightError):
         self.location = location
 
 
+class BuildCancelled(BuildwrightError):
+    """The build was cancelled by the caller (its engine build was cancelled too)."""
+
+
 class OutputError(BuildwrightError):
     """An output (file, directory, image name) could not be written."""

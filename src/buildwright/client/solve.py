@@ -28,6 +28,7 @@ from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2, ops_pb2
 from buildwright.client.boundary import rpc_code, rpc_details
 from buildwright.client.cache import CacheEntry, prepare_cache
+from buildwright.client.cancel import CancelScope
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
 from buildwright.client.exporters import ExportSpec, apply_exports, resolve_exports
@@ -45,7 +46,7 @@ from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
 from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
 from buildwright.client.steps import StepRecorder, StepResult
-from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, EngineError
+from buildwright.errors import BuildCancelled, BuildConfigError, BuildFailed, BuildwrightError, EngineError
 from buildwright.frontend.platforms import MultiPlatformBuild
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
@@ -93,6 +94,8 @@ class BuildRequest:
     output_stream: BinaryIO | None = None
     # The build's id in the engine (its history record); "" picks a fresh one.
     ref: str = ""
+    # Lets another thread stop the build (the engine cancels it; the call raises BuildCancelled).
+    cancel: CancelScope | None = None
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -295,6 +298,13 @@ def run_build(
         watcher = _StatusWatcher(conn, ref, on_event)
         solve_future = conn.control.Solve.future(solve_request)
         finished = False
+        scope = request.cancel or CancelScope()
+
+        def stop() -> None:
+            solve_future.cancel()
+            watcher.cancel()
+
+        unregister = scope.on_cancel(stop)
         try:
             watcher.start()
             gateway = Gateway(conn, ref, session.id, cache_imports=cache.gateway_imports())
@@ -322,7 +332,14 @@ def run_build(
             finished = True
             _log.debug("build_finished", ref=ref, exports=[e.type for e in exports])
             return BuildResult(ref, dict(response.ExporterResponse), watcher.steps.steps())
+        except BuildwrightError as exc:
+            if scope.cancelled:
+                raise BuildCancelled(f"build {ref} was cancelled") from exc
+            raise
+        except grpc.FutureCancelledError as exc:
+            raise BuildCancelled(f"build {ref} was cancelled") from exc
         finally:
+            unregister()
             if not finished:
                 # Cancelling the outer Solve cancels the build on the engine (also on Ctrl-C).
                 solve_future.cancel()

@@ -14,20 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from buildwright import api
 from buildwright.api import BuildResult, EngineOptions, EventCallback
 from buildwright.client import BuildkitClient, BuildRequest, CompiledBuildLike, EngineInfo, GatewayContext
 from buildwright.client import BuildResult as EngineBuildResult
+from buildwright.client.cancel import current_scope
 from buildwright.client.events import BuildEvent
 from buildwright.errors import BuildConfigError, EngineError
 from buildwright.pipeline.container import Container
 from buildwright.pipeline.run import build_container
 
 Source = str | Path | Container
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,9 @@ class Engine:
         """Run one low-level build on this connection (what `buildwright.build(engine=...)` calls)."""
         if self._closed:
             raise EngineError("the engine connection is closed")
+        scope = current_scope()
+        if scope is not None and request.cancel is None:
+            request = replace(request, cancel=scope)
         return self._client.build(request, compile=compile, on_event=self._events(on_event))
 
     def build(self, source: Source, /, **options: Any) -> BuildResult:
@@ -101,6 +106,12 @@ class Engine:
         if self._closed:
             raise EngineError("the engine connection is closed")
         return self._pool.submit(self.build, source, **options)
+
+    def run_in_pool(self, work: Callable[[], T]) -> Future[T]:
+        """Run `work` on one of this engine's build threads (what the async API uses)."""
+        if self._closed:
+            raise EngineError("the engine connection is closed")
+        return self._pool.submit(work)
 
     def build_many(
         self,

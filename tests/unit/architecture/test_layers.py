@@ -27,7 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     # The public API's build history functions, beside `api` (they use its EngineOptions).
     "history": BASE | {"client", "api"},
     "cli": BASE | {"api", "history", "progress", "client"},
-    "__init__": BASE | {"api", "pipeline"},
+    # The asyncio API, over the pipeline's Engine.
+    "aio": BASE | {"api", "client", "pipeline"},
+    "__init__": BASE | {"api", "pipeline", "aio"},
     "__main__": {"cli"},
 }
 
