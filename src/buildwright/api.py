@@ -34,6 +34,7 @@ from buildwright.client import (
     shared_key_for,
 )
 from buildwright.client import BuildResult as EngineBuildResult
+from buildwright.client.annotations import annotation_attrs
 from buildwright.client.builders import engine_endpoints
 from buildwright.client.cache import inline_cache_from_build_args, parse_cache_specs
 from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
@@ -277,6 +278,7 @@ def build(
     push: bool = False,
     pull: bool = False,
     outputs: Sequence[str | OutputSpec] = (),
+    annotations: Sequence[str] = (),
     load: bool = False,
     iidfile: str | Path | None = None,
     metadata_file: str | Path | None = None,
@@ -294,7 +296,8 @@ def build(
     destination and moved into place only when the build succeeds. `load` adds a `docker` output
     loaded into the engine's image store (dockerd). `iidfile` receives the image id and
     `metadata_file` the exporter's response as JSON, as buildx writes them. `output_stream` is
-    where `-` outputs go (default: stdout, never a terminal).
+    where `-` outputs go (default: stdout, never a terminal). `annotations` are buildx
+    `--annotation` values (`KEY=VALUE`, `manifest[linux/arm64],index:KEY=VALUE`), given to every output.
 
     `engine` is where to build: `EngineOptions` (a connection is made for this build), or an open
     engine from `buildwright.connect()`, which several builds may share at once.
@@ -342,6 +345,10 @@ def build(
         push=push,
         iidfile=iidfile is not None,
     )
+    if annotations:
+        # As buildx: every output carries them; the image exporters write them.
+        extra = annotation_attrs(annotations)
+        exports = tuple(replace(e, attrs={**e.attrs, **extra}) for e in exports)
     frontend_attrs = _frontend_attrs(inputs)
     if pull:
         frontend_attrs["image-resolve-mode"] = "pull"  # as buildx records it in the build history

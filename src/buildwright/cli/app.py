@@ -147,6 +147,17 @@ OutputOpt = Annotated[
         rich_help_panel=_OUTPUT_PANEL,
     ),
 ]
+AnnotationOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--annotation",
+        help=(
+            "Add annotation to the image ([TYPE[,TYPE...][PLATFORM]:]KEY=VALUE; types manifest, manifest-descriptor,"
+            " index, index-descriptor). Repeatable."
+        ),
+        rich_help_panel=_OUTPUT_PANEL,
+    ),
+]
 CacheFromOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -250,6 +261,7 @@ def build(
     platform: PlatformsOpt = None,
     label: LabelOpt = None,
     output: OutputOpt = None,
+    annotation: AnnotationOpt = None,
     load: LoadOpt = False,
     push: PushOpt = False,
     iidfile: IidFileOpt = None,
@@ -313,6 +325,7 @@ def build(
                 push=push,
                 pull=pull,
                 outputs=tuple(output or ()),
+                annotations=tuple(annotation or ()),
                 load=load,
                 iidfile=iidfile,
                 metadata_file=metadata_file,

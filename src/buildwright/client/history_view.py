@@ -24,7 +24,7 @@ from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed, VertexQueued
 from buildwright.client.history import BlobDescriptor, BlobReader, HistoryRecord, ResultInfo
 from buildwright.client.localrefs import LocalBuild
-from buildwright.errors import EngineError
+from buildwright.errors import BuildConfigError, EngineError
 from buildwright.llb.platform import Platform
 
 _INDEX_TYPES = (
@@ -144,7 +144,7 @@ def _platforms(value: str, default: str, errors: list[str]) -> tuple[str, ...]:
     for item in value.split(","):
         try:
             out.append(str(Platform.parse(item).normalized()))
-        except ValueError as exc:
+        except BuildConfigError as exc:
             errors.append(f"failed to parse {value}: ({exc})")
             return ()
     return tuple(out) or ((default,) if default else ())
