@@ -35,6 +35,7 @@ from buildwright.client import (
 )
 from buildwright.client import BuildResult as EngineBuildResult
 from buildwright.client.annotations import annotation_attrs
+from buildwright.client.attestations import default_provenance_wanted, parse_attestations
 from buildwright.client.builders import engine_endpoints
 from buildwright.client.cache import inline_cache_from_build_args, parse_cache_specs
 from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
@@ -285,6 +286,9 @@ def build(
     output_stream: BinaryIO | None = None,
     cache_from: Iterable[str] = (),
     cache_to: Iterable[str] = (),
+    attest: Sequence[str] = (),
+    provenance: str = "",
+    sbom: str = "",
     engine: EngineOptions | BuildRunner | None = None,
     on_event: EventCallback | None = None,
 ) -> BuildResult:
@@ -298,6 +302,10 @@ def build(
     `metadata_file` the exporter's response as JSON, as buildx writes them. `output_stream` is
     where `-` outputs go (default: stdout, never a terminal). `annotations` are buildx
     `--annotation` values (`KEY=VALUE`, `manifest[linux/arm64],index:KEY=VALUE`), given to every output.
+    `attest` are `--attest` values (`type=provenance,mode=max`, `type=sbom`), `provenance` and
+    `sbom` their shorthands (`true`, `false`, `mode=max`); as buildx, a minimal provenance is
+    attached when the engine can store it, unless `provenance="false"` or
+    `BUILDX_NO_DEFAULT_ATTESTATIONS` is true.
 
     `engine` is where to build: `EngineOptions` (a connection is made for this build), or an open
     engine from `buildwright.connect()`, which several builds may share at once.
@@ -366,6 +374,8 @@ def build(
         cache_exports=parse_cache_specs(cache_to) + inline_cache_from_build_args(inputs.build_args),
         cache_imports=parse_cache_specs(cache_from),
         ref=new_build_ref(),
+        attestations=parse_attestations(attest, provenance=provenance, sbom=sbom),
+        default_provenance=default_provenance_wanted(engine_options(engine).env or os.environ),
     )
     record_build(request.ref, _local_build(inputs.context, dockerfile, target))
     compiled_builds: list[CompiledBuild] = []

@@ -3,10 +3,13 @@ which starts the private test engine (scripts/engine.sh up) once per session."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from buildwright.client.attestations import NO_DEFAULT_ENV
 from tests.integration.reference import EngineInfo, engine_up
 
 _HERE = Path(__file__).resolve().parent
@@ -17,6 +20,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.resolve().is_relative_to(_HERE):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_default_attestations() -> Iterator[None]:
+    """Comparisons with buildx are of images without the default provenance (both builders honour
+    this variable); tests/integration/test_attestations.py removes it to compare the defaults."""
+    saved = os.environ.get(NO_DEFAULT_ENV)
+    os.environ[NO_DEFAULT_ENV] = "1"
+    yield
+    if saved is None:
+        os.environ.pop(NO_DEFAULT_ENV, None)
+    else:
+        os.environ[NO_DEFAULT_ENV] = saved
 
 
 @pytest.fixture(scope="session")

@@ -166,6 +166,26 @@ CacheFromOpt = Annotated[
         rich_help_panel=_CACHE_PANEL,
     ),
 ]
+AttestOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--attest",
+        help='Attestation parameters (format: "type=sbom,generator=image"; type=provenance,mode=max). Repeatable.',
+        rich_help_panel=_OUTPUT_PANEL,
+    ),
+]
+ProvenanceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provenance",
+        help='Shorthand for "--attest=type=provenance" (true, false, mode=min, mode=max).',
+        rich_help_panel=_OUTPUT_PANEL,
+    ),
+]
+SbomOpt = Annotated[
+    str | None,
+    typer.Option("--sbom", help='Shorthand for "--attest=type=sbom".', rich_help_panel=_OUTPUT_PANEL),
+]
 CacheToOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -271,6 +291,9 @@ def build(
     pull: PullOpt = False,
     cache_from: CacheFromOpt = None,
     cache_to: CacheToOpt = None,
+    attest: AttestOpt = None,
+    provenance: ProvenanceOpt = None,
+    sbom: SbomOpt = None,
     secret: SecretOpt = None,
     ssh: SSHOpt = None,
     allow: AllowOpt = None,
@@ -336,6 +359,9 @@ def build(
                 cgroup_parent=cgroup_parent,
                 cache_from=tuple(cache_from or ()),
                 cache_to=tuple(cache_to or ()),
+                attest=tuple(attest or ()),
+                provenance=provenance or "",
+                sbom=sbom or "",
                 engine=engine,
                 on_event=renderer.handle,
             )

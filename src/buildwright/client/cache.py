@@ -132,13 +132,23 @@ def check_cache_export(exports: Sequence[CacheEntry], *, is_dockerd: bool, worke
 def prepare_cache(conn: Connection, exports: Sequence[CacheEntry], imports: Sequence[CacheEntry]) -> CachePlan:
     """Check the exports against the engine, then `plan_cache`."""
     if conn.info.is_dockerd and any(entry.type != "inline" for entry in exports):
-        with engine_errors("list workers", str(conn.endpoint)):
-            workers = conn.control.ListWorkers(control_pb2.ListWorkersRequest(), timeout=30)
-        labels: dict[str, str] = {}
-        for record in workers.record:
-            labels.update(record.Labels)
-        check_cache_export(exports, is_dockerd=True, worker_labels=labels)
+        check_cache_export(exports, is_dockerd=True, worker_labels=worker_labels(conn))
     return plan_cache(exports, imports)
+
+
+def worker_labels(conn: Connection) -> dict[str, str]:
+    """The engine's worker labels (on dockerd, the snapshotter label says the containerd store is on)."""
+    with engine_errors("list workers", str(conn.endpoint)):
+        workers = conn.control.ListWorkers(control_pb2.ListWorkersRequest(), timeout=30)
+    labels: dict[str, str] = {}
+    for record in workers.record:
+        labels.update(record.Labels)
+    return labels
+
+
+def stores_attestations(conn: Connection) -> bool:
+    """Whether the engine can keep attestations: any buildkitd, a dockerd with the containerd store."""
+    return not conn.info.is_dockerd or SNAPSHOTTER_LABEL in worker_labels(conn)
 
 
 @dataclass(frozen=True, slots=True)

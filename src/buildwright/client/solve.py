@@ -26,8 +26,9 @@ import grpc
 
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2, ops_pb2
+from buildwright.client.attestations import Attestations, unsupported_message
 from buildwright.client.boundary import rpc_code, rpc_details
-from buildwright.client.cache import CacheEntry, prepare_cache
+from buildwright.client.cache import CacheEntry, prepare_cache, stores_attestations
 from buildwright.client.cancel import CancelScope
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
@@ -96,6 +97,10 @@ class BuildRequest:
     ref: str = ""
     # Lets another thread stop the build (the engine cancels it; the call raises BuildCancelled).
     cancel: CancelScope | None = None
+    # `--attest`/`--provenance`/`--sbom`; with `default_provenance`, buildx's minimal provenance is
+    # added when the engine can store it and no provenance option was given.
+    attestations: Attestations = field(default_factory=Attestations)
+    default_provenance: bool = False
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -279,6 +284,7 @@ def run_build(
     # beside their destinations and moved into place only once the build has succeeded.
     targets = OutputTargets(exports, request.output_stream)
     cache = prepare_cache(conn, request.cache_exports, request.cache_imports)
+    attest_attrs = _attestation_attrs(conn, request)
     attachables = _attachables(request)
     # One content service serves the cache directories and an OCI layout output (store "export").
     stores = {**cache.stores, **targets.content_stores}
@@ -290,7 +296,7 @@ def run_build(
         solve_request = control_pb2.SolveRequest(
             Ref=ref,
             Session=session.id,
-            FrontendAttrs={**request.frontend_attrs, **cache.frontend_attrs()},
+            FrontendAttrs={**request.frontend_attrs, **cache.frontend_attrs(), **attest_attrs},
             Entitlements=request.entitlements,
         )
         apply_exports(solve_request, exports)
@@ -344,6 +350,16 @@ def run_build(
                 # Cancelling the outer Solve cancels the build on the engine (also on Ctrl-C).
                 solve_future.cancel()
                 watcher.cancel()
+
+
+def _attestation_attrs(conn: Connection, request: BuildRequest) -> dict[str, str]:
+    wanted = request.attestations.requested()
+    if not wanted and not request.default_provenance:
+        return {}
+    supported = stores_attestations(conn)
+    if wanted and not supported:
+        raise BuildConfigError(unsupported_message())
+    return request.attestations.frontend_attrs(default_provenance=request.default_provenance and supported)
 
 
 def _refusal(error: EngineError, solve_future: Any) -> str | None:
