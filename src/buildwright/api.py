@@ -86,6 +86,7 @@ from buildwright.frontend.run_options import (
     resolve_host_gateway,
     run_defaults_from_flags,
 )
+from buildwright.frontend.targets import Target, list_targets, targets_json, targets_text
 from buildwright.llb import CUSTOM_NAME_KEY, NetMode
 from buildwright.llb.platform import Platform
 from buildwright.location import SourceRange
@@ -866,6 +867,26 @@ def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:
     if format not in renderers:
         raise BuildConfigError(f"unknown graph format {format!r} (known: {', '.join(GRAPH_FORMATS)})")
     return renderers[format](stage_graph)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetList:
+    """`--call=targets`: the Dockerfile's stages and its source, as the reference lists them."""
+
+    targets: tuple[Target, ...]
+    source: bytes
+
+    def json(self) -> str:
+        return targets_json(self.targets, self.source)
+
+    def text(self) -> str:
+        return targets_text(self.targets)
+
+
+def targets(context: str | Path, *, dockerfile: str | Path | bytes | None = None) -> TargetList:
+    """The stages `docker buildx build --call=targets` lists (no engine needed)."""
+    dockerfile_path, source = _dockerfile_source(Path(context), dockerfile)
+    return TargetList(list_targets(parse_dockerfile(source, dockerfile_path.name)), source)
 
 
 def disk_usage(*, filters: Iterable[str] = (), engine: EngineOptions | None = None) -> tuple[UsageRecord, ...]:

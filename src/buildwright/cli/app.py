@@ -16,6 +16,7 @@ import typer
 from buildwright import api
 from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
+from buildwright.cli.call import parse_call, run_targets
 from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
@@ -166,6 +167,14 @@ CacheFromOpt = Annotated[
         rich_help_panel=_CACHE_PANEL,
     ),
 ]
+CallOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--call",
+        help='Set method for evaluating build ("check", "outline", "targets"; ",format=json" for JSON).',
+    ),
+]
+PrintOpt = Annotated[str | None, typer.Option("--print", hidden=True, help="Old name of --call.")]
 AttestOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -291,6 +300,8 @@ def build(
     pull: PullOpt = False,
     cache_from: CacheFromOpt = None,
     cache_to: CacheToOpt = None,
+    call: CallOpt = None,
+    print_: PrintOpt = None,
     attest: AttestOpt = None,
     provenance: ProvenanceOpt = None,
     sbom: SbomOpt = None,
@@ -319,6 +330,31 @@ def build(
     """Build an image from a Dockerfile."""
     del legacy_rm, legacy_force_rm, legacy_compress  # accepted for `docker build` scripts; BuildKit has no use
     configure_logging(debug=debug, log_format=log_format)
+    requested = call if call is not None else print_
+    method = parse_call(requested) if requested else None
+    if method is not None and method.name == "targets":
+        if quiet:
+            sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
+        raise typer.Exit(run_targets(context, _dockerfile_arg(file), method, debug=debug))
+    if method is not None and method.name == "check":
+        if method.format == "json":
+            raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
+        check(
+            context,
+            file=file,
+            target=target,
+            build_arg=build_arg,
+            addr=addr,
+            tlscacert=tlscacert,
+            tlscert=tlscert,
+            tlskey=tlskey,
+            tlsservername=tlsservername,
+            builder=builder,
+            debug=debug,
+            log_format=log_format,
+        )
+    if method is not None and method.name == "outline":
+        raise typer.BadParameter("--call=outline is not supported yet", param_hint="--call")
 
     def work() -> None:
         engine = api.EngineOptions(
