@@ -124,7 +124,9 @@ def _detect(key: str, source: bytes | str, *, any_format: bool) -> SyntaxDirecti
     if any_format:
         try:
             decoded = json.loads(source)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # Too deep for Python's json means a nested value, which Go's decoding into a map of
+            # strings refuses too.
             return None
         if isinstance(decoded, dict) and isinstance(decoded.get(key), str):
             return SyntaxDirective(decoded[key], decoded[key], start)

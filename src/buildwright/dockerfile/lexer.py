@@ -8,8 +8,9 @@ double quotes, the Dockerfile escape character, and word splitting after substit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from buildwright import _golang
 from buildwright.errors import DockerfileError
@@ -78,7 +79,7 @@ class ShellLex:
         """Expand `word`, returning the text, the words and the matched/unmatched variable names."""
         state = _Word(self, word, env)
         try:
-            result, words = state.process_stop_on(_EOF, self.raw_escapes)
+            result, words = _run(state.process_stop_on(_EOF, self.raw_escapes, _Words()))
         except _LexFailure as exc:
             raise ShellLexError(f"failed to process {_golang.quote(word)}: {exc.message}") from None
         return WordResult(result, tuple(words), frozenset(state.matched), frozenset(state.unmatched))
@@ -88,6 +89,43 @@ class _LexFailure(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+# A step of the lexer is a generator that yields the nested step it needs (a `${...}` or a quoted
+# string) and receives that step's result. `_run` drives them on an explicit stack, so nesting
+# as deep as the input allows (the reference accepts `${a:-${b:-...}}` 100,000 levels deep) never
+# reaches Python's recursion limit.
+_Step = Generator["_Step", object, object]
+_T = TypeVar("_T")
+
+
+def _run(step: Generator[_Step, object, _T]) -> _T:
+    """Run `step` and the steps it yields, depth first, on a list instead of the call stack."""
+    stack: list[_Step] = [step]
+    value: object = None
+    failure: BaseException | None = None
+    while True:
+        top = stack[-1]
+        try:
+            if failure is not None:
+                pending, failure = failure, None
+                nested = top.throw(pending)
+            else:
+                nested = top.send(value)
+        except StopIteration as done:
+            stack.pop()
+            if not stack:
+                return done.value  # type: ignore[no-any-return]
+            value = done.value
+            continue
+        except BaseException as exc:  # handed to the step that yielded this one, as a raise would
+            stack.pop()
+            if not stack:
+                raise
+            failure = exc
+            continue
+        stack.append(nested)
+        value = None
 
 
 @dataclass(slots=True)
@@ -110,8 +148,16 @@ class _Words:
         self.add_raw_string(ch)
 
     def add_string(self, text: str) -> None:
-        for ch in text:
-            self.add_char(ch)
+        # add_char for each character, one run at a time.
+        start = 0
+        for space in _SPACE_RUN.finditer(text):
+            if space.start() > start:
+                self.add_raw_string(text[start : space.start()])
+            if self.in_word and self.size:
+                self._flush()
+            start = space.end()
+        if start < len(text):
+            self.add_raw_string(text[start:])
 
     def add_raw_string(self, text: str) -> None:
         self.buf.append(text)
@@ -128,6 +174,32 @@ class _Words:
         self.buf.clear()
         self.size = 0
         self.in_word = False
+
+
+class _Unsplit(_Words):
+    """Words nobody reads: every method does nothing."""
+
+    __slots__ = ()
+
+    def add_char(self, ch: str) -> None:
+        pass
+
+    def add_raw_char(self, ch: str) -> None:
+        pass
+
+    def add_string(self, text: str) -> None:
+        pass
+
+    def add_raw_string(self, text: str) -> None:
+        pass
+
+    def get_words(self) -> list[str]:
+        return []
+
+
+_UNSPLIT = _Unsplit()
+# Runs of what `_golang.is_space` accepts: `\s` is str.isspace(), less the ASCII separators.
+_SPACE_RUN = re.compile(r"[^\S\x1c-\x1f]+")
 
 
 def _scan_chars(word: str) -> list[str]:
@@ -162,9 +234,10 @@ class _Word:
             self.pos += 1
         return ch
 
-    def process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
+    def process_stop_on(
+        self, stop: str, raw_escapes: bool, words: _Words
+    ) -> Generator[_Step, object, tuple[str, list[str]]]:
         result: list[str] = []
-        words = _Words()
         saved = self.raw_escapes
         self.raw_escapes = raw_escapes
         try:
@@ -175,7 +248,8 @@ class _Word:
                     return "".join(result), words.get_words()
                 special = self._special(ch)
                 if special is not None:
-                    text = special()
+                    text = special if isinstance(special, str) else (yield special)
+                    assert isinstance(text, str)
                     result.append(text)
                     if ch == "$":
                         words.add_string(text)
@@ -200,16 +274,17 @@ class _Word:
         finally:
             self.raw_escapes = saved
 
-    def _special(self, ch: str) -> Callable[[], str] | None:
+    def _special(self, ch: str) -> Generator[_Step, object, str] | str | None:
+        # A nested step for what may nest, the text at once for what cannot.
         if ch == "$":
-            return self.process_dollar
+            return self.process_dollar()
         if ch == "<":
-            return self.process_possible_heredoc
+            return self.process_possible_heredoc()
         if not self.lex.skip_process_quotes:
             if ch == "'":
-                return self.process_single_quote
+                return self.process_single_quote()
             if ch == '"':
-                return self.process_double_quote
+                return self.process_double_quote()
         return None
 
     def process_single_quote(self) -> str:
@@ -227,7 +302,7 @@ class _Word:
                 return "".join(result)
             result.append(ch)
 
-    def process_double_quote(self) -> str:
+    def process_double_quote(self) -> Generator[_Step, object, str]:
         result: list[str] = []
         ch = self.next()
         if self.lex.raw_quotes:
@@ -242,7 +317,9 @@ class _Word:
                     result.append(ch)
                 return "".join(result)
             if peek == "$":
-                result.append(self.process_dollar())
+                text = yield self.process_dollar()
+                assert isinstance(text, str)
+                result.append(text)
                 continue
             ch = self.next()
             if ch == self.lex.escape:
@@ -255,7 +332,7 @@ class _Word:
                     ch = self.next()
             result.append(ch)
 
-    def process_dollar(self) -> str:
+    def process_dollar(self) -> Generator[_Step, object, str]:
         self.next()
         if self.peek() != "{":
             name = self.process_name()
@@ -281,7 +358,9 @@ class _Word:
                 return "${" + name + "}"
             return value
         if ch == "/":
-            return self._replace(name)
+            replaced = yield self._replace(name)
+            assert isinstance(replaced, str)
+            return replaced
         null_is_unset = False
         if ch == ":":
             null_is_unset = True
@@ -292,12 +371,7 @@ class _Word:
         raw = ch in ("#", "%")
         if null_is_unset and raw:
             raise _LexFailure(f"unsupported modifier ({chs}) in substitution")
-        try:
-            word, _ = self.process_stop_on("}", raw)
-        except _LexFailure:
-            if self.peek() == _EOF:
-                raise _LexFailure("syntax error: missing '}'") from None
-            raise
+        word = yield from self._stop_on_or_fail("}", raw, "syntax error: missing '}'")
         value, found = self.get_env(name)
         if self.lex.skip_unset_env and not found:
             return "${" + name + chs + word + "}"
@@ -320,22 +394,31 @@ class _Word:
             return _trim_prefix(word, value, greedy)
         raise _LexFailure(f"unsupported modifier ({chs}) in substitution")
 
-    def _replace(self, name: str) -> str:
+    def _stop_on(self, stop: str, raw_escapes: bool) -> Generator[_Step, object, str]:
+        # Only the outermost word is split: nested words skip the splitting, which would cost
+        # the length of everything inside them again at every level.
+        found = yield self.process_stop_on(stop, raw_escapes, _UNSPLIT)
+        assert isinstance(found, tuple)
+        text: str = found[0]
+        return text
+
+    def _stop_on_or_fail(self, stop: str, raw_escapes: bool, at_end: str) -> Generator[_Step, object, str]:
+        # A failure that reached the end of the input becomes `at_end`. It is raised outside the
+        # except clause on purpose: raising inside would chain it to the failure caught, and
+        # Python walks that chain on every raise, which costs depth squared when deep.
+        try:
+            return (yield from self._stop_on(stop, raw_escapes))
+        except _LexFailure:
+            if self.peek() != _EOF:
+                raise
+        raise _LexFailure(at_end)
+
+    def _replace(self, name: str) -> Generator[_Step, object, str]:
         replace_all = self.peek() == "/"
         if replace_all:
             self.next()
-        try:
-            pattern, _ = self.process_stop_on("/", True)
-        except _LexFailure:
-            if self.peek() == _EOF:
-                raise _LexFailure("syntax error: missing '/' in ${}") from None
-            raise
-        try:
-            replacement, _ = self.process_stop_on("}", True)
-        except _LexFailure:
-            if self.peek() == _EOF:
-                raise _LexFailure("syntax error: missing '}'") from None
-            raise
+        pattern = yield from self._stop_on_or_fail("/", True, "syntax error: missing '/' in ${}")
+        replacement = yield from self._stop_on_or_fail("}", True, "syntax error: missing '}'")
         value, found = self.get_env(name)
         if self.lex.skip_unset_env and not found:
             return "${" + name + "/" + pattern + "/" + replacement + "}"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from buildwright import _golang
-from buildwright.dockerfile import keywords
+from buildwright.dockerfile import gojson, keywords
 from buildwright.dockerfile.directives import Directive, DirectiveError, DirectiveScanner
 from buildwright.dockerfile.heredocs import Heredoc, heredocs_from_line
 from buildwright.errors import DockerfileError
@@ -57,9 +57,12 @@ class Node:
 
     def all_args(self) -> tuple[str, ...]:
         """The arguments as the reference's instruction parser sees them (ONBUILD flattened)."""
-        if self.child is not None:
-            return (self.child.keyword, *self.child.all_args())
-        return self.args
+        words: list[str] = []
+        node = self
+        while node.child is not None:  # a loop: chained ONBUILDs may be deep
+            node = node.child
+            words.append(node.keyword)
+        return (*words, *node.args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,14 +292,30 @@ def _can_contain_heredoc(node: Node) -> bool:
 
 
 def _node_from_line(line: str, escape: str, comments: tuple[str, ...]) -> Node:
+    # `ONBUILD x` holds the node of `x` as its child. A chain `ONBUILD ONBUILD ...` (refused later,
+    # with its line, by the instruction parser) is built innermost first in a loop, not by recursion.
+    chain: list[tuple[str, str, tuple[str, ...]]] = []
     cmd, flags, args = split_command(line, escape)
+    while cmd.lower() == keywords.ONBUILD and args:
+        chain.append((line, cmd, flags))
+        line = args
+        cmd, flags, args = split_command(line, escape)
+    node = _leaf_node(line, escape, (cmd, flags, args), () if chain else comments)
+    for index, (outer, outer_cmd, outer_flags) in enumerate(reversed(chain)):
+        outer_comments = comments if index == len(chain) - 1 else ()
+        node = Node(keyword=outer_cmd, original=outer, flags=outer_flags, args=(), child=node, comments=outer_comments)
+    return node
+
+
+def _leaf_node(
+    line: str, escape: str, split: tuple[str, tuple[str, ...], str], comments: tuple[str, ...]
+) -> Node:
+    cmd, flags, args = split
     keyword = cmd.lower()
-    child: Node | None = None
     values: tuple[str, ...] = ()
     is_json = False
     if keyword == keywords.ONBUILD:
-        if args:
-            child = _node_from_line(args, escape, ())
+        pass  # an ONBUILD without arguments: the instruction parser says what is missing
     elif keyword in (keywords.ADD, keywords.COPY, keywords.VOLUME):
         values, is_json = _parse_maybe_json_to_list(args)
     elif keyword in (keywords.RUN, keywords.CMD, keywords.ENTRYPOINT, keywords.SHELL):
@@ -311,7 +330,7 @@ def _node_from_line(line: str, escape: str, comments: tuple[str, ...]) -> Node:
         values, is_json = _parse_health_config(args)
     elif keyword in (keywords.MAINTAINER, keywords.USER, keywords.WORKDIR, keywords.STOPSIGNAL):
         values = (args,) if args else ()
-    return Node(keyword=cmd, original=line, flags=flags, args=values, json=is_json, child=child, comments=comments)
+    return Node(keyword=cmd, original=line, flags=flags, args=values, json=is_json, comments=comments)
 
 
 def split_command(line: str, escape: str) -> tuple[str, tuple[str, ...], str]:
@@ -519,7 +538,13 @@ def _parse_json(rest: str) -> tuple[str, ...] | None:
         return None
     try:
         decoded = json.loads(rest, parse_constant=_reject_constant, parse_float=_go_float, parse_int=_go_float)
-    except (ValueError, RecursionError):
+    except ValueError:
+        return None
+    except RecursionError:
+        # Deeper than Python's json module goes, so an array inside the array: Go's decoder
+        # accepts it (and the array is then not one of strings) unless it is invalid or too deep.
+        if gojson.unmarshals(rest):
+            raise _NodeError("when using JSON array syntax, arrays must be comprised of strings only") from None
         return None
     if not isinstance(decoded, list):
         return None

@@ -179,15 +179,21 @@ def _levels(shown: set[int], edges: Sequence[GraphEdge]) -> dict[int, int]:
         if edge.source in shown and edge.dest in shown:
             inputs[edge.dest].append(edge.source)
     levels: dict[int, int] = {}
-
-    def level(index: int) -> int:
-        # Stage graphs are acyclic (register_stages rejects cycles), so the recursion ends.
-        if index not in levels:
-            levels[index] = 1 + max((level(source) for source in inputs[index]), default=-1)
-        return levels[index]
-
-    for index in sorted(shown):
-        level(index)
+    # Depth first on an explicit stack: a chain of stages each reading the next can be thousands
+    # long. Stage graphs are acyclic (register_stages rejects cycles), so this ends.
+    for root in sorted(shown):
+        pending = [root]
+        while pending:
+            index = pending[-1]
+            if index in levels:
+                pending.pop()
+                continue
+            unknown = [source for source in inputs[index] if source not in levels]
+            if unknown:
+                pending.extend(unknown)
+                continue
+            levels[index] = 1 + max((levels[source] for source in inputs[index]), default=-1)
+            pending.pop()
     return levels
 
 

@@ -8,7 +8,7 @@ set is computed. Nothing is resolved or converted here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from buildwright import _golang
@@ -176,27 +176,46 @@ def _check_cycles(stages: Sequence[StageNode], display_names: Sequence[str]) -> 
     of the loop, as the reference does.
     """
     done: set[int] = set()
-
-    def visit(stage: StageNode, path: set[int], trail: tuple[Instruction, ...]) -> tuple[Instruction, ...] | None:
-        if stage.index in done:
-            return None
-        done.add(stage.index)
-        path = path | {stage.index}
-        for command, sources in zip(stage.commands, stage.sources, strict=False):
-            for index in sources:
-                step = (*trail, command)
-                if index in path:
-                    return step
-                found = visit(stages[index], path, step)
-                if found is not None:
-                    return found
-        return None
-
     for stage in stages:
-        loop = visit(stage, set(), ())
-        if loop:
+        first = _first_step_of_loop(stage, stages, done)
+        if first is not None:
             name = display_names[stage.index] or stage.name or str(stage.index)
-            raise DockerfileError(f"circular dependency detected on stage: {name}", loop[0].location)
+            raise DockerfileError(f"circular dependency detected on stage: {name}", first.location)
+
+
+def _first_step_of_loop(start: StageNode, stages: Sequence[StageNode], done: set[int]) -> Instruction | None:
+    # Depth first from `start` on an explicit stack (a chain of stages reading the next one can
+    # be thousands long); returns the instruction of `start` through which a loop was reached.
+    if start.index in done:
+        return None
+    done.add(start.index)
+    path = {start.index}
+    frames: list[tuple[int, Iterator[tuple[Instruction, int]], Instruction | None]] = [
+        (start.index, _reads(start), None)
+    ]
+    while frames:
+        index, reads, first = frames[-1]
+        step = next(reads, None)
+        if step is None:
+            frames.pop()
+            path.discard(index)
+            continue
+        command, source = step
+        through = command if first is None else first
+        if source in path:
+            return through
+        if source in done:
+            continue
+        done.add(source)
+        path.add(source)
+        frames.append((source, _reads(stages[source]), through))
+    return None
+
+
+def _reads(stage: StageNode) -> Iterator[tuple[Instruction, int]]:
+    for command, sources in zip(stage.commands, stage.sources, strict=False):
+        for index in sources:
+            yield command, index
 
 
 def _display_names(stages: Sequence[StageNode]) -> tuple[str, ...]:

@@ -116,3 +116,42 @@ def test_matches_and_unmatched_names() -> None:
 
 def test_replace_all_expands_whole_match_reference() -> None:
     assert ShellLex().process_word("${NAME//o/'<$0>'}", ENV) == "w<o>rld"
+
+
+# Nesting as deep as a Dockerfile line allows: the reference accepts it, so must we (issue 10).
+DEEP = 20_000  # twenty times Python's recursion limit
+
+
+@pytest.mark.parametrize(
+    ("opener", "closer", "env"),
+    [
+        ("${a:-", "}", {}),
+        ('"${a:-', '}"', {}),
+        ("${a:+", "}", {"a": "1"}),
+        ("${a/", "/y}", {"a": "x"}),
+        ("${a#", "}", {"a": "x"}),
+    ],
+)
+def test_deep_nesting_expands_without_recursion(opener: str, closer: str, env: dict[str, str]) -> None:
+    word = opener * DEEP + "x" + closer * DEEP
+    result = ShellLex().process(word, env)
+    assert result.result in ("x", "y", "")
+    assert result.words == ((result.result,) if result.result else ())
+
+
+def test_deep_nesting_keeps_unset_references_as_written() -> None:
+    word = "${a:-" * 5000 + "x" + "}" * 5000
+    assert ShellLex().with_options(skip_unset_env=True).process_word(word, {}) == word
+
+
+def test_deep_nesting_errors_are_lexer_errors() -> None:
+    with pytest.raises(ShellLexError, match="missing '}'"):
+        ShellLex().process_word("${a:-" * DEEP + "x", {})
+    with pytest.raises(ShellLexError, match="a: deep"):
+        ShellLex().process_word("${a:-" * 3000 + "${a?deep}" + "}" * 3000, {})
+
+
+def test_word_splitting_of_expansions_is_unchanged() -> None:
+    env = {"a": " one  two\tthree ", "b": "x\x1cy"}
+    words = ShellLex().process_words('p$a q ${b} "$a"', env)
+    assert words == ["p", "one", "two", "three", "q", "x\x1cy", " one  two\tthree "]

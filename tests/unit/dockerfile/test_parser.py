@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from buildwright.dockerfile import parse_dockerfile
 from buildwright.dockerfile.directives import detect_directive, detect_syntax
 from buildwright.dockerfile.parser import Node, parse, parse_words, split_command
 from buildwright.errors import DockerfileError
@@ -160,3 +161,27 @@ def test_duplicate_directive_location_is_the_previous_line() -> None:
     with pytest.raises(DockerfileError) as info:
         parse("# escape=\\\n# escape=`\nFROM x\n")
     assert info.value.location is not None and info.value.location.start_line == 1
+
+
+def test_deep_json_array_is_an_error_up_to_go_depth_limit() -> None:
+    # Go's decoder accepts 10,000 levels (then the array is not one of strings, an error) and
+    # refuses deeper ones (then the line is shell form); Python's json stops near 1,000.
+    with pytest.raises(DockerfileError, match="comprised of strings only"):
+        parse("FROM a\nCMD " + "[" * 5000 + '"x"' + "]" * 5000 + "\n")
+    too_deep = "[" * 10_001 + '"x"' + "]" * 10_001
+    node = parse(f"FROM a\nCMD {too_deep}\n").nodes[1]
+    assert node.args == (too_deep,) and not node.json
+    unclosed = "[" * 5000
+    assert parse(f"FROM a\nCMD {unclosed}\n").nodes[1].args == (unclosed,)
+
+
+def test_deep_onbuild_chain_is_refused_at_its_line() -> None:
+    with pytest.raises(DockerfileError, match="Chaining ONBUILD") as caught:
+        parse_dockerfile("FROM a\n" + "ONBUILD " * 5000 + "RUN x\n")
+    assert str(caught.value).startswith("Dockerfile:2:")
+    node = parse("FROM a\nONBUILD ONBUILD RUN x\n").nodes[1]
+    assert node.child is not None and node.child.child is not None and node.all_args() == ("ONBUILD", "RUN", "x")
+
+
+def test_deeply_nested_json_file_has_no_syntax_directive() -> None:
+    assert detect_syntax('{"syntax": "a", "b": ' + "[" * 5000 + "]" * 5000 + "}") is None
