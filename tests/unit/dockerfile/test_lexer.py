@@ -116,3 +116,16 @@ def test_matches_and_unmatched_names() -> None:
 
 def test_replace_all_expands_whole_match_reference() -> None:
     assert ShellLex().process_word("${NAME//o/'<$0>'}", ENV) == "w<o>rld"
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["plain", "two words", " lead and trail\t", "a\vb\fc\rd\ne", "", "x\x1cy", "päth", "\ufeffbom", "a=b,c"],
+)
+def test_plain_words_take_the_fast_path_with_the_scanners_result(word: str) -> None:
+    from buildwright.dockerfile import lexer
+
+    lex = ShellLex()
+    fast = lex.process(word, {})
+    slow = lexer._Word(lex, word, {}).process_stop_on(lexer._EOF, False)
+    assert (fast.result, list(fast.words)) == slow
