@@ -769,7 +769,7 @@ def _check_build(
         image_resolve_mode=_resolve_mode(inputs.pull, gateway),
     )
     try:
-        result = run_lint(source, dockerfile.filename, options, resolver)
+        result = run_lint(source, dockerfile.filename, options, resolver, parsed=dockerfile)
     except BuildwrightError:
         raise
     except Exception as exc:  # checks are advisory: a defect in them must not stop a build

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from buildwright.dockerfile import parse_dockerfile
+from buildwright.errors import DockerfileError
 from buildwright.frontend.lint import LintOptions, LintResult, run_lint
 from buildwright.frontend.resolver import ImageRequest, ResolvedImage
 from buildwright.llb.platform import Platform
@@ -57,7 +59,22 @@ def lint(
         target_platform=Platform.parse(platform) if platform else None,
         all_stages=target is None,
     )
-    return run_lint(text, "Dockerfile", options, images)
+    result = run_lint(text, "Dockerfile", options, images)
+    # A build hands the checks its parsed Dockerfile: they must find exactly the same.
+    try:
+        parsed = parse_dockerfile(text)
+    except DockerfileError:
+        return result
+    asked = len(images.requests) if images is not None else 0
+    shared = run_lint(text, "Dockerfile", options, images, parsed=parsed)
+    if images is not None:
+        del images.requests[asked:]
+    assert (shared.findings, shared.error_phase, str(shared.error)) == (
+        result.findings,
+        result.error_phase,
+        str(result.error),
+    )
+    return result
 
 
 def found(result: LintResult, rule: str | None = None) -> list[tuple[str, str, int]]:

@@ -22,6 +22,7 @@ from buildwright import _golang, llb
 from buildwright.dockerfile import (
     ArgInstruction,
     CopyInstruction,
+    Dockerfile,
     FromInstruction,
     Instruction,
     OnbuildInstruction,
@@ -97,8 +98,13 @@ def run_lint(
     filename: str = "Dockerfile",
     options: LintOptions | None = None,
     resolver: ImageResolver | None = None,
+    parsed: Dockerfile | None = None,
 ) -> LintResult:
-    """Check `source`; base images are looked up through `resolver` when one is given."""
+    """Check `source`; base images are looked up through `resolver` when one is given.
+
+    `parsed` is `source` already parsed (a build has it): its nodes and instructions are used
+    instead of parsing the text again.
+    """
     options = options or LintOptions()
     data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
     try:
@@ -108,7 +114,7 @@ def run_lint(
     reporter = Reporter(config)
     error: BuildwrightError | None = None
     phase = ""
-    run = _Run(dockerfile_parser.decode_source(source), filename, options, resolver, reporter)
+    run = _Run(dockerfile_parser.decode_source(source), filename, options, resolver, reporter, parsed)
     try:
         run.run()
     except Halt as halt:
@@ -127,7 +133,9 @@ class _Run:
         options: LintOptions,
         resolver: ImageResolver | None,
         reporter: Reporter,
+        parsed: Dockerfile | None = None,
     ) -> None:
+        self.parsed = parsed
         self.text = text
         self.filename = filename
         self.options = options
@@ -139,10 +147,14 @@ class _Run:
     def run(self) -> None:
         if not self.text:
             raise Halt(DockerfileError("the Dockerfile cannot be empty"))
-        try:
-            parsed = dockerfile_parser.parse(self.text, self.filename)
-        except DockerfileError as exc:
-            raise Halt(exc) from None
+        parsed: dockerfile_parser.ParseResult | Dockerfile
+        if self.parsed is not None:
+            parsed = self.parsed
+        else:
+            try:
+                parsed = dockerfile_parser.parse(self.text, self.filename)
+            except DockerfileError as exc:
+                raise Halt(exc) from None
         self.lines = parsed.lines
         for warning in parsed.warnings:
             if warning.rule == rules.NO_EMPTY_CONTINUATION.name:
@@ -179,7 +191,8 @@ class _Run:
     def _instructions(self, nodes: Sequence[dockerfile_parser.Node]) -> tuple[list[ArgInstruction], list[_Stage]]:
         meta: list[ArgInstruction] = []
         stages: list[tuple[FromInstruction, list[Instruction]]] = []
-        for node in nodes:
+        known = self.parsed.instructions if self.parsed is not None else None
+        for position, node in enumerate(nodes):
             location = SourceRange(self.filename, node.start_line, node.end_line)
             keyword = node.keyword.lower()
             if keyword == "maintainer":
@@ -190,10 +203,13 @@ class _Run:
                 )
             elif keyword == "from":
                 self._from_casing(node, location)
-            try:
-                instruction = parse_instruction(node, self.filename, self.lines)
-            except DockerfileError as exc:
-                raise Halt(exc) from None
+            if known is not None:
+                instruction = known[position]
+            else:
+                try:
+                    instruction = parse_instruction(node, self.filename, self.lines)
+                except DockerfileError as exc:
+                    raise Halt(exc) from None
             if isinstance(instruction, FromInstruction):
                 if instruction.stage_name:
                     self._description("FROM", [instruction.stage_name], node.comments, location)
