@@ -767,6 +767,7 @@ def _check_build(
         all_stages=False,
         # The compilation's resolve mode, so both ask for the same images and each is resolved once.
         image_resolve_mode=_resolve_mode(inputs.pull, gateway),
+        named_contexts=inputs.named_contexts,
     )
     try:
         result = run_lint(source, dockerfile.filename, options, resolver, parsed=dockerfile)

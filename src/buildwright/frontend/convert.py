@@ -266,7 +266,7 @@ def _dispatch_all(
                 context,
                 from_step=base.from_step,
                 from_total=cmd_total - node.onbuild_count,
-                base_state=_base_state(base, node.index, local_contexts),
+                base_state=_base_state(base, node.index, local_contexts, platform=base.platform),
             )
         build = apply_base_config(build)
         for position, (command, sources) in enumerate(zip(node.commands, node.sources, strict=True)):
@@ -298,14 +298,22 @@ def _chain_root(graph: StageGraph, node: StageNode) -> int:
 
 
 def _base_state(
-    base: _Base, index: int, local_contexts: dict[int, tuple[NamedContext, llb.LateState]]
+    base: _Base,
+    index: int,
+    local_contexts: dict[int, tuple[NamedContext, llb.LateState]],
+    *,
+    platform: Platform | None = None,
 ) -> llb.State | None:
-    """The state of a named context base: its image, or a late state for its local directory."""
+    """The state of a named context base: its image, or a late state for its local directory.
+
+    A local directory a stage starts FROM carries the stage's platform, as the reference sets
+    on every named context it loads as a base (an image or remote context already has it).
+    """
     if base.local is None:
         return base.state
     late = llb.LateState()
     local_contexts[index] = (base.local, late)
-    return late.state
+    return late.state if platform is None else late.state.with_platform(platform)
 
 
 def _local_context_state(named: NamedContext, follow: set[str], options: FrontendOptions) -> llb.State:

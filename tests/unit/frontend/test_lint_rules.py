@@ -370,3 +370,20 @@ def test_resolver_is_asked_once_per_image() -> None:
     images = FakeImages()
     lint("FROM busybox AS a\nFROM busybox AS b\nFROM a\n", images=images)
     assert [request.ref for request in images.requests] == ["docker.io/library/busybox:latest"]
+
+
+def test_bases_named_by_build_contexts_are_not_looked_up_as_images() -> None:
+    from buildwright.frontend.contexts import NamedContext
+
+    images = FakeImages()
+    contexts = {
+        "base": NamedContext("base", "local:base"),
+        "tools": NamedContext("tools", "docker-image://busybox:1.36"),
+    }
+    options = LintOptions(all_stages=True, named_contexts=contexts)
+    result = run_lint("FROM base\nFROM tools\nFROM alpine AS tools2\n", "Dockerfile", options, images)
+    assert result.error is None
+    assert [request.ref for request in images.requests] == [
+        "docker.io/library/busybox:1.36",
+        "docker.io/library/alpine:latest",
+    ]

@@ -36,6 +36,7 @@ from buildwright.dockerfile.instruction_parser import parse_instruction
 from buildwright.dockerfile.stages import NO_STAGE_MESSAGE, NO_STAGES_MESSAGE
 from buildwright.errors import BuildConfigError, BuildwrightError, DockerfileError, LLBError
 from buildwright.frontend.args import default_args, meta_args
+from buildwright.frontend.contexts import NamedContext, find_context
 from buildwright.frontend.image import DEFAULT_PATH, ImageConfig
 from buildwright.frontend.lint import rules
 from buildwright.frontend.lint.config import CHECK_BUILD_ARG, CheckConfig, CheckConfigError, parse_check_config
@@ -71,6 +72,9 @@ class LintOptions:
     target_platform: Platform | None = None
     all_stages: bool = True
     image_resolve_mode: str = "default"
+    # `--build-context` values: a base named by one is that context, never an image to look up
+    # (an image context is looked up under its own reference).
+    named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,9 +411,16 @@ class _Run:
         for node in wanted:
             if node.base is not None or node.base_name == SCRATCH:
                 continue
+            name = node.base_name
+            named = find_context(self.options.named_contexts, node.name) if node.name else None
+            named = named or find_context(self.options.named_contexts, name)
+            if named is not None:
+                if named.image_ref is None or named.image_ref == SCRATCH:
+                    continue  # a directory, git checkout or download: no image config
+                name = named.image_ref
             location = self._stage_location(graph, node)
             try:
-                ref = llb.normalize_image_ref(node.base_name)
+                ref = llb.normalize_image_ref(name)
             except LLBError as exc:
                 raise Halt(
                     DockerfileError(f'failed to parse stage name "{node.base_name}": {exc}', location, self.lines)
