@@ -807,9 +807,10 @@ def _check_build(
         all_stages=False,
         # The compilation's resolve mode, so both ask for the same images and each is resolved once.
         image_resolve_mode=_resolve_mode(inputs.pull, gateway),
+        named_contexts=inputs.named_contexts,
     )
     try:
-        result = run_lint(source, dockerfile.filename, options, resolver)
+        result = run_lint(source, dockerfile.filename, options, resolver, parsed=dockerfile)
     except BuildwrightError:
         raise
     except Exception as exc:  # checks are advisory: a defect in them must not stop a build

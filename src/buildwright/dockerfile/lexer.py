@@ -77,12 +77,35 @@ class ShellLex:
 
     def process(self, word: str, env: Mapping[str, str]) -> WordResult:
         """Expand `word`, returning the text, the words and the matched/unmatched variable names."""
+        plain = _plain_word(word, self.escape)
+        if plain is not None:
+            return plain
         state = _Word(self, word, env)
         try:
             result, words = _run(state.process_stop_on(_EOF, self.raw_escapes, _Words()))
         except _LexFailure as exc:
             raise ShellLexError(f"failed to process {_golang.quote(word)}: {exc.message}") from None
         return WordResult(result, tuple(words), frozenset(state.matched), frozenset(state.unmatched))
+
+
+# Characters that make the lexer do more than copy and split: substitution, heredoc markers,
+# quotes (the escape character is checked separately, it is configurable).
+_SPECIAL = re.compile(r"[$<'\"]")
+# Go's unicode.IsSpace for ASCII: the only separators an ASCII word can hold.
+_ASCII_SPACES = re.compile(r"[ \t\n\v\f\r]+")
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+def _plain_word(word: str, escape: str) -> WordResult | None:
+    """The result for a word with nothing to expand or unquote (most words), without the scanner.
+
+    Only ASCII words qualify: the scanner's byte-order-mark and invalid-byte handling and Go's
+    wider Unicode spaces then cannot apply, so copying and splitting on ASCII spaces is exact.
+    """
+    if not word.isascii() or escape in word or _SPECIAL.search(word):
+        return None
+    words = tuple(part for part in _ASCII_SPACES.split(word) if part)
+    return WordResult(word, words, _NO_NAMES, _NO_NAMES)
 
 
 class _LexFailure(Exception):

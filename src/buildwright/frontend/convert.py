@@ -6,8 +6,9 @@
 4. dispatch the reachable stages in file order, each instruction returning a new stage value;
 5. marshal the target's state; the image config is the target stage's.
 
-Dispatch runs twice: the first pass learns which context paths the build reads, so the context
-source can be limited to them (the reference fills the context in after dispatch instead).
+Dispatch runs once: the build context (and each local named context) enters the graph as a late
+state, bound to its source op after dispatch, when the paths the build reads from it are known
+and the upload can be limited to them (the reference fills a mutable output in the same way).
 """
 
 from __future__ import annotations
@@ -175,25 +176,30 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         image_resolve_mode=options.image_resolve_mode,
     )
 
-    # First pass: learn which context paths are read, to narrow the context upload.
-    # It also learns the paths read from each named local context (keyed by the stage at the root
-    # of the reading stage's FROM chain, which shares them as the reference's stages do).
+    # One pass: the context and each local named context are late states, bound once dispatch
+    # has learned which of their paths the build reads (the upload is narrowed to those). The
+    # paths read from a named local context are keyed by the stage at the root of the reading
+    # stage's FROM chain, which shares them as the reference's stages do.
     read_paths: dict[int, set[str]] = {}
-    probe = _dispatch_all(graph, reachable, bases, context, llb.scratch(), options, read_paths, {})
+    main_context = llb.LateState()
+    local_contexts: dict[int, tuple[NamedContext, llb.LateState]] = {}
+    builds = _dispatch_all(graph, reachable, bases, context, main_context.state, options, read_paths, local_contexts)
     read_paths.setdefault(_chain_root(graph, target), set()).add("/")
     context_paths: set[str] = set()
-    for build in probe.values():
+    for build in builds.values():
         context_paths |= build.context_paths
-    context_state = llb.local(
-        options.context_name,
-        session_id=options.session_id,
-        exclude_patterns=options.ignore_patterns,
-        shared_key_hint=options.context_name,
-        follow_paths=_follow_paths(context_paths),
-        custom_name="[internal] load build context",
+    main_context.bind(
+        llb.local(
+            options.context_name,
+            session_id=options.session_id,
+            exclude_patterns=options.ignore_patterns,
+            shared_key_hint=options.context_name,
+            follow_paths=_follow_paths(context_paths),
+            custom_name="[internal] load build context",
+        )
     )
-    follow = {index: frozenset(found) for index, found in read_paths.items()}
-    builds = _dispatch_all(graph, reachable, bases, context, context_state, options, {}, follow)
+    for index, (named, late) in local_contexts.items():
+        late.bind(_local_context_state(named, read_paths.get(index, set()), options))
     final = builds[target.index]
 
     image = final.image
@@ -226,7 +232,7 @@ def _dispatch_all(
     context_state: llb.State,
     options: FrontendOptions,
     read_paths: dict[int, set[str]],
-    follow: Mapping[int, frozenset[str]],
+    local_contexts: dict[int, tuple[NamedContext, llb.LateState]],
 ) -> dict[int, StageBuild]:
     builds: dict[int, StageBuild] = {}
     no_cache_stages = {name.lower() for name in options.no_cache_stages}
@@ -238,7 +244,7 @@ def _dispatch_all(
         if node.implicit or node.context is not None:
             # Images named only by COPY --from, and stages replaced by a named context, are not dispatched.
             base = bases[node.index]
-            state = _context_state(base, follow.get(node.index, frozenset()), options)
+            state = _base_state(base, node.index, local_contexts)
             builds[node.index] = start_stage(
                 node, display, base.ref, base.image, base.platform, 0, False, context, base_state=state
             )
@@ -260,7 +266,7 @@ def _dispatch_all(
                 context,
                 from_step=base.from_step,
                 from_total=cmd_total - node.onbuild_count,
-                base_state=_context_state(base, follow.get(root, frozenset()), options),
+                base_state=_base_state(base, node.index, local_contexts, platform=base.platform),
             )
         build = apply_base_config(build)
         for position, (command, sources) in enumerate(zip(node.commands, node.sources, strict=True)):
@@ -291,18 +297,35 @@ def _chain_root(graph: StageGraph, node: StageNode) -> int:
     return node.index
 
 
-def _context_state(base: _Base, follow: frozenset[str], options: FrontendOptions) -> llb.State | None:
-    """The state of a named context base: its image, or its local directory narrowed to what is read."""
+def _base_state(
+    base: _Base,
+    index: int,
+    local_contexts: dict[int, tuple[NamedContext, llb.LateState]],
+    *,
+    platform: Platform | None = None,
+) -> llb.State | None:
+    """The state of a named context base: its image, or a late state for its local directory.
+
+    A local directory a stage starts FROM carries the stage's platform, as the reference sets
+    on every named context it loads as a base (an image or remote context already has it).
+    """
     if base.local is None:
         return base.state
-    local_name = base.local.local_name or base.local.name
+    late = llb.LateState()
+    local_contexts[index] = (base.local, late)
+    return late.state if platform is None else late.state.with_platform(platform)
+
+
+def _local_context_state(named: NamedContext, follow: set[str], options: FrontendOptions) -> llb.State:
+    """A named local context's directory, narrowed to the paths the build reads from it."""
+    local_name = named.local_name or named.name
     return llb.local(
         local_name,
         session_id=options.session_id,
-        shared_key_hint=f"context:{base.local.name}",
-        exclude_patterns=base.local.excludes,
-        follow_paths=_follow_paths(set(follow)),
-        custom_name=f"[context {base.local.name}] load from client",
+        shared_key_hint=f"context:{named.name}",
+        exclude_patterns=named.excludes,
+        follow_paths=_follow_paths(follow),
+        custom_name=f"[context {named.name}] load from client",
     )
 
 

@@ -19,7 +19,7 @@ from buildwright.llb.constraints import Constraints, OpMetadata
 from buildwright.llb.definition import Definition
 from buildwright.llb.platform import Platform, default_platform
 from buildwright.llb.sourcemap import SourceLocation, SourceMap
-from buildwright.llb.vertex import Marshaled, Output, Vertex, digest_of, serialize
+from buildwright.llb.vertex import Marshaled, Output, Vertex, digest_of, resolve_output, serialize
 from buildwright.location import SourceRange
 
 
@@ -68,6 +68,7 @@ class _Pass:
     def to_input(self, output: Output) -> Any:
         if output.error is not None:
             raise LLBError(output.error)
+        output = resolve_output(output)
         return pb.Input(digest=self.vertex(output.vertex).digest, index=output.index)
 
 
@@ -98,7 +99,7 @@ def marshal(
     visited: set[int] = set()
 
     # Iterative post-order walk (deep Dockerfiles would hit Python's recursion limit).
-    stack: list[tuple[Vertex, bool]] = [(output.vertex, False)]
+    stack: list[tuple[Vertex, bool]] = [(resolve_output(output).vertex, False)]
     while stack:
         v, expanded = stack.pop()
         if id(v) in visited:
@@ -106,8 +107,9 @@ def marshal(
         if not expanded:
             stack.append((v, True))
             for inp in reversed(v.inputs()):
-                if id(inp.vertex) not in visited:
-                    stack.append((inp.vertex, False))
+                vertex = resolve_output(inp).vertex
+                if id(vertex) not in visited:
+                    stack.append((vertex, False))
             continue
         visited.add(id(v))
         m = state.vertex(v)

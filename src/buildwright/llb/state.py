@@ -38,7 +38,7 @@ from buildwright.llb.merge import DiffOp, MergeOp
 from buildwright.llb.platform import Platform
 from buildwright.llb.source import DiffType, ResolveMode, http_source, image_source, local_source
 from buildwright.llb.sourcemap import SourceLocation, SourceMap
-from buildwright.llb.vertex import Output
+from buildwright.llb.vertex import LateVertex, Output
 from buildwright.location import SourceRange
 
 # Where an op came from: source-map locations, or bare Dockerfile ranges (see `SourceMap`).
@@ -373,6 +373,24 @@ def _new_state(output: Output | None) -> State:
 def scratch() -> State:
     """An empty filesystem."""
     return State()
+
+
+class LateState:
+    """A state whose filesystem is decided after the ops reading it are made (see `LateVertex`).
+
+    `state` can be used at once; `bind` gives it its filesystem, once, before marshalling.
+    """
+
+    __slots__ = ("_vertex", "state")
+
+    def __init__(self) -> None:
+        self._vertex = LateVertex()
+        self.state = State(Output(self._vertex))
+
+    def bind(self, state: State) -> None:
+        if state.output is None:
+            raise LLBError("a late state is bound to an op's output, not to scratch")
+        self._vertex.bind(state.output)
 
 
 def image(

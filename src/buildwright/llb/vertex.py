@@ -85,6 +85,44 @@ class Output:
     error: str | None = None
 
 
+class LateVertex(Vertex):
+    """A stand-in for an output that is decided after the ops reading it are made.
+
+    The build context is one: dispatch learns which of its paths the build reads, so its source
+    op can only be made after every stage using it (the reference fills a mutable output in
+    the same way). It is bound once; marshalling reads through it to the bound output, so the
+    graph marshals exactly as if that output had been used from the start.
+    """
+
+    __slots__ = ("_bound",)
+
+    def __init__(self) -> None:
+        self._bound: Output | None = None
+
+    def bind(self, output: Output) -> None:
+        if self._bound is not None:
+            raise LLBError("a late output is bound only once")
+        self._bound = output
+
+    def bound(self) -> Output:
+        if self._bound is None:
+            raise LLBError("marshalling a graph whose late output was never bound")
+        return self._bound
+
+    def inputs(self) -> tuple[Output, ...]:
+        return self.bound().vertex.inputs()
+
+    def marshal(self, ctx: MarshalContext) -> Marshaled:
+        return self.bound().vertex.marshal(ctx)
+
+
+def resolve_output(output: Output) -> Output:
+    """`output`, or what the late vertex it names was bound to."""
+    while isinstance(output.vertex, LateVertex):
+        output = output.vertex.bound()
+    return output
+
+
 def marshal_constraints(ctx: MarshalContext, own: Constraints) -> tuple[Any, OpMetadata]:
     """Start a `pb.Op` with platform and worker constraints, and the op's merged metadata.
 

@@ -175,6 +175,40 @@ def test_follow_paths_resolve_symlinks_inside_root(tmp_path: Path) -> None:
     assert _paths(tmp_path, spec) == ["alias", "dir", "dir/sub", "dir/sub/y"]
 
 
+def test_follow_paths_with_wildcards_keep_what_matched_links_lead_to(tmp_path: Path) -> None:
+    # links/*.txt matches two links: their targets (one through a second link, one absolute
+    # and so read from the root) are sent; the unmatched link's target is not.
+    for name in ("data", "links", "deep"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "data" / "one.txt").write_text("1")
+    (tmp_path / "data" / "two.txt").write_text("2")
+    (tmp_path / "deep" / "three.txt").write_text("3")
+    (tmp_path / "unused.txt").write_text("u")
+    os.symlink("../data/one.txt", tmp_path / "links" / "a.txt")
+    os.symlink("/hop", tmp_path / "links" / "b.txt")
+    os.symlink("deep/three.txt", tmp_path / "hop")
+    os.symlink("../unused.txt", tmp_path / "links" / "c.md")
+    os.symlink("../../../../outside", tmp_path / "links" / "d.txt")
+    spec = FilterSpec(follow_paths=("links/*.txt",))
+    assert _paths(tmp_path, spec) == [
+        "data",
+        "data/one.txt",
+        "deep",
+        "deep/three.txt",
+        "hop",
+        "links",
+        "links/a.txt",
+        "links/b.txt",
+        "links/d.txt",
+    ]
+
+
+def test_follow_paths_survive_link_cycles(tmp_path: Path) -> None:
+    os.symlink("b", tmp_path / "a")
+    os.symlink("a", tmp_path / "b")
+    assert _paths(tmp_path, FilterSpec(follow_paths=("a",))) == ["a", "b"]
+
+
 def test_patterns_without_matcher_are_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(ValueError, match="matcher"):

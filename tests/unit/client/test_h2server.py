@@ -180,3 +180,36 @@ def test_literal_header_encoding_round_trips() -> None:
     headers = [("grpc-status", "0"), ("x-long", "v" * 300)]
     decoded = [(str(k), str(v)) for k, v in hpack.Decoder().decode(encode_headers(headers))]
     assert decoded == headers
+
+
+def test_tunnel_messages_carry_the_pieces_in_order_within_the_size_limit() -> None:
+    from buildwright._pb import control_pb2
+    from buildwright.client.session import session as session_module
+
+    pieces: list[bytes | memoryview] = [b"head", memoryview(os.urandom(3 * 1024 * 1024 + 5)), b"", b"tail" * 1000]
+    messages = list(session_module.tunnel_messages(pieces))
+    decoded = [control_pb2.BytesMessage.FromString(m).data for m in messages]
+    assert b"".join(decoded) == b"".join(bytes(p) for p in pieces)
+    assert all(len(d) <= session_module._TUNNEL_CHUNK for d in decoded)
+    assert len(messages) == 4
+
+
+def test_data_packets_are_read_in_place_with_their_grpc_prefix(tmp_path: Path) -> None:
+    from buildwright.client.session import filesync
+
+    data = os.urandom(filesync.CHUNK_SIZE + 1000)
+    (tmp_path / "f").write_bytes(data)
+    fd = os.open(tmp_path / "f", os.O_RDONLY)
+    try:
+        chunks = []
+        for file_id in (0, 300):
+            os.lseek(fd, 0, os.SEEK_SET)
+            while (packet := filesync._read_data_packet(fd, file_id)) is not None:
+                framed, size = packet
+                assert framed[0] == 0 and int.from_bytes(framed[1:5], "big") == len(framed) - 5
+                decoded = wire_pb2.Packet.FromString(bytes(framed[5:]))
+                assert (decoded.type, decoded.ID, len(decoded.data)) == (wire_pb2.Packet.PACKET_DATA, file_id, size)
+                chunks.append(decoded.data)
+        assert b"".join(chunks) == data * 2
+    finally:
+        os.close(fd)

@@ -155,3 +155,16 @@ def test_word_splitting_of_expansions_is_unchanged() -> None:
     env = {"a": " one  two\tthree ", "b": "x\x1cy"}
     words = ShellLex().process_words('p$a q ${b} "$a"', env)
     assert words == ["p", "one", "two", "three", "q", "x\x1cy", " one  two\tthree "]
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["plain", "two words", " lead and trail\t", "a\vb\fc\rd\ne", "", "x\x1cy", "päth", "\ufeffbom", "a=b,c"],
+)
+def test_plain_words_take_the_fast_path_with_the_scanners_result(word: str) -> None:
+    from buildwright.dockerfile import lexer
+
+    lex = ShellLex()
+    fast = lex.process(word, {})
+    slow = lexer._run(lexer._Word(lex, word, {}).process_stop_on(lexer._EOF, False, lexer._Words()))
+    assert (fast.result, list(fast.words)) == slow

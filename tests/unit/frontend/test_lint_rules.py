@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from buildwright.dockerfile import parse_dockerfile
+from buildwright.errors import DockerfileError
 from buildwright.frontend.lint import LintOptions, LintResult, run_lint
 from buildwright.frontend.resolver import ImageRequest, ResolvedImage
 from buildwright.llb.platform import Platform
@@ -57,7 +59,22 @@ def lint(
         target_platform=Platform.parse(platform) if platform else None,
         all_stages=target is None,
     )
-    return run_lint(text, "Dockerfile", options, images)
+    result = run_lint(text, "Dockerfile", options, images)
+    # A build hands the checks its parsed Dockerfile: they must find exactly the same.
+    try:
+        parsed = parse_dockerfile(text)
+    except DockerfileError:
+        return result
+    asked = len(images.requests) if images is not None else 0
+    shared = run_lint(text, "Dockerfile", options, images, parsed=parsed)
+    if images is not None:
+        del images.requests[asked:]
+    assert (shared.findings, shared.error_phase, str(shared.error)) == (
+        result.findings,
+        result.error_phase,
+        str(result.error),
+    )
+    return result
 
 
 def found(result: LintResult, rule: str | None = None) -> list[tuple[str, str, int]]:
@@ -353,3 +370,20 @@ def test_resolver_is_asked_once_per_image() -> None:
     images = FakeImages()
     lint("FROM busybox AS a\nFROM busybox AS b\nFROM a\n", images=images)
     assert [request.ref for request in images.requests] == ["docker.io/library/busybox:latest"]
+
+
+def test_bases_named_by_build_contexts_are_not_looked_up_as_images() -> None:
+    from buildwright.frontend.contexts import NamedContext
+
+    images = FakeImages()
+    contexts = {
+        "base": NamedContext("base", "local:base"),
+        "tools": NamedContext("tools", "docker-image://busybox:1.36"),
+    }
+    options = LintOptions(all_stages=True, named_contexts=contexts)
+    result = run_lint("FROM base\nFROM tools\nFROM alpine AS tools2\n", "Dockerfile", options, images)
+    assert result.error is None
+    assert [request.ref for request in images.requests] == [
+        "docker.io/library/busybox:1.36",
+        "docker.io/library/alpine:latest",
+    ]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from buildwright import llb
+from buildwright.errors import LLBError
 
 from ._helpers import last, parse_def
 
@@ -95,3 +98,21 @@ def test_scratch_marshals_to_empty_definition() -> None:
     assert d.ops == ()
     assert d.head is None
     assert d.to_pb().ByteSize() == 0
+
+
+def test_late_state_marshals_as_the_state_it_is_bound_to() -> None:
+    def graph(base: llb.State) -> llb.State:
+        copied = llb.scratch().file(llb.copy(base, "/a", "/b"))
+        return copied.run(["true"]).root()
+
+    direct = graph(llb.local("context", session_id="s", follow_paths=("a",))).marshal()
+    late = llb.LateState()
+    used = graph(late.state)
+    with pytest.raises(LLBError, match="never bound"):
+        used.marshal()
+    late.bind(llb.local("context", session_id="s", follow_paths=("a",)))
+    assert used.marshal().ops == direct.ops
+    with pytest.raises(LLBError, match="only once"):
+        late.bind(llb.local("context", session_id="s"))
+    with pytest.raises(LLBError, match="scratch"):
+        llb.LateState().bind(llb.scratch())

@@ -23,7 +23,7 @@ import grpc
 from buildwright._log import get_logger
 from buildwright._pb import stat_pb2, wire_pb2
 from buildwright.client.session.fswalk import FilterSpec, MatcherFactory, walk
-from buildwright.client.session.h2server import Router, RpcAbort, ServerStream
+from buildwright.client.session.h2server import Router, RpcAbort, ServerStream, grpc_prefix
 from buildwright.errors import BuildwrightError
 
 _log = get_logger(__name__)
@@ -116,11 +116,12 @@ class _Sender:
                 info = os.fstat(fd)
                 if (info.st_dev, info.st_ino) == identity:
                     while True:
-                        chunk = os.read(fd, CHUNK_SIZE)
-                        if not chunk:
+                        packet = _read_data_packet(fd, file_id)
+                        if packet is None:
                             break
-                        self.bytes_sent += len(chunk)
-                        await send(_packet_data(file_id, chunk))
+                        framed, size = packet
+                        self.bytes_sent += size
+                        await self._stream.send_framed(framed)
                 else:
                     _log.warning("context_file_changed", path=path)
             finally:
@@ -158,6 +159,29 @@ def _packet_stat(stat: stat_pb2.Stat) -> bytes:
     # Packet{type: STAT (0, the default, so absent), stat: 2} - framed by hand to skip a copy.
     body = stat.SerializeToString()
     return b"\x12" + _varint(len(body)) + body
+
+
+# Room before the file bytes of a DATA packet for the gRPC prefix and the packet's own fields.
+_HEADROOM = 32
+
+
+def _read_data_packet(fd: int, file_id: int) -> tuple[memoryview, int] | None:
+    """The next chunk of `fd` as one gRPC-framed DATA packet and its size, read in place; None at the end.
+
+    The file is read straight into the buffer the frames are cut from, and the fields go in
+    front of it, so a chunk's bytes are not copied between the file and the tunnel message. A
+    fresh buffer each time: the frames still point into the previous one until the tunnel
+    writes them.
+    """
+    buffer = bytearray(_HEADROOM + CHUNK_SIZE)
+    view = memoryview(buffer)
+    size = os.readv(fd, [view[_HEADROOM:]])
+    if size == 0:
+        return None
+    head = b"\x08\x02" + (b"\x18" + _varint(file_id) if file_id else b"") + b"\x22" + _varint(size)
+    start = _HEADROOM - len(head) - 5
+    buffer[start:_HEADROOM] = grpc_prefix(len(head) + size) + head
+    return view[start : _HEADROOM + size], size
 
 
 def _packet_data(file_id: int, data: bytes) -> bytes:

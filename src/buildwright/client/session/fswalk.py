@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from buildwright import _golang
 from buildwright._pb import stat_pb2
 
 # Go os.FileMode type bits (io/fs).
@@ -193,50 +194,107 @@ class _Filter:
 
 
 def _resolve_follow_paths(root_fd: int, paths: Sequence[str]) -> list[str]:
-    """Expand followpaths through symlinks inside the root into include paths (fsutil FollowLinks)."""
+    """The followpaths plus every path a symlink on their way leads to, as fsutil's FollowLinks.
+
+    A path component that is a link (or, written as a wildcard, matches links) continues at the
+    link's target, recursively; targets are taken inside the root (an absolute target, or one
+    climbing above the root, is read from the root), so the narrowed context keeps what the
+    links it sends point at and never leaves the context.
+    """
     resolved: set[str] = set()
 
-    def readlink(rel: str) -> str | None:
-        try:
-            target = os.readlink(rel, dir_fd=root_fd)
-        except OSError:
-            return None
-        target = posixpath.normpath(target)
-        if target.startswith("/"):
-            return target.lstrip("/") or "."
-        return posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)).lstrip("/")
-
-    def add(p: str, depth: int = 0) -> None:
-        if depth > 40:
-            return
-        parts = [x for x in posixpath.normpath(p).split("/") if x not in ("", ".")]
-        current = ""
-        for i, part in enumerate(parts):
-            current = posixpath.join(current, part) if current else part
-            if current.startswith(".."):
-                return
-            target = readlink(current)
-            if target is not None:
-                resolved.add(current)
-                add(posixpath.join(target, *parts[i + 1 :]), depth + 1)
-                return
-        if current:
-            resolved.add(current)
-        else:
+    def append(path: str) -> None:
+        parts = [part for part in posixpath.normpath(path).split("/") if part not in ("", ".")]
+        if not parts:
             resolved.add(".")
+            return
+        current = ""
+        for position, part in enumerate(parts):
+            if part == "..":
+                return  # never above the root
+            current = f"{current}/{part}" if current else part
+            targets = _link_targets(root_fd, current)
+            rest = parts[position + 1 :]
+            if (not rest or targets is not None) and current in resolved:
+                return  # already followed (this also ends link cycles)
+            if targets is not None:
+                resolved.add(current)
+                for target in targets:
+                    append(posixpath.join(target, *rest))
+                return
+            if not rest:
+                resolved.add(current)
+                return
 
-    for p in paths:
-        add(p)
+    for path in paths:
+        append(path)
     out: list[str] = []
     last = None
-    for s in sorted(resolved):
-        if s == ".":
+    for found in sorted(resolved):
+        if found == ".":
             return []
-        if last is not None and s.startswith(last + "/"):
+        if last is not None and found.startswith(last + "/"):
             continue
-        out.append(s)
-        last = s
+        out.append(found)
+        last = found
     return out
+
+
+def _link_targets(root_fd: int, rel: str) -> list[str] | None:
+    """Where the link `rel` (or the links a wildcard last component matches) lead; None: no links."""
+    base = posixpath.basename(rel)
+    if not _has_wildcards(base):
+        target = _link_target(root_fd, rel)
+        return None if target is None else [target]
+    parent = posixpath.dirname(rel)
+    try:
+        fd = os.open(parent or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=root_fd)
+    except OSError:
+        return None
+    try:
+        names = sorted(os.listdir(fd))
+    finally:
+        os.close(fd)
+    found: list[str] | None = None
+    for name in names:
+        try:
+            matched = _golang.filepath_match(base, name)
+        except _golang.BadPatternError:
+            matched = False
+        if matched:
+            target = _link_target(root_fd, posixpath.join(parent, name))
+            if target is not None:
+                found = [*(found or []), target]
+    return found
+
+
+def _link_target(root_fd: int, rel: str) -> str | None:
+    """The target of the link `rel` as a path inside the root; None when `rel` is no link."""
+    try:
+        info = os.lstat(rel, dir_fd=root_fd)
+    except OSError:
+        return None
+    if not st.S_ISLNK(info.st_mode):
+        return None
+    try:
+        link = os.readlink(rel, dir_fd=root_fd)
+    except OSError:
+        return None
+    if not link.startswith("/"):
+        link = posixpath.join("/", posixpath.dirname(rel), link)
+    return posixpath.normpath(link).lstrip("/") or "."
+
+
+def _has_wildcards(name: str) -> bool:
+    # fsutil's containsWildcards: `*`, `?` or `[`, not escaped by a backslash.
+    index = 0
+    while index < len(name):
+        if name[index] == "\\":
+            index += 1
+        elif name[index] in "*?[":
+            return True
+        index += 1
+    return False
 
 
 def _xattrs(dir_fd: int, name: str) -> dict[str, bytes]:

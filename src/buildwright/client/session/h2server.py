@@ -145,13 +145,25 @@ class ServerStream:
     # -- sending -----------------------------------------------------------------------------
     async def send(self, message: bytes) -> None:
         """Send one response message (flow control permitting, without yielding to the loop)."""
+        await self.send_framed(memoryview(b"\x00" + len(message).to_bytes(4, "big") + message))
+
+    async def send_framed(self, framed: memoryview) -> None:
+        """Send a message already carrying its 5-byte gRPC prefix (see `grpc_prefix`).
+
+        The bytes are not copied here: frames point into `framed` until the tunnel writes them,
+        so the caller must not change its buffer afterwards.
+        """
         if self.closed:
             raise RpcAbort(grpc.StatusCode.CANCELLED, "stream closed")
-        framed = b"\x00" + len(message).to_bytes(4, "big") + message
         if not self._send_lock.locked() and self._conn.try_send_data(self, framed):
             return
         async with self._send_lock:
             await self._conn.send_data_blocking(self, framed)
+
+
+def grpc_prefix(size: int) -> bytes:
+    """The length prefix of an uncompressed gRPC message of `size` bytes."""
+    return b"\x00" + size.to_bytes(4, "big")
 
 
 class Router:
@@ -182,7 +194,7 @@ class Router:
 class H2Connection:
     """Server side of one HTTP/2 connection whose bytes come from `feed` and leave via `write`."""
 
-    def __init__(self, router: Router, write: Callable[[bytes], None]) -> None:
+    def __init__(self, router: Router, write: Callable[[bytes | memoryview], None]) -> None:
         self._router = router
         self._write = write
         self._inbuf = bytearray()
@@ -381,7 +393,7 @@ class H2Connection:
             block = encode_headers(((":status", "200"), ("content-type", "application/grpc")))
             self._write(_frame(_HEADERS, _END_HEADERS, stream.stream_id, block))
 
-    def try_send_data(self, stream: ServerStream, data: bytes) -> bool:
+    def try_send_data(self, stream: ServerStream, data: memoryview) -> bool:
         """Write `data` on the stream now if both windows allow all of it."""
         size = len(data)
         if self.closed or size > stream.send_window or size > self._conn_send_window:
@@ -390,21 +402,23 @@ class H2Connection:
         self._write_data_frames(stream, data)
         return True
 
-    def _write_data_frames(self, stream: ServerStream, data: bytes) -> None:
+    def _write_data_frames(self, stream: ServerStream, data: memoryview) -> None:
+        # Frame headers and payload slices go to the writer separately: the payload is copied
+        # once, when the tunnel message is assembled, never per frame.
         stream.send_window -= len(data)
         self._conn_send_window -= len(data)
         max_frame = self._peer_max_frame
-        if len(data) <= max_frame:
-            self._write(_frame(_DATA, 0, stream.stream_id, data))
-            return
-        view = memoryview(data)
+        tail = bytes([_DATA, 0]) + stream.stream_id.to_bytes(4, "big")
+        write = self._write
         for offset in range(0, len(data), max_frame):
-            self._write(_frame(_DATA, 0, stream.stream_id, bytes(view[offset : offset + max_frame])))
+            piece = data[offset : offset + max_frame]
+            write(len(piece).to_bytes(3, "big") + tail)
+            write(piece)
 
-    async def send_data_blocking(self, stream: ServerStream, data: bytes) -> None:
+    async def send_data_blocking(self, stream: ServerStream, data: memoryview) -> None:
         """Write `data`, waiting for WINDOW_UPDATEs as needed."""
         self._send_response_headers(stream)
-        view = memoryview(data)
+        view = data
         while view:
             if stream.closed or self.closed:
                 raise RpcAbort(grpc.StatusCode.CANCELLED, "stream closed")
@@ -414,7 +428,7 @@ class H2Connection:
                 self._window_waiters.append(waiter)
                 await waiter
                 continue
-            self._write_data_frames(stream, bytes(view[:allowed]))
+            self._write_data_frames(stream, view[:allowed])
             view = view[allowed:]
 
     def _finish(self, stream: ServerStream, code: grpc.StatusCode, message: str) -> None:

@@ -13,14 +13,14 @@ import asyncio
 import contextlib
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
 
 from buildwright._log import get_logger
-from buildwright._pb import control_pb2, control_pb2_grpc
+from buildwright._pb import control_pb2
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.h2server import H2Connection, Router
 from buildwright.client.transport import Transport
@@ -30,6 +30,7 @@ _log = get_logger(__name__)
 
 # Below grpc-go's 4 MiB default message limit on the daemon side.
 _TUNNEL_CHUNK = 1024 * 1024
+_SESSION_METHOD = "/moby.buildkit.v1.Control/Session"
 
 HEADER_ID = "x-docker-expose-session-uuid"
 HEADER_NAME = "x-docker-expose-session-name"
@@ -111,10 +112,10 @@ class Session:
         router = Router()
         for attachable in self._attachables:
             attachable.register(router)
-        outbox: list[bytes] = []
+        outbox: list[bytes | memoryview] = []
         wakeup = asyncio.Event()
 
-        def write(data: bytes) -> None:
+        def write(data: bytes | memoryview) -> None:
             outbox.append(data)
             wakeup.set()
 
@@ -123,8 +124,13 @@ class Session:
         call: Any = None
         try:
             channel = self._transport.aio_channel()
-            stub = control_pb2_grpc.ControlStub(channel)
-            call = stub.Session(metadata=session_metadata(self.id, self.name, self.shared_key, router.methods()))
+            # Requests go out as ready-made BytesMessage bytes (see tunnel_messages).
+            session_call = channel.stream_stream(
+                _SESSION_METHOD,
+                request_serializer=_already_serialized,
+                response_deserializer=control_pb2.BytesMessage.FromString,
+            )
+            call = session_call(metadata=session_metadata(self.id, self.name, self.shared_key, router.methods()))
             conn.start()
             self._ready.set()
             _log.debug("session_started", id=self.id, methods=len(router.methods()))
@@ -151,16 +157,16 @@ class Session:
             _log.debug("session_closed", id=self.id)
 
     @staticmethod
-    async def _pump_up(call: Any, outbox: list[bytes], wakeup: asyncio.Event) -> None:
+    async def _pump_up(call: Any, outbox: list[bytes | memoryview], wakeup: asyncio.Event) -> None:
         # Server frames -> daemon. Everything written while the previous message was in flight
-        # leaves together.
+        # leaves together, each tunnel message assembled (and its bytes copied) exactly once.
         while True:
             await wakeup.wait()
             wakeup.clear()
-            data = b"".join(outbox)
+            pieces = outbox[:]
             outbox.clear()
-            for offset in range(0, len(data), _TUNNEL_CHUNK):
-                await call.write(control_pb2.BytesMessage(data=data[offset : offset + _TUNNEL_CHUNK]))
+            for message in tunnel_messages(pieces):
+                await call.write(message)
 
     @staticmethod
     async def _pump_down(call: Any, conn: H2Connection) -> None:
@@ -185,6 +191,42 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def tunnel_messages(pieces: Sequence[bytes | memoryview]) -> Iterator[bytes]:
+    """Serialized `BytesMessage`s carrying `pieces` in order, each at most `_TUNNEL_CHUNK` bytes of data.
+
+    The protobuf is written by hand (field 1, length-delimited) so the frame bytes are joined
+    straight into the message, with no intermediate buffer and no second copy by protobuf.
+    """
+    batch: list[bytes | memoryview] = []
+    size = 0
+    for piece in pieces:
+        view = memoryview(piece)
+        while view:
+            part = view[: _TUNNEL_CHUNK - size]
+            batch.append(part)
+            size += len(part)
+            view = view[len(part) :]
+            if size == _TUNNEL_CHUNK:
+                yield _bytes_message(batch, size)
+                batch, size = [], 0
+    if batch:
+        yield _bytes_message(batch, size)
+
+
+def _bytes_message(parts: list[bytes | memoryview], size: int) -> bytes:
+    length = bytearray()
+    value = size
+    while value >= 0x80:
+        length.append((value & 0x7F) | 0x80)
+        value >>= 7
+    length.append(value)
+    return b"".join([b"\x0a", length, *parts])
+
+
+def _already_serialized(message: bytes) -> bytes:
+    return message
 
 
 def _quiet_closed_loop_callbacks(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

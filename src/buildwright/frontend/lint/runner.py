@@ -22,6 +22,7 @@ from buildwright import _golang, llb
 from buildwright.dockerfile import (
     ArgInstruction,
     CopyInstruction,
+    Dockerfile,
     FromInstruction,
     Instruction,
     OnbuildInstruction,
@@ -35,6 +36,7 @@ from buildwright.dockerfile.instruction_parser import parse_instruction
 from buildwright.dockerfile.stages import NO_STAGE_MESSAGE, NO_STAGES_MESSAGE
 from buildwright.errors import BuildConfigError, BuildwrightError, DockerfileError, LLBError
 from buildwright.frontend.args import default_args, meta_args
+from buildwright.frontend.contexts import NamedContext, find_context
 from buildwright.frontend.image import DEFAULT_PATH, ImageConfig
 from buildwright.frontend.lint import rules
 from buildwright.frontend.lint.config import CHECK_BUILD_ARG, CheckConfig, CheckConfigError, parse_check_config
@@ -70,6 +72,9 @@ class LintOptions:
     target_platform: Platform | None = None
     all_stages: bool = True
     image_resolve_mode: str = "default"
+    # `--build-context` values: a base named by one is that context, never an image to look up
+    # (an image context is looked up under its own reference).
+    named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +102,13 @@ def run_lint(
     filename: str = "Dockerfile",
     options: LintOptions | None = None,
     resolver: ImageResolver | None = None,
+    parsed: Dockerfile | None = None,
 ) -> LintResult:
-    """Check `source`; base images are looked up through `resolver` when one is given."""
+    """Check `source`; base images are looked up through `resolver` when one is given.
+
+    `parsed` is `source` already parsed (a build has it): its nodes and instructions are used
+    instead of parsing the text again.
+    """
     options = options or LintOptions()
     data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
     try:
@@ -108,7 +118,7 @@ def run_lint(
     reporter = Reporter(config)
     error: BuildwrightError | None = None
     phase = ""
-    run = _Run(dockerfile_parser.decode_source(source), filename, options, resolver, reporter)
+    run = _Run(dockerfile_parser.decode_source(source), filename, options, resolver, reporter, parsed)
     try:
         run.run()
     except Halt as halt:
@@ -127,7 +137,9 @@ class _Run:
         options: LintOptions,
         resolver: ImageResolver | None,
         reporter: Reporter,
+        parsed: Dockerfile | None = None,
     ) -> None:
+        self.parsed = parsed
         self.text = text
         self.filename = filename
         self.options = options
@@ -139,10 +151,14 @@ class _Run:
     def run(self) -> None:
         if not self.text:
             raise Halt(DockerfileError("the Dockerfile cannot be empty"))
-        try:
-            parsed = dockerfile_parser.parse(self.text, self.filename)
-        except DockerfileError as exc:
-            raise Halt(exc) from None
+        parsed: dockerfile_parser.ParseResult | Dockerfile
+        if self.parsed is not None:
+            parsed = self.parsed
+        else:
+            try:
+                parsed = dockerfile_parser.parse(self.text, self.filename)
+            except DockerfileError as exc:
+                raise Halt(exc) from None
         self.lines = parsed.lines
         for warning in parsed.warnings:
             if warning.rule == rules.NO_EMPTY_CONTINUATION.name:
@@ -179,7 +195,8 @@ class _Run:
     def _instructions(self, nodes: Sequence[dockerfile_parser.Node]) -> tuple[list[ArgInstruction], list[_Stage]]:
         meta: list[ArgInstruction] = []
         stages: list[tuple[FromInstruction, list[Instruction]]] = []
-        for node in nodes:
+        known = self.parsed.instructions if self.parsed is not None else None
+        for position, node in enumerate(nodes):
             location = SourceRange(self.filename, node.start_line, node.end_line)
             keyword = node.keyword.lower()
             if keyword == "maintainer":
@@ -190,10 +207,13 @@ class _Run:
                 )
             elif keyword == "from":
                 self._from_casing(node, location)
-            try:
-                instruction = parse_instruction(node, self.filename, self.lines)
-            except DockerfileError as exc:
-                raise Halt(exc) from None
+            if known is not None:
+                instruction = known[position]
+            else:
+                try:
+                    instruction = parse_instruction(node, self.filename, self.lines)
+                except DockerfileError as exc:
+                    raise Halt(exc) from None
             if isinstance(instruction, FromInstruction):
                 if instruction.stage_name:
                     self._description("FROM", [instruction.stage_name], node.comments, location)
@@ -391,9 +411,16 @@ class _Run:
         for node in wanted:
             if node.base is not None or node.base_name == SCRATCH:
                 continue
+            name = node.base_name
+            named = find_context(self.options.named_contexts, node.name) if node.name else None
+            named = named or find_context(self.options.named_contexts, name)
+            if named is not None:
+                if named.image_ref is None or named.image_ref == SCRATCH:
+                    continue  # a directory, git checkout or download: no image config
+                name = named.image_ref
             location = self._stage_location(graph, node)
             try:
-                ref = llb.normalize_image_ref(node.base_name)
+                ref = llb.normalize_image_ref(name)
             except LLBError as exc:
                 raise Halt(
                     DockerfileError(f'failed to parse stage name "{node.base_name}": {exc}', location, self.lines)
