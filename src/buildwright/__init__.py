@@ -21,6 +21,7 @@ from buildwright.errors import (
     EngineUnavailableError,
     LLBError,
     OutputError,
+    UsageError,
 )
 from buildwright.pipeline import BuildSpec, Container, Directory, Engine, connect, image, local, scratch
 
@@ -43,6 +44,7 @@ __all__ = [
     "LLBError",
     "OutputError",
     "StepResult",
+    "UsageError",
     "build",
     "check",
     "compile",

@@ -54,7 +54,7 @@ from buildwright.client.outputs import (
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
-from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError
+from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
@@ -494,7 +494,7 @@ def parse_key_values(items: Iterable[str], *, what: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise BuildConfigError(f"invalid {what} value: {item}, expected key=value")
+            raise UsageError(f"invalid {what} value: {item}, expected key=value")
         out[key] = value
     return out
 
@@ -516,7 +516,7 @@ def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None)
     for item in items:
         key, sep, value = item.partition("=")
         if not key:
-            raise BuildConfigError(f"invalid build arg {item!r}: expected KEY=VALUE")
+            raise UsageError(f"invalid build arg {item!r}: expected KEY=VALUE")
         if sep:
             out[key] = value
         elif key in source:

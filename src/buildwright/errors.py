@@ -3,6 +3,8 @@
     BuildwrightError
     ├── DockerfileError        bad Dockerfile or .dockerignore input; carries a SourceRange
     ├── BuildConfigError       bad options: target, platform, context, build args, secrets
+    │   └── UsageError           the command line itself is wrong: options that contradict each
+    │                            other, a malformed option value (the CLI exits 2)
     ├── LLBError               an invalid graph built through the llb API
     ├── EngineError            endpoint unreachable, protocol failure, missing capability
     │   └── EngineUnavailableError   no endpoint answered
@@ -48,6 +50,13 @@ class DockerfileError(BuildwrightError):
 
 class BuildConfigError(BuildwrightError):
     """Invalid build options: unknown target, bad platform, missing context or Dockerfile."""
+
+
+class UsageError(BuildConfigError):
+    """Options that contradict each other, or an option value that cannot be read (`-o`, `K=V`).
+
+    The CLI exits 2 for these, as for the errors its option parser finds itself.
+    """
 
 
 class LLBError(BuildwrightError):

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-from buildwright.errors import BuildFailed, BuildwrightError, DockerfileError, EngineUnavailableError
+from buildwright.errors import BuildFailed, BuildwrightError, DockerfileError, EngineUnavailableError, UsageError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -64,7 +64,7 @@ def run_guarded(work: Callable[[], None], *, debug: bool) -> int:
         if debug:
             traceback.print_exc()
         print(render_error(exc), file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     except Exception:  # the last line of defence: never a bare traceback for the user
         if debug:
             traceback.print_exc()

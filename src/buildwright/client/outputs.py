@@ -33,7 +33,7 @@ from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import DirOpener, FileOpener
 from buildwright.client.tempfiles import TempLock, remove_abandoned, remove_path, temp_sibling
 from buildwright.dockerfile.mounts import MountError, csv_fields
-from buildwright.errors import BuildConfigError, OutputError
+from buildwright.errors import BuildConfigError, OutputError, UsageError
 
 _log = get_logger(__name__)
 
@@ -63,14 +63,14 @@ def parse_output(spec: str) -> OutputSpec:
     try:
         fields = csv_fields(spec)
     except MountError as exc:
-        raise BuildConfigError(f"invalid output {spec!r}: {exc}") from None
+        raise UsageError(f"invalid output {spec!r}: {exc}") from None
     if len(fields) == 1 and fields[0] == spec and not spec.startswith("type="):
         return OutputSpec(TAR if spec == STDOUT else LOCAL, spec)
     kind, dest, attrs = "", None, {}
     for item in fields:
         key, sep, value = item.partition("=")
         if not sep:
-            raise BuildConfigError(f"invalid value {item}")
+            raise UsageError(f"invalid value {item}")
         key = key.strip().lower()
         if key == "type":
             kind = value
@@ -79,7 +79,7 @@ def parse_output(spec: str) -> OutputSpec:
         else:
             attrs[key] = value
     if not kind:
-        raise BuildConfigError("type is required for output")
+        raise UsageError("type is required for output")
     return OutputSpec(kind, dest, attrs)
 
 
@@ -117,7 +117,7 @@ def plan_exports(
     """
     for spec in outputs:
         if spec.type in (LOCAL, TAR) and iidfile:
-            raise BuildConfigError("local and tar exporters are incompatible with image ID file")
+            raise UsageError("local and tar exporters are incompatible with image ID file")
     if not outputs and not load:
         return (ExportSpec.registry(list(tags)) if push else ExportSpec.engine_image(list(tags)),)
     exports: list[ExportSpec] = []
@@ -140,7 +140,7 @@ def plan_exports(
                 dest = STDOUT
             if dest == STDOUT:
                 if stdout_used:
-                    raise BuildConfigError("multiple outputs configured to write to stdout")
+                    raise UsageError("multiple outputs configured to write to stdout")
                 stdout_used = True
             elif dest and os.path.isdir(dest):
                 raise BuildConfigError(f"destination file {dest} is a directory")

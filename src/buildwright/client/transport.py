@@ -15,7 +15,7 @@ import grpc.aio
 from buildwright.client.endpoint import Endpoint, EndpointKind, TLSConfig
 from buildwright.client.probe import TLSMaterial, probe, unavailable
 from buildwright.client.relay import DockerAddress, DockerGrpcRelay
-from buildwright.errors import BuildConfigError, EngineError
+from buildwright.errors import BuildConfigError, EngineError, UsageError
 
 # Contexts, definitions and configs can exceed grpc's 4 MiB default.
 _MAX_MESSAGE = 64 * 1024 * 1024
@@ -70,7 +70,7 @@ def tls_material(tls: TLSConfig) -> TLSMaterial:
     """
     if (tls.cert is None) != (tls.key is None):
         given, missing = ("--tlscert", "--tlskey") if tls.key is None else ("--tlskey", "--tlscert")
-        raise BuildConfigError(f"{given} needs {missing}: a client certificate and its key go together")
+        raise UsageError(f"{given} needs {missing}: a client certificate and its key go together")
     return TLSMaterial(
         root_certificates=_read(tls.ca_cert, "CA certificate"),
         private_key=_read(tls.key, "client key"),
