@@ -45,7 +45,7 @@ from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
 from buildwright.client.session.ssh import SSHAgentAttachable
 from buildwright.client.steps import StepRecorder, StepResult
-from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, EngineError
+from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, EngineError, EngineLostError
 from buildwright.frontend.platforms import MultiPlatformBuild
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
@@ -298,6 +298,8 @@ def run_build(
             gateway = Gateway(conn, ref, session.id, cache_imports=cache.gateway_imports())
             try:
                 _drive(gateway, session, compile, watcher, is_dockerd=conn.info.is_dockerd)
+            except EngineLostError:
+                raise
             except EngineError as exc:
                 refusal = _refusal(exc, solve_future)
                 if refusal is None:
@@ -306,6 +308,8 @@ def run_build(
             try:
                 response = solve_future.result()
             except grpc.RpcError as exc:
+                if rpc_code(exc) is grpc.StatusCode.UNAVAILABLE:
+                    raise EngineLostError(str(conn.endpoint), rpc_details(exc)) from exc
                 watcher.wait(5.0)
                 missing = _MISSING_EXPORTER.search(rpc_details(exc))
                 if missing is not None:
@@ -396,6 +400,9 @@ def _solved(gateway: Gateway, session: Session, watcher: _StatusWatcher, solve: 
     try:
         return solve()
     except GatewayError as exc:
+        if exc.code == grpc.StatusCode.UNAVAILABLE.name:
+            # The transport broke: there is no build left to end, and no step failed.
+            raise EngineLostError(str(gateway.endpoint), exc.details or exc.message) from exc
         gateway.return_error(exc.details or exc.message)
         watcher.wait(5.0)
         if session.error is not None:
