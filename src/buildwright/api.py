@@ -606,12 +606,27 @@ def _dockerfile_source(context_dir: Path, dockerfile: str | Path | bytes | None)
     `dockerfile` may be the contents themselves (`-f -` reads them from stdin, as buildx does).
     """
     if isinstance(dockerfile, bytes):
+        _check_dockerfile_size(context_dir / "Dockerfile", len(dockerfile))
         return context_dir / "Dockerfile", dockerfile
     path = _find_dockerfile(context_dir, dockerfile)
     try:
+        _check_dockerfile_size(path, path.stat().st_size)
         return path, path.read_bytes()
     except OSError as exc:
         raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from None
+
+
+# The definition sent to the engine carries the whole Dockerfile (its source map), and BuildKit
+# engines take at most 16 MiB in one message (moby/buildkit#6097): a bigger file cannot build.
+MAX_DOCKERFILE_BYTES = 16 * 1024 * 1024
+
+
+def _check_dockerfile_size(path: Path, size: int) -> None:
+    if size > MAX_DOCKERFILE_BYTES:
+        raise BuildConfigError(
+            f"{path}: the Dockerfile is {size / 1e6:.1f} MB, over the {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MiB"
+            " limit: the build definition carries the whole file and BuildKit engines accept 16 MiB per message"
+        )
 
 
 def _find_dockerfile(context_dir: Path, dockerfile: str | Path | None) -> Path:
