@@ -154,7 +154,7 @@ def plan_exports(
             and any(e.dest and e.type in (OCI, DOCKER) and not _tar_attr(e) for e in exports)
         ):
             # The engine writes a layout through the one content store named "export".
-            raise BuildConfigError("only one oci or docker output can be a layout directory (tar=false)")
+            raise UsageError("only one oci or docker output can be a layout directory (tar=false)")
         exports.append(ExportSpec(kind, attrs, dest if (wants_dir or wants_file) else None))
     if push:
         # `--push` makes every image output push; without one, it adds one (buildx's rule).
@@ -420,7 +420,7 @@ class OutputTargets:
                 self._dirs[index] = _DirTarget(Path(spec.dest))
             elif spec.type in (OCI, DOCKER) and not _tar_attr(spec):
                 if self._layout is not None:
-                    raise BuildConfigError("only one oci or docker output can be a layout directory (tar=false)")
+                    raise UsageError("only one oci or docker output can be a layout directory (tar=false)")
                 self._layout = _LayoutTarget(Path(spec.dest))
             elif spec.dest == STDOUT:
                 if stdout is None:
