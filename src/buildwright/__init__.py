@@ -23,6 +23,7 @@ from buildwright.errors import (
     EngineUnavailableError,
     LLBError,
     OutputError,
+    UsageError,
 )
 from buildwright.pipeline import BuildSpec, Container, Directory, Engine, connect, image, local, scratch
 
@@ -48,6 +49,7 @@ __all__ = [
     "LLBError",
     "OutputError",
     "StepResult",
+    "UsageError",
     "aconnect",
     "build",
     "check",

@@ -57,7 +57,7 @@ from buildwright.client.outputs import (
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
-from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError
+from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
@@ -515,7 +515,7 @@ def parse_key_values(items: Iterable[str], *, what: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise BuildConfigError(f"invalid {what} value: {item}, expected key=value")
+            raise UsageError(f"invalid {what} value: {item}, expected key=value")
         out[key] = value
     return out
 
@@ -537,7 +537,7 @@ def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None)
     for item in items:
         key, sep, value = item.partition("=")
         if not key:
-            raise BuildConfigError(f"invalid build arg {item!r}: expected KEY=VALUE")
+            raise UsageError(f"invalid build arg {item!r}: expected KEY=VALUE")
         if sep:
             out[key] = value
         elif key in source:
@@ -646,12 +646,27 @@ def _dockerfile_source(context_dir: Path, dockerfile: str | Path | bytes | None)
     `dockerfile` may be the contents themselves (`-f -` reads them from stdin, as buildx does).
     """
     if isinstance(dockerfile, bytes):
+        _check_dockerfile_size(context_dir / "Dockerfile", len(dockerfile))
         return context_dir / "Dockerfile", dockerfile
     path = _find_dockerfile(context_dir, dockerfile)
     try:
+        _check_dockerfile_size(path, path.stat().st_size)
         return path, path.read_bytes()
     except OSError as exc:
         raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from None
+
+
+# The definition sent to the engine carries the whole Dockerfile (its source map), and BuildKit
+# engines take at most 16 MiB in one message (moby/buildkit#6097): a bigger file cannot build.
+MAX_DOCKERFILE_BYTES = 16 * 1024 * 1024
+
+
+def _check_dockerfile_size(path: Path, size: int) -> None:
+    if size > MAX_DOCKERFILE_BYTES:
+        raise BuildConfigError(
+            f"{path}: the Dockerfile is {size / 1e6:.1f} MB, over the {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MiB"
+            " limit: the build definition carries the whole file and BuildKit engines accept 16 MiB per message"
+        )
 
 
 def _find_dockerfile(context_dir: Path, dockerfile: str | Path | None) -> Path:

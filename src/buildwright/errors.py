@@ -3,9 +3,12 @@
     BuildwrightError
     ├── DockerfileError        bad Dockerfile or .dockerignore input; carries a SourceRange
     ├── BuildConfigError       bad options: target, platform, context, build args, secrets
+    │   └── UsageError           the command line itself is wrong: options that contradict each
+    │                            other, a malformed option value (the CLI exits 2)
     ├── LLBError               an invalid graph built through the llb API
     ├── EngineError            endpoint unreachable, protocol failure, missing capability
-    │   └── EngineUnavailableError   no endpoint answered
+    │   ├── EngineUnavailableError   no endpoint answered
+    │   └── EngineLostError          the connection to the engine broke during a build
     ├── BuildFailed            the engine ran the build and a step failed
     └── OutputError            an output could not be written
 
@@ -50,6 +53,13 @@ class BuildConfigError(BuildwrightError):
     """Invalid build options: unknown target, bad platform, missing context or Dockerfile."""
 
 
+class UsageError(BuildConfigError):
+    """Options that contradict each other, or an option value that cannot be read (`-o`, `K=V`).
+
+    The CLI exits 2 for these, as for the errors its option parser finds itself.
+    """
+
+
 class LLBError(BuildwrightError):
     """An LLB graph that cannot be marshalled (built wrongly through the llb API)."""
 
@@ -64,6 +74,15 @@ class EngineUnavailableError(EngineError):
     def __init__(self, message: str, tried: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(message)
         self.tried = tuple(tried)
+
+
+class EngineLostError(EngineError):
+    """The engine went away (killed, restarted, connection cut) while a build ran on it."""
+
+    def __init__(self, endpoint: str, reason: str) -> None:
+        super().__init__(f"lost the connection to the BuildKit engine at {endpoint} during the build: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason
 
 
 class BuildFailed(BuildwrightError):

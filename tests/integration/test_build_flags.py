@@ -172,7 +172,7 @@ def test_quiet_prints_only_the_image_id(engine: EngineInfo, tmp_path: Path) -> N
     assert silent.returncode == 0 and silent.stdout == "" and silent.stderr == "", silent.stderr
 
     conflict = _cli(engine, "build", "-q", "--progress", "plain", str(tmp_path))
-    assert conflict.returncode == 1 and "progress=plain and quiet cannot be used together" in conflict.stderr
+    assert conflict.returncode == 2 and "progress=plain and quiet cannot be used together" in conflict.stderr
     refused = subprocess.run(
         [engine.docker_cli, "buildx", "build", "-q", "--progress", "plain", str(tmp_path)],
         env=dict(engine.env),

@@ -82,8 +82,8 @@ def _ok(env: Mapping[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _one_error(done: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    assert done.returncode == 1, done.stderr
+def _one_error(done: subprocess.CompletedProcess[str], *fragments: str, code: int = 1) -> str:
+    assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1, done.stderr
@@ -102,7 +102,7 @@ def test_builder_create_ls_inspect_use_rm(daemons: Daemons, env: dict[str, str],
     _ok(env, "builder", "create", "farm", "--append", "--node", daemons.two.tcp_address, *_tls(daemons.two_certs))
     _ok(env, "builder", "create", "gone", "--node", daemons.stopped)
     refused = _cli(env, "builder", "create", "farm", "--node", daemons.stopped)
-    _one_error(refused, "builder 'farm' exists; give --append")
+    _one_error(refused, "builder 'farm' exists; give --append", code=2)  # usage
 
     listing = _ok(env, "builder", "ls")
     lines = {line.split()[1]: line for line in listing.splitlines() if line.startswith(" \\_ ")}

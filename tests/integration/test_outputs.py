@@ -388,11 +388,12 @@ def test_failed_build_leaves_nothing_behind(engine: EngineInfo, tmp_path: Path) 
 
 def test_output_errors_are_plain(engine: EngineInfo, tmp_path: Path) -> None:
     context = _context(tmp_path, _IMAGE_DOCKERFILE)
+    # Outputs that contradict each other are usage errors (exit 2).
     result = _cli(engine, "--iidfile", str(tmp_path / "iid"), "-o", f"type=local,dest={tmp_path}/d", str(context))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert b"ERROR: local and tar exporters are incompatible with image ID file" in result.stderr
     result = _cli(engine, "-o", "-", "-o", "type=tar", str(context))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert b"multiple outputs configured to write to stdout" in result.stderr
     result = _cli(
         engine,
@@ -402,7 +403,7 @@ def test_output_errors_are_plain(engine: EngineInfo, tmp_path: Path) -> None:
         f"type=oci,dest={tmp_path}/b,tar=false",
         str(context),
     )
-    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
     assert b"only one oci or docker output can be a layout directory" in result.stderr
     (tmp_path / "file").write_text("x")
     result = _cli(engine, "-o", f"type=local,dest={tmp_path / 'file'}", str(context))

@@ -27,7 +27,7 @@ from buildwright.client.builders import (
     use_builder,
 )
 from buildwright.client.nodeinfo import NodeStatus, builder_status, first_reachable
-from buildwright.errors import BuildConfigError, EngineUnavailableError
+from buildwright.errors import BuildConfigError, EngineUnavailableError, UsageError
 
 builder_app = typer.Typer(
     name="builder",
@@ -64,7 +64,7 @@ def create(
 
     def work() -> None:
         if node_name and len(node) > 1:
-            raise BuildConfigError("--node-name names one node; give one --node with it")
+            raise UsageError("--node-name names one node; give one --node with it")
         platforms = tuple(p.strip() for item in platform or () for p in item.split(",") if p.strip())
         nodes = [
             Node(
@@ -156,7 +156,7 @@ def inspect(
 
     def work() -> None:
         if output_format not in ("text", "json"):
-            raise BuildConfigError(f"unknown --format {output_format!r}: use text or json")
+            raise UsageError(f"unknown --format {output_format!r}: use text or json")
         chosen = name or load_store().current or buildx_current()
         if not chosen:
             raise BuildConfigError("no builder named and none chosen with `buildwright builder use`")

@@ -1,29 +1,70 @@
-"""Turning errors into what the user sees and the exit code: the CLI's one error boundary."""
+"""Turning errors into what the user sees and the exit code: the CLI's one error boundary.
+
+Exit codes: 0 success, 1 a build or engine error, 2 a usage error, 130 SIGINT (Ctrl-C), 143
+SIGTERM (what `timeout`, CI runners and `kill` send). Both signals end the work the same way: the
+exception unwinds the build, which cancels it on the engine and removes its partial outputs.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FrameType
 
-from buildwright.errors import BuildFailed, BuildwrightError, DockerfileError, EngineUnavailableError
+from buildwright.errors import BuildFailed, BuildwrightError, DockerfileError, EngineUnavailableError, UsageError
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread like KeyboardInterrupt, so the same clean-up runs.
+
+    A BaseException, so that no `except Exception` on the way swallows it.
+    """
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # A second SIGTERM while the first one's clean-up runs ends the process at once.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(EXIT_TERMINATED))
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding app): leave its signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_guarded(work: Callable[[], None], *, debug: bool) -> int:
     """Run `work`; render any error on stderr and return the exit code (0 on success)."""
     try:
-        work()
+        with _sigterm_unwinds():
+            work()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BuildwrightError as exc:
         if debug:
             traceback.print_exc()
         print(render_error(exc), file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     except Exception:  # the last line of defence: never a bare traceback for the user
         if debug:
             traceback.print_exc()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-from buildwright.errors import BuildConfigError
+from buildwright.errors import UsageError
 from buildwright.progress import resolve_mode
 
 
@@ -26,12 +26,12 @@ def display_mode(progress: str, quiet: bool, out: TextIO, env: Mapping[str, str]
     """Resolve `--progress` (with BUILDKIT_PROGRESS for `auto`) together with `-q`.
 
     Raises:
-        BuildConfigError: `-q` with a mode other than auto/quiet/none, or a bad mode.
+        UsageError: `-q` with a mode other than auto/quiet/none, or a bad mode.
     """
     quiet = quiet or progress == "quiet"
     if quiet:
         if progress not in ("auto", "quiet", "none"):
-            raise BuildConfigError(f"progress={progress} and quiet cannot be used together")
+            raise UsageError(f"progress={progress} and quiet cannot be used together")
         return DisplayMode("quiet", print_image_id=True)
     if progress == "none" or (progress == "auto" and env.get("BUILDKIT_PROGRESS") == "none"):
         return DisplayMode("quiet", print_image_id=False)

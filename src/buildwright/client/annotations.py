@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 from buildwright.llb.platform import Platform
 
 _TYPE = re.compile(r"^([a-z-]+)(?:\[([A-Za-z0-9_/-]+)\])?$")
@@ -31,7 +31,7 @@ def annotation_attrs(items: Iterable[str]) -> dict[str, str]:
             continue
         key, sep, value = item.partition("=")
         if not sep:
-            raise BuildConfigError(f'parse annotations: invalid annotation "{item}", expected key=value')
+            raise UsageError(f'parse annotations: invalid annotation "{item}", expected key=value')
         types, colon, name = key.partition(":")
         if not colon:
             out[f"annotation.{key}"] = value
@@ -39,18 +39,18 @@ def annotation_attrs(items: Iterable[str]) -> dict[str, str]:
         for entry in types.split(","):
             found = _TYPE.match(entry)
             if found is None:
-                raise BuildConfigError(
+                raise UsageError(
                     f'parse annotations: invalid annotation type "{entry}", '
                     "expected type and optional platform in square brackets"
                 )
             kind, platform = found.groups()
             if kind not in _TYPES:
-                raise BuildConfigError(f'parse annotations: unknown annotation type "{kind}"')
+                raise UsageError(f'parse annotations: unknown annotation type "{kind}"')
             prefix = f"annotation-{kind}"
             if platform and kind in _WITH_PLATFORM:
                 try:
                     prefix += f"[{Platform.parse(platform).normalized()}]"
                 except BuildConfigError as exc:
-                    raise BuildConfigError(f'parse annotations: invalid platform "{platform}": {exc}') from None
+                    raise UsageError(f'parse annotations: invalid platform "{platform}": {exc}') from None
             out[f"{prefix}.{name}"] = value
     return out

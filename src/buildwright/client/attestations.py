@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 
 ATTEST_DOCS = "https://docs.docker.com/go/attestations/"
 # What buildx asks for when no provenance option is given and the engine can store it.
@@ -80,26 +80,26 @@ def _parse_one(value: str) -> tuple[str, bool, list[str]]:
     try:
         fields = next(csv.reader([value]), [])
     except csv.Error as exc:
-        raise BuildConfigError(f"invalid --attest value {value!r}: {exc}") from None
+        raise UsageError(f"invalid --attest value {value!r}: {exc}") from None
     kind = ""
     disabled = False
     options: dict[str, str] = {}
     for item in fields:
         key, sep, text = item.partition("=")
         if not sep:
-            raise BuildConfigError(f"invalid value {item}")
+            raise UsageError(f"invalid value {item}")
         name = key.strip().lower()
         if name == "type":
             kind = text
         elif name == "disabled":
             flag = _parse_bool(text)
             if flag is None:
-                raise BuildConfigError(f'invalid value {item}: strconv.ParseBool: parsing "{text}": invalid syntax')
+                raise UsageError(f'invalid value {item}: strconv.ParseBool: parsing "{text}": invalid syntax')
             disabled = flag
         else:
             options[key] = text
     if not kind:
-        raise BuildConfigError("attestation type not specified")
+        raise UsageError("attestation type not specified")
     return kind, disabled, [f"{key}={options[key]}" for key in sorted(options)]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from buildwright.client.endpoint import Endpoint, TLSConfig, parse_endpoint, resolve_endpoints
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 
 BUILDER_ENV = "BUILDWRIGHT_BUILDER"
 # The same rule buildx applies to instance and node names.
@@ -68,7 +68,7 @@ class Store:
 
 def validate_name(name: str, what: str = "builder") -> str:
     if not _NAME.match(name):
-        raise BuildConfigError(
+        raise UsageError(
             f"invalid {what} name {name!r}: use letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return name
@@ -193,15 +193,15 @@ def add_nodes(
     validate_name(name)
     existing = store.get(name)
     if existing is not None and not append:
-        raise BuildConfigError(f"builder {name!r} exists; give --append to add nodes to it")
+        raise UsageError(f"builder {name!r} exists; give --append to add nodes to it")
     current_nodes = list(existing.nodes if existing else ())
     for node in nodes:
         node_name = node.name or _next_node_name(name, current_nodes)
         validate_name(node_name, "node")
         if any(n.name == node_name for n in current_nodes):
-            raise BuildConfigError(f"builder {name!r} already has a node named {node_name!r}")
+            raise UsageError(f"builder {name!r} already has a node named {node_name!r}")
         if any(n.endpoint == node.endpoint for n in current_nodes):
-            raise BuildConfigError(f"builder {name!r} already has a node at {node.endpoint}")
+            raise UsageError(f"builder {name!r} already has a node at {node.endpoint}")
         node.to_endpoint(origin=f"--node {node.endpoint}")  # the address must parse
         taken = set(node.platforms)
         current_nodes = [replace(n, platforms=tuple(p for p in n.platforms if p not in taken)) for n in current_nodes]
@@ -362,12 +362,12 @@ def engine_endpoints(
             their own TLS files), or an unknown builder.
     """
     if addr and builder:
-        raise BuildConfigError("give --addr or --builder, not both")
+        raise UsageError("give --addr or --builder, not both")
     if addr:
         return resolve_endpoints(addr, tls=tls, env=env)
     found = builder_endpoints(builder, env, platforms)
     if found is not None:
         if tls is not None:
-            raise BuildConfigError("TLS options go with --addr or BUILDKIT_HOST; a builder's nodes carry their own")
+            raise UsageError("TLS options go with --addr or BUILDKIT_HOST; a builder's nodes carry their own")
         return found
     return resolve_endpoints(None, tls=tls, env=env)

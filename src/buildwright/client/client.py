@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -20,7 +21,7 @@ from buildwright.client.solve import (
     run_compile,
 )
 from buildwright.client.transport import Transport, transport_for
-from buildwright.errors import EngineError
+from buildwright.errors import EngineError, EngineLostError, EngineUnavailableError
 
 T = TypeVar("T")
 
@@ -38,8 +39,20 @@ class BuildkitClient:
             result = client.build(request, compile=compile_fn, on_event=print)
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        timeout: float = 10.0,
+        transport_factory: Callable[[Endpoint], Transport] = transport_for,
+    ) -> None:
         self._conn = connection
+        self._timeout = timeout
+        self._transport_factory = transport_factory
+        # A connection that lost the engine is replaced before the next build: grpc would
+        # otherwise fail calls fast for as long as its reconnect back-off lasts.
+        self._lock = threading.Lock()
+        self._broken: Connection | None = None
         self.state = ClientState.OPEN
 
     @classmethod
@@ -65,7 +78,8 @@ class BuildkitClient:
             EngineUnavailableError: no endpoint answered (each one and its reason are listed).
         """
         candidates = tuple(endpoints) if endpoints else resolve_endpoints(addr, tls=tls, env=env)
-        return cls(connect(candidates, timeout=timeout, transport_factory=transport_factory))
+        connection = connect(candidates, timeout=timeout, transport_factory=transport_factory)
+        return cls(connection, timeout=timeout, transport_factory=transport_factory)
 
     @property
     def engine(self) -> EngineInfo:
@@ -91,10 +105,12 @@ class BuildkitClient:
             BuildFailed: a step failed (vertex name, exit code, last log lines).
             EngineError: the engine could not be used.
         """
-        if self.state is not ClientState.OPEN:
-            raise EngineError("client is closed")
-        with engine_errors("build", str(self._conn.endpoint)):
-            return run_build(self._conn, request, compile, on_event)
+        conn = self._usable_connection()
+        with engine_errors("build", str(conn.endpoint)):
+            try:
+                return run_build(conn, request, compile, on_event)
+            except (EngineLostError, EngineUnavailableError) as exc:
+                raise self._why_lost(conn, exc) from exc
 
     def compile(
         self,
@@ -108,15 +124,48 @@ class BuildkitClient:
         `registry_auth` serves credentials for base images in private registries. Returns whatever
         `compile` returns.
         """
-        if self.state is not ClientState.OPEN:
-            raise EngineError("client is closed")
-        with engine_errors("compile", str(self._conn.endpoint)):
-            return run_compile(self._conn, compile, on_event, registry_auth)
+        conn = self._usable_connection()
+        with engine_errors("compile", str(conn.endpoint)):
+            try:
+                return run_compile(conn, compile, on_event, registry_auth)
+            except (EngineLostError, EngineUnavailableError) as exc:
+                raise self._why_lost(conn, exc) from exc
+
+    def _usable_connection(self) -> Connection:
+        """The open connection, made again first if the last one lost the engine.
+
+        Raises:
+            EngineUnavailableError: the engine does not answer again (the reason says why).
+        """
+        with self._lock:
+            if self.state is not ClientState.OPEN:
+                raise EngineError("client is closed")
+            if self._broken is self._conn:
+                old = self._conn
+                self._conn = connect([old.endpoint], timeout=self._timeout, transport_factory=self._transport_factory)
+                self._broken = None
+                old.close()
+            return self._conn
+
+    def _why_lost(self, conn: Connection, error: EngineError) -> EngineError:
+        """After the engine went away: the error to raise, with the reason the engine gives now
+        when it still does not answer (the relay or grpc's own message says little)."""
+        with self._lock:
+            if self._conn is conn:
+                self._broken = conn
+        if isinstance(error, EngineLostError):
+            return error
+        try:
+            self._usable_connection()
+        except EngineUnavailableError as now:
+            return now
+        return error
 
     def close(self) -> None:
-        if self.state is ClientState.OPEN:
-            self._conn.close()
-            self.state = ClientState.CLOSED
+        with self._lock:
+            if self.state is ClientState.OPEN:
+                self._conn.close()
+                self.state = ClientState.CLOSED
 
     def __enter__(self) -> BuildkitClient:
         return self

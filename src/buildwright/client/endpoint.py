@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 
@@ -73,25 +73,25 @@ def parse_endpoint(text: str, *, tls: TLSConfig | None = None, origin: str = "--
     text = text.strip()
     scheme, sep, rest = text.partition("://")
     if not sep:
-        raise BuildConfigError(f"invalid engine address {text!r}: expected a scheme such as unix:// or tcp://")
+        raise UsageError(f"invalid engine address {text!r}: expected a scheme such as unix:// or tcp://")
     scheme = scheme.lower()
     if scheme in ("unix", "docker", "docker+unix"):
         path = rest or (DEFAULT_DOCKER_SOCKET if scheme != "unix" else "")
         if not path.startswith("/"):
-            raise BuildConfigError(f"invalid engine address {text!r}: a unix socket needs an absolute path")
+            raise UsageError(f"invalid engine address {text!r}: a unix socket needs an absolute path")
         kind = EndpointKind.BUILDKITD_UNIX if scheme == "unix" else EndpointKind.DOCKERD_UNIX
         if tls is not None:
-            raise BuildConfigError(f"TLS options apply to tcp:// addresses only, not {text!r}")
+            raise UsageError(f"TLS options apply to tcp:// addresses only, not {text!r}")
         return Endpoint(kind, path, None, origin)
     if scheme in ("tcp", "docker+tcp"):
         host, colon, port = rest.rstrip("/").rpartition(":")
         if not colon or not host or not port.isdigit():
-            raise BuildConfigError(f"invalid engine address {text!r}: expected host:port")
+            raise UsageError(f"invalid engine address {text!r}: expected host:port")
         kind = EndpointKind.BUILDKITD_TCP if scheme == "tcp" else EndpointKind.DOCKERD_TCP
         if tls is not None and kind is EndpointKind.DOCKERD_TCP:
-            raise BuildConfigError("TLS to a dockerd over tcp is not supported")
+            raise UsageError("TLS to a dockerd over tcp is not supported")
         return Endpoint(kind, f"{host}:{port}", tls, origin)
-    raise BuildConfigError(
+    raise UsageError(
         f"unsupported engine address {text!r}: use unix://, tcp://, docker://, docker+unix:// or docker+tcp://"
     )
 

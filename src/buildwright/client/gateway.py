@@ -99,6 +99,11 @@ class Gateway:
             worker_labels=tuple(dict(worker.Labels) for worker in pong.Workers),
         )
 
+    @property
+    def endpoint(self) -> str:
+        """The engine's address, for messages."""
+        return str(self._conn.endpoint)
+
     def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
         """Resolve all requests concurrently (one in-flight RPC each); results keep the order."""
         futures = []

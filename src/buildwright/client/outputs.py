@@ -18,10 +18,9 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import fcntl
 import json
 import os
-import secrets
-import shutil
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +31,9 @@ from buildwright._log import get_logger
 from buildwright.client.exporters import ExportSpec
 from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import DirOpener, FileOpener
+from buildwright.client.tempfiles import TempLock, remove_abandoned, remove_path, temp_sibling
 from buildwright.dockerfile.mounts import MountError, csv_fields
-from buildwright.errors import BuildConfigError, OutputError
+from buildwright.errors import BuildConfigError, OutputError, UsageError
 
 _log = get_logger(__name__)
 
@@ -63,14 +63,14 @@ def parse_output(spec: str) -> OutputSpec:
     try:
         fields = csv_fields(spec)
     except MountError as exc:
-        raise BuildConfigError(f"invalid output {spec!r}: {exc}") from None
+        raise UsageError(f"invalid output {spec!r}: {exc}") from None
     if len(fields) == 1 and fields[0] == spec and not spec.startswith("type="):
         return OutputSpec(TAR if spec == STDOUT else LOCAL, spec)
     kind, dest, attrs = "", None, {}
     for item in fields:
         key, sep, value = item.partition("=")
         if not sep:
-            raise BuildConfigError(f"invalid value {item}")
+            raise UsageError(f"invalid value {item}")
         key = key.strip().lower()
         if key == "type":
             kind = value
@@ -79,7 +79,7 @@ def parse_output(spec: str) -> OutputSpec:
         else:
             attrs[key] = value
     if not kind:
-        raise BuildConfigError("type is required for output")
+        raise UsageError("type is required for output")
     return OutputSpec(kind, dest, attrs)
 
 
@@ -117,7 +117,7 @@ def plan_exports(
     """
     for spec in outputs:
         if spec.type in (LOCAL, TAR) and iidfile:
-            raise BuildConfigError("local and tar exporters are incompatible with image ID file")
+            raise UsageError("local and tar exporters are incompatible with image ID file")
     if not outputs and not load:
         return (ExportSpec.registry(list(tags)) if push else ExportSpec.engine_image(list(tags)),)
     exports: list[ExportSpec] = []
@@ -140,7 +140,7 @@ def plan_exports(
                 dest = STDOUT
             if dest == STDOUT:
                 if stdout_used:
-                    raise BuildConfigError("multiple outputs configured to write to stdout")
+                    raise UsageError("multiple outputs configured to write to stdout")
                 stdout_used = True
             elif dest and os.path.isdir(dest):
                 raise BuildConfigError(f"destination file {dest} is a directory")
@@ -154,7 +154,7 @@ def plan_exports(
             and any(e.dest and e.type in (OCI, DOCKER) and not _tar_attr(e) for e in exports)
         ):
             # The engine writes a layout through the one content store named "export".
-            raise BuildConfigError("only one oci or docker output can be a layout directory (tar=false)")
+            raise UsageError("only one oci or docker output can be a layout directory (tar=false)")
         exports.append(ExportSpec(kind, attrs, dest if (wants_dir or wants_file) else None))
     if push:
         # `--push` makes every image output push; without one, it adds one (buildx's rule).
@@ -172,28 +172,6 @@ def plan_exports(
     return tuple(exports)
 
 
-def _unique_sibling(dest: Path, suffix: str) -> Path:
-    return dest.parent / f".{dest.name}.{secrets.token_hex(4)}.{suffix}"
-
-
-def _make_writable(func: Any, path: str, _exc: object) -> None:
-    # rmtree's error hook: a read-only directory from the export must not stop the clean-up.
-    parent = os.path.dirname(path)
-    with contextlib.suppress(OSError):
-        os.chmod(parent, stat.S_IRWXU)
-        os.chmod(path, stat.S_IRWXU, follow_symlinks=False)
-    with contextlib.suppress(OSError):
-        func(path)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, onerror=_make_writable)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
 def _merge_into(src: Path, dest: Path) -> None:
     """Move everything in `src` into the existing directory `dest`, replacing what clashes
     (the reference receiver merges into an existing directory the same way)."""
@@ -209,7 +187,7 @@ def _merge_into(src: Path, dest: Path) -> None:
             os.utime(target, ns=(times.st_atime_ns, times.st_mtime_ns))
             continue
         if target.exists() or target.is_symlink():
-            _remove(target)
+            remove_path(target)
         os.rename(source, target)
     os.chmod(src, stat.S_IRWXU)
     os.rmdir(src)
@@ -221,15 +199,22 @@ class _DirTarget:
     def __init__(self, dest: Path) -> None:
         self.dest = dest
         self.temp: Path | None = None
+        self._lock: TempLock | None = None
 
     def open(self) -> Path:
         if self.temp is not None:
             raise OutputError(f"{self.dest}: the engine sent this output twice")
         self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self.temp = _unique_sibling(self.dest, "tmp")
+        self.temp = temp_sibling(self.dest)
         # 0700 like the directory the reference client creates for a local export.
         os.mkdir(self.temp, 0o700)
+        self._lock = TempLock(self.temp)
         return self.temp
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def commit(self) -> None:
         if self.temp is None:
@@ -238,11 +223,13 @@ class _DirTarget:
             _merge_into(self.temp, self.dest)
         else:
             os.rename(self.temp, self.dest)
+        self._unlock()
         self.temp = None
 
     def discard(self) -> None:
         if self.temp is not None:
-            _remove(self.temp)
+            remove_path(self.temp)
+            self._unlock()
             self.temp = None
 
 
@@ -258,9 +245,11 @@ class _FileTarget:
         if self.temp is not None:
             raise OutputError(f"{self.dest}: the engine sent this output twice")
         self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self.temp = _unique_sibling(self.dest, "tmp")
+        self.temp = temp_sibling(self.dest)
         # 0666 less the umask, as a plainly created file gets.
         fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        # The open file holds the owner's lock (tempfiles.py) until it is closed.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file = os.fdopen(fd, "wb")
         return self._file
 
@@ -278,7 +267,7 @@ class _FileTarget:
     def discard(self) -> None:
         self._close()
         if self.temp is not None:
-            _remove(self.temp)
+            remove_path(self.temp)
             self.temp = None
 
 
@@ -306,14 +295,16 @@ class _LayoutTarget:
 
     def __init__(self, dest: Path) -> None:
         self.dest = dest
-        self.temp = _unique_sibling(dest, "tmp")
+        self.temp = temp_sibling(dest)
         self.store = LocalContentStore(self.temp)
         self._created = False
+        self._lock: TempLock | None = None
 
     def create(self) -> None:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self.store.create()
         self._created = True
+        self._lock = TempLock(self.temp)
 
     def commit(self, exporter_response: Mapping[str, str]) -> None:
         if not self._created:
@@ -344,8 +335,11 @@ class _LayoutTarget:
 
     def discard(self) -> None:
         if self._created:
-            _remove(self.temp)
+            remove_path(self.temp)
             self._created = False
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _descriptor(exporter_response: Mapping[str, str]) -> dict[str, Any] | None:
@@ -426,7 +420,7 @@ class OutputTargets:
                 self._dirs[index] = _DirTarget(Path(spec.dest))
             elif spec.type in (OCI, DOCKER) and not _tar_attr(spec):
                 if self._layout is not None:
-                    raise BuildConfigError("only one oci or docker output can be a layout directory (tar=false)")
+                    raise UsageError("only one oci or docker output can be a layout directory (tar=false)")
                 self._layout = _LayoutTarget(Path(spec.dest))
             elif spec.dest == STDOUT:
                 if stdout is None:
@@ -440,6 +434,13 @@ class OutputTargets:
     def empty(self) -> bool:
         """Whether no output comes back through FileSend (a layout directory uses `content_stores`)."""
         return not self._dirs and not self._files
+
+    @property
+    def destinations(self) -> tuple[Path, ...]:
+        """Every client-side path this build writes."""
+        files = [t.dest for t in self._files.values() if isinstance(t, _FileTarget)]
+        layout = [self._layout.dest] if self._layout is not None else []
+        return (*(t.dest for t in self._dirs.values()), *files, *layout)
 
     @property
     def content_stores(self) -> dict[str, LocalContentStore]:
@@ -476,6 +477,9 @@ class OutputTargets:
                 _log.warning("output_cleanup_failed", error=str(exc))
 
     def __enter__(self) -> OutputTargets:
+        # Left by builds killed before they could clean up (SIGKILL, power loss).
+        for dest in self.destinations:
+            remove_abandoned(dest)
         if self._layout is not None:
             try:
                 self._layout.create()
@@ -526,7 +530,8 @@ def _decoded(key: str, value: str) -> Any:
 def write_file_atomic(path: str | Path, data: bytes, mode: int = 0o644) -> None:
     """Write `data` to a temp file beside `path` and rename it over `path`."""
     target = Path(path)
-    temp = _unique_sibling(target, "tmp")
+    remove_abandoned(target)
+    temp = temp_sibling(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)

@@ -171,7 +171,7 @@ class DockerGrpcRelay:
         try:
             upstream, early = dial_docker_grpc(self._address)
         except (OSError, EngineError) as exc:
-            _log.warning("relay_dial_failed", docker=str(self._address), error=str(exc))
+            _log.debug("relay_dial_failed", docker=str(self._address), error=str(exc))
             client.close()
             return
         with self._lock:

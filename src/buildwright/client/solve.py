@@ -47,7 +47,14 @@ from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
 from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
 from buildwright.client.steps import StepRecorder, StepResult
-from buildwright.errors import BuildCancelled, BuildConfigError, BuildFailed, BuildwrightError, EngineError
+from buildwright.errors import (
+    BuildCancelled,
+    BuildConfigError,
+    BuildFailed,
+    BuildwrightError,
+    EngineError,
+    EngineLostError,
+)
 from buildwright.frontend.platforms import MultiPlatformBuild
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
@@ -60,6 +67,8 @@ _IMAGE_CONFIG_KEY = "containerimage.config"
 _BASE_CONFIG_KEY = "containerimage.base.config"
 _PLATFORMS_KEY = "refs.platforms"
 _EXIT_CODE = re.compile(r"exit code: (\d+)")
+# grpc's message for a message over the size limit, e.g. "(22482550 vs. 16777216)".
+_TOO_LARGE = re.compile(r"larger than max \((\d+) vs\. (\d+)\)")
 _MISSING_EXPORTER = re.compile(r'exporter "([^"]+)" could not be found')
 
 
@@ -316,6 +325,8 @@ def run_build(
             gateway = Gateway(conn, ref, session.id, cache_imports=cache.gateway_imports())
             try:
                 _drive(gateway, session, compile, watcher, is_dockerd=conn.info.is_dockerd)
+            except EngineLostError:
+                raise
             except EngineError as exc:
                 refusal = _refusal(exc, solve_future)
                 if refusal is None:
@@ -324,6 +335,8 @@ def run_build(
             try:
                 response = solve_future.result()
             except grpc.RpcError as exc:
+                if rpc_code(exc) is grpc.StatusCode.UNAVAILABLE:
+                    raise EngineLostError(str(conn.endpoint), rpc_details(exc)) from exc
                 watcher.wait(5.0)
                 missing = _MISSING_EXPORTER.search(rpc_details(exc))
                 if missing is not None:
@@ -404,12 +417,13 @@ def _drive(
         compiled = compile(context)
         if isinstance(compiled, MultiPlatformBuild):
             definitions = [_definition_pb(build.compiled) for build in compiled.builds]
-            results = _solved(gateway, session, watcher, lambda: gateway.solve_all(definitions))
+            size = sum(d.ByteSize() for d in definitions)
+            results = _solved(gateway, session, watcher, lambda: gateway.solve_all(definitions), size)
             refs = {build.id: result for build, result in zip(compiled.builds, results, strict=True)}
             gateway.return_refs(refs, platform_result_metadata(compiled))
             return
         definition = _definition_pb(compiled)
-        result = _solved(gateway, session, watcher, lambda: gateway.solve(definition))
+        result = _solved(gateway, session, watcher, lambda: gateway.solve(definition), definition.ByteSize())
         metadata = {_IMAGE_CONFIG_KEY: bytes(compiled.image_config)}
         # Builds made without a Dockerfile (pipelines) may have no base image config.
         base_config = getattr(compiled, "base_image_config", None)
@@ -426,16 +440,39 @@ def _drive(
         raise
 
 
-def _solved(gateway: Gateway, session: Session, watcher: _StatusWatcher, solve: Callable[[], T]) -> T:
+def _solved(
+    gateway: Gateway, session: Session, watcher: _StatusWatcher, solve: Callable[[], T], definition_size: int
+) -> T:
     """Run the gateway solve; a failure ends the build with its error and raises BuildFailed."""
     try:
         return solve()
     except GatewayError as exc:
+        if exc.code == grpc.StatusCode.UNAVAILABLE.name:
+            # The transport broke: there is no build left to end, and no step failed.
+            raise EngineLostError(str(gateway.endpoint), exc.details or exc.message) from exc
         gateway.return_error(exc.details or exc.message)
+        too_large = _TOO_LARGE.search(exc.details)
+        if exc.code == grpc.StatusCode.RESOURCE_EXHAUSTED.name and too_large is not None:
+            raise _definition_too_large(exc.details, int(too_large.group(2)), definition_size) from exc
         watcher.wait(5.0)
         if session.error is not None:
             raise EngineError(f"session tunnel failed: {session.error}") from exc
         raise _build_failed(exc.details or exc.message, watcher) from exc
+
+
+def _definition_too_large(details: str, limit: int, size: int) -> EngineError:
+    # grpc says "Sent message larger than max" when the client refuses to send, "received message
+    # larger than max" when the engine refuses what it got.
+    whose = "buildwright's" if details.lower().startswith("sent message") else "the engine's"
+    return EngineError(
+        f"the build definition is {_mib(size)}, more than {whose} gRPC message size limit of {_mib(limit)}"
+        " (BuildKit engines accept 16 MiB, moby/buildkit#6097): split the Dockerfile into smaller builds or"
+        f" shorten its steps ({details})"
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def platform_result_metadata(build: MultiPlatformBuild) -> dict[str, bytes]:

@@ -15,13 +15,20 @@ import grpc.aio
 from buildwright.client.endpoint import Endpoint, EndpointKind, TLSConfig
 from buildwright.client.probe import TLSMaterial, probe, unavailable
 from buildwright.client.relay import DockerAddress, DockerGrpcRelay
-from buildwright.errors import BuildConfigError, EngineError
+from buildwright.errors import BuildConfigError, EngineError, UsageError
 
-# Contexts, definitions and configs can exceed grpc's 4 MiB default.
-_MAX_MESSAGE = 64 * 1024 * 1024
+# Message size limits, chosen rather than grpc's defaults (4 MiB received, unlimited sent):
+# - receive 64 MiB: status batches and results of big builds exceed 4 MiB; BuildKit sends at most
+#   16 MiB (its server limit, moby/buildkit#4969), older dockerd more, and the cap bounds memory.
+# - send 64 MiB: a definition is one message. BuildKit engines refuse more than 16 MiB
+#   (moby/buildkit#6097; a larger default is proposed), older dockerd takes more; the engine's
+#   refusal is reported with the sizes (solve.py), and nothing above 64 MiB is even tried.
+#   Context files never travel as one message (the session tunnel sends 1 MiB chunks).
+MAX_RECEIVE_MESSAGE = 64 * 1024 * 1024
+MAX_SEND_MESSAGE = 64 * 1024 * 1024
 CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
-    ("grpc.max_receive_message_length", _MAX_MESSAGE),
-    ("grpc.max_send_message_length", _MAX_MESSAGE),
+    ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE),
+    ("grpc.max_send_message_length", MAX_SEND_MESSAGE),
     # The relay socket and dockerd do not care about the authority; buildkitd's TLS might.
     ("grpc.enable_http_proxy", 0),
 )
@@ -70,7 +77,7 @@ def tls_material(tls: TLSConfig) -> TLSMaterial:
     """
     if (tls.cert is None) != (tls.key is None):
         given, missing = ("--tlscert", "--tlskey") if tls.key is None else ("--tlskey", "--tlscert")
-        raise BuildConfigError(f"{given} needs {missing}: a client certificate and its key go together")
+        raise UsageError(f"{given} needs {missing}: a client certificate and its key go together")
     return TLSMaterial(
         root_certificates=_read(tls.ca_cert, "CA certificate"),
         private_key=_read(tls.key, "client key"),

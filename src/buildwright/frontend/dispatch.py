@@ -254,7 +254,7 @@ def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContex
         if arg.key in context.build_args:
             value = context.build_args[arg.key]
         elif value is not None:
-            value = context.lex.process_word(value, dict(state.env))
+            value = context.lex.process_word(value, state.env.as_dict())
         elif arg.key in context.global_args:
             value = context.global_args[arg.key]
         if value is not None and arg.key not in NON_ENV_ARGS:

@@ -79,7 +79,7 @@ class StageBuild:
         return f"[{prefix}{index:>{width}}/{self.cmd_total}] {onbuild}{text}", replace(self, cmd_index=index)
 
     def env(self) -> dict[str, str]:
-        return dict(self.state.env)
+        return self.state.env.as_dict()
 
 
 def commit(build: StageBuild, created_by: str, *, layer: bool = False) -> StageBuild:

@@ -45,15 +45,31 @@ def test_create_stores_absolute_tls_paths_and_use(tmp_path: Path, monkeypatch: p
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    for args, message in (
-        (["builder", "create", "bad/name", "--node", "tcp://h:1"], "invalid builder name"),
-        (["builder", "create", "b", "--node", "tcp://nowhere"], "expected host:port"),
-        (["builder", "use", "missing"], "no builder named 'missing'"),
-        (["builder", "inspect", "b", "--format", "yaml"], "unknown --format"),
-        (["du", "--addr", "tcp://h:1", "--builder", "b"], "give --addr or --builder, not both"),
+    # Exit 2 for a wrong command line (usage), 1 for what the command found.
+    for args, message, code in (
+        (["builder", "create", "bad/name", "--node", "tcp://h:1"], "invalid builder name", 2),
+        (["builder", "create", "b", "--node", "tcp://nowhere"], "expected host:port", 2),
+        (["builder", "create", "b", "--node", "tcp://h:1", "--node", "tcp://h:2", "--node-name", "n"], "names one", 2),
+        (["builder", "use", "missing"], "no builder named 'missing'", 1),
+        (["builder", "rm", "missing"], "no builder 'missing'", 1),
+        (["builder", "inspect", "b", "--format", "yaml"], "unknown --format", 2),
+        (["du", "--addr", "tcp://h:1", "--builder", "b"], "give --addr or --builder, not both", 2),
     ):
         result = CliRunner().invoke(app, args, env=env)
-        assert result.exit_code == 1, (args, result.output)
+        assert result.exit_code == code, (args, result.output)
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output
     assert not (tmp_path / "cfg" / "buildwright" / "builders.toml").exists()  # nothing half-written
+
+
+def test_conflicts_with_the_store_are_usage_errors(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert CliRunner().invoke(app, ["builder", "create", "b", "--node", "tcp://h:1"], env=env).exit_code == 0
+    for args, message in (
+        (["builder", "create", "b", "--node", "tcp://h:2"], "exists; give --append"),
+        (["builder", "create", "b", "--append", "--node", "tcp://h:1"], "already has a node at"),
+        (["builder", "create", "b", "--append", "--node", "tcp://h:3", "--node-name", "b0"], "has a node named"),
+    ):
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output

@@ -43,7 +43,7 @@ def test_quiet_refuses_an_explicit_mode(progress: str) -> None:
 
 def test_the_cli_reports_the_conflict_before_building() -> None:
     result = CliRunner().invoke(app, ["build", "-q", "--progress", "plain", "/nonexistent-context"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # usage
     assert "progress=plain and quiet cannot be used together" in result.output
 
 

@@ -141,7 +141,7 @@ class Session:
             for task in (up, down):
                 if task in done and not task.cancelled() and task.exception() is not None and not stop.done():
                     self._error = task.exception()
-                    _log.warning("session_tunnel_failed", id=self.id, error=str(self._error))
+                    _log.debug("session_tunnel_failed", id=self.id, error=str(self._error))
             up.cancel()
             down.cancel()
             stop.cancel()
