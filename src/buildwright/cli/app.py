@@ -13,14 +13,12 @@ from typing import Annotated
 
 import typer
 
-from buildwright import api
 from buildwright.cli import builder_cmd, cache_cmds, engine_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
-from buildwright.progress import make_renderer
 
 app = typer.Typer(
     name="buildwright",
@@ -286,6 +284,10 @@ def build(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
+        # Commands import what they use when they run, so that --help and other commands stay fast.
+        from buildwright import api
+        from buildwright.progress import make_renderer
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,
@@ -352,6 +354,8 @@ def llb(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
+        from buildwright import api
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,
@@ -401,6 +405,8 @@ def check(
 
     def work() -> None:
         nonlocal status
+        from buildwright import api
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,

@@ -13,8 +13,6 @@ import os
 import sys
 from typing import Any, TextIO
 
-import structlog
-
 
 class LogFormat(enum.StrEnum):
     """How log events are written."""
@@ -38,6 +36,8 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _renderer(log_format: LogFormat, stream: TextIO) -> list[Any]:
+    import structlog
+
     if log_format is LogFormat.JSON:
         return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
     colors = stream.isatty() and not os.environ.get("NO_COLOR")
@@ -48,6 +48,8 @@ def configure_logging(
     *, debug: bool, log_format: LogFormat | str = LogFormat.TEXT, stream: TextIO | None = None
 ) -> None:
     """Attach one handler writing to `stream` (default stderr) to the `buildwright` logger."""
+    import structlog  # here, not at import: --help needs no logging
+
     out = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderrHandler()
     handler.setFormatter(
