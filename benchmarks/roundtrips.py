@@ -45,8 +45,8 @@ class _Recorder(
 
 
 def main() -> int:
-    from buildwright.client import transport
     from buildwright.cli.app import main as cli
+    from buildwright.client import transport
 
     recorder = _Recorder()
     for kind in (transport.DirectTransport, transport.DockerRelayTransport):
