@@ -215,6 +215,27 @@ def warm_up(tools: Tools, log: Any) -> None:
     )
 
 
+def workload_report(outcome: Outcome) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": outcome.workload.name,
+        "title": outcome.workload.title,
+        "error": outcome.error,
+        "same_result": not outcome.check and not outcome.error,
+        "check": outcome.check or outcome.check_note,
+    }
+    if not outcome.error:
+        ours, theirs = (summary(outcome.samples[b]) for b in BUILDERS)
+        entry["ratio"] = round(ours["median_s"] / theirs["median_s"], 3)
+        entry["cpu_ratio"] = round(ours["median_cpu_s"] / max(theirs["median_cpu_s"], 1e-6), 3)
+        entry.update(buildwright=ours, buildx=theirs)
+    return entry
+
+
+def _git_commit() -> str:
+    done = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 def summary(samples: Sequence[Sample]) -> dict[str, Any]:
     walls = [s.wall_s for s in samples]
     return {
@@ -315,47 +336,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     warm_up(tools, log)
-    outcomes = []
+    outcomes: list[Outcome] = []
+    header = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "mode": mode,
+        "seed": args.seed,
+        "buildwright": args.buildwright,
+        "commit": _git_commit(),
+        "machine": machine(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "engine": engine_versions(tools),
+    }
+    report: dict[str, Any] = {}
     for workload in selected:
         runs = args.runs or (workload.full_runs if args.full else workload.quick_runs)
         log(f"{workload.name}: {workload.title} ({runs} runs each)")
         outcomes.append(run_workload(workload, tools, runs, args.seed, log))
         if outcomes[-1].error:
             log(f"  FAILED: {outcomes[-1].error}")
-
-    report = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "duration_s": round(time.time() - started, 1),
-        "mode": mode,
-        "seed": args.seed,
-        "machine": machine(),
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "engine": engine_versions(tools),
-        "workloads": [
-            {
-                "name": o.workload.name,
-                "title": o.workload.title,
-                "error": o.error,
-                "same_result": not o.check and not o.error,
-                "check": o.check or o.check_note,
-                **(
-                    {
-                        "ratio": round(
-                            statistics.median(s.wall_s for s in o.samples["buildwright"])
-                            / statistics.median(s.wall_s for s in o.samples["buildx"]),
-                            3,
-                        ),
-                        **{b: summary(o.samples[b]) for b in BUILDERS},
-                    }
-                    if not o.error
-                    else {}
-                ),
-            }
-            for o in outcomes
-        ],
-    }
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+        # Written after every workload, so an interrupted run keeps what it measured.
+        report = {
+            **header,
+            "complete": len(outcomes) == len(selected),
+            "duration_s": round(time.time() - started, 1),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "workloads": [workload_report(o) for o in outcomes],
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{mode} run, {report['date']}, {report['duration_s']} s; JSON in {args.json}\n")
     print(table(outcomes))
     return 1 if any(o.error or o.check for o in outcomes) else 0
