@@ -66,8 +66,11 @@ FUZZ_INPUTS ?= 1000000
 fuzz: venv proto
 	$(PY) -m tests.fuzz --inputs $(FUZZ_INPUTS) --jobs 2 --findings fuzz-findings
 
+# buildwright against `docker buildx build` on the private engine (benchmarks/): quick by default,
+# BENCH=full for more runs; BENCH_ARGS passes more (e.g. --only noop). Prints the table, writes bench-results.json.
+BENCH ?= quick
 bench: venv proto engine
-	$(PY) -m pytest -q benchmarks
+	$(PY) -m benchmarks $(if $(filter full,$(BENCH)),--full) $(BENCH_ARGS)
 
 # A context of BIG_CONTEXT_GIB (a sparse file) streamed to the engine: the client's peak RSS stays
 # flat. Minutes at 10 GiB here, so not part of `make test`.

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from buildwright.aio import AsyncBuild, AsyncEngine, aconnect
-from buildwright.api import (
-    BuildResult,
-    CheckResult,
-    EngineOptions,
-    StepResult,
-    build,
-    check,
-    compile,
-    parse_build_args,
-)
+from typing import TYPE_CHECKING
+
+from buildwright._lazy import lazy_exports
 from buildwright.errors import (
     BuildCancelled,
     BuildConfigError,
@@ -25,7 +17,57 @@ from buildwright.errors import (
     OutputError,
     UsageError,
 )
-from buildwright.pipeline import BuildSpec, Container, Directory, Engine, connect, image, local, scratch
+
+if TYPE_CHECKING:
+    from buildwright.aio import AsyncBuild, AsyncEngine, aconnect
+    from buildwright.api import (
+        BuildResult,
+        CheckResult,
+        EngineOptions,
+        StepResult,
+        build,
+        check,
+        compile,
+        parse_build_args,
+    )
+    from buildwright.pipeline import (
+        BuildSpec,
+        Container,
+        Directory,
+        Engine,
+        connect,
+        image,
+        local,
+        scratch,
+    )
+
+# Imported on first use: see buildwright/_lazy.py.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "buildwright.aio": ("AsyncBuild", "AsyncEngine", "aconnect"),
+        "buildwright.api": (
+            "BuildResult",
+            "CheckResult",
+            "EngineOptions",
+            "StepResult",
+            "build",
+            "check",
+            "compile",
+            "parse_build_args",
+        ),
+        "buildwright.pipeline": (
+            "BuildSpec",
+            "Container",
+            "Directory",
+            "Engine",
+            "connect",
+            "image",
+            "local",
+            "scratch",
+        ),
+    },
+)
 
 __version__ = "0.1.0"
 

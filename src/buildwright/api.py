@@ -62,8 +62,6 @@ from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, comp
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
 from buildwright.frontend.graph import BuildGraph, build_graph
-from buildwright.frontend.graph_render import render_dot, render_text
-from buildwright.frontend.graph_svg import render_svg
 from buildwright.frontend.lint import (
     PHASE_CONFIG,
     CachingResolver,
@@ -879,6 +877,10 @@ def graph(
 
 def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:
     """`stage_graph` as `text` (levels and pruned stages), Graphviz `dot`, or an `svg` picture."""
+    # Imported here: builds never render graphs, and the SVG writer pulls in xml and urllib.
+    from buildwright.frontend.graph_render import render_dot, render_text
+    from buildwright.frontend.graph_svg import render_svg
+
     renderers = {"text": render_text, "dot": render_dot, "svg": render_svg}
     if format not in renderers:
         raise BuildConfigError(f"unknown graph format {format!r} (known: {', '.join(GRAPH_FORMATS)})")

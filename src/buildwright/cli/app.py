@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from buildwright import api
 from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.call import parse_call, run_targets
@@ -21,7 +20,6 @@ from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
-from buildwright.progress import make_renderer
 
 app = typer.Typer(
     name="buildwright",
@@ -357,6 +355,10 @@ def build(
         raise typer.BadParameter("--call=outline is not supported yet", param_hint="--call")
 
     def work() -> None:
+        # Commands import what they use when they run, so that --help and other commands stay fast.
+        from buildwright import api
+        from buildwright.progress import make_renderer
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,
@@ -427,6 +429,8 @@ def llb(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
+        from buildwright import api
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,
@@ -476,6 +480,8 @@ def check(
 
     def work() -> None:
         nonlocal status
+        from buildwright import api
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,

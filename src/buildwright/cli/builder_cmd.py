@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import buildwright
-from buildwright import api
 from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.client.builders import (
@@ -26,8 +25,10 @@ from buildwright.client.builders import (
     save_store,
     use_builder,
 )
-from buildwright.client.nodeinfo import NodeStatus, builder_status, first_reachable
 from buildwright.errors import BuildConfigError, EngineUnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from buildwright.client.nodeinfo import NodeStatus
 
 builder_app = typer.Typer(
     name="builder",
@@ -118,6 +119,9 @@ def ls(debug: DebugOpt = False) -> None:
     """List builders and their nodes: reachable or why not, BuildKit version, platforms."""
 
     def work() -> None:
+        # Imported here, so that other commands and --help do not load the engine client.
+        from buildwright.client.nodeinfo import builder_status
+
         builders, current = _all_builders()
         rows = [("NAME/NODE", "DRIVER/ENDPOINT", "STATUS", "BUILDKIT", "PLATFORMS")]
         for builder in builders:
@@ -161,6 +165,8 @@ def inspect(
         if not chosen:
             raise BuildConfigError("no builder named and none chosen with `buildwright builder use`")
         builder = find_builder(chosen)
+        from buildwright.client.nodeinfo import builder_status
+
         statuses = builder_status(builder, detailed=True)
         if output_format == "json":
             typer.echo(json.dumps(_inspect_json(builder, statuses), indent=2))
@@ -256,6 +262,9 @@ def version(
         return
 
     def work() -> None:
+        from buildwright import api
+        from buildwright.client.nodeinfo import first_reachable
+
         endpoints = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buildwright import api
-from buildwright.cli.cache_table import (
-    PRUNE_HEADER,
-    TABBED,
-    du_summary,
-    du_table,
-    du_verbose,
-    human_size,
-    prune_row,
-    prune_verbose,
-    tabwrite,
-)
 from buildwright.cli.engine_opts import (
     AddrOpt,
     BuilderOpt,
@@ -32,7 +20,9 @@ from buildwright.cli.engine_opts import (
 )
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
-from buildwright.client.diskusage import UsageRecord, parse_byte_size, parse_filters
+
+if TYPE_CHECKING:
+    from buildwright.client.diskusage import UsageRecord
 
 _NORMAL_WARNING = "WARNING! This will remove all dangling build cache. Are you sure you want to continue?"
 _ALL_WARNING = "WARNING! This will remove all build cache. Are you sure you want to continue?"
@@ -60,6 +50,10 @@ def du(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
+        # Imported here, so that other commands and --help do not load the engine client.
+        from buildwright import api
+        from buildwright.cli.cache_table import du_summary, du_table, du_verbose
+
         engine = api.EngineOptions(
             addr=addr,
             tls_ca=tlscacert,
@@ -110,6 +104,10 @@ def prune(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
+        from buildwright import api
+        from buildwright.cli.cache_table import TABBED, human_size, tabwrite
+        from buildwright.client.diskusage import parse_byte_size, parse_filters
+
         sizes = {
             "reserved_space": parse_byte_size(reserved_space) if reserved_space else 0,
             "max_used_space": parse_byte_size(max_used_space) if max_used_space else 0,
@@ -143,6 +141,8 @@ class _PrunePrinter:
         self._first = True
 
     def add(self, record: UsageRecord) -> None:
+        from buildwright.cli.cache_table import PRUNE_HEADER, TABBED, prune_row, prune_verbose, tabwrite
+
         now = datetime.now(UTC)
         if self._verbose:
             sys.stdout.write(prune_verbose(record, now))

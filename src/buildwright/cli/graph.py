@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from buildwright import api
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.errors import BuildConfigError
@@ -51,6 +50,8 @@ def graph(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
+        from buildwright import api  # imported when run, so that --help stays fast
+
         stage_graph = api.graph(
             context,
             dockerfile=file,

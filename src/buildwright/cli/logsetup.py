@@ -11,9 +11,8 @@ import enum
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
-
-import structlog
 
 
 class LogFormat(enum.StrEnum):
@@ -38,10 +37,43 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _renderer(log_format: LogFormat, stream: TextIO) -> list[Any]:
+    import structlog
+
     if log_format is LogFormat.JSON:
         return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
     colors = stream.isatty() and not os.environ.get("NO_COLOR")
     return [structlog.dev.ConsoleRenderer(colors=colors)]
+
+
+class _DeferredFormatter(logging.Formatter):
+    """Builds the real (structlog) formatter for the first record it formats: a command that logs
+    nothing, as a quiet build, never imports structlog and what it loads (rich tracebacks)."""
+
+    def __init__(self, build: Callable[[], logging.Formatter]) -> None:
+        super().__init__()
+        self._build = build
+        self._formatter: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._formatter is None:
+            self._formatter = self._build()
+        return self._formatter.format(record)
+
+
+def _structlog_formatter(log_format: LogFormat, out: TextIO) -> logging.Formatter:
+    import structlog
+
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *_renderer(log_format, out),
+        ],
+    )
 
 
 def configure_logging(
@@ -50,19 +82,8 @@ def configure_logging(
     """Attach one handler writing to `stream` (default stderr) to the `buildwright` logger."""
     out = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderrHandler()
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[
-                structlog.stdlib.add_logger_name,
-                structlog.stdlib.add_log_level,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-            ],
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                *_renderer(LogFormat(log_format), out),
-            ],
-        )
-    )
+    chosen = LogFormat(log_format)  # a bad format fails here, not at the first record
+    handler.setFormatter(_DeferredFormatter(lambda: _structlog_formatter(chosen, out)))
     logger = logging.getLogger("buildwright")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if debug else logging.WARNING)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from buildwright.errors import UsageError
-from buildwright.progress import resolve_mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +34,6 @@ def display_mode(progress: str, quiet: bool, out: TextIO, env: Mapping[str, str]
         return DisplayMode("quiet", print_image_id=True)
     if progress == "none" or (progress == "auto" and env.get("BUILDKIT_PROGRESS") == "none"):
         return DisplayMode("quiet", print_image_id=False)
+    from buildwright.progress import resolve_mode  # rich: only for a build that shows progress
+
     return DisplayMode(resolve_mode(progress, out, env), print_image_id=False)

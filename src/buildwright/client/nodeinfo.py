@@ -75,7 +75,7 @@ def node_status(node: Node, *, detailed: bool = False, timeout: float = 5.0) -> 
 def endpoint_status(node: Node, endpoint: Endpoint, *, detailed: bool = False, timeout: float = 5.0) -> NodeStatus:
     """`node_status` for an endpoint already resolved (with its TLS material)."""
     try:
-        with connect((endpoint,), timeout=timeout) as conn:
+        with connect((endpoint,), timeout=timeout, version=True) as conn:
             info = conn.info
             workers: tuple[Worker, ...] = ()
             revision = None

@@ -125,6 +125,9 @@ class DockerGrpcRelay:
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._conns: list[socket.socket] = []
+        # The connection `check` upgraded, kept for the first relayed connection: a build then
+        # dials and upgrades once, not twice, before its first call.
+        self._spare: tuple[socket.socket, bytes] | None = None
 
     @property
     def socket_path(self) -> str:
@@ -143,8 +146,11 @@ class DockerGrpcRelay:
             OSError: dockerd cannot be reached.
             EngineError: it refused the upgrade (the message is the reason, without the address).
         """
-        sock, _ = dial_docker_grpc(self._address, timeout)
-        sock.close()
+        sock, early = dial_docker_grpc(self._address, timeout)
+        with self._lock:
+            previous, self._spare = self._spare, (sock, early)
+        if previous is not None:
+            previous[0].close()
 
     def start(self) -> DockerGrpcRelay:
         self._dir = tempfile.mkdtemp(prefix="buildwright-relay-")
@@ -168,8 +174,10 @@ class DockerGrpcRelay:
             threading.Thread(target=self._serve, args=(client,), name="buildwright-relay-conn", daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
+        with self._lock:
+            spare, self._spare = self._spare, None
         try:
-            upstream, early = dial_docker_grpc(self._address)
+            upstream, early = spare if spare is not None else dial_docker_grpc(self._address)
         except (OSError, EngineError) as exc:
             _log.debug("relay_dial_failed", docker=str(self._address), error=str(exc))
             client.close()
@@ -205,6 +213,9 @@ class DockerGrpcRelay:
             self._listener.close()
         with self._lock:
             conns, self._conns = self._conns, []
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare[0].close()
         for s in conns:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)

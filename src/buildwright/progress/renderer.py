@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Protocol, TextIO
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from buildwright.client.events import BuildEvent
 from buildwright.errors import BuildConfigError
 from buildwright.progress.plain import PlainRenderer
 from buildwright.progress.rawjson import RawJsonRenderer
-from buildwright.progress.tty import DEFAULT_LOG_LINES, Clock, TtyRenderer, utc_now
+
+if TYPE_CHECKING:
+    from buildwright.progress.tty import Clock
 
 PROGRESS_MODES = ("auto", "tty", "plain", "quiet", "rawjson")
 
@@ -78,6 +78,8 @@ def resolve_mode(mode: str, out: TextIO, env: Mapping[str, str]) -> str:
 
 def tty_log_lines(env: Mapping[str, str]) -> int:
     """BUILDKIT_TTY_LOG_LINES: how many log lines of a running step the live view shows."""
+    from buildwright.progress.tty import DEFAULT_LOG_LINES
+
     try:
         lines = int(env.get("BUILDKIT_TTY_LOG_LINES", ""))
     except ValueError:
@@ -92,7 +94,7 @@ def make_renderer(
     env: Mapping[str, str] | None = None,
     detailed_warnings: bool = False,
     error_logs: bool = False,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
 ) -> Renderer:
     """The renderer for a `--progress` value, writing to `out` (stderr in the CLI).
 
@@ -102,7 +104,7 @@ def make_renderer(
         env: the environment (BUILDKIT_PROGRESS, BUILDKIT_TTY_LOG_LINES, NO_COLOR, TERM); default os.environ.
         detailed_warnings: list each warning's detail in the final summary (debug mode).
         error_logs: plain mode repeats each failed step's last log lines at the end (history logs).
-        clock: the current time, for the live view.
+        clock: the current time, for the live view (default: the system clock).
     """
     if env is None:
         env = os.environ
@@ -113,5 +115,10 @@ def make_renderer(
         return RawJsonRenderer(out)
     if concrete == "plain":
         return PlainRenderer(out, detailed_warnings=detailed_warnings, error_logs=error_logs)
+    # rich only for the live view: plain, rawjson and quiet builds never import it.
+    from rich.console import Console
+
+    from buildwright.progress.tty import TtyRenderer, utc_now
+
     console = Console(file=out, force_terminal=True, no_color=bool(env.get("NO_COLOR")), highlight=False)
-    return TtyRenderer(console, clock=clock, log_lines=tty_log_lines(env))
+    return TtyRenderer(console, clock=clock or utc_now, log_lines=tty_log_lines(env))

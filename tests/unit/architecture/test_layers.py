@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[3] / "src" / "buildwright"
-BASE = {"errors", "location", "_log", "_golang", "_gopath"}
+BASE = {"errors", "location", "_log", "_golang", "_gopath", "_lazy"}
 
 # Which buildwright modules/packages each layer may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
@@ -17,6 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "_log": set(),
     "_golang": set(),
     "_gopath": set(),
+    "_lazy": set(),
     "dockerfile": BASE,
     "llb": BASE | {"_pb"},
     "frontend": BASE | {"dockerfile", "llb"},

@@ -79,3 +79,37 @@ def test_refused_upgrade(tmp_path: Path) -> None:
     refusal = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
     with _fake_dockerd(path, refusal, []), pytest.raises(EngineError, match="404"):
         dial_docker_grpc(DockerAddress(unix_path=str(path)))
+
+
+def _relayed_echo(relay: DockerGrpcRelay, payload: bytes) -> bytes:
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(relay.socket_path)
+    client.settimeout(5)
+    client.sendall(payload)
+    received = b""
+    while len(received) < len(b"EARLY") + len(payload):
+        received += client.recv(4096)
+    client.close()
+    return received
+
+
+def test_the_checked_connection_serves_the_first_relayed_one(upgrading: tuple[Path, list[bytes]]) -> None:
+    path, requests = upgrading
+    relay = DockerGrpcRelay(DockerAddress(unix_path=str(path)))
+    relay.check(5)
+    with relay:
+        assert _relayed_echo(relay, b"one") == b"EARLYone"
+        assert len(requests) == 1  # the check's upgrade, reused: no second dial
+        assert _relayed_echo(relay, b"two") == b"EARLYtwo"
+        assert len(requests) == 2  # later connections dial their own
+
+
+def test_an_unused_checked_connection_is_closed_with_the_relay(upgrading: tuple[Path, list[bytes]]) -> None:
+    path, _ = upgrading
+    relay = DockerGrpcRelay(DockerAddress(unix_path=str(path)))
+    relay.check(5)
+    relay.start()
+    spare = relay._spare
+    assert spare is not None
+    relay.close()
+    assert spare[0].fileno() == -1

@@ -24,6 +24,8 @@ from buildwright._pb import (
     worker_pb2,
 )
 from buildwright.client import BuildkitClient, BuildRequest, ExportSpec, GatewayContext, VertexFailed
+from buildwright.client.connection import connect
+from buildwright.client.endpoint import resolve_endpoints
 from buildwright.client.solve import shared_key_for
 from buildwright.errors import BuildFailed, DockerfileError
 from buildwright.frontend.resolver import ImageRequest
@@ -39,6 +41,7 @@ class _FakeEngine(control_pb2_grpc.ControlServicer):  # type: ignore[misc]
         self.session_metadata: list[tuple[str, str]] = []
         self.build_ids: list[str] = []
         self.returned: Any = None
+        self.info_calls = 0
         self._returned = threading.Event()
         self._status: queue.Queue[Any] = queue.Queue()
 
@@ -48,6 +51,7 @@ class _FakeEngine(control_pb2_grpc.ControlServicer):  # type: ignore[misc]
         return control_pb2.ListWorkersResponse(record=[record])
 
     def Info(self, request: Any, context: Any) -> Any:
+        self.info_calls += 1
         context.abort(grpc.StatusCode.UNIMPLEMENTED, "old daemon")
 
     def Session(self, request_iterator: Any, context: Any) -> Iterator[Any]:
@@ -149,6 +153,16 @@ def _definition(marker: bytes) -> ops_pb2.Definition:
     return d
 
 
+def test_a_build_connection_does_not_ask_for_the_version(fake: tuple[_FakeEngine, str]) -> None:
+    engine, addr = fake
+    with BuildkitClient.connect(addr=addr) as client:
+        assert client.engine.worker_platforms == (Platform("linux", "amd64"),)
+    assert engine.info_calls == 0
+    with connect(resolve_endpoints(addr), version=True) as conn:
+        assert conn.info.buildkit_version is None  # Info answered UNIMPLEMENTED
+    assert engine.info_calls == 1
+
+
 def test_gateway_flow(fake: tuple[_FakeEngine, str], tmp_path: Path) -> None:
     engine, addr = fake
     seen: dict[str, Any] = {}
@@ -162,7 +176,7 @@ def test_gateway_flow(fake: tuple[_FakeEngine, str], tmp_path: Path) -> None:
         return _Compiled(_definition(b"ok"), b'{"config":{}}')
 
     with BuildkitClient.connect(addr=addr) as client:
-        assert client.engine.buildkit_version is None  # Info answered UNIMPLEMENTED
+        assert client.engine.buildkit_version is None  # not asked for: a build does not need it
         assert client.engine.worker_platforms == (Platform("linux", "amd64"),)
         result = client.build(
             BuildRequest(local_dirs={"context": tmp_path}, exports=(ExportSpec.engine_image(["x:1"]),)),
