@@ -30,7 +30,7 @@ from buildwright.client.boundary import rpc_code, rpc_details
 from buildwright.client.cache import CacheEntry, prepare_cache
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
-from buildwright.client.exporters import ExportSpec, apply_exports, resolve_exports
+from buildwright.client.exporters import ExportSpec, apply_exports, no_output_warning, resolve_exports
 from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError, GatewayWarning
 from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
@@ -146,6 +146,8 @@ class BuildResult:
     exporter_response: Mapping[str, str]
     # Every step the engine reported, in the order it first showed them.
     steps: tuple[StepResult, ...] = ()
+    # What the user must know about the result beyond the steps (e.g. where the image went).
+    warnings: tuple[str, ...] = ()
 
     @property
     def image_digest(self) -> str | None:
@@ -270,6 +272,7 @@ def run_build(
     """Run one build on an open connection (see the module docstring for the flow)."""
     ref = new_session_id()
     exports = resolve_exports(request.exports, conn.info)
+    warning = no_output_warning(request.exports, conn.info)
     # Files and directories the engine exports come back through the session; they are written
     # beside their destinations and moved into place only once the build has succeeded.
     targets = OutputTargets(exports, request.output_stream)
@@ -319,7 +322,8 @@ def run_build(
             cache.finish(response.ExporterResponse)
             finished = True
             _log.debug("build_finished", ref=ref, exports=[e.type for e in exports])
-            return BuildResult(ref, dict(response.ExporterResponse), watcher.steps.steps())
+            warnings = (warning,) if warning else ()
+            return BuildResult(ref, dict(response.ExporterResponse), watcher.steps.steps(), warnings)
         finally:
             if not finished:
                 # Cancelling the outer Solve cancels the build on the engine (also on Ctrl-C).
