@@ -10,14 +10,20 @@ engine does, so the next session finds them running and their cache warm.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Generic, TypeVar
 
+from buildwright import EngineOptions
 from tests.integration.reference import ENGINE_SCRIPT, EngineInfo
 from tests.tlscerts import Certificates, CertPair
 
 _BUILD_TIMEOUT_S = 1800
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 # `buildkitd up` exits 4 when no buildkitd can be had on this machine (the compile failed).
 UNAVAILABLE_EXIT = 4
 
@@ -164,3 +170,49 @@ def without_engine_vars(env: Mapping[str, str], **extra: str) -> dict[str, str]:
     out = {k: v for k, v in env.items() if k not in ("DOCKER_HOST", "BUILDKIT_HOST", "BUILDWRIGHT_BUILDER")}
     out.update(extra)
     return out
+
+
+def engine_options(engine: EngineInfo, daemon: Buildkitd, *, tcp: bool) -> EngineOptions:
+    """buildwright's engine options for `daemon` over its unix socket or its mutual-TLS port."""
+    env = without_engine_vars(engine.env)
+    if not tcp:
+        return EngineOptions(addr=daemon.unix_address, env=env)
+    certs = daemon.tls
+    return EngineOptions(
+        addr=daemon.tcp_address, tls_ca=certs.ca.cert, tls_cert=certs.client.cert, tls_key=certs.client.key, env=env
+    )
+
+
+TRANSPORTS: Final = ("unix", "tcp")
+
+
+class Prefetch(Generic[K, V]):
+    """Runs `work` for every key on a few threads from the first request on, so a parametrized test's
+    cases build concurrently while pytest walks them one by one; `get` waits for one key's result.
+    Three workers: the daemon runs the steps, and the clients mostly wait on it."""
+
+    def __init__(self, keys: Sequence[K], work: Callable[[K], V], workers: int = 3) -> None:
+        self._keys = list(keys)
+        self._work = work
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: dict[K, Future[V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="bw-prefetch")
+                # The requested key first, then the rest in the order pytest will ask for them.
+                for k in [key, *[k for k in self._keys if k != key]]:
+                    self._futures[k] = self._pool.submit(self._work, k)
+            future = self._futures.get(key)
+            if future is None:
+                future = self._futures[key] = self._pool.submit(self._work, key)
+        return future.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            for future in self._futures.values():
+                future.cancel()
+            self._pool.shutdown(wait=True)
