@@ -158,6 +158,14 @@ bw_bkd_binaries() {
         return 4
     fi
     mkdir -p "$BW_CACHE_DIR"
+    # One compile at a time: a second caller waits, then finds the first one's result.
+    exec 8>"$BW_CACHE_DIR/.buildkit-build.lock"
+    flock 8
+    if dir=$(_bkd_cached); then
+        exec 8>&-
+        printf '%s\n' "$dir"
+        return 0
+    fi
     _bw_prepare_apt_dir "$apt_dir" unstable
     local -a opts
     mapfile -t opts < <(_bw_apt_opts "$apt_dir")
@@ -165,13 +173,19 @@ bw_bkd_binaries() {
         _bkd_log "unavailable: cannot read Debian unstable's package index ($(bw_mirror_uri)); log: $BW_BKD_BUILD_LOG"
         return 4
     fi
-    version=$(apt-cache "${opts[@]}" policy "$BW_BKD_SOURCE_PACKAGE" | awk '$1 == "Candidate:" { print $2 }')
+    version=$(apt-cache "${opts[@]}" policy "$BW_BKD_SOURCE_PACKAGE" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+    if [[ -z $version || $version == "(none)" ]]; then
+        # Not remembered: the mirror may answer next time.
+        _bkd_log "unavailable: Debian unstable's index ($(bw_mirror_uri)) has no $BW_BKD_SOURCE_PACKAGE; log: $BW_BKD_BUILD_LOG"
+        return 4
+    fi
     dir="$BW_CACHE_DIR/buildkit-$version"
     started=$(date +%s)
     _bkd_log "compiling buildkitd and buildctl from Debian unstable's $BW_BKD_SOURCE_PACKAGE $version (once; a few minutes)"
     work=$(mktemp -d "$BW_CACHE_DIR/.buildkit-build.XXXXXX")
-    (set -euo pipefail; _bkd_compile_steps "$work" "$apt_dir" "$dir") >>"$BW_BKD_BUILD_LOG" 2>&1 || rc=$?
+    (set -euo pipefail; _bkd_compile_steps "$work" "$apt_dir" "$dir") >>"$BW_BKD_BUILD_LOG" 2>&1 8>&- || rc=$?
     rm -rf "$work"
+    exec 8>&-
     if ((rc != 0)); then
         rm -rf "$dir"
         printf 'compiling buildkitd from %s %s failed (log: %s)\n' "$BW_BKD_SOURCE_PACKAGE" "${version:-?}" \
