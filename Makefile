@@ -10,7 +10,7 @@ PB_STAMP := $(PB_DIR)/.generated
 # The private engine (see scripts/engine.sh); tests and the demo use it unless told otherwise.
 export BUILDWRIGHT_ENGINE_SOCK ?= /run/buildwright-engine/docker.sock
 
-.PHONY: all venv proto engine engine-down engine-reset engine-status demo test unit integration lint typecheck bench bench-context fuzz clean
+.PHONY: all venv proto engine engine-down engine-reset engine-status buildkitd buildkitd-bin buildkitd-down buildkitd-status demo test unit integration lint typecheck bench bench-context fuzz clean
 
 all: venv proto
 
@@ -41,16 +41,34 @@ engine-reset:
 engine-status:
 	scripts/engine.sh status
 
+# A standalone buildkitd (compiled once from Debian's packaged BuildKit source, then cached):
+# `make buildkitd` starts `dev` on a unix socket, `make buildkitd BUILDKITD=x BUILDKITD_TCP=7390` another
+# with a mutual-TLS port too.
+BUILDKITD ?= dev
+BUILDKITD_TCP ?=
+buildkitd: engine
+	scripts/engine.sh buildkitd up $(BUILDKITD) $(if $(BUILDKITD_TCP),--tcp $(BUILDKITD_TCP))
+
+# The binaries only. A failed compile (Debian unstable moved) is one line; the buildkitd tests then skip.
+buildkitd-bin:
+	scripts/engine.sh buildkitd build || [ $$? -eq 4 ]
+
+buildkitd-down:
+	scripts/engine.sh buildkitd down $(BUILDKITD)
+
+buildkitd-status:
+	scripts/engine.sh buildkitd status
+
 demo: venv proto engine
 	scripts/demo.sh
 
 unit: venv proto
 	$(PY) -m pytest -q tests/unit
 
-integration: venv proto engine
+integration: venv proto engine buildkitd-bin
 	$(PY) -m pytest -q -m integration tests/integration
 
-test: venv proto engine
+test: venv proto engine buildkitd-bin
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests

@@ -35,4 +35,15 @@ with open("examples/examples.toml", "rb") as f:
 PYEOF
 )
 if [[ $status == 0 ]]; then echo "all examples built and printed their expected output"; fi
+cat <<'TRY'
+
+The demo used dockerd's embedded BuildKit. To try a standalone buildkitd (compiled once, a few minutes):
+    scripts/engine.sh buildkitd up demo --tcp 7390     # or: make buildkitd BUILDKITD=demo BUILDKITD_TCP=7390
+    eval "$(scripts/engine.sh buildkitd env demo)"     # BUILDKIT_HOST=unix://.../buildkitd.sock
+    .venv/bin/buildwright build -o type=docker,dest=/tmp/multistage.tar examples/multistage
+    .venv/bin/buildwright build --addr "$BUILDWRIGHT_BUILDKITD_TCP" --tlscacert "$BUILDWRIGHT_BUILDKITD_TLS/ca.pem" \
+        --tlscert "$BUILDWRIGHT_BUILDKITD_TLS/client-cert.pem" --tlskey "$BUILDWRIGHT_BUILDKITD_TLS/client-key.pem" \
+        -t "$BUILDWRIGHT_BUILDKITD_REGISTRY/demo/multistage:latest" --push examples/multistage
+    scripts/engine.sh buildkitd down demo
+TRY
 exit $status

@@ -9,11 +9,16 @@
 #   scripts/engine.sh status    whether it runs, its versions and socket (exit 3 when stopped)
 #   scripts/engine.sh env       `export` lines for DOCKER_HOST, DOCKER_CONFIG and the client path
 #   scripts/engine.sh selftest  a buildx build on the engine whose RUN step reaches Debian's mirror
+#   scripts/engine.sh buildkitd up NAME [--tcp PORT]   a standalone buildkitd NAME (compiled once, cached):
+#                               its own root, unix socket, optionally 127.0.0.1:PORT with mutual TLS
+#   scripts/engine.sh buildkitd down NAME | status [NAME] | env NAME   stop it, describe, `export` lines
 #
 # Environment: BUILDWRIGHT_ENGINE_SOCK (socket path), BUILDWRIGHT_ENGINE_STATE, BUILDWRIGHT_ENGINE_RUN,
 # BUILDWRIGHT_ENGINE_BRIDGE, BUILDWRIGHT_ENGINE_NAMESPACE (a second engine beside the default one),
 # BUILDWRIGHT_CACHE, BUILDWRIGHT_DEBIAN_MIRROR, BUILDWRIGHT_ENGINE_REFRESH=1 (look for a newer engine),
 # BUILDWRIGHT_ENGINE_FALLBACK=1 (use Debian 12's docker.io 20.10 instead), BUILDWRIGHT_ENGINE_READY_TIMEOUT.
+# buildkitd: BUILDWRIGHT_BUILDKITD_RUN, BUILDWRIGHT_BUILDKITD_STATE, BUILDWRIGHT_BUILDKITD_REGISTRY_PORT,
+# BUILDWRIGHT_BUILDKITD_REBUILD=1 (compile again after a failed compile). Exit 4: no buildkitd here.
 set -euo pipefail
 
 LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib"
@@ -27,6 +32,8 @@ LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib"
 . "$LIB_DIR/engine-images.sh"
 # shellcheck source=SCRIPTDIR/lib/engine-emulation.sh
 . "$LIB_DIR/engine-emulation.sh"
+# shellcheck source=SCRIPTDIR/lib/engine-buildkitd.sh
+. "$LIB_DIR/engine-buildkitd.sh"
 
 # One line: engine, containerd and BuildKit versions, and where it listens.
 describe() {
@@ -171,6 +178,10 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     selftest) cmd_selftest ;;
+    buildkitd)
+        shift
+        bkd_main "$@"
+        ;;
     *)
         sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
         exit 2

@@ -151,6 +151,8 @@ class BuildResult:
         stages: the Dockerfile stages built (None for a pipeline build).
         steps: every step the engine reported, with timings and whether it came from cache.
         duration: seconds from connecting the session to the end of the export.
+        warnings: what the user must know about the result, e.g. that a buildkitd kept it in its
+            cache only (no output was named and it has no image store).
     """
 
     image_id: str | None
@@ -158,6 +160,7 @@ class BuildResult:
     stages: StagePlan | None = None
     steps: tuple[StepResult, ...] = ()
     duration: float = 0.0
+    warnings: tuple[str, ...] = ()
 
     @property
     def cached_steps(self) -> tuple[StepResult, ...]:
@@ -414,6 +417,7 @@ def build(
         stages=compiled_builds[-1].stages,
         steps=result.steps,
         duration=duration,
+        warnings=result.warnings,
     )
 
 

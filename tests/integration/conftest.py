@@ -1,5 +1,8 @@
 """Integration tests: every test here is marked `integration` and can ask for the `engine` fixture,
-which starts the private test engine (scripts/engine.sh up) once per session."""
+which starts the private test engine (scripts/engine.sh up) once per session, and for `buildkitd`,
+`buildkitd_two` and `stopped_buildkitd`: real standalone buildkitds (scripts/engine.sh buildkitd up),
+with unix and mutual-TLS TCP listeners. Where no buildkitd could be compiled, those tests skip with
+the script's reason."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from buildwright.client.attestations import NO_DEFAULT_ENV
+from tests.integration.buildkitd import Buildkitd, BuildkitdUnavailable, buildkitd_down, buildkitd_up
 from tests.integration.reference import EngineInfo, engine_up
 
 _HERE = Path(__file__).resolve().parent
@@ -42,3 +46,36 @@ def engine() -> EngineInfo:
         return engine_up()
     except RuntimeError as exc:
         pytest.fail(f"the test engine did not start: {exc}", pytrace=False)
+
+
+# Fixed TCP ports for the test daemons: a running daemon is reused only on the same port.
+_BUILDKITD_PORTS = {"bw-test-a": 7391, "bw-test-b": 7392, "bw-test-off": 7393}
+
+
+def _daemon(name: str) -> Buildkitd:
+    try:
+        return buildkitd_up(name, _BUILDKITD_PORTS[name])
+    except BuildkitdUnavailable as exc:
+        pytest.skip(f"no standalone buildkitd on this machine: {exc}")
+    except RuntimeError as exc:
+        pytest.fail(f"buildkitd {name} did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def buildkitd(engine: EngineInfo) -> Buildkitd:
+    """A real buildkitd on a unix socket and a mutual-TLS port (base images from the engine)."""
+    return _daemon("bw-test-a")
+
+
+@pytest.fixture(scope="session")
+def buildkitd_two(buildkitd: Buildkitd) -> Buildkitd:
+    """A second, independent buildkitd."""
+    return _daemon("bw-test-b")
+
+
+@pytest.fixture(scope="session")
+def stopped_buildkitd(buildkitd: Buildkitd) -> Buildkitd:
+    """A buildkitd that ran and was stopped: its addresses answer no more."""
+    daemon = _daemon("bw-test-off")
+    buildkitd_down(daemon.name)
+    return daemon

@@ -1,27 +1,23 @@
-"""Named builders and TLS options end to end, on two live buildkitd endpoints and a stopped one.
-
-Until the provisioned standalone buildkitd is merged here, the live endpoints are the test
-engine's BuildKit exposed as buildkitds by two TLS relays (buildkitd_relay.py); the stopped one is
-a port nobody listens on. A buildx remote builder made by `docker buildx create` is used by name.
+"""Named builders and TLS options end to end, on two live standalone buildkitds and a stopped one
+(tests/integration/buildkitd.py). Which daemon ran a build is read from the daemons themselves: each
+build runs a RUN step with a unique marker, and `buildctl du --verbose` of that daemon lists it. A
+buildx remote builder made by `docker buildx create` is used by name.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.integration.buildkitd_relay import BuildkitdRelay, running_relay
+from tests.integration.buildkitd import Buildkitd, without_engine_vars
 from tests.integration.reference import EngineInfo
 from tests.tlscerts import Certificates, make_expired_client
 
@@ -30,34 +26,35 @@ _DOCKERFILE = "FROM busybox:latest\nRUN echo builders > /b.txt\n"
 
 @dataclass(frozen=True)
 class Daemons:
-    one: BuildkitdRelay
-    one_certs: Certificates
-    two: BuildkitdRelay
-    two_certs: Certificates
+    one: Buildkitd
+    two: Buildkitd
     stopped: str
-    directory: Path
+
+    @property
+    def one_certs(self) -> Certificates:
+        return self.one.tls
+
+    @property
+    def two_certs(self) -> Certificates:
+        return self.two.tls
 
 
 @pytest.fixture(scope="module")
-def daemons(engine: EngineInfo) -> Iterator[Daemons]:
-    directory = Path(tempfile.mkdtemp(prefix="bw-bld-", dir="/tmp"))
-    try:
-        with (
-            running_relay(engine.sock, directory / "1") as (one, one_certs),
-            running_relay(engine.sock, directory / "2") as (two, two_certs),
-        ):
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                port = probe.getsockname()[1]  # free once closed: nobody listens there
-            yield Daemons(one, one_certs, two, two_certs, f"tcp://127.0.0.1:{port}", directory)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+def daemons(buildkitd: Buildkitd, buildkitd_two: Buildkitd, stopped_buildkitd: Buildkitd) -> Daemons:
+    return Daemons(buildkitd, buildkitd_two, stopped_buildkitd.tcp_address)
+
+
+def _marked(context: Path) -> str:
+    """Gives the context's build a unique RUN step; returns its marker."""
+    marker = f"bw-marker-{uuid.uuid4().hex[:12]}"
+    (context / "Dockerfile").write_text(f"FROM busybox:latest\nRUN echo {marker} > /b.txt\n")
+    return marker
 
 
 @pytest.fixture
 def env(engine: EngineInfo, tmp_path: Path) -> dict[str, str]:
     # Own config folders, and no engine variables: only what the test names can be reached.
-    out = {k: v for k, v in engine.env.items() if k not in ("DOCKER_HOST", "BUILDKIT_HOST", "BUILDWRIGHT_BUILDER")}
+    out = without_engine_vars(engine.env)
     out["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     return out
 
@@ -120,9 +117,9 @@ def test_builder_create_ls_inspect_use_rm(daemons: Daemons, env: dict[str, str],
 
     # `use` makes farm the default: a build with no engine flag goes to its first node.
     _ok(env, "builder", "use", "farm")
-    before = daemons.one.accepted
+    marker = _marked(context)
     _ok(env, "build", "--progress", "quiet", str(context))
-    assert daemons.one.accepted > before
+    assert daemons.one.has_record(marker) and not daemons.two.has_record(marker)
     # --builder and BUILDWRIGHT_BUILDER pick another; a stopped builder is one clear line.
     _one_error(_cli(env, "build", "--builder", "gone", str(context)), daemons.stopped, "Connection refused")
     _one_error(_cli({**env, "BUILDWRIGHT_BUILDER": "gone"}, "du"), daemons.stopped, "Connection refused")
@@ -165,16 +162,18 @@ def test_a_buildx_remote_builder_is_used_by_name(
         check=True,
         capture_output=True,
     )
-    before = daemons.two.accepted
-    assert _ok(env, "build", "--builder", name, "--progress", "quiet", str(context)).startswith("sha256:")
-    assert daemons.two.accepted > before
+    marker = _marked(context)
+    done = _cli(env, "build", "--builder", name, "--progress", "quiet", str(context))
+    assert done.returncode == 0, done.stderr
+    assert "will only remain in its build cache" in done.stderr  # a buildkitd: no image store
+    assert daemons.two.has_record(marker) and not daemons.one.has_record(marker)
     assert name in _ok(env, "builder", "ls")
 
 
 def test_tls_refusals_and_server_name(daemons: Daemons, env: dict[str, str], context: Path, tmp_path: Path) -> None:
     address = daemons.one.tcp_address
     certs = daemons.one_certs
-    # A server certificate from another CA (the second relay's CA).
+    # A server certificate from another CA (the second daemon's CA).
     wrong_ca = ["--tlscacert", str(daemons.two_certs.ca.cert), *_tls(certs)[2:]]
     _one_error(_cli(env, "du", "--addr", address, *wrong_ca), address, "server certificate is not trusted")
     # No client certificate.
@@ -203,12 +202,17 @@ def test_tls_refusals_and_server_name(daemons: Daemons, env: dict[str, str], con
 def test_a_build_goes_to_the_node_declaring_its_platform(daemons: Daemons, env: dict[str, str], tmp_path: Path) -> None:
     context = tmp_path / "plain"
     context.mkdir()
-    (context / "Dockerfile").write_text("FROM busybox:latest\nENV NODE=picked\n")  # no RUN: no emulation needed
     _ok(env, "builder", "create", "plat", "--node", daemons.one.unix_address, "--platform", "linux/amd64")
     _ok(env, "builder", "create", "plat", "--append", "--node", daemons.two.unix_address, "--platform", "linux/arm64")
-    one, two = daemons.one.accepted, daemons.two.accepted
-    _ok(env, "build", "--builder", "plat", "--platform", "linux/arm64", "--progress", "quiet", str(context))
-    assert (daemons.one.accepted, daemons.two.accepted > two) == (one, True)
-    one, two = daemons.one.accepted, daemons.two.accepted
-    _ok(env, "build", "--builder", "plat", "--platform", "linux/amd64", "--progress", "quiet", str(context))
-    assert (daemons.one.accepted > one, daemons.two.accepted) == (True, two)
+    # The RUN step is built for the build platform (amd64) on either node: no emulation needed.
+    for platform, chosen, other in (
+        ("linux/arm64", daemons.two, daemons.one),
+        ("linux/amd64", daemons.one, daemons.two),
+    ):
+        marker = f"bw-marker-{uuid.uuid4().hex[:12]}"
+        (context / "Dockerfile").write_text(
+            f"FROM --platform=$BUILDPLATFORM busybox:latest AS probe\nRUN echo {marker} > /m\n"
+            "FROM busybox:latest\nCOPY --from=probe /m /m\n"
+        )
+        _ok(env, "build", "--builder", "plat", "--platform", platform, "--progress", "quiet", str(context))
+        assert chosen.has_record(marker) and not other.has_record(marker), platform

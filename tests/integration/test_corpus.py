@@ -16,8 +16,10 @@ import pytest
 from buildwright.client.events import BuildEvent, VertexCached, VertexCompleted, VertexQueued, VertexStarted
 from buildwright.errors import BuildFailed, DockerfileError
 from buildwright.location import SourceRange
+from tests.integration.buildkitd import TRANSPORTS, Buildkitd, Prefetch, remote_builder
 from tests.integration.corpus.cases import Case, load_case, load_cases
 from tests.integration.corpus.fresh import fresh_copy
+from tests.integration.corpus.on_buildkitd import BuildkitdCaseRuns, BuildkitdCorpusRunner
 from tests.integration.corpus.runner import (
     CACHE_THRESHOLD_PERCENT,
     CorpusRunner,
@@ -36,7 +38,7 @@ from tests.integration.reference import EngineInfo
 CASES = load_cases()
 
 
-def _param(case: Case) -> object:
+def _param(case: Case, transport: str | None = None) -> object:
     marks: list[pytest.MarkDecorator] = []
     missing = missing_api(case) if case.problem is None else None
     if missing is not None:
@@ -44,6 +46,8 @@ def _param(case: Case) -> object:
     elif case.xfail:
         # Strict: once buildwright is fixed the case passes, and the xfail key must go.
         marks.append(pytest.mark.xfail(reason=case.xfail, strict=True))
+    if transport is not None:
+        return pytest.param(case, transport, id=f"{case.name}-{transport}", marks=marks)
     return pytest.param(case, id=case.name, marks=marks)
 
 
@@ -90,6 +94,31 @@ def test_every_case_is_well_formed() -> None:
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_case(case: Case, corpus: CorpusRunner, request: pytest.FixtureRequest) -> None:
     run = corpus.run(case, _server_args(request, case.servers))
+    if case.expect.fails:
+        check_failure(run)
+    else:
+        check_success(run)
+
+
+@pytest.fixture(scope="session")
+def corpus_on_buildkitd(
+    engine: EngineInfo, buildkitd: Buildkitd, request: pytest.FixtureRequest
+) -> Iterator[Prefetch[str, BuildkitdCaseRuns]]:
+    """Every case on the buildkitd (buildx remote driver, then buildwright over unix and TCP+mTLS),
+    a few at a time from the first request on."""
+    kinds = {kind for case in CASES for kind in case.servers}
+    runner = BuildkitdCorpusRunner(
+        engine, buildkitd, remote_builder(engine, buildkitd, tcp=False), _server_args(request, sorted(kinds))
+    )
+    cases = {case.name: case for case in CASES if case.problem is None and missing_api(case) is None}
+    prefetch: Prefetch[str, BuildkitdCaseRuns] = Prefetch(list(cases), lambda name: runner.run(cases[name]))
+    yield prefetch
+    prefetch.close()
+
+
+@pytest.mark.parametrize(("case", "transport"), [_param(case, t) for case in CASES for t in TRANSPORTS])
+def test_case_on_buildkitd(case: Case, transport: str, corpus_on_buildkitd: Prefetch[str, BuildkitdCaseRuns]) -> None:
+    run = corpus_on_buildkitd.get(case.name).of(transport)
     if case.expect.fails:
         check_failure(run)
     else:

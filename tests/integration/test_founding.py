@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,21 @@ import pytest
 
 import buildwright
 from buildwright.client.events import BuildEvent, VertexCompleted
+from tests.integration.buildkitd import (
+    TRANSPORTS,
+    Buildkitd,
+    Prefetch,
+    buildx_remote_build,
+    engine_options,
+    remote_builder,
+)
 from tests.integration.examples_manifest import EXAMPLES_DIR, example_id, load_examples
 from tests.integration.reference import (
     EngineInfo,
     assert_same_image,
     buildx_build,
     run_image,
+    snapshot_archive,
     snapshot_image,
 )
 
@@ -55,6 +66,63 @@ def test_example_matches_the_reference_builder(engine: EngineInfo, example: dict
     assert_same_image(snapshot_image(engine, reference_tag), snapshot_image(engine, ours_tag))
     expected = (folder / example.get("expected_output", "expected-output.txt")).read_text()
     assert run_image(engine, ours_tag) == expected
+
+
+@dataclass(frozen=True)
+class _OnBuildkitd:
+    reference: Path
+    ours: dict[str, Path]
+
+
+@pytest.fixture(scope="module")
+def examples_on_buildkitd(
+    engine: EngineInfo, buildkitd: Buildkitd, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prefetch[str, _OnBuildkitd]]:
+    """Every example on the buildkitd: buildx's remote driver, then buildwright over unix and over
+    TCP+mTLS, each into a docker tarball; a few examples at a time."""
+    folder = tmp_path_factory.mktemp("examples-bkd")
+    builder = remote_builder(engine, buildkitd, tcp=False)
+    examples = {example_id(example): example for example in load_examples()}
+
+    def build(key: str) -> _OnBuildkitd:
+        example = examples[key]
+        source: Path = EXAMPLES_DIR / example["name"]
+        args = {"target": example.get("target"), "build_args": example.get("build_args", {})}
+        reference = folder / f"{key}-buildx.tar"
+        buildx_remote_build(engine, builder, source, reference, **args)
+        ours: dict[str, Path] = {}
+        for transport in TRANSPORTS:
+            ours[transport] = folder / f"{key}-{transport}.tar"
+            buildwright.build(
+                source,
+                outputs=[f"type=docker,dest={ours[transport]}"],
+                engine=engine_options(engine, buildkitd, tcp=transport == "tcp"),
+                **args,
+            )
+        return _OnBuildkitd(reference, ours)
+
+    prefetch = Prefetch(list(examples), build)
+    yield prefetch
+    prefetch.close()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("example", load_examples(), ids=example_id)
+def test_example_on_buildkitd_matches_the_remote_driver(
+    engine: EngineInfo, example: dict[str, Any], transport: str, examples_on_buildkitd: Prefetch[str, _OnBuildkitd]
+) -> None:
+    built = examples_on_buildkitd.get(example_id(example))
+    ours = built.ours[transport]
+    assert_same_image(snapshot_archive(built.reference, "buildx"), snapshot_archive(ours, "buildwright"))
+    if transport == "unix":
+        # The image runs and prints what the example promises (loaded into the engine to run it).
+        loaded = engine.docker("load", "--input", str(ours)).stdout.decode()
+        image = loaded.strip().rsplit(" ", 1)[-1]
+        try:
+            expected = EXAMPLES_DIR / example["name"] / example.get("expected_output", "expected-output.txt")
+            assert run_image(engine, image) == expected.read_text()
+        finally:
+            engine.docker("image", "rm", "--force", image, check=False)
 
 
 UNUSED_STAGE = """\

@@ -403,6 +403,8 @@ def build(
                 engine=engine,
                 on_event=renderer.handle,
             )
+        for warning in result.warnings:
+            typer.echo(f"WARNING: {warning}", err=True)
         if result.image_id and display.print_image_id:
             typer.echo(result.image_id)
 

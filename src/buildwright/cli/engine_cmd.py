@@ -5,7 +5,8 @@ from (`scripts/engine.sh` beside `src/`, as in an editable install); the copy a 
 data files (`<prefix>/share/buildwright/engine.sh` with its `lib/`). Its exit code is passed on
 (`status` exits 3 when the engine is stopped). The engine's own variables
 (BUILDWRIGHT_ENGINE_SOCK, _STATE, _RUN, _BRIDGE, _NAMESPACE) reach it unchanged, so a second
-engine is driven the same way.
+engine is driven the same way. `engine buildkitd up|down|status|env` drives the script's standalone
+buildkitds (exit 4 from `up` when no buildkitd could be compiled on this machine).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -59,7 +61,7 @@ def find_engine_script(env: Mapping[str, str] | None = None, prefix: str | None 
     )
 
 
-def _run(action: str) -> None:
+def _run(action: str, *args: str) -> None:
     try:
         script = find_engine_script()
         bash = shutil.which("bash")
@@ -70,7 +72,7 @@ def _run(action: str) -> None:
         raise typer.Exit(EXIT_ERROR) from None
     sys.stdout.flush()
     try:
-        completed = subprocess.run([bash, str(script), action], check=False)
+        completed = subprocess.run([bash, str(script), action, *args], check=False)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     raise typer.Exit(completed.returncode)
@@ -98,3 +100,45 @@ def status() -> None:
 def env() -> None:
     """Print the `export` lines that point docker and docker buildx at the engine."""
     _run("env")
+
+
+buildkitd_app = typer.Typer(
+    name="buildkitd",
+    help="Manage private standalone buildkitds (compiled once from Debian's packaged BuildKit source).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+engine_app.add_typer(buildkitd_app, name="buildkitd")
+
+_Name = Annotated[str, typer.Argument(help="The daemon's name (its folder under /run/buildwright-buildkitd).")]
+
+
+@buildkitd_app.command("up")
+def buildkitd_up(
+    name: _Name,
+    tcp: Annotated[
+        int | None, typer.Option("--tcp", help="Also listen on 127.0.0.1:PORT with mutual TLS.", min=1, max=65535)
+    ] = None,
+) -> None:
+    """Start buildkitd NAME (compiling it the first time); a no-op when it runs."""
+    _run("buildkitd", "up", name, *(["--tcp", str(tcp)] if tcp is not None else []))
+
+
+@buildkitd_app.command("down")
+def buildkitd_down(name: _Name) -> None:
+    """Stop buildkitd NAME by its pid and unmount what it left; its root (the cache) stays."""
+    _run("buildkitd", "down", name)
+
+
+@buildkitd_app.command("status")
+def buildkitd_status(
+    name: Annotated[str | None, typer.Argument(help="One daemon (exit 3 when stopped); all when omitted.")] = None,
+) -> None:
+    """The cached binaries, each daemon and its listeners, and the base image registry."""
+    _run("buildkitd", "status", *([name] if name else []))
+
+
+@buildkitd_app.command("env")
+def buildkitd_env(name: _Name) -> None:
+    """Print the `export` lines for buildkitd NAME (BUILDKIT_HOST, its TCP address and TLS folder)."""
+    _run("buildkitd", "env", name)

@@ -23,6 +23,9 @@ from buildwright.llb.reference import normalize_image_ref
 
 # A placeholder type resolved per engine by `resolve_exports`.
 ENGINE_IMAGE = "engine-image"
+# The output of a build given none (`-t` alone, or nothing): dockerd's store on dockerd; a standalone
+# buildkitd has no store anyone can read, so there it exports nothing, as buildx's remote driver does.
+DEFAULT_IMAGE = "engine-default-image"
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})  # Go's strconv.ParseBool
 
 
@@ -45,6 +48,11 @@ class ExportSpec:
         return cls(ENGINE_IMAGE, merged)
 
     @classmethod
+    def default(cls, names: Sequence[str] = ()) -> ExportSpec:
+        """The output of a build that names none (see DEFAULT_IMAGE)."""
+        return cls(DEFAULT_IMAGE, {"name": ",".join(names)} if names else {})
+
+    @classmethod
     def registry(cls, names: Sequence[str] = (), **attrs: str) -> ExportSpec:
         """Push to a registry under `names` (`--push`, `type=registry`), without unpacking by default."""
         merged = {"unpack": "false", **attrs, "push": "true"}
@@ -61,6 +69,10 @@ def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[
     """Replace engine-image placeholders with the engine's exporter type."""
     out: list[ExportSpec] = []
     for spec in exports:
+        if spec.type == DEFAULT_IMAGE:
+            if engine.is_dockerd:
+                out.append(ExportSpec("moby", dict(spec.attrs)))
+            continue
         if spec.type == "docker" and spec.dest is None:
             # `--load`: buildx's docker driver loads through `moby`; elsewhere buildx pipes a
             # docker tarball into the local dockerd, which buildwright does not do.
@@ -88,6 +100,20 @@ def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[
         else:
             out.append(spec)
     return tuple(out)
+
+
+def no_output_warning(exports: Sequence[ExportSpec], engine: EngineInfo) -> str | None:
+    """The warning for a build on a buildkitd that named no output (its result stays in the cache)."""
+    defaults = [spec for spec in exports if spec.type == DEFAULT_IMAGE]
+    if engine.is_dockerd or not defaults:
+        return None
+    names = defaults[0].attrs.get("name", "")
+    tagged = f" (tagged {names})" if names else ""
+    return (
+        f"No output specified with a standalone buildkitd, which has no image store: the build result{tagged}"
+        " will only remain in its build cache. To push the image into a registry use --push,"
+        " to write it to a file use -o type=oci,dest=FILE or -o type=docker,dest=FILE"
+    )
 
 
 def _qualified(name: str) -> str:

@@ -119,7 +119,7 @@ def plan_exports(
         if spec.type in (LOCAL, TAR) and iidfile:
             raise UsageError("local and tar exporters are incompatible with image ID file")
     if not outputs and not load:
-        return (ExportSpec.registry(list(tags)) if push else ExportSpec.engine_image(list(tags)),)
+        return (ExportSpec.registry(list(tags)) if push else ExportSpec.default(list(tags)),)
     exports: list[ExportSpec] = []
     stdout_used = False
     for spec in outputs:

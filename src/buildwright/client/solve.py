@@ -32,7 +32,7 @@ from buildwright.client.cache import CacheEntry, prepare_cache, stores_attestati
 from buildwright.client.cancel import CancelScope
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed
-from buildwright.client.exporters import ExportSpec, apply_exports, resolve_exports
+from buildwright.client.exporters import ExportSpec, apply_exports, no_output_warning, resolve_exports
 from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError, GatewayWarning
 from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
@@ -165,6 +165,8 @@ class BuildResult:
     exporter_response: Mapping[str, str]
     # Every step the engine reported, in the order it first showed them.
     steps: tuple[StepResult, ...] = ()
+    # What the user must know about the result beyond the steps (e.g. where the image went).
+    warnings: tuple[str, ...] = ()
 
     @property
     def image_digest(self) -> str | None:
@@ -289,6 +291,7 @@ def run_build(
     """Run one build on an open connection (see the module docstring for the flow)."""
     ref = request.ref or new_session_id()
     exports = resolve_exports(request.exports, conn.info)
+    warning = no_output_warning(request.exports, conn.info)
     # Files and directories the engine exports come back through the session; they are written
     # beside their destinations and moved into place only once the build has succeeded.
     targets = OutputTargets(exports, request.output_stream)
@@ -350,7 +353,8 @@ def run_build(
             cache.finish(response.ExporterResponse)
             finished = True
             _log.debug("build_finished", ref=ref, exports=[e.type for e in exports])
-            return BuildResult(ref, dict(response.ExporterResponse), watcher.steps.steps())
+            warnings = (warning,) if warning else ()
+            return BuildResult(ref, dict(response.ExporterResponse), watcher.steps.steps(), warnings)
         except BuildwrightError as exc:
             if scope.cancelled:
                 raise BuildCancelled(f"build {ref} was cancelled") from exc

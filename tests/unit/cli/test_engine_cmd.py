@@ -53,3 +53,22 @@ def test_a_missing_script_is_one_error_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["engine", "up"], env={**os.environ, SCRIPT_ENV: str(tmp_path / "nope.sh")})
     assert result.exit_code == 1
     assert result.stderr.startswith(f"ERROR: {SCRIPT_ENV}=")
+
+
+def test_buildkitd_commands_reach_the_script(tmp_path: Path) -> None:
+    script = tmp_path / "engine.sh"
+    log = tmp_path / "args"
+    script.write_text(f'printf "%s\\n" "$*" >> {log}\nexit 4\n')
+    env = {**os.environ, SCRIPT_ENV: str(script)}
+    runner = CliRunner()
+    assert runner.invoke(app, ["engine", "buildkitd", "up", "one", "--tcp", "7000"], env=env).exit_code == 4
+    assert runner.invoke(app, ["engine", "buildkitd", "status"], env=env).exit_code == 4
+    assert runner.invoke(app, ["engine", "buildkitd", "down", "one"], env=env).exit_code == 4
+    assert runner.invoke(app, ["engine", "buildkitd", "env", "one"], env=env).exit_code == 4
+    assert log.read_text().splitlines() == [
+        "buildkitd up one --tcp 7000",
+        "buildkitd status",
+        "buildkitd down one",
+        "buildkitd env one",
+    ]
+    assert runner.invoke(app, ["engine", "buildkitd", "up", "one", "--tcp", "0"], env=env).exit_code == 2

@@ -12,7 +12,7 @@ import pytest
 
 from buildwright.client.connection import EngineInfo
 from buildwright.client.endpoint import parse_endpoint
-from buildwright.client.exporters import ENGINE_IMAGE, ExportSpec, resolve_exports
+from buildwright.client.exporters import ENGINE_IMAGE, ExportSpec, no_output_warning, resolve_exports
 from buildwright.client.outputs import (
     OutputSpec,
     OutputTargets,
@@ -64,8 +64,22 @@ def test_parse_outputs_skips_empty_values() -> None:
 
 
 def test_no_outputs_keep_the_default_image_export() -> None:
-    assert plan_exports((), tags=["a:1"]) == (ExportSpec.engine_image(["a:1"]),)
+    assert plan_exports((), tags=["a:1"]) == (ExportSpec.default(["a:1"]),)
     assert plan_exports((), tags=["a:1"], push=True) == (ExportSpec.registry(["a:1"]),)
+
+
+def test_the_default_output_is_dockerds_store_and_nothing_on_a_buildkitd() -> None:
+    default = plan_exports((), tags=["a:1"])
+    assert resolve_exports(default, _DOCKERD) == (ExportSpec("moby", {"name": "a:1"}),)
+    assert no_output_warning(default, _DOCKERD) is None
+    # buildkitd has no image store anyone reads: nothing is exported, and the user is told so.
+    assert resolve_exports(default, _BUILDKITD) == ()
+    warning = no_output_warning(default, _BUILDKITD) or ""
+    assert "(tagged a:1) will only remain in its build cache" in warning and "--push" in warning
+    # An output the user names is sent as given, without the warning.
+    named = plan_exports(parse_outputs(["type=image"]), tags=["a:1"])
+    assert resolve_exports(named, _BUILDKITD) == (ExportSpec("image", {"name": "docker.io/library/a:1"}),)
+    assert no_output_warning(named, _BUILDKITD) is None
 
 
 def test_tags_name_image_like_outputs_only() -> None:
