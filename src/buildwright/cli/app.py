@@ -16,7 +16,17 @@ import typer
 from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.call import parse_call, run_targets
-from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
+from buildwright.cli.engine_opts import (
+    PROGRESS_PANEL,
+    AddrOpt,
+    BuilderOpt,
+    DebugOpt,
+    LogFormatOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsServerNameOpt,
+)
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
@@ -33,8 +43,6 @@ app = typer.Typer(
 _OUTPUT_PANEL = "Output"
 _CACHE_PANEL = "Cache"
 _RUN_PANEL = "RUN environment"
-_PROGRESS_PANEL = "Progress and logs"
-_ENGINE_PANEL = "Engine"
 
 ContextArg = Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)]
 FileOpt = Annotated[
@@ -55,35 +63,8 @@ ProgressOpt = Annotated[
             "Type of progress output: auto (tty on a terminal, else plain), tty, plain, quiet (only the image id,"
             " as -q), none (nothing) or rawjson. With auto, BUILDKIT_PROGRESS decides."
         ),
-        rich_help_panel=_PROGRESS_PANEL,
+        rich_help_panel=PROGRESS_PANEL,
     ),
-]
-AddrOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--addr",
-        # BUILDKIT_HOST is read by the endpoint rules, not bound here, so errors can say where an
-        # address came from.
-        help=(
-            "BuildKit daemon address (unix:///path or tcp://host:port); default: BUILDKIT_HOST, else"
-            " DOCKER_HOST's dockerd."
-        ),
-        rich_help_panel=_ENGINE_PANEL,
-    ),
-]
-TlsCaOpt = Annotated[
-    Path | None,
-    typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.", rich_help_panel=_ENGINE_PANEL),
-]
-TlsCertOpt = Annotated[
-    Path | None,
-    typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.", rich_help_panel=_ENGINE_PANEL),
-]
-TlsKeyOpt = Annotated[
-    Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.", rich_help_panel=_ENGINE_PANEL)
-]
-DebugOpt = Annotated[
-    bool, typer.Option("--debug", "-D", help="Show debug logs and tracebacks.", rich_help_panel=_PROGRESS_PANEL)
 ]
 BuildContextOpt = Annotated[
     list[str] | None,
@@ -214,19 +195,13 @@ MetadataFileOpt = Annotated[
     Path | None,
     typer.Option("--metadata-file", help="Write build result metadata to a file.", rich_help_panel=_OUTPUT_PANEL),
 ]
-LogFormatOpt = Annotated[
-    LogFormat,
-    typer.Option(
-        "--log-format", help="Format of logs on stderr: text or json (structured).", rich_help_panel=_PROGRESS_PANEL
-    ),
-]
 QuietOpt = Annotated[
     bool,
     typer.Option(
         "--quiet",
         "-q",
         help="Suppress the build output and print image ID on success.",
-        rich_help_panel=_PROGRESS_PANEL,
+        rich_help_panel=PROGRESS_PANEL,
     ),
 ]
 NetworkOpt = Annotated[

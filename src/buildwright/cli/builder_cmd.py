@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import buildwright
-from buildwright.cli.engine_opts import BuilderOpt, TlsServerNameOpt
+from buildwright.cli.engine_opts import BuilderOpt, DebugOpt, TlsServerNameOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.client.builders import (
     Builder,
@@ -36,8 +36,6 @@ builder_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-DebugOpt = Annotated[bool, typer.Option("--debug", "-D", help="Show tracebacks.")]
 
 
 @builder_app.command("create")

@@ -10,6 +10,10 @@ import typer
 from buildwright.cli.logsetup import LogFormat
 from buildwright.client.builders import BUILDER_ENV
 
+# Panels of `--help`, shared by the commands.
+ENGINE_PANEL = "Engine"
+PROGRESS_PANEL = "Progress and logs"
+
 BuilderOpt = Annotated[
     str | None,
     typer.Option(
@@ -19,7 +23,7 @@ BuilderOpt = Annotated[
             f"Builder to use: a `buildwright builder` name or a buildx remote/docker builder; default: {BUILDER_ENV},"
             " else the one `builder use` chose."
         ),
-        rich_help_panel="Engine",
+        rich_help_panel=ENGINE_PANEL,
     ),
 ]
 TlsServerNameOpt = Annotated[
@@ -27,18 +31,40 @@ TlsServerNameOpt = Annotated[
     typer.Option(
         "--tlsservername",
         help="Server name to verify in the server certificate, when it differs from the address's host.",
-        rich_help_panel="Engine",
+        rich_help_panel=ENGINE_PANEL,
     ),
 ]
 
 AddrOpt = Annotated[
     str | None,
-    typer.Option("--addr", help="BuildKit daemon address; default: BUILDKIT_HOST, else DOCKER_HOST's dockerd."),
+    typer.Option(
+        "--addr",
+        # BUILDKIT_HOST is read by the endpoint rules, not bound here, so errors can say where an
+        # address came from.
+        help=(
+            "BuildKit daemon address (unix:///path or tcp://host:port); default: BUILDKIT_HOST, else"
+            " DOCKER_HOST's dockerd."
+        ),
+        rich_help_panel=ENGINE_PANEL,
+    ),
 ]
-TlsCaOpt = Annotated[Path | None, typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.")]
-TlsCertOpt = Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.")]
-TlsKeyOpt = Annotated[Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show debug logs and tracebacks.")]
+TlsCaOpt = Annotated[
+    Path | None,
+    typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.", rich_help_panel=ENGINE_PANEL),
+]
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.", rich_help_panel=ENGINE_PANEL),
+]
+TlsKeyOpt = Annotated[
+    Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.", rich_help_panel=ENGINE_PANEL)
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", "-D", help="Show debug logs and tracebacks.", rich_help_panel=PROGRESS_PANEL)
+]
 LogFormatOpt = Annotated[
-    LogFormat, typer.Option("--log-format", help="Format of logs on stderr: text or json (structured).")
+    LogFormat,
+    typer.Option(
+        "--log-format", help="Format of logs on stderr: text or json (structured).", rich_help_panel=PROGRESS_PANEL
+    ),
 ]
