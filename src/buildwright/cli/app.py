@@ -26,6 +26,7 @@ from buildwright.cli.engine_opts import (
     TlsCertOpt,
     TlsKeyOpt,
     TlsServerNameOpt,
+    engine_options,
 )
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
@@ -334,14 +335,7 @@ def build(
         from buildwright import api
         from buildwright.progress import make_renderer
 
-        engine = api.EngineOptions(
-            addr=addr,
-            tls_ca=tlscacert,
-            tls_cert=tlscert,
-            tls_key=tlskey,
-            tls_server_name=tlsservername,
-            builder=builder,
-        )
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         display = display_mode(progress, quiet, sys.stderr, os.environ)
         with make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer:
             result = api.build(
@@ -408,14 +402,7 @@ def llb(
     def work() -> None:
         from buildwright import api
 
-        engine = api.EngineOptions(
-            addr=addr,
-            tls_ca=tlscacert,
-            tls_cert=tlscert,
-            tls_key=tlskey,
-            tls_server_name=tlsservername,
-            builder=builder,
-        )
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         compiled = api.compile(
             context,
             dockerfile=_dockerfile_arg(file),
@@ -459,14 +446,7 @@ def check(
         nonlocal status
         from buildwright import api
 
-        engine = api.EngineOptions(
-            addr=addr,
-            tls_ca=tlscacert,
-            tls_cert=tlscert,
-            tls_key=tlskey,
-            tls_server_name=tlsservername,
-            builder=builder,
-        )
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         result = api.check(
             context,
             dockerfile=_dockerfile_arg(file),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import buildwright
-from buildwright.cli.engine_opts import BuilderOpt, DebugOpt, TlsServerNameOpt
+from buildwright.cli.engine_opts import BuilderOpt, DebugOpt, TlsServerNameOpt, engine_options
 from buildwright.cli.errors import run_guarded
 from buildwright.client.builders import (
     Builder,
@@ -260,17 +260,9 @@ def version(
         return
 
     def work() -> None:
-        from buildwright import api
         from buildwright.client.nodeinfo import first_reachable
 
-        endpoints = api.EngineOptions(
-            addr=addr,
-            tls_ca=tlscacert,
-            tls_cert=tlscert,
-            tls_key=tlskey,
-            tls_server_name=tlsservername,
-            builder=builder,
-        ).endpoints()
+        endpoints = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder).endpoints()
         status = first_reachable(endpoints, detailed=True)
         if not status.reachable:
             raise EngineUnavailableError(f"cannot use the BuildKit engine at {status.endpoint}: {status.error}")

@@ -17,6 +17,7 @@ from buildwright.cli.engine_opts import (
     TlsCertOpt,
     TlsKeyOpt,
     TlsServerNameOpt,
+    engine_options,
 )
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
@@ -54,14 +55,7 @@ def du(
         from buildwright import api
         from buildwright.cli.cache_table import du_summary, du_table, du_verbose
 
-        engine = api.EngineOptions(
-            addr=addr,
-            tls_ca=tlscacert,
-            tls_cert=tlscert,
-            tls_key=tlskey,
-            tls_server_name=tlsservername,
-            builder=builder,
-        )
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         records = api.disk_usage(filters=tuple(filter or ()), engine=engine)
         now = datetime.now(UTC)
         out = du_verbose(records, now) if verbose else du_table(records, now)
@@ -117,14 +111,7 @@ def prune(
         parse_filters(filters)  # bad filters fail before the question is asked
         if not force and not _confirm(_ALL_WARNING if all else _NORMAL_WARNING):
             return
-        engine = api.EngineOptions(
-            addr=addr,
-            tls_ca=tlscacert,
-            tls_cert=tlscert,
-            tls_key=tlskey,
-            tls_server_name=tlsservername,
-            builder=builder,
-        )
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         printer = _PrunePrinter(verbose)
         removed = api.prune(filters=filters, all=all, engine=engine, on_record=printer.add, **sizes)
         sys.stdout.write(tabwrite([["Total:", human_size(sum(r.size for r in removed))]], TABBED))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from buildwright.cli.logsetup import LogFormat
 from buildwright.client.builders import BUILDER_ENV
+
+if TYPE_CHECKING:
+    from buildwright.api import EngineOptions
 
 # Panels of `--help`, shared by the commands.
 ENGINE_PANEL = "Engine"
@@ -68,3 +71,24 @@ LogFormatOpt = Annotated[
         "--log-format", help="Format of logs on stderr: text or json (structured).", rich_help_panel=PROGRESS_PANEL
     ),
 ]
+
+
+def engine_options(
+    addr: str | None,
+    tlscacert: Path | None,
+    tlscert: Path | None,
+    tlskey: Path | None,
+    tlsservername: str | None,
+    builder: str | None,
+) -> EngineOptions:
+    """The engine the connection options name (imported when a command runs, not for --help)."""
+    from buildwright.api import EngineOptions
+
+    return EngineOptions(
+        addr=addr,
+        tls_ca=tlscacert,
+        tls_cert=tlscert,
+        tls_key=tlskey,
+        tls_server_name=tlsservername,
+        builder=builder,
+    )

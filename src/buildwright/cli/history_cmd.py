@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,14 +16,10 @@ from buildwright.cli.engine_opts import (
     TlsCertOpt,
     TlsKeyOpt,
     TlsServerNameOpt,
+    engine_options,
 )
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from buildwright.api import EngineOptions
 
 history_app = typer.Typer(
     name="history",
@@ -31,26 +27,6 @@ history_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _engine(
-    addr: str | None,
-    tlscacert: Path | None,
-    tlscert: Path | None,
-    tlskey: Path | None,
-    tlsservername: str | None,
-    builder: str | None,
-) -> EngineOptions:
-    from buildwright.api import EngineOptions
-
-    return EngineOptions(
-        addr=addr,
-        tls_ca=tlscacert,
-        tls_cert=tlscert,
-        tls_key=tlskey,
-        tls_server_name=tlsservername,
-        builder=builder,
-    )
 
 
 @history_app.command("ls")
@@ -78,7 +54,7 @@ def ls(
         from buildwright import history
         from buildwright.cli.history_render import ls_json, ls_table
 
-        engine = _engine(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         found = history.records(filters=tuple(filter or ()), engine=engine)
         prefix = f"{builder or 'default'}/default"
         out = ls_json(found, prefix) if format == "json" else ls_table(found, truncate=not no_trunc)
@@ -110,7 +86,7 @@ def inspect(
         from buildwright import history
         from buildwright.cli.history_render import inspect_json, inspect_text
 
-        engine = _engine(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         found = history.inspect(ref, engine=engine)
         out = inspect_json(found) if format == "json" else inspect_text(found, show_ref=not ref, debug=debug)
         sys.stdout.write(out)
@@ -143,7 +119,7 @@ def logs(
         from buildwright import history
         from buildwright.progress import make_renderer
 
-        engine = _engine(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         mode = "plain" if progress == "auto" else progress
         with make_renderer(mode, sys.stderr, error_logs=True) as renderer:
             history.logs(ref, renderer.handle, engine=engine)
@@ -174,7 +150,7 @@ def rm(
     def work() -> None:
         from buildwright import history
 
-        engine = _engine(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         history.remove(tuple(refs or ()), all=all, engine=engine)
 
     raise typer.Exit(run_guarded(work, debug=debug))
