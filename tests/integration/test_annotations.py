@@ -4,26 +4,19 @@ descriptor, platform-selected and (on a multi-platform build) index annotations.
 from __future__ import annotations
 
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo
 
 _EPOCH = "1700000000"
 
 
 def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(engine.env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(engine.env, *args)
 
 
 def _members(archive: Path) -> dict[str, bytes]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 import buildwright
 from buildwright.errors import BuildConfigError
+from tests.integration.cli import run_cli
 from tests.integration.reference import (
     EngineInfo,
     assert_same_image,
@@ -55,14 +55,7 @@ SETTINGS_FLAGS = (
 
 
 def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(engine.env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(engine.env, *args)
 
 
 def _run_steps(plain_output: str) -> dict[str, bool]:

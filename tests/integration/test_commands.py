@@ -19,6 +19,7 @@ import pytest
 
 import buildwright
 from buildwright import api
+from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -26,15 +27,7 @@ _AGO = re.compile(r"(Less than a second|About an? \w+|\d+ \w+) ago")
 
 
 def _cli(engine: EngineInfo, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(engine.env),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(engine.env, *args, stdin=stdin)
 
 
 def _docker(engine: EngineInfo, *args: str) -> str:

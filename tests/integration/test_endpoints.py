@@ -12,7 +12,6 @@ import hashlib
 import os
 import socket
 import subprocess
-import sys
 import tarfile
 import uuid
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from tests.integration.buildkitd import (
     tls_args,
     without_engine_vars,
 )
+from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo, assert_same_image, snapshot_archive
 from tests.tlscerts import CertPair, make_ca
 
@@ -61,14 +61,7 @@ _without_engine_vars = without_engine_vars
 
 
 def _cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(env, *args)
 
 
 def _assert_clear_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:

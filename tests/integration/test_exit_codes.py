@@ -11,18 +11,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo
 
 
 def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(engine.env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(engine.env, *args, timeout=300)
 
 
 def test_exit_codes(engine: EngineInfo, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from tests.integration.buildkitd import (
     engine_options,
     remote_builder,
 )
+from tests.integration.cli import run_cli
 from tests.integration.examples_manifest import EXAMPLES_DIR, example_id, load_examples
 from tests.integration.reference import (
     EngineInfo,
@@ -41,14 +42,7 @@ def _engine(engine: EngineInfo) -> buildwright.EngineOptions:
 
 
 def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(engine.env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(engine.env, *args)
 
 
 @pytest.mark.parametrize("example", load_examples(), ids=example_id)

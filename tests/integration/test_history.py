@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo
 
 _DOCKERFILE = """\
@@ -41,15 +41,7 @@ class Records:
 
 
 def _cli(engine: EngineInfo, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "buildwright", *args],
-        env=dict(engine.env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(engine.env, *args, cwd=cwd)
 
 
 def _buildx(engine: EngineInfo, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
