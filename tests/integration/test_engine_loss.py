@@ -122,3 +122,26 @@ def test_engine_back_between_two_builds_of_one_session(proxy: CutProxy, tmp_path
         # Back: the next build reconnects, without waiting for grpc's reconnect back-off.
         session.build(tmp_path, outputs=[str(tmp_path / "three")])
         assert (tmp_path / "three" / "built").read_text() == "built\n"
+
+
+def test_engine_lost_during_the_export_leaves_no_partial_output(proxy: CutProxy, tmp_path: Path) -> None:
+    # Big enough that the export takes a while; the RUN is cached on the engine after a first run.
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN head -c 150000000 /dev/zero > /big\n")
+    dest = tmp_path / "out"
+
+    def partial() -> list[str]:
+        return [n for n in os.listdir(tmp_path) if n.startswith(".out.buildwright-")]
+
+    def cut_when_exporting() -> None:
+        deadline = time.monotonic() + 180
+        while not partial() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proxy.cut()
+
+    cutter = threading.Thread(target=cut_when_exporting, name="test-cutter", daemon=True)
+    cutter.start()
+    with pytest.raises(EngineLostError) as caught:
+        api.build(tmp_path, outputs=[f"type=local,dest={dest}"], engine=api.EngineOptions(addr=f"docker://{proxy.path}"))
+    cutter.join(5)
+    assert f"docker://{proxy.path}" in str(caught.value)
+    assert partial() == [] and not dest.exists()
