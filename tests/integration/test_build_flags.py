@@ -199,6 +199,6 @@ def test_bad_flags_fail_before_the_engine_is_contacted(
 def test_bad_flags_on_the_cli_are_one_error_line(engine: EngineInfo, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM busybox\n")
     result = _cli(engine, "build", "--ulimit", "bogus=1", str(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2  # a malformed option value is a usage error
     assert result.stderr.startswith('ERROR: invalid ulimit "bogus=1": unknown type "bogus"')
     assert "Traceback" not in result.stderr

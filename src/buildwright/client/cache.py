@@ -29,7 +29,7 @@ from buildwright.client.connection import Connection
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, put_tag
 from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.dockerfile.mounts import MountError, csv_fields
-from buildwright.errors import BuildConfigError, OutputError
+from buildwright.errors import BuildConfigError, OutputError, UsageError
 
 _log = get_logger(__name__)
 
@@ -81,14 +81,14 @@ def parse_cache_specs(specs: Iterable[str]) -> tuple[CacheEntry, ...]:
         for item in fields:
             key, sep, value = item.partition("=")
             if not sep:
-                raise BuildConfigError(f"invalid value {item}")
+                raise UsageError(f"invalid value {item}")
             key = key.lower()
             if key == "type":
                 kind = value
             else:
                 attrs[key] = value
         if not kind:
-            raise BuildConfigError(f'type required for "{spec}"')
+            raise UsageError(f'type required for "{spec}"')
         out.append(CacheEntry(kind, attrs))
     return tuple(out)
 
@@ -97,7 +97,7 @@ def _fields(spec: str) -> list[str]:
     try:
         return list(csv_fields(spec))
     except MountError as exc:
-        raise BuildConfigError(f"invalid cache spec {spec!r}: {exc}") from None
+        raise UsageError(f"invalid cache spec {spec!r}: {exc}") from None
 
 
 def inline_cache_from_build_args(build_args: Mapping[str, str]) -> tuple[CacheEntry, ...]:

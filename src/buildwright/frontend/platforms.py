@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from buildwright.dockerfile import Dockerfile
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 from buildwright.frontend.convert import compile_dockerfile
 from buildwright.frontend.options import CompiledBuild, FrontendOptions
 from buildwright.frontend.platform_names import platform_id
@@ -58,7 +58,10 @@ def parse_platforms(values: str | Iterable[str] | None) -> tuple[Platform, ...]:
     for item in items:
         for word in item.split(","):
             text = word.strip()
-            platform = default_platform() if text == "local" else Platform.parse(text)
+            try:
+                platform = default_platform() if text == "local" else Platform.parse(text)
+            except BuildConfigError as exc:
+                raise UsageError(str(exc)) from exc  # a malformed option value
             if platform not in found:
                 found.append(platform)
     return tuple(found)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from buildwright._log import get_logger
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 from buildwright.llb import caps
 from buildwright.llb.exec import HostIP, NetMode, Ulimit
 
@@ -122,14 +122,14 @@ def parse_extra_hosts(items: Iterable[str]) -> tuple[HostIP, ...]:
             if not sep:
                 host, sep, address = field.partition(":")
             if not sep or not host or not address:
-                raise BuildConfigError(f'invalid host "{field}": expected host:ip or host=ip')
+                raise UsageError(f'invalid host "{field}": expected host:ip or host=ip')
             if address == HOST_GATEWAY:
                 hosts.append(HostIP(host.lower(), HOST_GATEWAY))
                 continue
             for one in address.split(","):
                 canonical = _canonical_ip(one)
                 if canonical is None:
-                    raise BuildConfigError(f'invalid host "{field}": "{one}" is not an IP address')
+                    raise UsageError(f'invalid host "{field}": "{one}" is not an IP address')
                 hosts.append(HostIP(host.lower(), canonical))
     return tuple(hosts)
 
@@ -165,20 +165,20 @@ def parse_ulimits(items: Iterable[str]) -> tuple[Ulimit, ...]:
 def _parse_ulimit(item: str) -> Ulimit:
     name, sep, values = item.partition("=")
     if not sep:
-        raise BuildConfigError(f'invalid ulimit "{item}": expected NAME=SOFT[:HARD]')
+        raise UsageError(f'invalid ulimit "{item}": expected NAME=SOFT[:HARD]')
     if name not in ULIMIT_NAMES:
         known = ", ".join(sorted(ULIMIT_NAMES))
-        raise BuildConfigError(f'invalid ulimit "{item}": unknown type "{name}" (known: {known})')
+        raise UsageError(f'invalid ulimit "{item}": unknown type "{name}" (known: {known})')
     parts = values.split(":")
     if len(parts) > 2:
-        raise BuildConfigError(f'invalid ulimit "{item}": at most two limits, SOFT[:HARD]')
+        raise UsageError(f'invalid ulimit "{item}": at most two limits, SOFT[:HARD]')
     numbers = [_int64(part, f'invalid ulimit "{item}"') for part in parts]
     soft, hard = numbers[0], numbers[-1]
     if hard != -1:
         if soft == -1:
-            raise BuildConfigError(f'invalid ulimit "{item}": an unlimited (-1) soft limit needs an unlimited hard one')
+            raise UsageError(f'invalid ulimit "{item}": an unlimited (-1) soft limit needs an unlimited hard one')
         if soft > hard:
-            raise BuildConfigError(f'invalid ulimit "{item}": the soft limit {soft} is above the hard limit {hard}')
+            raise UsageError(f'invalid ulimit "{item}": the soft limit {soft} is above the hard limit {hard}')
     return Ulimit(name, soft, hard)
 
 

@@ -16,7 +16,7 @@ import grpc
 from buildwright._pb import secrets_pb2
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, unary_handler
 from buildwright.dockerfile.mounts import MountError, csv_fields
-from buildwright.errors import BuildConfigError
+from buildwright.errors import BuildConfigError, UsageError
 
 _SERVICE = "/moby.buildkit.secrets.v1.Secrets"
 # The engine refuses larger secrets; buildx checks the file size up front.
@@ -69,16 +69,16 @@ def parse_secret_spec(spec: str) -> SecretSource:
     try:
         fields = csv_fields(spec)
     except MountError as exc:
-        raise BuildConfigError(f"failed to parse csv secret: {exc}") from None
+        raise UsageError(f"failed to parse csv secret: {exc}") from None
     kind, secret_id, src, env = "", "", "", ""
     for item in fields:
         key, sep, value = item.partition("=")
         key = key.lower()
         if not sep:
-            raise BuildConfigError(f"invalid field '{item}' must be a key=value pair")
+            raise UsageError(f"invalid field '{item}' must be a key=value pair")
         if key == "type":
             if value not in ("file", "env"):
-                raise BuildConfigError(f'unsupported secret type "{value}"')
+                raise UsageError(f'unsupported secret type "{value}"')
             kind = value
         elif key == "id":
             secret_id = value
@@ -87,7 +87,7 @@ def parse_secret_spec(spec: str) -> SecretSource:
         elif key == "env":
             env = value
         else:
-            raise BuildConfigError(f"unexpected key '{key}' in '{item}'")
+            raise UsageError(f"unexpected key '{key}' in '{item}'")
     if kind == "env" and not env:
         env, src = src, ""
     return SecretSource(secret_id, src or None, env or None)
