@@ -7,6 +7,10 @@ PB_DIR := src/buildwright/_pb
 PROTOS := $(wildcard protos/buildwright/_pb/*.proto)
 PB_STAMP := $(PB_DIR)/.generated
 
+# Where the environment sets PYTHONDONTWRITEBYTECODE (this workplace's machines do), every CLI run
+# of the tests and the demo would compile the package again from source: bytecode is written here.
+unexport PYTHONDONTWRITEBYTECODE
+
 # The private engine (see scripts/engine.sh); tests and the demo use it unless told otherwise.
 export BUILDWRIGHT_ENGINE_SOCK ?= /run/buildwright-engine/docker.sock
 
