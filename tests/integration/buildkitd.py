@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
+import pytest
+
 from buildwright import EngineOptions
 from tests.integration.reference import ENGINE_SCRIPT, EngineInfo
 from tests.tlscerts import Certificates, CertPair
@@ -199,13 +201,20 @@ class Prefetch(Generic[K, V]):
         self._futures: dict[K, Future[V]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: K) -> V:
+    def start(self, first: K | None = None) -> None:
+        """Submits every key (`first` before the others) unless already started."""
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="bw-prefetch")
-                # The requested key first, then the rest in the order pytest will ask for them.
-                for k in [key, *[k for k in self._keys if k != key]]:
-                    self._futures[k] = self._pool.submit(self._work, k)
+            if self._pool is not None:
+                return
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="bw-prefetch")
+            # In the order pytest will ask for them.
+            for k in [*([first] if first is not None else []), *[k for k in self._keys if k != first]]:
+                self._futures[k] = self._pool.submit(self._work, k)
+
+    def get(self, key: K) -> V:
+        self.start(first=key)
+        with self._lock:
+            assert self._pool is not None
             future = self._futures.get(key)
             if future is None:
                 future = self._futures[key] = self._pool.submit(self._work, key)
@@ -216,3 +225,17 @@ class Prefetch(Generic[K, V]):
             for future in self._futures.values():
                 future.cancel()
             self._pool.shutdown(wait=True)
+
+
+def start_early(request: pytest.FixtureRequest, test_name: str, fixture: str) -> None:
+    """Starts the Prefetch fixture `fixture` now when the session will run `test_name`, so its builds
+    on the buildkitd overlap the tests that come before (those on dockerd). Where no buildkitd can be
+    had, nothing happens here: the buildkitd tests themselves skip."""
+    if not any(getattr(item, "originalname", None) == test_name for item in request.session.items):
+        return
+    try:
+        prefetch = request.getfixturevalue(fixture)
+    except pytest.skip.Exception:
+        return
+    assert isinstance(prefetch, Prefetch)
+    prefetch.start()

@@ -16,7 +16,7 @@ import pytest
 from buildwright.client.events import BuildEvent, VertexCached, VertexCompleted, VertexQueued, VertexStarted
 from buildwright.errors import BuildFailed, DockerfileError
 from buildwright.location import SourceRange
-from tests.integration.buildkitd import TRANSPORTS, Buildkitd, Prefetch, remote_builder
+from tests.integration.buildkitd import TRANSPORTS, Buildkitd, Prefetch, remote_builder, start_early
 from tests.integration.corpus.cases import Case, load_case, load_cases
 from tests.integration.corpus.fresh import fresh_copy
 from tests.integration.corpus.on_buildkitd import BuildkitdCaseRuns, BuildkitdCorpusRunner
@@ -66,7 +66,11 @@ def corpus_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
 
 
 @pytest.fixture(scope="session")
-def corpus(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> CorpusRunner:
+def corpus(
+    engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> CorpusRunner:
+    # The buildkitd's share of the corpus builds in the background while the dockerd cases run.
+    start_early(request, "test_case_on_buildkitd", "corpus_on_buildkitd")
     # BW_CORPUS_FRESH=1: measure the shared cache on an engine that built the corpus before (see fresh.py).
     fresh = os.environ.get("BW_CORPUS_FRESH", "") not in ("", "0")
     fresh_dir = tmp_path_factory.mktemp("corpus-fresh") if fresh else None

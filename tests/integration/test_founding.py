@@ -24,6 +24,7 @@ from tests.integration.buildkitd import (
     buildx_remote_build,
     engine_options,
     remote_builder,
+    start_early,
 )
 from tests.integration.cli import run_cli
 from tests.integration.examples_manifest import EXAMPLES_DIR, example_id, load_examples
@@ -43,6 +44,12 @@ def _engine(engine: EngineInfo) -> buildwright.EngineOptions:
 
 def _cli(engine: EngineInfo, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(engine.env, *args)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _buildkitd_examples_early(request: pytest.FixtureRequest) -> None:
+    # The buildkitd's builds of the examples go on in the background while the dockerd tests run.
+    start_early(request, "test_example_on_buildkitd_matches_the_remote_driver", "examples_on_buildkitd")
 
 
 @pytest.mark.parametrize("example", load_examples(), ids=example_id)
