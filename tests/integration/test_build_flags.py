@@ -8,8 +8,11 @@ every RUN in the cache (the exec ops are byte for byte the same), and the images
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+import sys
+import tarfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -202,3 +205,19 @@ def test_bad_flags_on_the_cli_are_one_error_line(engine: EngineInfo, tmp_path: P
     assert result.returncode == 2  # a malformed option value is a usage error
     assert result.stderr.startswith('ERROR: invalid ulimit "bogus=1": unknown type "bogus"')
     assert "Traceback" not in result.stderr
+
+
+def test_quiet_build_to_stdout_prints_only_the_archive(engine: EngineInfo, tmp_path: Path) -> None:
+    """`-q -o type=oci,dest=-`: stdout holds the archive alone (no image id after it), as buildx's."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY Dockerfile /d\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "buildwright", "build", "-q", "-o", "type=oci,dest=-", str(tmp_path)],
+        env=dict(engine.env),
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(b"\0" * 1024)  # a tar archive's end, nothing after it
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        assert "index.json" in archive.getnames()

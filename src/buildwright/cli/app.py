@@ -374,7 +374,9 @@ def build(
             )
         for warning in result.warnings:
             typer.echo(f"WARNING: {warning}", err=True)
-        if result.image_id and display.print_image_id:
+        # Nothing follows an output written to stdout (buildx prints no image id after the tar).
+        to_stdout = any(_writes_stdout(spec) for spec in output or ())
+        if result.image_id and display.print_image_id and not to_stdout:
             typer.echo(result.image_id)
 
     raise typer.Exit(run_guarded(work, debug=debug))
@@ -486,6 +488,11 @@ def _root(
     ] = False,
 ) -> None:
     """Build container images from Dockerfiles on a BuildKit engine."""
+
+
+def _writes_stdout(spec: str) -> bool:
+    """Whether an `-o` value sends its result to stdout (`-`, or `dest=-`)."""
+    return spec == "-" or any(field.strip() == "dest=-" for field in spec.split(","))
 
 
 def _dockerfile_arg(file: Path | None) -> Path | bytes | None:
