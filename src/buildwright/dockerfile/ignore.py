@@ -221,6 +221,14 @@ def _dir(path: str) -> str:
     return _gopath.clean(head if head else "/")
 
 
+def _append_once(regex: list[str], star: str) -> None:
+    # `**/**/` matches what `**/` does, and `**` what `*` does: runs of them (`**/` repeated ten
+    # thousand times in a hostile file) would only make the matcher track that many equivalent
+    # states at every character. Collapsing them keeps every result and the cost of one.
+    if regex[-1] != star:
+        regex.append(star)
+
+
 def _compile(text: str, exclusion: bool) -> Pattern:
     regex: list[str] = ["^"]
     kind = _Kind.EXACT
@@ -244,12 +252,12 @@ def _compile(text: str, exclusion: bool) -> Pattern:
                         regex.append(".*")
                         kind = _Kind.REGEX
                 else:
-                    regex.append("(.*/)?")
+                    _append_once(regex, "(.*/)?")
                     kind = _Kind.REGEX
                 if index == 0:
                     kind = _Kind.SUFFIX
             else:
-                regex.append("[^/]*")
+                _append_once(regex, "[^/]*")
                 kind = _Kind.REGEX
         elif ch == "?":
             regex.append("[^/]")

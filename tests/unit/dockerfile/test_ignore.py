@@ -191,3 +191,15 @@ def test_pathological_patterns_match_quickly(pattern: str, paths: list[str]) -> 
         for path in paths:
             assert not matcher.matches_or_parent_matches(path)
             matcher.matches_using_parent_results(path)
+
+
+def test_runs_of_double_stars_cost_what_one_does() -> None:
+    # Issue 10's fuzzing: `**/` repeated thousands of times made the matcher track as many
+    # equivalent states at every character of a deep path. A run compiles like one of them.
+    deep = "/".join(["d"] * 300) + "/b"
+    for unit in ("**/", "*"):
+        pattern = "d/" + unit * 5000 + "b"
+        compiled = PatternMatcher([pattern]).patterns[0]
+        assert compiled._regex is not None and len(compiled._regex._program) < 40
+        got = PatternMatcher([pattern]).matches_or_parent_matches(deep)
+        assert got == PatternMatcher(["d/" + unit * 4 + "b"]).matches_or_parent_matches(deep)
