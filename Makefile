@@ -10,7 +10,7 @@ PB_STAMP := $(PB_DIR)/.generated
 # The private engine (see scripts/engine.sh); tests and the demo use it unless told otherwise.
 export BUILDWRIGHT_ENGINE_SOCK ?= /run/buildwright-engine/docker.sock
 
-.PHONY: all venv proto engine engine-down engine-reset engine-status demo test unit integration lint typecheck bench fuzz clean
+.PHONY: all venv proto engine engine-down engine-reset engine-status demo test unit integration lint typecheck bench fuzz fuzz-short clean
 
 all: venv proto
 
@@ -54,6 +54,7 @@ test: venv proto engine
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests
+	$(MAKE) fuzz-short
 
 lint: venv
 	$(VENV)/bin/ruff check src tests
@@ -65,6 +66,11 @@ typecheck: venv proto
 FUZZ_INPUTS ?= 1000000
 fuzz: venv proto
 	$(PY) -m tests.fuzz --inputs $(FUZZ_INPUTS) --jobs 2 --findings fuzz-findings
+
+# The bounded run in `make test`: a fixed seed, about a minute on two cores; fails on any finding.
+FUZZ_SHORT_INPUTS ?= 8000
+fuzz-short: venv proto
+	$(PY) -m tests.fuzz --inputs $(FUZZ_SHORT_INPUTS) --seed 1 --jobs 2 --progress 0 --findings fuzz-findings
 
 bench: venv proto engine
 	$(PY) -m pytest -q benchmarks

@@ -10,6 +10,7 @@ descended into because a `!` pattern may re-include something below it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -53,6 +54,9 @@ def read_ignore_patterns(data: bytes, filename: str = ".dockerignore") -> tuple[
         if invert:
             pattern = _golang.trim_space(pattern[1:])
         if pattern:
+            problem = _too_complex(pattern)
+            if problem is not None:
+                raise PatternError(f"failed parsing {filename}: {problem}", SourceRange(filename, number, number))
             pattern = _gopath.clean(pattern)
             if len(pattern) > 1 and pattern.startswith("/"):
                 pattern = pattern[1:]
@@ -128,6 +132,9 @@ class PatternMatcher:
                 exclusion = True
                 exclusions = True
                 text = text[1:]
+            problem = _too_complex(text)
+            if problem is not None:
+                raise PatternError(problem)
             try:
                 _golang.filepath_match(text, ".")
             except _golang.BadPatternError:
@@ -203,6 +210,23 @@ class PatternMatcher:
             if match:
                 matched = not pattern.exclusion
         return matched, MatchInfo(tuple(results))
+
+
+# Matching costs up to (wildcards x path length) per character tracked. No real pattern comes near
+# this many wildcards; a hostile one with tens of thousands would stall the build for minutes (the
+# reference is as slow per step, only faster per step), so it is refused with a clear message.
+MAX_WILDCARDS = 256
+_WILDCARD = re.compile(r"\*+|\?|\[")
+_DOUBLE_STAR_RUN = re.compile(r"(?:\*\*/)+")
+
+
+def _too_complex(pattern: str) -> str | None:
+    # Runs that compile as one (see _append_once) count once.
+    count = len(_WILDCARD.findall(_DOUBLE_STAR_RUN.sub("**/", pattern)))
+    if count <= MAX_WILDCARDS:
+        return None
+    shown = _golang.quote(pattern[:40]) + ("..." if len(pattern) > 40 else "")
+    return f"pattern {shown} has {count} wildcards; more than {MAX_WILDCARDS} are refused"
 
 
 def _safe_match(pattern: Pattern, path: str) -> bool:

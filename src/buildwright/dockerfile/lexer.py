@@ -7,6 +7,7 @@ double quotes, the Dockerfile escape character, and word splitting after substit
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -464,6 +465,7 @@ class _Word:
         return "", False
 
 
+@functools.lru_cache(maxsize=256)  # nested `${a#${a#...}}` builds the same few patterns again
 def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
     """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a regex."""
     out: list[str] = ["^"] if anchored else []
