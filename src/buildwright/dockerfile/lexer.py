@@ -476,7 +476,10 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
         tok = chars[i]
         i += 1
         if tok == "*":
-            out.append(star)
+            # `**` matches what `*` does (the same strings, so the same shortest and longest
+            # match); a run compiles as one star rather than thousands of them.
+            if not out or out[-1] != star:
+                out.append(star)
             continue
         if tok == "?":
             out.append(".")

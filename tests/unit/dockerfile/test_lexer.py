@@ -155,3 +155,14 @@ def test_word_splitting_of_expansions_is_unchanged() -> None:
     env = {"a": " one  two\tthree ", "b": "x\x1cy"}
     words = ShellLex().process_words('p$a q ${b} "$a"', env)
     assert words == ["p", "one", "two", "three", "q", "x\x1cy", " one  two\tthree "]
+
+
+def test_star_runs_in_trim_patterns_compile_as_one() -> None:
+    # A `${a#...}` pattern of 140,000 stars compiled a regex of as many pieces (seconds, per level).
+    from buildwright.dockerfile.lexer import _pattern_regex
+
+    assert _pattern_regex("*" * 140_000 + "/", greedy=False, anchored=True).pattern == "^.*?/"
+    env = {"a": "x/y/z"}
+    assert ShellLex().process_word("${a#" + "*" * 1000 + "/}", env) == "y/z"
+    assert ShellLex().process_word("${a##" + "*" * 1000 + "/}", env) == "z"
+    assert ShellLex().process_word("${a%/" + "*" * 1000 + "}", env) == "x/y"
