@@ -527,6 +527,50 @@ class Regexp:
             members = found
         return accept in members
 
+    def matches_prefixes(self, text: str, ends: list[int]) -> bool:
+        """Whether `matches(text[:end])` holds for some end in `ends` (ascending, each >= 1).
+
+        For an anchored expression one pass over `text` answers for every prefix (a path's parent
+        directories), instead of one pass per prefix: linear, not quadratic, in the path's length.
+        """
+        if not ends:
+            return False
+        if not self._anchored:
+            return any(self.matches(text[:end]) for end in ends)
+        chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
+        if self._cache.size > _CACHE_BUDGET:
+            self._cache.transitions.clear()
+            self._cache.size = 0
+        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+        accept = len(self._program) - 1
+        wanted = set(ends)
+        last = ends[-1]
+        members = self._closure((0,), True, False, False, _is_word(chars[0]))
+        for i in range(last):
+            # As `_matches_at` on each prefix: states before a prefix's last character are shared.
+            if accept in members:
+                return True
+            if not members:
+                return False
+            ch = chars[i]
+            if i + 1 in wanted and accept in self._transition(members, ch, True, False):
+                return True
+            if i + 1 == last:
+                break
+            members = self._transition(members, ch, False, words and _is_word(chars[i + 1]))
+        return False
+
+    def _transition(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
+        cache = self._cache
+        key = (members, ch, at_end, next_word)
+        found = cache.transitions.get(key)
+        if found is None:
+            found = self._step(members, ch, at_end, next_word)
+            if cache.size <= _CACHE_BUDGET:
+                cache.transitions[key] = found
+                cache.size += len(members) + len(found) + 1
+        return found
+
     def _step(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
         seeds: list[int] = []
         for pc in members:

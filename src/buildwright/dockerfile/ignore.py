@@ -105,6 +105,23 @@ class Pattern:
         return self._regex.matches(path)
 
 
+    def matches_a_parent(self, path: str, dirs: list[str]) -> bool:
+        """Whether one of `path`'s parents (`dirs`: its parent split on "/") matches, errors ignored."""
+        if self._kind is _Kind.REGEX and self._regex is not None and not self._error:
+            # Each parent is a prefix of the path ending before a "/": one pass answers them all.
+            ends: list[int] = []
+            offset = 0
+            for part in dirs:
+                offset += len(part)
+                ends.append(offset)
+                offset += 1
+            if all(end == 0 or path[end] == "/" for end in ends[:-1]) and path.startswith("/".join(dirs)):
+                return self._regex.matches_prefixes(path, [end for end in ends if end > 0]) or (
+                    0 in ends and _safe_match(self, "")
+                )
+        return any(_safe_match(self, "/".join(dirs[: i + 1])) for i in range(len(dirs)))
+
+
 @dataclass(frozen=True, slots=True)
 class MatchInfo:
     """Per-pattern results for a directory, handed to its children during a walk."""
@@ -180,7 +197,7 @@ class PatternMatcher:
                 continue
             match = pattern.match(path)
             if not match and parent != ".":
-                match = any(_safe_match(pattern, "/".join(parent_dirs[: i + 1])) for i in range(len(parent_dirs)))
+                match = pattern.matches_a_parent(path, parent_dirs)
             if match:
                 matched = not pattern.exclusion
         return matched
@@ -205,7 +222,7 @@ class PatternMatcher:
                     parent_path = _dir(path)
                     if parent_path != ".":
                         dirs = parent_path.split("/")
-                        match = any(_safe_match(pattern, "/".join(dirs[: j + 1])) for j in range(len(dirs)))
+                        match = pattern.matches_a_parent(path, dirs)
             results[i] = match
             if match:
                 matched = not pattern.exclusion

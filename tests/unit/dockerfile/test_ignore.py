@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from buildwright.dockerfile.ignore import MatchInfo, PatternError, PatternMatcher, read_ignore_patterns
+from buildwright.dockerfile.ignore import MatchInfo, PatternError, PatternMatcher, _safe_match, read_ignore_patterns
 from buildwright.errors import DockerfileError
 
 
@@ -213,3 +213,27 @@ def test_patterns_with_absurdly_many_wildcards_are_refused_with_their_line() -> 
     with pytest.raises(PatternError, match="more than 256"):
         PatternMatcher(["?" * 300])
     assert PatternMatcher(["*a" * 256, "**/" * 5000 + "x"]).matches_or_parent_matches("a" * 300)
+
+
+def test_parent_matching_in_one_pass_agrees_with_one_match_per_parent() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "b", "ab", "*", "**", "?", "[ab]", "[^a]", "/", "\\b", "x"]
+    for _ in range(3000):
+        pattern = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        path = "/".join(rng.choice(["a", "b", "ab", "ba", "x", "aa"]) for _ in range(rng.randint(1, 6)))
+        try:
+            [compiled] = PatternMatcher([pattern]).patterns
+        except PatternError:
+            continue
+        dirs = path.split("/")[:-1] or ["."]
+        slow = any(_safe_match(compiled, "/".join(dirs[: i + 1])) for i in range(len(dirs)))
+        assert compiled.matches_a_parent(path, dirs) == slow, (pattern, path)
+
+
+def test_parents_of_a_deep_path_are_matched_in_one_pass() -> None:
+    deep = "/".join(["ab"] * 1300) + "/f"
+    matcher = PatternMatcher(["**/" + "*/" * 3 + "x*", "a*/" * 200 + "zz"])
+    assert not matcher.matches_or_parent_matches(deep)
+    assert PatternMatcher(["ab/" * 1000 + "a?"]).matches_or_parent_matches(deep)
