@@ -109,6 +109,8 @@ def suggest(value: str, options: Iterable[str], *, case_sensitive: bool) -> str 
             option = option.lower()
         if value == option:
             return None
+        if abs(len(value) - len(option)) >= best:
+            continue  # the distance is at least the length difference: no need to compute it
         distance = levenshtein(value, option)
         if distance < best:
             match = option if case_sensitive else _match_case(option, original)

@@ -61,7 +61,14 @@ class UsageError(BuildConfigError):
 
 
 class LLBError(BuildwrightError):
-    """An LLB graph that cannot be marshalled (built wrongly through the llb API)."""
+    """An LLB graph that cannot be marshalled (built wrongly through the llb API).
+
+    `location` is the source range of the op at fault, when it has one.
+    """
+
+    def __init__(self, message: str, location: SourceRange | None = None) -> None:
+        super().__init__(message)
+        self.location = location
 
 
 class EngineError(BuildwrightError):

@@ -53,10 +53,15 @@ class _Worker:
             cwd=ROOT,
             env=env,
         )
+        assert self.proc.stdout is not None
+        # Wait (without a hang limit: startup time is not the input's) for the worker's ready byte.
+        self.ready = self.proc.stdout.read(1) == b"R"
 
     def run(self, index: int, data: bytes, hang_limit: float) -> tuple[str, str]:
         """("ok"|"exception"|"memory"|"hang"|"crash", report)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        if not self.ready:
+            return "crash", f"worker did not start ({self.proc.wait()})"
         try:
             self.proc.stdin.write(struct.pack(">HI", index, len(data)) + data)
             self.proc.stdin.flush()

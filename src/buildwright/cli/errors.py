@@ -105,6 +105,8 @@ def _snippet(source: tuple[str, ...], start: int, end: int, context: int = 2) ->
     width = len(str(last))
     for number in range(first, last + 1):
         marker = ">>>" if start <= number <= end else "   "
-        out.append(f" {number:>{width}} | {marker} {source[number - 1].rstrip()}")
+        # Bytes that are not UTF-8 (surrogate escapes) show as U+FFFD, as a terminal shows them.
+        text = source[number - 1].rstrip().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        out.append(f" {number:>{width}} | {marker} {text}")
     out.append("--------------------")
     return out

@@ -19,7 +19,21 @@ CHECK = "check"
 KNOWN_DIRECTIVES = frozenset({SYNTAX, ESCAPE, CHECK})
 
 _BOM = "\ufeff"
-_DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$")
+# The reference's `^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` (RE2, linear). Python's backtracking
+# engine takes quadratic time on it for a value with long runs of spaces, so only the key part is
+# a regex and `_directive_value` finds the value the same way.
+_DIRECTIVE_KEY = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=")
+_SPACES = "\t\n\f\r "
+
+
+def _directive_value(rest: str) -> str | None:
+    # `\s*(.+?)\s*$` on one line: leading spaces go, the shortest value leaving only spaces after.
+    if not rest:
+        return None
+    stripped = rest.strip(_SPACES)
+    if stripped:
+        return stripped
+    return rest[-1]  # only spaces: `.+?` still takes one, the last
 
 
 class DirectiveError(ValueError):
@@ -55,8 +69,10 @@ class DirectiveScanner:
         if not text.startswith(self.comment):
             self.done = True
             return None
-        match = _DIRECTIVE.match(_golang.trim_left_space(text[len(self.comment) :]))
-        if match is None:
+        body = _golang.trim_left_space(text[len(self.comment) :])
+        match = _DIRECTIVE_KEY.match(body)
+        value = _directive_value(body[match.end() :]) if match is not None else None
+        if match is None or value is None:
             self.done = True
             return None
         key = match.group(1).lower()
@@ -66,7 +82,7 @@ class DirectiveScanner:
         if key in self.seen:
             raise DirectiveError(f"only one {key} parser directive can be used")
         self.seen.add(key)
-        return Directive(key, match.group(2), self.line)
+        return Directive(key, value, self.line)
 
     def parse_all(self, text: str) -> list[Directive]:
         """Scan the leading directives of a whole file (stops at the first error or non-directive)."""

@@ -18,6 +18,7 @@ defaults: `^`/`$` match at the text's ends only, `.` does not match a newline, c
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -467,6 +468,9 @@ def _is_word(ch: str | None) -> bool:
     return ch is not None and ch.isascii() and (ch.isalnum() or ch == "_")
 
 
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
+
+
 class _Cache:
     """Transitions of the lazily built DFA, with a budget on the instruction ids they hold."""
 
@@ -488,15 +492,16 @@ class Regexp:
 
     def matches(self, text: str) -> bool:
         """Whether the expression matches anywhere in `text` (invalid bytes read as U+FFFD)."""
-        chars = "".join("\ufffd" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
+        chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
         if self._cache.size > _CACHE_BUDGET:
             # Bounded memory for a pathological expression: start the cache again.
             self._cache.transitions.clear()
             self._cache.size = 0
         starts = range(1) if self._anchored else range(len(chars) + 1)
-        return any(self._matches_at(chars, start) for start in starts)
+        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+        return any(self._matches_at(chars, start, words) for start in starts)
 
-    def _matches_at(self, chars: str, start: int) -> bool:
+    def _matches_at(self, chars: str, start: int, words: bool) -> bool:
         size = len(chars)
         accept = len(self._program) - 1
         cache = self._cache
@@ -510,7 +515,8 @@ class Regexp:
                 return False
             ch = chars[i]
             at_end = i + 1 == size
-            next_word = not at_end and _is_word(chars[i + 1])
+            # Only \b and \B look at the next character; most programs have neither.
+            next_word = words and not at_end and _is_word(chars[i + 1])
             key = (members, ch, at_end, next_word)
             found = cache.transitions.get(key)
             if found is None:
@@ -520,6 +526,50 @@ class Regexp:
                     cache.size += len(members) + len(found) + 1
             members = found
         return accept in members
+
+    def matches_prefixes(self, text: str, ends: list[int]) -> bool:
+        """Whether `matches(text[:end])` holds for some end in `ends` (ascending, each >= 1).
+
+        For an anchored expression one pass over `text` answers for every prefix (a path's parent
+        directories), instead of one pass per prefix: linear, not quadratic, in the path's length.
+        """
+        if not ends:
+            return False
+        if not self._anchored:
+            return any(self.matches(text[:end]) for end in ends)
+        chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
+        if self._cache.size > _CACHE_BUDGET:
+            self._cache.transitions.clear()
+            self._cache.size = 0
+        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+        accept = len(self._program) - 1
+        wanted = set(ends)
+        last = ends[-1]
+        members = self._closure((0,), True, False, False, _is_word(chars[0]))
+        for i in range(last):
+            # As `_matches_at` on each prefix: states before a prefix's last character are shared.
+            if accept in members:
+                return True
+            if not members:
+                return False
+            ch = chars[i]
+            if i + 1 in wanted and accept in self._transition(members, ch, True, False):
+                return True
+            if i + 1 == last:
+                break
+            members = self._transition(members, ch, False, words and _is_word(chars[i + 1]))
+        return False
+
+    def _transition(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
+        cache = self._cache
+        key = (members, ch, at_end, next_word)
+        found = cache.transitions.get(key)
+        if found is None:
+            found = self._step(members, ch, at_end, next_word)
+            if cache.size <= _CACHE_BUDGET:
+                cache.transitions[key] = found
+                cache.size += len(members) + len(found) + 1
+        return found
 
     def _step(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
         seeds: list[int] = []

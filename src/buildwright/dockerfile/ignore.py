@@ -10,6 +10,7 @@ descended into because a `!` pattern may re-include something below it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -53,6 +54,9 @@ def read_ignore_patterns(data: bytes, filename: str = ".dockerignore") -> tuple[
         if invert:
             pattern = _golang.trim_space(pattern[1:])
         if pattern:
+            problem = _too_complex(pattern)
+            if problem is not None:
+                raise PatternError(f"failed parsing {filename}: {problem}", SourceRange(filename, number, number))
             pattern = _gopath.clean(pattern)
             if len(pattern) > 1 and pattern.startswith("/"):
                 pattern = pattern[1:]
@@ -101,6 +105,23 @@ class Pattern:
         return self._regex.matches(path)
 
 
+    def matches_a_parent(self, path: str, dirs: list[str]) -> bool:
+        """Whether one of `path`'s parents (`dirs`: its parent split on "/") matches, errors ignored."""
+        if self._kind is _Kind.REGEX and self._regex is not None and not self._error:
+            # Each parent is a prefix of the path ending before a "/": one pass answers them all.
+            ends: list[int] = []
+            offset = 0
+            for part in dirs:
+                offset += len(part)
+                ends.append(offset)
+                offset += 1
+            if all(end == 0 or path[end] == "/" for end in ends[:-1]) and path.startswith("/".join(dirs)):
+                return self._regex.matches_prefixes(path, [end for end in ends if end > 0]) or (
+                    0 in ends and _safe_match(self, "")
+                )
+        return any(_safe_match(self, "/".join(dirs[: i + 1])) for i in range(len(dirs)))
+
+
 @dataclass(frozen=True, slots=True)
 class MatchInfo:
     """Per-pattern results for a directory, handed to its children during a walk."""
@@ -128,6 +149,9 @@ class PatternMatcher:
                 exclusion = True
                 exclusions = True
                 text = text[1:]
+            problem = _too_complex(text)
+            if problem is not None:
+                raise PatternError(problem)
             try:
                 _golang.filepath_match(text, ".")
             except _golang.BadPatternError:
@@ -173,7 +197,7 @@ class PatternMatcher:
                 continue
             match = pattern.match(path)
             if not match and parent != ".":
-                match = any(_safe_match(pattern, "/".join(parent_dirs[: i + 1])) for i in range(len(parent_dirs)))
+                match = pattern.matches_a_parent(path, parent_dirs)
             if match:
                 matched = not pattern.exclusion
         return matched
@@ -198,11 +222,28 @@ class PatternMatcher:
                     parent_path = _dir(path)
                     if parent_path != ".":
                         dirs = parent_path.split("/")
-                        match = any(_safe_match(pattern, "/".join(dirs[: j + 1])) for j in range(len(dirs)))
+                        match = pattern.matches_a_parent(path, dirs)
             results[i] = match
             if match:
                 matched = not pattern.exclusion
         return matched, MatchInfo(tuple(results))
+
+
+# Matching costs up to (wildcards x path length) per character tracked. No real pattern comes near
+# this many wildcards; a hostile one with tens of thousands would stall the build for minutes (the
+# reference is as slow per step, only faster per step), so it is refused with a clear message.
+MAX_WILDCARDS = 256
+_WILDCARD = re.compile(r"\*+|\?|\[")
+_DOUBLE_STAR_RUN = re.compile(r"(?:\*\*/)+")
+
+
+def _too_complex(pattern: str) -> str | None:
+    # Runs that compile as one (see _append_once) count once.
+    count = len(_WILDCARD.findall(_DOUBLE_STAR_RUN.sub("**/", pattern)))
+    if count <= MAX_WILDCARDS:
+        return None
+    shown = _golang.quote(pattern[:40]) + ("..." if len(pattern) > 40 else "")
+    return f"pattern {shown} has {count} wildcards; more than {MAX_WILDCARDS} are refused"
 
 
 def _safe_match(pattern: Pattern, path: str) -> bool:
@@ -219,6 +260,14 @@ def _dir(path: str) -> str:
     if not sep:
         return "."
     return _gopath.clean(head if head else "/")
+
+
+def _append_once(regex: list[str], star: str) -> None:
+    # `**/**/` matches what `**/` does, and `**` what `*` does: runs of them (`**/` repeated ten
+    # thousand times in a hostile file) would only make the matcher track that many equivalent
+    # states at every character. Collapsing them keeps every result and the cost of one.
+    if regex[-1] != star:
+        regex.append(star)
 
 
 def _compile(text: str, exclusion: bool) -> Pattern:
@@ -244,12 +293,12 @@ def _compile(text: str, exclusion: bool) -> Pattern:
                         regex.append(".*")
                         kind = _Kind.REGEX
                 else:
-                    regex.append("(.*/)?")
+                    _append_once(regex, "(.*/)?")
                     kind = _Kind.REGEX
                 if index == 0:
                     kind = _Kind.SUFFIX
             else:
-                regex.append("[^/]*")
+                _append_once(regex, "[^/]*")
                 kind = _Kind.REGEX
         elif ch == "?":
             regex.append("[^/]")

@@ -7,6 +7,7 @@ double quotes, the Dockerfile escape character, and word splitting after substit
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -487,6 +488,7 @@ class _Word:
         return "", False
 
 
+@functools.lru_cache(maxsize=256)  # nested `${a#${a#...}}` builds the same few patterns again
 def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
     """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a regex."""
     out: list[str] = ["^"] if anchored else []
@@ -497,7 +499,10 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
         tok = chars[i]
         i += 1
         if tok == "*":
-            out.append(star)
+            # `**` matches what `*` does (the same strings, so the same shortest and longest
+            # match); a run compiles as one star rather than thousands of them.
+            if not out or out[-1] != star:
+                out.append(star)
             continue
         if tok == "?":
             out.append(".")

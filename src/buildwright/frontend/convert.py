@@ -207,8 +207,17 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         image = replace(image, config=image.config.with_labels(list(options.labels.items())))
     if options.target_platform is not None:
         image = _with_target_platform(image, options.target_platform)
-    source = llb.SourceMap(dockerfile.filename, "".join(f"{line}\n" for line in dockerfile.lines).encode())
-    definition = final.state.marshal(platform=target_platform, caps=options.llb_caps, source_maps=[source])
+    # The source map carries the file's bytes as they are (a bytes field, so invalid UTF-8 is fine).
+    text = "".join(f"{line}\n" for line in dockerfile.lines)
+    source = llb.SourceMap(dockerfile.filename, text.encode("utf-8", "surrogateescape"))
+    try:
+        definition = final.state.marshal(platform=target_platform, caps=options.llb_caps, source_maps=[source])
+    except LLBError as exc:
+        # A string field the wire cannot carry (invalid UTF-8): name the instruction it came from.
+        if exc.location is None:
+            raise
+        message = f"failed to marshal LLB definition: {exc.message}"
+        raise DockerfileError(message, exc.location, dockerfile.lines) from None
     names = graph.display_names
     plan = StagePlan(
         target=names[target.index] or target.name or "default",

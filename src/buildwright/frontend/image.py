@@ -8,6 +8,7 @@ the reference implementation's Go structs; that is what makes equal builds give 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -248,9 +249,14 @@ def _optional_tuple(value: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def go_json(value: Mapping[str, Any] | Sequence[Any]) -> bytes:
     """Encode like Go's encoding/json: compact, UTF-8, with <, > and & escaped."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Go coerces strings to valid UTF-8: each byte that is not (a surrogate escape here) -> U+FFFD.
+    text = _SURROGATE.sub("\ufffd", text)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return text.encode()

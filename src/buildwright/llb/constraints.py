@@ -7,6 +7,7 @@ follow BuildKit's `client/llb/state.go` (`mergeMetadata`, `MarshalConstraints`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -29,6 +30,16 @@ class ProgressGroup:
     id: str
     name: str
     weak: bool = False
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_utf8(text: str) -> str:
+    # A step's text may hold bytes that are not UTF-8 (as surrogate escapes). The reference sends
+    # them as they are in descriptions, which protobuf here cannot; U+FFFD, as they are shown,
+    # keeps the digests (descriptions are not part of them) and the display the same.
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,7 @@ class OpMetadata:
         """The `pb.OpMetadata` message."""
         msg = pb.OpMetadata(ignore_cache=self.ignore_cache)
         for key in sorted(self.description):
-            msg.description[key] = self.description[key]
+            msg.description[_valid_utf8(key)] = _valid_utf8(self.description[key])
         if self.export_cache is not None:
             msg.export_cache.Value = self.export_cache
         for cap in sorted(self.caps):

@@ -309,8 +309,17 @@ class FileAction:
         return FileActionWithState(self._bind(state))
 
     def _bind(self, state: StateLike) -> FileAction:
-        prev = self._prev._bind(state) if self._prev is not None else None
-        return FileAction(self._action, prev, state)
+        # A loop, oldest action first: a chain can be thousands long (one per COPY source).
+        actions: list[_Action] = []
+        node: FileAction | None = self
+        while node is not None:
+            actions.append(node._action)
+            node = node._prev
+        bound: FileAction | None = None
+        for action in reversed(actions):
+            bound = FileAction(action, bound, state)
+        assert bound is not None
+        return bound
 
     def _state_dir(self) -> str:
         return self._state.dir if self._state is not None else "/"
@@ -410,6 +419,14 @@ class _FileMarshal:
         known = self.visited.get(id(fa))
         if known is not None:
             return known
+        # The actions before this one first, oldest first, in a loop rather than by recursion.
+        earlier: list[FileAction] = []
+        node = fa._prev
+        while node is not None and id(node) not in self.visited:
+            earlier.append(node)
+            node = node._prev
+        for node in reversed(earlier):
+            self.add(node)
         prev_state = self.add(fa._prev) if fa._prev is not None else None
         st = _ActionState(fa)
         if fa._state is not None and fa._state.output is not None:

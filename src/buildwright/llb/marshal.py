@@ -46,6 +46,24 @@ class _SourceMapCollector:
             entries.append((index, loc.ranges))
 
 
+_INVALID_UTF8 = "string field contains invalid UTF-8"
+
+
+def _first_range(v: Vertex) -> SourceRange | None:
+    # Ops built by the frontend carry the Dockerfile range they came from in their constraints.
+    constraints = getattr(v, "constraints", None)
+    if isinstance(constraints, Constraints):
+        return _first_of(constraints.locations)
+    return None
+
+
+def _first_of(locations: Sequence[SourceLocation]) -> SourceRange | None:
+    for location in locations:
+        if location.ranges:
+            return location.ranges[0]
+    return None
+
+
 @dataclass(slots=True)
 class _Pass:
     """State of one marshal call (implements `MarshalContext`)."""
@@ -60,7 +78,12 @@ class _Pass:
     def vertex(self, v: Vertex) -> Marshaled:
         known = self.done.get(id(v))
         if known is None:
-            known = v.marshal(self)
+            try:
+                known = v.marshal(self)
+            except UnicodeEncodeError:
+                # A string field holding bytes that are not UTF-8 (surrogate escapes), which
+                # protobuf refuses, as Go's marshaller does with the same words.
+                raise LLBError(_INVALID_UTF8, _first_range(v)) from None
             self.done[id(v)] = known
             self.alive.append(v)
         return known

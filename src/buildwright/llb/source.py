@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -55,9 +56,14 @@ class DiffType(enum.Enum):
     METADATA = "metadata"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json_list(values: Sequence[str]) -> str:
     # Go's encoding/json: compact, non-ASCII kept, and <, >, & (plus U+2028/9) escaped.
     text = json.dumps(list(values), separators=(",", ":"), ensure_ascii=False)
+    # Go coerces strings to valid UTF-8: each byte that is not (a surrogate escape here) -> U+FFFD.
+    text = _SURROGATE.sub("\ufffd", text)
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
     return text

@@ -47,3 +47,16 @@ def test_detect_check_directive_only_in_hash_comments() -> None:
     found = detect_directive("check", "#check = skip=all // why\nFROM x\n")
     assert found is not None and (found.image, found.cmdline) == ("skip=all", "skip=all // why")
     assert detect_directive("check", "//check=skip=all\n") is None
+
+
+def test_directive_value_with_long_space_runs_is_read_in_linear_time() -> None:
+    # `(.+?)\s*$` backtracked quadratically on `# check=error=` and 80,000 spaces (fuzz finding).
+    import time
+
+    from buildwright.dockerfile.directives import detect_directive
+
+    started = time.monotonic()
+    found = detect_directive("check", "# check=error=" + " " * 80_000 + "true" + " " * 80_000 + "\nFROM a\n")
+    assert time.monotonic() - started < 10  # a generous bound: it took 25 s and more
+    assert found is not None and found.cmdline == "error=" + " " * 80_000 + "true"
+    assert detect_directive("check", "# check=   \nFROM a\n") is not None

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from buildwright.dockerfile.ignore import MatchInfo, PatternError, PatternMatcher, read_ignore_patterns
+from buildwright.dockerfile.ignore import MatchInfo, PatternError, PatternMatcher, _safe_match, read_ignore_patterns
 from buildwright.errors import DockerfileError
 
 
@@ -179,7 +179,7 @@ def _hang_limit(seconds: float) -> Iterator[None]:
     [
         ("*a*a*a*a*a*a*a*a*a*a*a*ab", [f"dir/{'a' * 30}{i}" for i in range(10)]),
         ("*a" * 14 + "b", [f"{'a' * 30}{i}" for i in range(10)]),
-        ("*a" * 300 + "b", ["a" * 400 + "1"]),
+        ("*a" * 250 + "b", ["a" * 400 + "1"]),
         ("**/" * 8 + "x", ["/".join(["d"] * 30) + "/y"]),
         ("**/" * 100 + "*a" * 20 + "b", ["/".join(["a" * 20] * 20)]),
         ("[a-z]*" * 20 + "[0-9]", ["b" * 200]),
@@ -191,3 +191,49 @@ def test_pathological_patterns_match_quickly(pattern: str, paths: list[str]) -> 
         for path in paths:
             assert not matcher.matches_or_parent_matches(path)
             matcher.matches_using_parent_results(path)
+
+
+def test_runs_of_double_stars_cost_what_one_does() -> None:
+    # Issue 10's fuzzing: `**/` repeated thousands of times made the matcher track as many
+    # equivalent states at every character of a deep path. A run compiles like one of them.
+    deep = "/".join(["d"] * 300) + "/b"
+    for unit in ("**/", "*"):
+        pattern = "d/" + unit * 5000 + "b"
+        compiled = PatternMatcher([pattern]).patterns[0]
+        assert compiled._regex is not None and len(compiled._regex._program) < 40
+        got = PatternMatcher([pattern]).matches_or_parent_matches(deep)
+        assert got == PatternMatcher(["d/" + unit * 4 + "b"]).matches_or_parent_matches(deep)
+
+
+def test_patterns_with_absurdly_many_wildcards_are_refused_with_their_line() -> None:
+    # A 43 KB `*a*a...` line against a long path hung the fuzzer; no real pattern has 256 wildcards.
+    with pytest.raises(DockerfileError, match=r"\.dockerignore: .*has 21500 wildcards; more than 256") as caught:
+        read_ignore_patterns(b"ok\n" + b"skip.me" + b"*a" * 21_500 + b"\n")
+    assert str(caught.value).startswith(".dockerignore:2: failed parsing .dockerignore: pattern \"skip.me*a")
+    with pytest.raises(PatternError, match="more than 256"):
+        PatternMatcher(["?" * 300])
+    assert PatternMatcher(["*a" * 256, "**/" * 5000 + "x"]).matches_or_parent_matches("a" * 300)
+
+
+def test_parent_matching_in_one_pass_agrees_with_one_match_per_parent() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "b", "ab", "*", "**", "?", "[ab]", "[^a]", "/", "\\b", "x"]
+    for _ in range(3000):
+        pattern = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        path = "/".join(rng.choice(["a", "b", "ab", "ba", "x", "aa"]) for _ in range(rng.randint(1, 6)))
+        try:
+            [compiled] = PatternMatcher([pattern]).patterns
+        except PatternError:
+            continue
+        dirs = path.split("/")[:-1] or ["."]
+        slow = any(_safe_match(compiled, "/".join(dirs[: i + 1])) for i in range(len(dirs)))
+        assert compiled.matches_a_parent(path, dirs) == slow, (pattern, path)
+
+
+def test_parents_of_a_deep_path_are_matched_in_one_pass() -> None:
+    deep = "/".join(["ab"] * 1300) + "/f"
+    matcher = PatternMatcher(["**/" + "*/" * 3 + "x*", "a*/" * 200 + "zz"])
+    assert not matcher.matches_or_parent_matches(deep)
+    assert PatternMatcher(["ab/" * 1000 + "a?"]).matches_or_parent_matches(deep)

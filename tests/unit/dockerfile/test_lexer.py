@@ -168,3 +168,14 @@ def test_plain_words_take_the_fast_path_with_the_scanners_result(word: str) -> N
     fast = lex.process(word, {})
     slow = lexer._run(lexer._Word(lex, word, {}).process_stop_on(lexer._EOF, False, lexer._Words()))
     assert (fast.result, list(fast.words)) == slow
+
+
+def test_star_runs_in_trim_patterns_compile_as_one() -> None:
+    # A `${a#...}` pattern of 140,000 stars compiled a regex of as many pieces (seconds, per level).
+    from buildwright.dockerfile.lexer import _pattern_regex
+
+    assert _pattern_regex("*" * 140_000 + "/", greedy=False, anchored=True).pattern == "^.*?/"
+    env = {"a": "x/y/z"}
+    assert ShellLex().process_word("${a#" + "*" * 1000 + "/}", env) == "y/z"
+    assert ShellLex().process_word("${a##" + "*" * 1000 + "/}", env) == "z"
+    assert ShellLex().process_word("${a%/" + "*" * 1000 + "}", env) == "x/y"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from buildwright import _golang
 from buildwright.dockerfile import parse_dockerfile
 from buildwright.dockerfile.directives import detect_directive, detect_syntax
 from buildwright.dockerfile.parser import Node, parse, parse_words, split_command
@@ -185,3 +186,16 @@ def test_deep_onbuild_chain_is_refused_at_its_line() -> None:
 
 def test_deeply_nested_json_file_has_no_syntax_directive() -> None:
     assert detect_syntax('{"syntax": "a", "b": ' + "[" * 5000 + "]" * 5000 + "}") is None
+
+
+def test_huge_unknown_instruction_skips_hopeless_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The "did you mean" search computed an edit distance against a 60 KB word for every keyword
+    # (seconds); a length difference of 3 or more already rules a keyword out.
+    calls: list[tuple[str, str]] = []
+    real = _golang.levenshtein
+    monkeypatch.setattr(_golang, "levenshtein", lambda a, b: calls.append((a, b)) or real(a, b))
+    with pytest.raises(DockerfileError, match="unknown instruction"):
+        parse_dockerfile("FROM a\n" + "*a" * 30_000 + "\n")
+    assert calls == []
+    with pytest.raises(DockerfileError, match="did you mean RUN"):
+        parse_dockerfile("FROM a\nRUNN x\n")

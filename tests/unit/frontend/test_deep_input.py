@@ -67,3 +67,10 @@ def test_cycle_at_the_end_of_a_long_chain_is_located() -> None:
     with pytest.raises(DockerfileError, match="circular dependency detected on stage: s0") as caught:
         compile_text(text)
     assert caught.value.location is not None and caught.value.location.start_line == 2
+
+
+def test_long_file_action_chains_compile() -> None:
+    # One COPY with thousands of sources makes a chain of as many file actions (fuzz finding).
+    sources = " ".join(f"f{i}" for i in range(3000))
+    compiled, _ = compile_text(f"FROM busybox\nCOPY {sources} /d/\nADD {sources} /e/\n")
+    assert len(ops(compiled)) >= 3

@@ -152,6 +152,8 @@ class _Sender:
         finally:
             if not stats.done():
                 stats.cancel()
+            elif not stats.cancelled():
+                stats.exception()  # a walk error already went to the engine as an error packet
             os.close(self._root_fd)
 
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from buildwright import _golang
 from buildwright._pb import stat_pb2
+from buildwright.errors import BuildConfigError
 
 # Go os.FileMode type bits (io/fs).
 MODE_DIR = 1 << 31
@@ -391,6 +392,19 @@ def _walk_dir(
                 os.close(child_fd)
 
 
+def _utf8(text: str, what: str) -> str:
+    # Stat packets carry names as protobuf strings, which must be UTF-8: the engine refuses the
+    # packet otherwise ("string field contains invalid UTF-8", as buildx shows). Say which file.
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise BuildConfigError(
+                f"{what} is not valid UTF-8, which the engine cannot receive: {_golang.quote(text)}"
+            ) from None
+    return text
+
+
 def _make_stat(
     dir_fd: int,
     name: str,
@@ -401,7 +415,7 @@ def _make_stat(
 ) -> stat_pb2.Stat:
     mode = go_file_mode(info.st_mode) & ~MODE_SOCKET
     stat = stat_pb2.Stat(
-        path=path,
+        path=_utf8(path, "file name"),
         mode=mode,
         uid=0 if reset_owner else info.st_uid,
         gid=0 if reset_owner else info.st_gid,
@@ -421,7 +435,7 @@ def _make_stat(
                 inodes[info.st_ino] = path
         if st.S_ISLNK(info.st_mode):
             stat.size = info.st_size
-            stat.linkname = os.readlink(name, dir_fd=dir_fd)
+            stat.linkname = _utf8(os.readlink(name, dir_fd=dir_fd), f"target of symlink {_golang.quote(path)}")
     xattrs = _xattrs(dir_fd, name)
     if xattrs:
         stat.xattrs.update(xattrs)
