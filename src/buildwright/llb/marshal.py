@@ -60,7 +60,7 @@ class _Pass:
     def vertex(self, v: Vertex) -> Marshaled:
         known = self.done.get(id(v))
         if known is None:
-            known = v.marshal(self)
+            known = v.marshal_cached(self, (self.constraints, self.caps, self.local_unique_id))
             self.done[id(v)] = known
             self.alive.append(v)
         return known
