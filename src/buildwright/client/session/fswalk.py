@@ -43,7 +43,6 @@ MODE_STICKY = 1 << 20
 MODE_TYPE = MODE_DIR | MODE_SYMLINK | MODE_NAMED_PIPE | MODE_SOCKET | MODE_DEVICE | MODE_CHAR_DEVICE | (1 << 19)
 
 
-
 def go_file_mode(st_mode: int) -> int:
     """Encode a POSIX st_mode as Go's os.FileMode, as os.Lstat does on Linux."""
     mode = st_mode & 0o777
