@@ -79,7 +79,7 @@ class _Pass:
         known = self.done.get(id(v))
         if known is None:
             try:
-                known = v.marshal(self)
+                known = v.marshal_cached(self, (self.constraints, self.caps, self.local_unique_id))
             except UnicodeEncodeError:
                 # A string field holding bytes that are not UTF-8 (surrogate escapes), which
                 # protobuf refuses, as Go's marshaller does with the same words.

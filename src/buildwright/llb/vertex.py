@@ -62,9 +62,24 @@ class MarshalContext(Protocol):
 
 
 class Vertex:
-    """An op of the graph. Subclasses are frozen dataclasses with `eq=False` (identity semantics)."""
+    """An op of the graph. Subclasses are frozen dataclasses with `eq=False` (identity semantics).
 
-    __slots__ = ()
+    An op is immutable, so its marshalled form under one marshal context (platform, caps, ...)
+    never changes: the last one is kept on the op (`marshal_cached`), and marshalling a graph
+    again, or a graph sharing ops with one marshalled before, serializes each op once.
+    """
+
+    __slots__ = ("_marshaled",)
+
+    def marshal_cached(self, ctx: MarshalContext, key: tuple[object, ...]) -> Marshaled:
+        """`marshal(ctx)`, reusing the result of an earlier call with an equal `key`."""
+        known: tuple[tuple[object, ...], Marshaled] | None = getattr(self, "_marshaled", None)
+        if known is not None and known[0] == key:
+            return known[1]
+        result = self.marshal(ctx)
+        # Frozen subclasses refuse attribute writes; the cache is not part of the op's value.
+        object.__setattr__(self, "_marshaled", (key, result))
+        return result
 
     def inputs(self) -> tuple[Output, ...]:
         """Outputs this op reads, in the order the Go client walks them."""

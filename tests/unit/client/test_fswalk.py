@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,3 +225,37 @@ def test_xattrs_are_sent(tmp_path: Path) -> None:
         pytest.skip("filesystem without user xattrs")
     [entry] = list(walk(tmp_path))
     assert dict(entry.stat.xattrs) == {"user.buildwright": b"value"}
+
+
+def _listed_dirs(monkeypatch: pytest.MonkeyPatch, root: Path, spec: FilterSpec) -> tuple[list[str], set[str]]:
+    listed: set[str] = set()
+    real_scandir = os.scandir
+
+    def scandir(fd: Any) -> Any:
+        listed.add(os.path.relpath(os.readlink(f"/proc/self/fd/{fd}"), root))
+        return real_scandir(fd)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return _paths(root, spec), listed
+
+
+def test_ignored_and_unreachable_directories_are_never_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "node_modules" / "pkg" / "lib").mkdir(parents=True)
+    (tmp_path / "node_modules" / "pkg" / "lib" / "x.js").write_text("x")
+    (tmp_path / "src" / "deep").mkdir(parents=True)
+    (tmp_path / "src" / "a.txt").write_text("a")
+    (tmp_path / "src" / "deep" / "b.txt").write_text("b")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "c.txt").write_text("c")
+
+    paths, listed = _listed_dirs(monkeypatch, tmp_path, FilterSpec(exclude_patterns=("node_modules",)))
+    assert "node_modules" not in paths
+    assert not any(d.startswith("node_modules") for d in listed), listed
+
+    # The paths a build reads (followpaths, here a wildcard) prune the walk as well.
+    paths, listed = _listed_dirs(monkeypatch, tmp_path, FilterSpec(follow_paths=("s*/*.txt",)))
+    assert paths == ["src", "src/a.txt"]
+    assert listed == {".", "src"}
+    paths, listed = _listed_dirs(monkeypatch, tmp_path, FilterSpec(follow_paths=("src/**/*.txt",)))
+    assert paths == ["src", "src/a.txt", "src/deep", "src/deep/b.txt"]
+    assert listed == {".", "src", "src/deep"}

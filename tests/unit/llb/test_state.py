@@ -116,3 +116,22 @@ def test_late_state_marshals_as_the_state_it_is_bound_to() -> None:
         late.bind(llb.local("context", session_id="s"))
     with pytest.raises(LLBError, match="scratch"):
         llb.LateState().bind(llb.scratch())
+
+
+def test_each_op_is_serialized_once_per_marshal_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildwright.llb.fileop import FileOp
+
+    calls = []
+    real = FileOp.marshal
+
+    def counting(self: FileOp, ctx: object) -> object:
+        calls.append(self)
+        return real(self, ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FileOp, "marshal", counting)
+    state = llb.scratch().file(llb.mkdir("/a", 0o755)).file(llb.mkdir("/b", 0o755))
+    first = state.marshal(platform=llb.Platform("linux", "amd64"))
+    again = state.marshal(platform=llb.Platform("linux", "amd64"))
+    assert again.ops == first.ops and len(calls) == 2
+    other = state.marshal(platform=llb.Platform("linux", "arm64"))
+    assert other.ops and len(calls) == 4  # another context: serialized again

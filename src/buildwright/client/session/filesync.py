@@ -115,11 +115,13 @@ class _Sender:
             try:
                 info = os.fstat(fd)
                 if (info.st_dev, info.st_ino) == identity:
+                    remaining = info.st_size
                     while True:
-                        packet = _read_data_packet(fd, file_id)
+                        packet = _read_data_packet(fd, file_id, remaining)
                         if packet is None:
                             break
                         framed, size = packet
+                        remaining -= size
                         self.bytes_sent += size
                         await self._stream.send_framed(framed)
                 else:
@@ -167,15 +169,20 @@ def _packet_stat(stat: stat_pb2.Stat) -> bytes:
 _HEADROOM = 32
 
 
-def _read_data_packet(fd: int, file_id: int) -> tuple[memoryview, int] | None:
+# The smallest read: a small file gets a small buffer (a big one per file costs an mmap each).
+_MIN_READ = 4096
+
+
+def _read_data_packet(fd: int, file_id: int, expected: int = CHUNK_SIZE) -> tuple[memoryview, int] | None:
     """The next chunk of `fd` as one gRPC-framed DATA packet and its size, read in place; None at the end.
 
     The file is read straight into the buffer the frames are cut from, and the fields go in
     front of it, so a chunk's bytes are not copied between the file and the tunnel message. A
     fresh buffer each time: the frames still point into the previous one until the tunnel
-    writes them.
+    writes them. `expected` is what the file still holds by its stat, which sizes the buffer
+    (a file that grew since is still read to its end).
     """
-    buffer = bytearray(_HEADROOM + CHUNK_SIZE)
+    buffer = bytearray(_HEADROOM + min(CHUNK_SIZE, max(expected, _MIN_READ)))
     view = memoryview(buffer)
     size = os.readv(fd, [view[_HEADROOM:]])
     if size == 0:

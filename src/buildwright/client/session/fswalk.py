@@ -43,8 +43,6 @@ MODE_STICKY = 1 << 20
 # Any of these set means "not a regular file": fsutil's receiver asks data only for files without them.
 MODE_TYPE = MODE_DIR | MODE_SYMLINK | MODE_NAMED_PIPE | MODE_SOCKET | MODE_DEVICE | MODE_CHAR_DEVICE | (1 << 19)
 
-_PATTERN_CHARS = "*[]?^\\"
-
 
 def go_file_mode(st_mode: int) -> int:
     """Encode a POSIX st_mode as Go's os.FileMode, as os.Lstat does on Linux."""
@@ -113,6 +111,28 @@ def _without_trailing_glob(pattern: str) -> str:
     return pattern
 
 
+def _may_lead_to(directory: str, pattern: list[str]) -> bool:
+    """Whether something inside `directory` could match the include pattern `pattern` (components).
+
+    Each directory component must match the pattern's component at the same depth (`*`, `?` and
+    classes stay within one component, as in the matcher); a `**` can match any depth, so from
+    there on everything may match. Only directories this rules out are skipped unlisted.
+    """
+    components = directory.split("/")
+    for depth, name in enumerate(components):
+        if depth >= len(pattern):
+            return True
+        part = pattern[depth]
+        if "**" in part:
+            return True
+        try:
+            if not _golang.filepath_match(part, name):
+                return False
+        except _golang.BadPatternError:
+            return True  # let the matcher decide (and report) on the path itself
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class FilterSpec:
     """The filters a DiffCopy request carries (gRPC metadata `include-patterns`, ...)."""
@@ -144,7 +164,9 @@ class _Filter:
     def __init__(self, spec: FilterSpec, includes: Sequence[str], factory: MatcherFactory | None) -> None:
         self.include: PathMatcher | None = None
         self.exclude: PathMatcher | None = None
-        self.include_prefixes: list[str] | None = None
+        # The positive include patterns split into components, to skip directories no include
+        # can reach without listing them (None: some pattern could match anywhere).
+        self.include_parts: list[list[str]] | None = None
         self.exclude_dir_skip = False
         cleaned_inc = _clean_patterns(includes)
         cleaned_exc = _clean_patterns(spec.exclude_patterns)
@@ -153,9 +175,9 @@ class _Filter:
         if cleaned_inc:
             assert factory is not None
             self.include = factory(list(includes))
-            positive = [_without_trailing_glob(p) for p in cleaned_inc if not p.startswith("!")]
-            if not any(c in p for p in positive for c in _PATTERN_CHARS):
-                self.include_prefixes = [p + "/" for p in positive]
+            positive = [_without_trailing_glob(p).lstrip("/") for p in cleaned_inc if not p.startswith("!")]
+            if not any(p in ("", ".") for p in positive):
+                self.include_parts = [p.split("/") for p in positive]
         if cleaned_exc:
             assert factory is not None
             self.exclude = factory(list(spec.exclude_patterns))
@@ -180,10 +202,9 @@ class _Filter:
         if self.include is not None:
             matched, include_info = self._match(self.include, path, parent.include_info if parent else None)
             if not matched:
-                if is_dir and self.include_prefixes is not None:
-                    slash = path + "/"
-                    if not any(p.startswith(slash) for p in self.include_prefixes):
-                        return False, False, None, None
+                parts = self.include_parts
+                if is_dir and parts is not None and not any(_may_lead_to(path, p) for p in parts):
+                    return False, False, None, None
                 keep = False
         if self.exclude is not None:
             matched, exclude_info = self._match(self.exclude, path, parent.exclude_info if parent else None)
