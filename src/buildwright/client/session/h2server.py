@@ -42,8 +42,6 @@ _DEFAULT_WINDOW = 65535
 _RECV_WINDOW = 1 << 24
 _MAX_RECV_MESSAGE = 64 * 1024 * 1024
 _STREAM_UPDATE_THRESHOLD = 16 * 1024
-# DATA payloads up to this size are copied into their frame rather than queued as a slice.
-_SMALL_FRAME = 4096
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -412,9 +410,6 @@ class H2Connection:
         max_frame = self._peer_max_frame
         tail = bytes([_DATA, 0]) + stream.stream_id.to_bytes(4, "big")
         write = self._write
-        if len(data) <= _SMALL_FRAME:
-            write(len(data).to_bytes(3, "big") + tail + data)  # small: one piece is cheaper than two
-            return
         for offset in range(0, len(data), max_frame):
             piece = data[offset : offset + max_frame]
             write(len(piece).to_bytes(3, "big") + tail)

@@ -202,11 +202,6 @@ def tunnel_messages(pieces: Sequence[bytes | memoryview]) -> Iterator[bytes]:
     batch: list[bytes | memoryview] = []
     size = 0
     for piece in pieces:
-        if size + len(piece) < _TUNNEL_CHUNK:
-            # The usual case: the piece fits as it is (no view, no slicing).
-            batch.append(piece)
-            size += len(piece)
-            continue
         view = memoryview(piece)
         while view:
             part = view[: _TUNNEL_CHUNK - size]
