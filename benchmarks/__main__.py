@@ -100,8 +100,8 @@ def command(
     args = [*workload.build_args, *outputs, *extra, str(context)]
     if builder == "buildwright":
         return [tools.buildwright, "build", "--progress=plain", *args]
-    # Provenance off: buildwright makes none, and it is extra work for buildx (so this favours buildx).
-    return [tools.docker, "buildx", "build", "--progress=plain", "--provenance=false", *args]
+    # Both with their defaults: each attaches buildx's minimal provenance where the engine stores it.
+    return [tools.docker, "buildx", "build", "--progress=plain", *args]
 
 
 def image_tag(workload: Workload, builder: str, suffix: str = "") -> str:
