@@ -45,7 +45,9 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("call", ["targets", "targets,format=json"])
 def test_targets_match_buildx(engine: EngineInfo, rich: Path, call: str) -> None:
-    for context in (rich, *_EXAMPLES):
+    # The JSON carries every field; the table is drawn from the same values, so fewer suffice.
+    contexts = (rich, *_EXAMPLES) if call.endswith("json") else (rich, _EXAMPLES[0])
+    for context in contexts:
         ours = _run(engine, [sys.executable, "-m", "buildwright", "build", f"--call={call}", str(context)])
         theirs = _run(engine, [engine.docker_cli, "buildx", "build", f"--call={call}", str(context)])
         assert ours.returncode == 0 == theirs.returncode, ours.stderr + theirs.stderr
