@@ -103,7 +103,14 @@ def test_graph_cli_errors(engine: EngineInfo, tmp_path: Path) -> None:
 
 def test_du_lists_a_build_as_buildx_does(engine: EngineInfo, tmp_path: Path) -> None:
     token = _unique_build(engine, tmp_path)
-    records = api.disk_usage(filters=[f"description~={token}"], engine=buildwright.EngineOptions(env=engine.env))
+    options = buildwright.EngineOptions(env=engine.env)
+    # The engine may still hold the record for a moment after the build returned; a listing taken
+    # then says "in use" where the next one does not.
+    for _ in range(20):
+        records = api.disk_usage(filters=[f"description~={token}"], engine=options)
+        if records and all(not r.in_use for r in records):
+            break
+        time.sleep(0.5)
     assert records and all(token in record.description for record in records)
 
     for extra in ((), ("--verbose",)):
