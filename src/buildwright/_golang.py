@@ -8,7 +8,9 @@ reproduced here once so the rest of the package can stay close to the reference'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
 
 # Python's str.isspace() also accepts the ASCII file/group/record/unit separators; Go's
 # unicode.IsSpace does not.
@@ -259,3 +261,19 @@ def _get_esc(chunk: str) -> tuple[str, str]:
     if 0xDC80 <= ord(r) <= 0xDCFF or not rest:
         raise BadPatternError()
     return r, rest
+
+
+# encoding/json escapes these inside strings by default (and they never occur outside strings).
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def go_json(value: Any, *, indent: int | None = None) -> str:
+    """JSON as Go's encoding/json writes it: compact (`json.Marshal`) or with `indent` spaces
+    (`MarshalIndent`), non-ASCII kept as UTF-8, `<`, `>`, `&`, U+2028 and U+2029 escaped."""
+    if indent is None:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=indent)
+    for char, escaped in _JSON_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
+from buildwright._golang import go_json
 from buildwright.cli.cache_table import TABBED, TABLE, human_duration, tabwrite
 from buildwright.client.history import HistoryRecord
 from buildwright.client.history_view import Inspection
 from buildwright.history import NamedRecord
-from buildwright.progress.rawjson import go_json
 
 _NAME_WIDTH = 36
 # Go's names of the gRPC codes (codes.Code.String()).
@@ -153,11 +152,7 @@ def inspect_json(found: Inspection) -> str:
     attachments = [(("Digest", a.digest), ("Platform", a.platform), ("Type", a.type)) for a in found.attachments]
     put("Attachments", [{k: v for k, v in fields if v} for fields in attachments])
     put("Errors", list(found.errors))
-    text = json.dumps(out, indent=2, ensure_ascii=False)
-    # encoding/json escapes these in strings (and they never occur outside strings here).
-    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
-        text = text.replace(char, escaped)
-    return text + "\n"
+    return go_json(out, indent=2) + "\n"
 
 
 def _table(title: str, pairs: Sequence[tuple[str, str]]) -> str:

@@ -9,10 +9,10 @@ reference's subrequest result (`targets` and the Dockerfile as `sources`); the t
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from buildwright._golang import go_json
 from buildwright.dockerfile import Dockerfile
 from buildwright.dockerfile.stages import split_stages
 
@@ -66,10 +66,7 @@ def targets_json(targets: tuple[Target, ...], source: bytes) -> str:
         lines = range(target.start_line, target.end_line + 1)
         item["location"] = {"ranges": [{"start": {"line": n}, "end": {"line": n}} for n in lines]}
         items.append(item)
-    text = json.dumps({"targets": items, "sources": [base64.b64encode(source).decode()]}, indent=2, ensure_ascii=False)
-    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
-        text = text.replace(char, escaped)
-    return text
+    return go_json({"targets": items, "sources": [base64.b64encode(source).decode()]}, indent=2)
 
 
 def targets_text(targets: tuple[Target, ...]) -> str:

@@ -14,13 +14,13 @@ object holding everything known about its vertex so far, as the engine resends w
 from __future__ import annotations
 
 import base64
-import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TextIO
 
+from buildwright._golang import go_json
 from buildwright.client.events import (
     BuildEvent,
     BuildWarning,
@@ -36,8 +36,6 @@ from buildwright.client.events import (
 # Go's time.Time zero value, written where a required time is unknown.
 _ZERO_TIME = "0001-01-01T00:00:00Z"
 # encoding/json escapes these even inside strings, so output stays safe to embed in HTML.
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
 _VertexEvent = VertexQueued | VertexStarted | VertexCompleted | VertexCached | VertexFailed
 
 
@@ -175,11 +173,3 @@ def go_time(moment: datetime | None) -> str:
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
     return text + "Z"
-
-
-def go_json(value: Any) -> str:
-    """Compact JSON with Go's escaping of `<`, `>`, `&`, U+2028 and U+2029 (non-ASCII kept as UTF-8)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in _GO_ESCAPES.items():
-        text = text.replace(char, escaped)
-    return text
