@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -58,6 +59,8 @@ from buildwright.client.session.secrets import SecretSource, load_secrets, parse
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
+from buildwright.explain import BuildKey, Explanation, arg_names, build_key
+from buildwright.explain.tracker import BuildTracker
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
@@ -99,6 +102,7 @@ __all__ = [
     "BuildRunner",
     "CheckResult",
     "EngineOptions",
+    "Explanation",
     "OutputSpec",
     "SSHAgentSpec",
     "SecretSource",
@@ -107,6 +111,7 @@ __all__ = [
     "check",
     "compile",
     "disk_usage",
+    "explain",
     "graph",
     "parse_build_args",
     "parse_key_values",
@@ -161,6 +166,8 @@ class BuildResult:
     steps: tuple[StepResult, ...] = ()
     duration: float = 0.0
     warnings: tuple[str, ...] = ()
+    # With `explain=True`: which steps ran and why (None for a multi-platform build).
+    explanation: Explanation | None = None
 
     @property
     def cached_steps(self) -> tuple[StepResult, ...]:
@@ -293,6 +300,7 @@ def build(
     sbom: str = "",
     engine: EngineOptions | BuildRunner | None = None,
     on_event: EventCallback | None = None,
+    explain: bool = False,
 ) -> BuildResult:
     """Build `context` with its Dockerfile on the engine; with `tags`, the image is stored under them.
 
@@ -308,6 +316,10 @@ def build(
     `sbom` their shorthands (`true`, `false`, `mode=max`); as buildx, a minimal provenance is
     attached when the engine can store it, unless `provenance="false"` or
     `BUILDX_NO_DEFAULT_ATTESTATIONS` is true.
+
+    Each build's record is kept (see `explain`); with `explain`, the result's `explanation` names
+    the cause of each step that ran instead of coming from the cache, and `on_event` also gets a
+    `StepCause` event as each such step starts.
 
     `engine` is where to build: `EngineOptions` (a connection is made for this build), or an open
     engine from `buildwright.connect()`, which several builds may share at once.
@@ -380,6 +392,10 @@ def build(
         default_provenance=default_provenance_wanted(engine_options(engine).env or os.environ),
     )
     record_build(request.ref, _local_build(inputs.context, dockerfile, target))
+    tracker = None if inputs.multi_platform else _tracker(inputs, dockerfile, request.local_dirs, explain=explain)
+    if tracker is not None:
+        request = replace(request, on_file_sent=tracker.on_file_sent)
+        on_event = tracker.watch(on_event)
     compiled_builds: list[CompiledBuild] = []
 
     def compile_for(gateway: GatewayContext) -> CompiledBuildLike:
@@ -401,6 +417,8 @@ def build(
             compiled_builds.extend(part.compiled for part in compiled.builds)
         else:
             compiled_builds.append(compiled)
+            if tracker is not None:
+                tracker.compiled(compiled.definition)
         return compiled
 
     try:
@@ -418,6 +436,84 @@ def build(
         steps=result.steps,
         duration=duration,
         warnings=result.warnings,
+        explanation=tracker.finish(result.steps) if tracker is not None else None,
+    )
+
+
+def _tracker(
+    inputs: _Inputs, dockerfile: str | Path | bytes | None, local_dirs: Mapping[str, Path], *, explain: bool
+) -> BuildTracker:
+    return BuildTracker(
+        _record_key(inputs, dockerfile),
+        local_dirs=local_dirs,
+        build_args=inputs.build_args,
+        arg_names=arg_names(inputs.dockerfile),
+        no_cache=inputs.no_cache,
+        explain=explain,
+        dockerfile_name=inputs.dockerfile.filename or "Dockerfile",
+    )
+
+
+def _record_key(inputs: _Inputs, dockerfile: str | Path | bytes | None) -> BuildKey:
+    local = _local_build(inputs.context, dockerfile, inputs.target)
+    return build_key(local.context, local.dockerfile, local.target, str(inputs.platform or ""))
+
+
+def explain(
+    context: str | Path,
+    *,
+    dockerfile: str | Path | bytes | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    no_cache: bool = False,
+    no_cache_filter: Sequence[str] = (),
+    platform: str | None = None,
+    build_contexts: Mapping[str, str] | None = None,
+    pull: bool = False,
+    engine: EngineOptions | None = None,
+) -> Explanation:
+    """Which steps `build` with the same options would run, and why, without building.
+
+    The Dockerfile is compiled on the engine (base images resolved), compared with the record of
+    the last build of the same context, Dockerfile, target and platform, and with the engine's
+    cache records. `exit_code` is 0 when nothing would rebuild.
+
+    Raises:
+        BuildConfigError, DockerfileError: as `build`; EngineUnavailableError: no engine answered.
+    """
+    from buildwright.explain.predict import predict_build
+    from buildwright.explain.record import RecordStore
+
+    inputs = _with_named_contexts(
+        _read_inputs(context, dockerfile, target, build_args, None, no_cache, platform), build_contexts
+    )
+    inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter), pull=pull)
+    previous = RecordStore.default().load(_record_key(inputs, dockerfile))
+    options = engine or EngineOptions()
+    # The cache records are listed while the Dockerfile compiles: both wait on the engine.
+    with BuildkitClient.connect(options.endpoints()) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        usage = pool.submit(_disk_usage, client.connection, parse_filters(()))
+        try:
+            compiled = client.compile(
+                lambda gateway: compile_dockerfile(
+                    inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
+                ),
+                registry_auth=DockerConfig.load(options.env),
+            )
+        except DockerfileError as exc:
+            raise _with_source(exc, inputs.dockerfile) from None
+        records = usage.result()
+    from buildwright.explain.graph import read_graph
+
+    return predict_build(
+        read_graph(compiled.definition),
+        previous,
+        local_dirs={**inputs.named_dirs, "context": inputs.context},
+        usage=records,
+        build_args=inputs.build_args,
+        arg_names=arg_names(inputs.dockerfile),
+        no_cache=no_cache,
+        dockerfile_name=inputs.dockerfile.filename or "Dockerfile",
     )
 
 

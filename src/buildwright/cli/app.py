@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
+from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, explain_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.call import parse_call, run_targets
 from buildwright.cli.engine_opts import (
@@ -246,6 +246,15 @@ CgroupParentOpt = Annotated[
 ]
 
 
+ExplainOpt = Annotated[
+    bool,
+    typer.Option("--explain", help="After the build, name the cause of each step that ran instead of hitting the cache."),
+]
+ExplainFormatOpt = Annotated[
+    explain_cmd.ExplainFormat, typer.Option("--format", help="With --explain: text or json.")
+]
+
+
 # `docker build` options of the classic builder that BuildKit has no use for: buildx accepts and
 # ignores them, so scripts written for `docker build` keep working. Hidden from --help, as in buildx.
 LegacyRmOpt = Annotated[bool, typer.Option("--rm/--no-rm", hidden=True)]
@@ -297,6 +306,8 @@ def build(
     tlskey: TlsKeyOpt = None,
     tlsservername: TlsServerNameOpt = None,
     builder: BuilderOpt = None,
+    explain: ExplainOpt = False,
+    format: ExplainFormatOpt = explain_cmd.ExplainFormat.TEXT,
     legacy_rm: LegacyRmOpt = True,
     legacy_force_rm: LegacyForceRmOpt = False,
     legacy_compress: LegacyCompressOpt = False,
@@ -371,6 +382,7 @@ def build(
                 sbom=sbom or "",
                 engine=engine,
                 on_event=renderer.handle,
+                explain=explain,
             )
         for warning in result.warnings:
             typer.echo(f"WARNING: {warning}", err=True)
@@ -378,6 +390,10 @@ def build(
         to_stdout = any(_writes_stdout(spec) for spec in output or ())
         if result.image_id and display.print_image_id and not to_stdout:
             typer.echo(result.image_id)
+        if result.explanation is not None:
+            as_json = format is explain_cmd.ExplainFormat.JSON
+            # Requested output goes to stdout, unless the build's own output is there.
+            typer.echo(result.explanation.json() if as_json else result.explanation.text(), nl=False, err=to_stdout)
 
     raise typer.Exit(run_guarded(work, debug=debug))
 
@@ -470,6 +486,7 @@ def check(
 
 # Commands beyond build, each in its own module.
 app.command("graph")(graph_cmd.graph)
+app.command("explain")(explain_cmd.explain)
 app.command("du")(cache_cmds.du)
 app.command("prune")(cache_cmds.prune)
 app.add_typer(engine_cmd.engine_app, name="engine")

@@ -23,14 +23,15 @@ ALLOWED: dict[str, set[str]] = {
     "frontend": BASE | {"dockerfile", "llb"},
     "client": BASE | {"_pb", "llb", "frontend", "dockerfile"},
     "progress": BASE | {"client"},
-    "api": BASE | {"dockerfile", "llb", "frontend", "client"},
-    "pipeline": BASE | {"dockerfile", "llb", "frontend", "client", "api"},
+    "api": BASE | {"dockerfile", "llb", "frontend", "client", "explain"},
+    "pipeline": BASE | {"dockerfile", "llb", "frontend", "client", "api", "explain"},
     # The public API's build history functions, beside `api` (they use its EngineOptions).
     "history": BASE | {"client", "api"},
-    "cli": BASE | {"api", "history", "progress", "client"},
+    "explain": BASE | {"_pb", "llb", "frontend", "dockerfile", "client"},
+    "cli": BASE | {"api", "history", "progress", "client", "explain"},
     # The asyncio API, over the pipeline's Engine.
-    "aio": BASE | {"api", "client", "pipeline"},
-    "__init__": BASE | {"api", "pipeline", "aio"},
+    "aio": BASE | {"api", "client", "pipeline", "explain"},
+    "__init__": BASE | {"api", "pipeline", "aio", "explain"},
     "__main__": {"cli"},
 }
 
