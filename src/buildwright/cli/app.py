@@ -248,7 +248,9 @@ CgroupParentOpt = Annotated[
 
 ExplainOpt = Annotated[
     bool,
-    typer.Option("--explain", help="After the build, name the cause of each step that ran instead of hitting the cache."),
+    typer.Option(
+        "--explain", help="After the build, name the cause of each step that ran instead of coming from the cache."
+    ),
 ]
 ExplainFormatOpt = Annotated[
     explain_cmd.ExplainFormat, typer.Option("--format", help="With --explain: text or json.")

@@ -54,7 +54,9 @@ def explain(
     ] = None,
     platform: Annotated[
         str | None,
-        typer.Option("--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"),
+        typer.Option(
+            "--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"
+        ),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="As the build would run with --no-cache.")] = False,
     no_cache_filter: Annotated[

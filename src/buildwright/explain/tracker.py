@@ -16,7 +16,7 @@ from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
 from buildwright.explain.causes import Cause, attribute, compare, step_cause
 from buildwright.explain.context import DirSnapshot, SentFiles, with_hashes
-from buildwright.explain.graph import StepGraph, read_graph
+from buildwright.explain.graph import Kind, Step, StepGraph, read_graph
 from buildwright.explain.record import BuildKey, BuildRecord, RecordStore, now
 from buildwright.explain.report import Explanation, explanation
 from buildwright.llb import Definition
@@ -54,6 +54,7 @@ class BuildTracker:
         self._lock = threading.Lock()
         self._graph: StepGraph | None = None
         self._running: set[str] = set()
+        self._by_name: dict[str, Step] = {}
         # The live view's changes, computed again only when the session sent more entries.
         self._live: tuple[int, dict[str, Cause | None]] | None = None
 
@@ -64,6 +65,7 @@ class BuildTracker:
         graph = read_graph(definition)
         with self._lock:
             self._graph = graph
+            self._by_name = {step.name: step for step in graph.steps if step.name}
 
     def watch(self, on_event: EventCallback | None) -> EventCallback | None:
         """`on_event`, with a `StepCause` after each step that starts running (with `explain`)."""
@@ -74,28 +76,31 @@ class BuildTracker:
         def handle(event: BuildEvent) -> None:
             forward(event)
             if isinstance(event, VertexStarted):
-                cause = self._live_cause(event.digest)
+                cause = self._live_cause(event.digest, event.name)
                 if cause is not None:
                     forward(StepCause(event.digest, event.name, cause.text))
 
         return handle
 
-    def _live_cause(self, digest: str) -> Cause | None:
+    def _live_cause(self, digest: str, name: str) -> Cause | None:
         with self._lock:
             graph = self._graph
             if graph is None:
                 return None
             by_digest = graph.by_digest()
-            step = by_digest.get(digest)
+            # The engine may re-digest ops (dockerd's does); names are unique in a build.
+            step = by_digest.get(digest) or self._by_name.get(name)
             if step is None or not step.is_step:
                 return None
-            self._running.add(digest)
+            self._running.add(step.digest)
             # The context is sent before any step reading it starts, so its entries are all known.
             count = self._sent.count
             if self._live is None or self._live[0] != count:
                 files = self._hashed(self._sent.snapshots())
                 self._live = (count, compare(graph, self.previous, files, self._build_args, self._arg_names))
             changes = self._live[1]
+            if not rebuilds(step, changes):
+                return None
             return step_cause(step, changes, self._running, by_digest, no_cache=self._no_cache)
 
     def _hashed(self, snapshots: Mapping[str, DirSnapshot]) -> dict[str, DirSnapshot]:
@@ -111,12 +116,14 @@ class BuildTracker:
             graph = self._graph
         if graph is None:
             return None
-        ran = ran_digests(graph, steps)
         files = self._hashed(self._sent.snapshots())
         previous = self.previous
         if previous is not None:
             # A directory this build did not send (no step read it) keeps what the last one saw.
             files = {**previous.files, **files}
+        changes = compare(graph, previous, files, self._build_args, self._arg_names)
+        by_digest = graph.by_digest()
+        ran = frozenset(d for d in ran_digests(graph, steps) if rebuilds(by_digest[d], changes))
         record = BuildRecord(
             key=self._key,
             graph=graph,
@@ -129,11 +136,16 @@ class BuildTracker:
         self._store.save(record)
         if not self._explain:
             return None
-        changes = compare(graph, previous, files, self._build_args, self._arg_names)
         causes = attribute(graph, changes, ran, no_cache=self._no_cache)
         return explanation(
             graph, ran, causes, predicted=False, dockerfile=self._dockerfile, has_record=previous is not None
         )
+
+
+def rebuilds(step: Step, changes: Mapping[str, Cause | None]) -> bool:
+    """Whether a step the engine reports as run counts as rebuilt: an image the engine reads again
+    (it reports base images as done, never cached) is rebuilt only when it changed."""
+    return step.kind != Kind.IMAGE or changes.get(step.digest) is not None
 
 
 def ran_digests(graph: StepGraph, steps: Sequence[StepResult]) -> frozenset[str]:
