@@ -92,7 +92,6 @@ class BuildTracker:
             step = by_digest.get(digest) or self._by_name.get(name)
             if step is None or not step.is_step:
                 return None
-            self._running.add(step.digest)
             # The context is sent before any step reading it starts, so its entries are all known.
             count = self._sent.count
             if self._live is None or self._live[0] != count:
@@ -101,6 +100,7 @@ class BuildTracker:
             changes = self._live[1]
             if not rebuilds(step, changes):
                 return None
+            self._running.add(step.digest)
             return step_cause(step, changes, self._running, by_digest, no_cache=self._no_cache)
 
     def _hashed(self, snapshots: Mapping[str, DirSnapshot]) -> dict[str, DirSnapshot]:
