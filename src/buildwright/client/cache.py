@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, put_tag
 from buildwright.client.session.contentstore import LocalContentStore
-from buildwright.dockerfile.mounts import MountError, csv_fields
 from buildwright.errors import BuildConfigError, OutputError, UsageError
 
 _log = get_logger(__name__)
@@ -96,7 +96,7 @@ def parse_cache_specs(specs: Iterable[str]) -> tuple[CacheEntry, ...]:
 def _fields(spec: str) -> list[str]:
     try:
         return list(csv_fields(spec))
-    except MountError as exc:
+    except CSVFieldError as exc:
         raise UsageError(f"invalid cache spec {spec!r}: {exc}") from None
 
 

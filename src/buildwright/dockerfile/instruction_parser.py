@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from buildwright import _golang
+from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright._durations import DurationError, parse_duration
 from buildwright.dockerfile import keywords
-from buildwright.dockerfile.durations import DurationError, parse_duration
 from buildwright.dockerfile.flags import FlagError, FlagKind, FlagValues, parse_flags
 from buildwright.dockerfile.heredocs import Heredoc, chomp, heredoc_or_none
 from buildwright.dockerfile.instructions import (
@@ -41,7 +42,7 @@ from buildwright.dockerfile.instructions import (
     VolumeInstruction,
     WorkdirInstruction,
 )
-from buildwright.dockerfile.mounts import MountError, csv_fields, parse_mount
+from buildwright.dockerfile.mounts import MountError, parse_mount
 from buildwright.dockerfile.parser import Node
 from buildwright.errors import DockerfileError
 from buildwright.location import SourceRange
@@ -451,7 +452,7 @@ def _parse_int32(value: str) -> int:
 def _parse_device(value: str) -> Device:
     try:
         fields = csv_fields(value)
-    except MountError as exc:
+    except CSVFieldError as exc:
         raise _Invalid(f"failed to parse csv devices: {exc}") from None
     name = ""
     required = False

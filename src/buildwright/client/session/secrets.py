@@ -13,9 +13,9 @@ from pathlib import Path
 
 import grpc
 
+from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._pb import secrets_pb2
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, unary_handler
-from buildwright.dockerfile.mounts import MountError, csv_fields
 from buildwright.errors import BuildConfigError, UsageError
 
 _SERVICE = "/moby.buildkit.secrets.v1.Secrets"
@@ -68,7 +68,7 @@ def parse_secret_spec(spec: str) -> SecretSource:
     """A `--secret` value: `[type=file|env,]id=ID[,src|source=PATH][,env=VAR]`."""
     try:
         fields = csv_fields(spec)
-    except MountError as exc:
+    except CSVFieldError as exc:
         raise UsageError(f"failed to parse csv secret: {exc}") from None
     kind, secret_id, src, env = "", "", "", ""
     for item in fields:
