@@ -407,9 +407,8 @@ def build(
         platforms = tuple(str(p) for p in inputs.platforms)
         result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
     except BuildFailed as exc:
-        raise _located(exc, compiled_builds, inputs.dockerfile) from None
-    except DockerfileError as exc:
-        raise _with_source(exc, inputs.dockerfile) from None
+        _located(exc, compiled_builds, inputs.dockerfile)
+        raise
     _write_result_files(result, iidfile, metadata_file)
     return BuildResult(
         image_id=result.image_digest,
@@ -459,22 +458,10 @@ def compile(
     )
     options = engine or EngineOptions()
     with BuildkitClient.connect(options.endpoints()) as client:
-        try:
-            return client.compile(
-                lambda gateway: compile_dockerfile(
-                    inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
-                ),
-                registry_auth=DockerConfig.load(options.env),
-            )
-        except DockerfileError as exc:
-            raise _with_source(exc, inputs.dockerfile) from None
-
-
-def _with_source(exc: DockerfileError, dockerfile: Dockerfile) -> DockerfileError:
-    """The error with the Dockerfile's lines attached, so it can be shown with a snippet."""
-    if exc.source_lines or exc.location is None or exc.location.filename != dockerfile.filename:
-        return exc
-    return DockerfileError(exc.message, exc.location, dockerfile.lines)
+        return client.compile(
+            lambda gateway: compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver),
+            registry_auth=DockerConfig.load(options.env),
+        )
 
 
 def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Dockerfile) -> BuildFailed:
@@ -499,16 +486,7 @@ def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Do
     if not ranges:
         return exc
     first, last = min(r.start_line for r in ranges), max(r.end_line for r in ranges)
-    location = SourceRange(dockerfile.filename, first, last)
-    return BuildFailed(
-        exc.message,
-        vertex=exc.vertex,
-        vertex_digest=exc.vertex_digest,
-        exit_code=exc.exit_code,
-        log_tail=exc.log_tail,
-        location=location,
-        source_lines=dockerfile.lines,
-    )
+    return exc.attach(SourceRange(dockerfile.filename, first, last), dockerfile.lines)
 
 
 def parse_key_values(items: Iterable[str], *, what: str) -> dict[str, str]:
@@ -655,7 +633,7 @@ def _dockerfile_source(context_dir: Path, dockerfile: str | Path | bytes | None)
         _check_dockerfile_size(path, path.stat().st_size)
         return path, path.read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from exc
 
 
 # The definition sent to the engine carries the whole Dockerfile (its source map), and BuildKit
@@ -694,7 +672,7 @@ def _ignore_patterns(context_dir: Path, dockerfile_path: Path | None) -> tuple[s
             try:
                 data = candidate.read_bytes()
             except OSError as exc:
-                raise BuildConfigError(f"failed to read {candidate}: {exc.strerror}") from None
+                raise BuildConfigError(f"failed to read {candidate}: {exc.strerror}") from exc
             return tuple(read_ignore_patterns(data, str(candidate)))
     return ()
 
@@ -706,7 +684,7 @@ def _read_ignore_file(path: Path) -> tuple[str, ...]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"failed to read {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read {path}: {exc.strerror}") from exc
     return tuple(read_ignore_patterns(data, str(path)))
 
 
@@ -873,10 +851,7 @@ def graph(
         _read_inputs(context, dockerfile, target, build_args, None, False, None), build_contexts
     )
     options = FrontendOptions(target=inputs.target, build_args=inputs.build_args, named_contexts=inputs.named_contexts)
-    try:
-        return build_graph(inputs.dockerfile, options)
-    except DockerfileError as exc:
-        raise _with_source(exc, inputs.dockerfile) from None
+    return build_graph(inputs.dockerfile, options)
 
 
 def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:

@@ -81,7 +81,7 @@ def _parse_one(value: str) -> tuple[str, bool, list[str]]:
     try:
         fields = csv_fields(value) if value else []
     except CSVFieldError as exc:
-        raise UsageError(f"invalid --attest value {value!r}: {exc}") from None
+        raise UsageError(f"invalid --attest value {value!r}: {exc}") from exc
     kind = ""
     disabled = False
     options: dict[str, str] = {}

@@ -97,7 +97,7 @@ def _fields(spec: str) -> list[str]:
     try:
         return list(csv_fields(spec))
     except CSVFieldError as exc:
-        raise UsageError(f"invalid cache spec {spec!r}: {exc}") from None
+        raise UsageError(f"invalid cache spec {spec!r}: {exc}") from exc
 
 
 def inline_cache_from_build_args(build_args: Mapping[str, str]) -> tuple[CacheEntry, ...]:
@@ -194,7 +194,7 @@ class CachePlan:
         try:
             descriptor = json.loads(raw)
         except ValueError as exc:
-            raise OutputError(f"the engine reported an unreadable cache manifest: {exc}") from None
+            raise OutputError(f"the engine reported an unreadable cache manifest: {exc}") from exc
         if not isinstance(descriptor, dict):
             raise OutputError("the engine reported an unreadable cache manifest")
         for directory, tag in self.index_updates:
@@ -222,7 +222,7 @@ def plan_cache(exports: Sequence[CacheEntry], imports: Sequence[CacheEntry]) -> 
             try:
                 store.create()
             except OSError as exc:
-                raise BuildConfigError(f"cannot create cache directory {dest}: {exc.strerror}") from None
+                raise BuildConfigError(f"cannot create cache directory {dest}: {exc.strerror}") from exc
             stores[STORE_PREFIX + dest] = store
             updates.append((Path(dest), entry.attrs.get("tag", DEFAULT_TAG)))
         elif entry.type == "registry" and not entry.attrs.get("ref"):

@@ -91,7 +91,7 @@ def parse_filters(items: Iterable[str]) -> CacheFilter:
         try:
             keep = parse_duration(until[0])
         except DurationError as exc:
-            raise BuildConfigError(f"{present[0]!r} filter expects a duration (e.g., '24h'): {exc}") from None
+            raise BuildConfigError(f"{present[0]!r} filter expects a duration (e.g., '24h'): {exc}") from exc
     parts: list[str] = []
     for key, found in values.items():
         if len(found) > 1:

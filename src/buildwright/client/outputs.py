@@ -63,7 +63,7 @@ def parse_output(spec: str) -> OutputSpec:
     try:
         fields = csv_fields(spec)
     except CSVFieldError as exc:
-        raise UsageError(f"invalid output {spec!r}: {exc}") from None
+        raise UsageError(f"invalid output {spec!r}: {exc}") from exc
     if len(fields) == 1 and fields[0] == spec and not spec.startswith("type="):
         return OutputSpec(TAR if spec == STDOUT else LOCAL, spec)
     kind, dest, attrs = "", None, {}
@@ -329,7 +329,7 @@ class _LayoutTarget:
                 try:
                     index = json.loads(index_path.read_bytes())
                 except ValueError as exc:
-                    raise OutputError(f"could not unmarshal {index_path}: {exc}") from None
+                    raise OutputError(f"could not unmarshal {index_path}: {exc}") from exc
             write_file_atomic(index_path, _go_json(index_with_image(index, descriptor, names)))
         self.discard()
 

@@ -75,7 +75,7 @@ def parse_instruction(
         message = exc.message
         if line_prefix:
             message = f"dockerfile parse error on line {node.start_line}: {message}"
-        raise DockerfileError(message, location, source_lines) from None
+        raise DockerfileError(message, location, source_lines) from exc
 
 
 class _Builder:
@@ -93,7 +93,7 @@ class _Builder:
         try:
             return parse_flags(self.node.flags, spec)
         except FlagError as exc:
-            raise _Invalid(str(exc)) from None
+            raise _Invalid(str(exc)) from exc
 
     def build(self) -> Instruction:
         name = self.node.keyword.lower()
@@ -281,7 +281,7 @@ class _Builder:
             try:
                 mounts.append(parse_mount(value))
             except MountError as exc:
-                raise _Invalid(str(exc)) from None
+                raise _Invalid(str(exc)) from exc
         network = flags.string("network")
         if network not in ("default", "none", "host"):
             raise _Invalid(f"invalid network mode {_golang.quote(network)}")
@@ -430,7 +430,7 @@ def _interval(name: str, value: str) -> int:
     try:
         nanos = parse_duration(value)
     except DurationError as exc:
-        raise _Invalid(str(exc)) from None
+        raise _Invalid(str(exc)) from exc
     if nanos == 0:
         return 0
     if nanos < _ONE_MS:
@@ -453,7 +453,7 @@ def _parse_device(value: str) -> Device:
     try:
         fields = csv_fields(value)
     except CSVFieldError as exc:
-        raise _Invalid(f"failed to parse csv devices: {exc}") from None
+        raise _Invalid(f"failed to parse csv devices: {exc}") from exc
     name = ""
     required = False
     for item in fields:

@@ -59,7 +59,7 @@ def parse_mount(value: str, expander: Callable[[str], str] | None = None) -> Mou
     try:
         fields = csv_fields(value)
     except CSVFieldError as exc:
-        raise MountError(f"failed to parse csv mounts: {exc}") from None
+        raise MountError(f"failed to parse csv mounts: {exc}") from exc
     m: dict[str, object] = {"type": BIND}
     readonly = False
     ro_auto = True

@@ -206,7 +206,7 @@ def _csv_fields(value: str, flag: str) -> list[str]:
     try:
         rows = list(csv.reader([value], strict=True))
     except csv.Error as exc:
-        raise BuildConfigError(f'invalid {flag} value "{value}": {exc}') from None
+        raise BuildConfigError(f'invalid {flag} value "{value}": {exc}') from exc
     return rows[0] if rows else []
 
 

@@ -69,7 +69,7 @@ def parse_secret_spec(spec: str) -> SecretSource:
     try:
         fields = csv_fields(spec)
     except CSVFieldError as exc:
-        raise UsageError(f"failed to parse csv secret: {exc}") from None
+        raise UsageError(f"failed to parse csv secret: {exc}") from exc
     kind, secret_id, src, env = "", "", "", ""
     for item in fields:
         key, sep, value = item.partition("=")
@@ -122,4 +122,4 @@ def _read_secret_file(secret_id: str, path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"failed to read secret {secret_id} from {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read secret {secret_id} from {path}: {exc.strerror}") from exc
