@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from buildwright import llb
 from buildwright._log import get_logger
 from buildwright.client import (
     BuildkitClient,
@@ -54,6 +55,7 @@ from buildwright.client.outputs import (
     plan_exports,
     write_file_atomic,
 )
+from buildwright.client.remote_context import RemoteContext, is_remote_url, load_context, remote_context
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
@@ -230,6 +232,11 @@ class _Inputs:
     pull: bool = False  # resolve every base image from its registry, never from the engine's store
     # --network, --add-host, ... as given (host-gateway is resolved once the engine is known).
     run_defaults: RunDefaults = field(default_factory=RunDefaults)
+    # A context the engine fetches (git, http); `remote_dockerfile` is the Dockerfile's path in it,
+    # None when the Dockerfile was given locally. `context_state` is set once it is fetched.
+    remote: RemoteContext | None = None
+    remote_dockerfile: str | None = None
+    context_state: llb.State | None = None
 
     def frontend_options(self, gateway: GatewayContext) -> FrontendOptions:
         hosts = resolve_host_gateway(self.run_defaults.extra_hosts, gateway.worker_labels)
@@ -247,7 +254,22 @@ class _Inputs:
             no_cache_stages=self.no_cache_stages,
             image_resolve_mode=_resolve_mode(self.pull, gateway),
             run_defaults=replace(self.run_defaults, extra_hosts=hosts),
+            context_state=self.context_state,
         )
+
+    def fetched(self, gateway: GatewayContext) -> _Inputs:
+        """With a remote context: these inputs once the engine fetched it (its Dockerfile read)."""
+        if self.remote is None:
+            return self
+        platform = self.platform or (gateway.worker_platforms or (Platform("linux", "amd64"),))[0]
+        loaded = load_context(self.remote, gateway, filename=self.remote_dockerfile, platform=platform)
+        dockerfile = self.dockerfile
+        if self.remote_dockerfile is not None:
+            _check_dockerfile_size(Path(loaded.filename), len(loaded.dockerfile))
+            if not loaded.dockerfile.strip():
+                raise DockerfileError(f"the Dockerfile cannot be empty: {loaded.filename}")
+            dockerfile = parse_dockerfile(loaded.dockerfile, loaded.filename)
+        return replace(self, dockerfile=dockerfile, context_state=loaded.state)
 
 
 def _resolve_mode(pull: bool, gateway: GatewayContext) -> str:
@@ -362,12 +384,13 @@ def build(
     frontend_attrs = _frontend_attrs(inputs)
     if pull:
         frontend_attrs["image-resolve-mode"] = "pull"  # as buildx records it in the build history
+    local_context = {} if inputs.remote is not None else {"context": inputs.context}
     request = BuildRequest(
-        local_dirs={**inputs.named_dirs, "context": inputs.context},
+        local_dirs={**inputs.named_dirs, **local_context},
         exports=exports,
         output_stream=_output_stream(exports, output_stream),
         # Lets the engine reuse its copy of this directory from earlier builds (only changes move).
-        shared_key=shared_key_for(inputs.context, node_id(engine_options(engine).env)),
+        shared_key=shared_key_for(inputs.context, node_id(engine_options(engine).env)) if local_context else "",
         secrets=load_secrets(parse_secret_spec(s) if isinstance(s, str) else s for s in secrets),
         ssh_agents=resolve_agents(parse_ssh_spec(s) if isinstance(s, str) else s for s in ssh),
         entitlements=_entitlements(allow),
@@ -379,10 +402,15 @@ def build(
         attestations=parse_attestations(attest, provenance=provenance, sbom=sbom),
         default_provenance=default_provenance_wanted(engine_options(engine).env or os.environ),
     )
-    record_build(request.ref, _local_build(inputs.context, dockerfile, target))
+    origin = inputs.remote.url if inputs.remote is not None else inputs.context
+    record_build(request.ref, _local_build(origin, dockerfile, target))
     compiled_builds: list[CompiledBuild] = []
+    # A remote context's Dockerfile is known once the engine fetched it (inside the build).
+    fetched = [inputs]
 
     def compile_for(gateway: GatewayContext) -> CompiledBuildLike:
+        inputs = fetched[0].fetched(gateway)
+        fetched.append(inputs)
         # Checks and compilation share one cache, so each base image is resolved once.
         resolver = CachingResolver(gateway.resolver)
         options = inputs.frontend_options(gateway)
@@ -407,9 +435,9 @@ def build(
         platforms = tuple(str(p) for p in inputs.platforms)
         result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
     except BuildFailed as exc:
-        raise _located(exc, compiled_builds, inputs.dockerfile) from None
+        raise _located(exc, compiled_builds, fetched[-1].dockerfile) from None
     except DockerfileError as exc:
-        raise _with_source(exc, inputs.dockerfile) from None
+        raise _with_source(exc, fetched[-1].dockerfile) from None
     _write_result_files(result, iidfile, metadata_file)
     return BuildResult(
         image_id=result.image_digest,
@@ -556,6 +584,8 @@ def _read_inputs(
     no_cache: bool,
     platform: str | Sequence[str] | None,
 ) -> _Inputs:
+    if not isinstance(context, Path) and not Path(context).is_dir() and is_remote_url(context):
+        return _remote_inputs(context, dockerfile, target, build_args, labels, no_cache, platform)
     context_dir = Path(context)
     if not context_dir.exists():
         raise BuildConfigError(f'unable to prepare context: path "{context}" not found')
@@ -581,7 +611,48 @@ def _read_inputs(
     )
 
 
-def _local_build(context: Path, dockerfile: str | Path | bytes | None, target: str | None) -> LocalBuild:
+def _remote_inputs(
+    url: str,
+    dockerfile: str | Path | bytes | None,
+    target: str | None,
+    build_args: Mapping[str, str] | None,
+    labels: Mapping[str, str] | None,
+    no_cache: bool,
+    platform: str | Sequence[str] | None,
+) -> _Inputs:
+    """The inputs of a build whose context the engine fetches (buildx's rules for `-f` with it:
+    stdin's or an absolute path's Dockerfile is local, a relative path is inside the source)."""
+    args = dict(build_args or {})
+    keep_git_dir = args.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR", "").lower() in ("1", "t", "true")
+    remote = remote_context(url, keep_git_dir=keep_git_dir)
+    in_source: str | None = None
+    if isinstance(dockerfile, bytes) or (dockerfile is not None and Path(dockerfile).is_absolute()):
+        path, source = _dockerfile_source(Path.cwd(), dockerfile)
+        if not source.strip():
+            raise DockerfileError(f"the Dockerfile cannot be empty: {path}")
+        parsed = parse_dockerfile(source, path.name)
+    else:
+        in_source = str(dockerfile) if dockerfile is not None else "Dockerfile"
+        # Not read yet: the engine fetches it with the source (`_Inputs.fetched`).
+        parsed = Dockerfile(in_source, (), (), "\\", None, (), (), ())
+    platforms = parse_platforms(platform or None)
+    return _Inputs(
+        context=Path(url),
+        dockerfile=parsed,
+        ignore_patterns=(),
+        target=target or None,
+        build_args=args,
+        no_cache=no_cache,
+        platform=platforms[0] if platforms else None,
+        labels=dict(labels or {}),
+        platforms=platforms,
+        multi_platform=multi_platform_requested(platforms, args),
+        remote=remote,
+        remote_dockerfile=in_source,
+    )
+
+
+def _local_build(context: Path | str, dockerfile: str | Path | bytes | None, target: str | None) -> LocalBuild:
     """Where the build came from, for `history` (buildx's local state: "" is the default Dockerfile)."""
     if isinstance(dockerfile, bytes):
         path = "-"
@@ -599,7 +670,9 @@ def _frontend_attrs(inputs: _Inputs) -> dict[str, str]:
     source_date_epoch(inputs.build_args)  # a bad value fails here, before the engine is contacted
     attrs = {"build-arg:SOURCE_DATE_EPOCH": epoch} if epoch else {}
     # The build history shows these (and names builds from them), as it does for buildx's builds.
-    attrs["filename"] = inputs.dockerfile.filename or "Dockerfile"
+    attrs["filename"] = inputs.remote_dockerfile or inputs.dockerfile.filename or "Dockerfile"
+    if inputs.remote is not None:
+        attrs["context"] = inputs.remote.url
     if inputs.target:
         attrs["target"] = inputs.target
     attrs.update({f"build-arg:{name}": value for name, value in inputs.build_args.items()})

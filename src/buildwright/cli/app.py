@@ -46,6 +46,15 @@ _CACHE_PANEL = "Cache"
 _RUN_PANEL = "RUN environment"
 
 ContextArg = Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)]
+# A string, not a Path: a URL's `//` must survive, and `-` means stdin.
+BuildContextArg = Annotated[
+    str,
+    typer.Argument(
+        help="Build context: a directory, a git URL (URL#ref:subdir), an http(s) URL of a tarball or Dockerfile,"
+        " or - (a tar archive or a Dockerfile on stdin).",
+        show_default=False,
+    ),
+]
 FileOpt = Annotated[
     Path | None,
     typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile; - reads it from stdin)."),
@@ -255,7 +264,7 @@ LegacyCompressOpt = Annotated[bool, typer.Option("--compress", hidden=True)]
 
 @app.command()
 def build(
-    context: ContextArg,
+    context: BuildContextArg,
     file: FileOpt = None,
     tag: TagOpt = None,
     target: TargetOpt = None,
@@ -309,12 +318,12 @@ def build(
     if method is not None and method.name == "targets":
         if quiet:
             sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
-        raise typer.Exit(run_targets(context, _dockerfile_arg(file), method, debug=debug))
+        raise typer.Exit(run_targets(Path(context), _dockerfile_arg(file), method, debug=debug))
     if method is not None and method.name == "check":
         if method.format == "json":
             raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
         check(
-            context,
+            Path(context),
             file=file,
             target=target,
             build_arg=build_arg,

@@ -155,6 +155,33 @@ class GatewayContext:
     worker_labels: tuple[Mapping[str, str], ...] = ()
     # dockerd's BuildKit: base images in its image store are preferred to the registry's (buildx's rule).
     engine_is_dockerd: bool = False
+    # Solves a definition on the engine and gives read access to its result's files (a remote
+    # build context, read for its Dockerfile before the build is compiled).
+    solve_source: Callable[[ops_pb2.Definition], SolvedFiles] | None = None
+
+
+class SolvedFiles(Protocol):
+    """The files of a solved result, read through the gateway."""
+
+    def read(self, path: str, length: int = 0) -> bytes:
+        """The first `length` bytes of `path` (all of it when 0); raises GatewayError when unreadable."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _GatewayFiles:
+    gateway: Gateway
+    result: Any
+
+    def read(self, path: str, length: int = 0) -> bytes:
+        return self.gateway.read_file(self.result, path, length)
+
+
+def _solver(gateway: Gateway) -> Callable[[ops_pb2.Definition], SolvedFiles]:
+    def solve(definition: ops_pb2.Definition) -> SolvedFiles:
+        return _GatewayFiles(gateway, gateway.solve(definition))
+
+    return solve
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +444,7 @@ def _drive(
             warn=gateway.warn,
             worker_labels=caps.worker_labels,
             engine_is_dockerd=is_dockerd,
+            solve_source=_solver(gateway),
         )
         compiled = compile(context)
         if isinstance(compiled, MultiPlatformBuild):
@@ -527,6 +555,7 @@ def run_compile(
                         frontend_caps=caps.frontend_caps,
                         worker_platforms=caps.worker_platforms,
                         engine_is_dockerd=conn.info.is_dockerd,
+                        solve_source=_solver(gateway),
                     )
                 )
             except Exception as exc:
