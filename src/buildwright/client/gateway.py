@@ -148,10 +148,14 @@ class Gateway:
         with engine_errors("gateway warn", str(self._conn.endpoint)):
             self._conn.gateway.Warn(request, metadata=self._metadata)
 
-    def solve(self, definition: ops_pb2.Definition) -> Any:
-        """Solve a definition; returns the gateway Result (with `ref`)."""
+    def solve(self, definition: ops_pb2.Definition, *, evaluate: bool = False) -> Any:
+        """Solve a definition; returns the gateway Result (with `ref`).
+
+        The engine solves lazily (when the result is read or returned) unless `evaluate`, which
+        makes a failing source fail here.
+        """
         request = gateway_pb2.SolveRequest(
-            allowResultReturn=True, allowResultArrayRef=True, CacheImports=self._cache_imports
+            allowResultReturn=True, allowResultArrayRef=True, CacheImports=self._cache_imports, Evaluate=evaluate
         )
         request.Definition.CopyFrom(definition)
         try:

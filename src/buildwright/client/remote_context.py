@@ -124,7 +124,7 @@ def load_context(
                 # Not an archive: the download is the Dockerfile (the reference names it `context`).
                 filename = _DOWNLOAD_NAME
     except GatewayError as exc:
-        raise BuildConfigError(f"failed to load {what}: {exc.details or exc.message}") from None
+        raise BuildConfigError(f"failed to load {what}: {_one_line(exc.details or exc.message)}") from None
     if filename is None:
         return LoadedContext(state, b"", DEFAULT_DOCKERFILE)
     return LoadedContext(state, _read_dockerfile(files, filename), filename)
@@ -140,6 +140,11 @@ def _read_dockerfile(files: SolvedFiles, filename: str) -> bytes:
         try:
             return files.read(candidate)
         except GatewayError as exc:
-            first_error = first_error or (exc.details or exc.message)
+            first_error = first_error or _one_line(exc.details or exc.message)
             continue
     raise BuildConfigError(f"failed to read dockerfile: {first_error}")
+
+
+def _one_line(text: str) -> str:
+    # The engine's git errors quote git's stderr, several lines long.
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())

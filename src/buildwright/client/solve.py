@@ -179,7 +179,7 @@ class _GatewayFiles:
 
 def _solver(gateway: Gateway) -> Callable[[ops_pb2.Definition], SolvedFiles]:
     def solve(definition: ops_pb2.Definition) -> SolvedFiles:
-        return _GatewayFiles(gateway, gateway.solve(definition))
+        return _GatewayFiles(gateway, gateway.solve(definition, evaluate=True))
 
     return solve
 
