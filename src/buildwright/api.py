@@ -55,8 +55,16 @@ from buildwright.client.outputs import (
     plan_exports,
     write_file_atomic,
 )
-from buildwright.client.remote_context import RemoteContext, is_remote_url, load_context, remote_context
+from buildwright.client.remote_context import (
+    UPLOAD_URL_PREFIX,
+    RemoteContext,
+    is_remote_url,
+    load_context,
+    remote_context,
+    upload_context,
+)
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
+from buildwright.client.session.session import new_session_id
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
@@ -281,7 +289,7 @@ def _resolve_mode(pull: bool, gateway: GatewayContext) -> str:
 
 
 def build(
-    context: str | Path,
+    context: str | Path | BinaryIO,
     *,
     dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
@@ -317,6 +325,12 @@ def build(
     on_event: EventCallback | None = None,
 ) -> BuildResult:
     """Build `context` with its Dockerfile on the engine; with `tags`, the image is stored under them.
+
+    `context` is a directory, or a context the engine fetches as buildx names them: a git URL
+    (`https://host/repo.git#ref:subdir`, `git@host:repo.git`, `git://...`) or an http(s) URL of
+    a tarball or of a lone Dockerfile; or a binary stream of a tar archive (`-` in buildx), sent
+    through the session and closed once the engine read it. With a remote context, a relative
+    `dockerfile` is a path inside it; an absolute path or the contents (bytes) are local.
 
     `outputs` are `OutputSpec`s or buildx `--output` specs: `PATH` (the result's files in a
     directory), `-` (a tar of them on stdout), `type=local|tar|oci|docker,dest=...`,
@@ -401,8 +415,11 @@ def build(
         ref=new_build_ref(),
         attestations=parse_attestations(attest, provenance=provenance, sbom=sbom),
         default_provenance=default_provenance_wanted(engine_options(engine).env or os.environ),
+        uploads=_uploads(context, inputs),
     )
     origin = inputs.remote.url if inputs.remote is not None else inputs.context
+    if not isinstance(context, (str, Path)):
+        origin = "-"
     record_build(request.ref, _local_build(origin, dockerfile, target))
     compiled_builds: list[CompiledBuild] = []
     # A remote context's Dockerfile is known once the engine fetched it (inside the build).
@@ -575,8 +592,15 @@ def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None)
     return out
 
 
+def _uploads(context: str | Path | BinaryIO, inputs: _Inputs) -> dict[str, BinaryIO]:
+    """The stream the engine pulls for a context given as one (by the id in its session URL)."""
+    if isinstance(context, (str, Path)) or inputs.remote is None:
+        return {}
+    return {inputs.remote.url.removeprefix(UPLOAD_URL_PREFIX): context}
+
+
 def _read_inputs(
-    context: str | Path,
+    context: str | Path | BinaryIO,
     dockerfile: str | Path | bytes | None,
     target: str | None,
     build_args: Mapping[str, str] | None,
@@ -584,8 +608,14 @@ def _read_inputs(
     no_cache: bool,
     platform: str | Sequence[str] | None,
 ) -> _Inputs:
-    if not isinstance(context, Path) and not Path(context).is_dir() and is_remote_url(context):
-        return _remote_inputs(context, dockerfile, target, build_args, labels, no_cache, platform)
+    if not isinstance(context, (str, Path)):
+        remote = upload_context(new_session_id())
+        return _remote_inputs(remote, dockerfile, target, build_args, labels, no_cache, platform)
+    if isinstance(context, str) and not Path(context).is_dir() and is_remote_url(context):
+        args = build_args or {}
+        keep_git_dir = args.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR", "").lower() in ("1", "t", "true")
+        remote = remote_context(context, keep_git_dir=keep_git_dir)
+        return _remote_inputs(remote, dockerfile, target, build_args, labels, no_cache, platform)
     context_dir = Path(context)
     if not context_dir.exists():
         raise BuildConfigError(f'unable to prepare context: path "{context}" not found')
@@ -612,7 +642,7 @@ def _read_inputs(
 
 
 def _remote_inputs(
-    url: str,
+    remote: RemoteContext,
     dockerfile: str | Path | bytes | None,
     target: str | None,
     build_args: Mapping[str, str] | None,
@@ -623,8 +653,6 @@ def _remote_inputs(
     """The inputs of a build whose context the engine fetches (buildx's rules for `-f` with it:
     stdin's or an absolute path's Dockerfile is local, a relative path is inside the source)."""
     args = dict(build_args or {})
-    keep_git_dir = args.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR", "").lower() in ("1", "t", "true")
-    remote = remote_context(url, keep_git_dir=keep_git_dir)
     in_source: str | None = None
     if isinstance(dockerfile, bytes) or (dockerfile is not None and Path(dockerfile).is_absolute()):
         path, source = _dockerfile_source(Path.cwd(), dockerfile)
@@ -637,7 +665,7 @@ def _remote_inputs(
         parsed = Dockerfile(in_source, (), (), "\\", None, (), (), ())
     platforms = parse_platforms(platform or None)
     return _Inputs(
-        context=Path(url),
+        context=Path("."),  # no local directory
         dockerfile=parsed,
         ignore_patterns=(),
         target=target or None,

@@ -25,7 +25,7 @@ from tests.integration.remote_servers import commit_tree, git, git_daemon, http_
 _TOKEN = uuid.uuid4().hex  # makes the steps new to the engine's cache in every test session
 
 _MAIN = {
-    "Dockerfile": f"FROM busybox:latest\nCOPY . /src\nRUN cat /src/token && ls -lan /src > /listing\n",
+    "Dockerfile": "FROM busybox:latest\nCOPY . /src\nRUN cat /src/token && ls -lan /src > /listing\n",
     "token": f"{_TOKEN}\n",
     "sub/Dockerfile": "FROM busybox:latest\nWORKDIR /app\nCOPY . .\nRUN ls -lan . > /listing\n",
     "sub/data.txt": "in the subdir\n",

@@ -31,6 +31,7 @@ from buildwright.cli.engine_opts import (
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
+from buildwright.cli.stdin_context import build_inputs
 
 app = typer.Typer(
     name="buildwright",
@@ -346,10 +347,13 @@ def build(
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         display = display_mode(progress, quiet, sys.stderr, os.environ)
-        with make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer:
+        with (
+            build_inputs(context, file, sys.stdin.buffer) as (source, dockerfile),
+            make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer,
+        ):
             result = api.build(
-                context,
-                dockerfile=_dockerfile_arg(file),
+                source,
+                dockerfile=dockerfile,
                 target=target,
                 tags=tuple(tag or ()),
                 build_args=api.parse_build_args(build_arg or ()),

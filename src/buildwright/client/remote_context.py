@@ -40,11 +40,15 @@ class RemoteKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class RemoteContext:
-    """A context the engine fetches: `url` as given, and the source op's state."""
+    """A context the engine fetches: `url` as given, and the source op's state.
+
+    `label` names it in messages (a stdin upload's URL means nothing to the user).
+    """
 
     url: str
     kind: RemoteKind
     state: llb.State
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +84,19 @@ def remote_context(url: str, *, keep_git_dir: bool = False) -> RemoteContext:
         )
         return RemoteContext(url, RemoteKind.GIT, state)
     if has_http_scheme(url):
-        state = llb.http(url, filename=_DOWNLOAD_NAME, custom_name="[internal] load remote build context")
-        return RemoteContext(url, RemoteKind.HTTP, state)
+        return _download(url, f"remote build context {url}")
     raise BuildConfigError(f'unable to prepare context: path "{url}" not found')
+
+
+def upload_context(upload_id: str) -> RemoteContext:
+    """A tar archive the client sends through the session (`-` as the context): buildx names it
+    by a session URL the engine's http source pulls from the client's Upload service."""
+    return _download(UPLOAD_URL_PREFIX + upload_id, "the build context from stdin")
+
+
+def _download(url: str, label: str) -> RemoteContext:
+    state = llb.http(url, filename=_DOWNLOAD_NAME, custom_name="[internal] load remote build context")
+    return RemoteContext(url, RemoteKind.HTTP, state, label)
 
 
 def is_archive(header: bytes) -> bool:
@@ -109,7 +123,7 @@ def load_context(
     is not read (`dockerfile` is then empty)."""
     if gateway.solve_source is None:
         raise BuildConfigError("this engine connection cannot fetch remote build contexts")
-    what = "remote build context" if remote.kind is RemoteKind.HTTP else f"git source {remote.url}"
+    what = remote.label or f"git source {remote.url}"
     caps = gateway.llb_caps or None
     try:
         files = gateway.solve_source(remote.state.marshal(platform=platform, caps=caps).to_pb())

@@ -46,6 +46,7 @@ from buildwright.client.session.patterns import default_matcher_factory
 from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
 from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
+from buildwright.client.session.upload import UploadAttachable
 from buildwright.client.steps import StepRecorder, StepResult
 from buildwright.errors import (
     BuildCancelled,
@@ -110,6 +111,8 @@ class BuildRequest:
     # added when the engine can store it and no provenance option was given.
     attestations: Attestations = field(default_factory=Attestations)
     default_provenance: bool = False
+    # Streams the engine pulls by id (`http://buildkit-session/<id>`): a context read from stdin.
+    uploads: Mapping[str, BinaryIO] = field(default_factory=dict)
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -296,6 +299,8 @@ def _attachables(request: BuildRequest) -> list[Attachable]:
         items.append(SecretsAttachable(request.secrets))
     if request.ssh_agents:
         items.append(SSHAgentAttachable(request.ssh_agents))
+    if request.uploads:
+        items.append(UploadAttachable(request.uploads))
     return items
 
 
