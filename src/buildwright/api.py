@@ -503,16 +503,18 @@ def compile(
         _read_inputs(context, dockerfile, target, build_args, None, no_cache, platform), build_contexts
     )
     options = engine or EngineOptions()
+    fetched = [inputs]
+
+    def run(gateway: GatewayContext) -> CompiledBuild:
+        # A remote context is fetched on the engine first, as a build fetches it.
+        fetched.append(inputs.fetched(gateway))
+        return compile_dockerfile(fetched[-1].dockerfile, fetched[-1].frontend_options(gateway), gateway.resolver)
+
     with BuildkitClient.connect(options.endpoints()) as client:
         try:
-            return client.compile(
-                lambda gateway: compile_dockerfile(
-                    inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
-                ),
-                registry_auth=DockerConfig.load(options.env),
-            )
+            return client.compile(run, registry_auth=DockerConfig.load(options.env))
         except DockerfileError as exc:
-            raise _with_source(exc, inputs.dockerfile) from None
+            raise _with_source(exc, fetched[-1].dockerfile) from None
 
 
 def _with_source(exc: DockerfileError, dockerfile: Dockerfile) -> DockerfileError:
@@ -973,6 +975,8 @@ def graph(
     inputs = _with_named_contexts(
         _read_inputs(context, dockerfile, target, build_args, None, False, None), build_contexts
     )
+    if inputs.remote is not None:
+        raise BuildConfigError(f"{context}: the stage graph needs a local Dockerfile (the engine reads a remote one)")
     options = FrontendOptions(target=inputs.target, build_args=inputs.build_args, named_contexts=inputs.named_contexts)
     try:
         return build_graph(inputs.dockerfile, options)

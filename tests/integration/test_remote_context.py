@@ -193,3 +193,12 @@ def test_bad_stdin(engine: EngineInfo, args: list[str], stdin: bytes, code: int,
     stderr = done.stderr.decode()
     assert done.returncode == code, stderr
     assert expected in stderr and "Traceback" not in stderr, stderr
+
+
+def test_llb_of_a_remote_context_reads_its_dockerfile_on_the_engine(engine: EngineInfo, remotes: Remotes) -> None:
+    url = f"{remotes.git}/repo.git#main:sub"
+    command = [sys.executable, "-m", "buildwright", "llb", url]
+    done = subprocess.run(command, env=dict(engine.env), capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f'"git://127.0.0.1:{remotes.git.rsplit(":", 1)[1]}/repo.git#main:sub"' in done.stdout
+    assert "WORKDIR /app" in done.stdout  # sub/Dockerfile, read from the fetched source

@@ -397,7 +397,7 @@ def build(
 
 @app.command()
 def llb(
-    context: ContextArg,
+    context: BuildContextArg,
     file: FileOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
