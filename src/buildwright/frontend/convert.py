@@ -214,7 +214,9 @@ def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolv
     for build in builds.values():
         context_paths |= build.context_paths
     main_context.bind(
-        llb.local(
+        options.context_state
+        if options.context_state is not None
+        else llb.local(
             options.context_name,
             session_id=options.session_id,
             exclude_patterns=options.ignore_patterns,
