@@ -403,12 +403,16 @@ def build(
             typer.echo(f"WARNING: {warning}", err=True)
         # Nothing follows an output written to stdout (buildx prints no image id after the tar).
         to_stdout = any(_writes_stdout(spec) for spec in output or ())
-        if result.image_id and display.print_image_id and not to_stdout:
+        as_json = explain and format is explain_cmd.ExplainFormat.JSON
+        if result.image_id and display.print_image_id and not to_stdout and not as_json:
             typer.echo(result.image_id)
         if result.explanation is not None:
-            as_json = format is explain_cmd.ExplainFormat.JSON
-            # Requested output goes to stdout, unless the build's own output is there.
-            typer.echo(result.explanation.json() if as_json else result.explanation.text(), nl=False, err=to_stdout)
+            # Requested output goes to stdout, unless the build's own output is there; the JSON
+            # carries the image id, so stdout stays one document.
+            text = result.explanation.json(image_id=result.image_id or "") if as_json else result.explanation.text()
+            typer.echo(text, nl=False, err=to_stdout)
+        elif explain:
+            typer.echo("WARNING: --explain: no record is kept of a remote context or a multi-platform build", err=True)
 
     raise typer.Exit(run_guarded(work, debug=debug))
 

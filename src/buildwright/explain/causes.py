@@ -5,7 +5,8 @@ context, its base image, a build arg or env value that entered it, its instructi
 parent that changed. `attribute` turns that into the cause of each step that ran (or will run):
 the change itself, else `--no-cache`, else a parent that ran, else the engine no longer holding
 the cache of a step that is the same as last time. `predict` decides which steps will run the way
-the engine's solver does: from the result backwards, a step whose cache matches stops the walk.
+the engine's solver does: from the result backwards, a step whose cache matches stops the walk,
+and a step below one sent with ignore-cache runs (it has no cache key to match).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def compare(
                 Cause(CauseKind.NO_RECORD, "no earlier build recorded") if step.kind != Kind.LOCAL else None
             )
         return changes
-    matcher = _Matcher(previous.graph)
+    matcher = _Matcher(previous.graph, graph)
     by_digest = graph.by_digest()
     for step in graph.steps:
         if step.kind == Kind.LOCAL:
@@ -93,9 +94,12 @@ def compare(
 
 class _Matcher:
     """Finds a step's version in the previous build: same key, else same instruction in the same
-    stage, else the same place in the stage, else the same name."""
+    stage, else the same place in the stage, else the same name. A step found by its place or
+    name is taken only when its instruction is gone from the stage: one that is still there moved
+    (a step was inserted before it) and is matched by its instruction instead."""
 
-    def __init__(self, graph: StepGraph) -> None:
+    def __init__(self, graph: StepGraph, now: StepGraph) -> None:
+        current = {(_stage(s), s.instruction) for s in now.steps if s.is_step}
         self.by_key = {s.key: s for s in graph.steps}
         self.by_instruction: dict[tuple[str, str], Step] = {}
         self.by_slot: dict[str, Step] = {}
@@ -104,6 +108,8 @@ class _Matcher:
             if not s.is_step:
                 continue
             self.by_instruction.setdefault((_stage(s), s.instruction), s)
+            if (_stage(s), s.instruction) in current:
+                continue
             if s.slot:
                 self.by_slot.setdefault(s.slot, s)
             self.by_name.setdefault(s.name, s)
@@ -177,9 +183,7 @@ def _env_change(before: tuple[str, ...], after: tuple[str, ...], arg_names: Coll
     return None
 
 
-def _referenced_arg_change(
-    instruction: str, before: Mapping[str, str], after: Mapping[str, str]
-) -> Cause | None:
+def _referenced_arg_change(instruction: str, before: Mapping[str, str], after: Mapping[str, str]) -> Cause | None:
     # A build arg expanded into a COPY path or a FROM reference is in no env; it shows in the text.
     for name in sorted({*before, *after}):
         if before.get(name) == after.get(name):
@@ -269,6 +273,7 @@ def predict(
     """The digests of the steps that will run: from the result backwards, a step runs when it
     changed, ignores the cache, or the engine no longer holds its result; its inputs are then needed."""
     by_digest = graph.by_digest()
+    uncached = _below_ignore_cache(graph)
     run: set[str] = set()
     seen: set[str] = set()
     pending = [graph.head] if graph.head else []
@@ -280,7 +285,29 @@ def predict(
         step = by_digest.get(digest)
         if step is None or step.kind == Kind.LOCAL:
             continue
-        if changes.get(digest) is not None or step.ignore_cache or not holds(step):
+        change = changes.get(digest)
+        if step.kind == Kind.IMAGE and change is not None and change.kind is CauseKind.NO_RECORD:
+            # Without a record, whether the engine holds the image is unknown; a build reports an
+            # image it has as cached, and what follows runs for its own cause anyway.
+            change = None
+        if step.kind == Kind.IMAGE:
+            # An image counts as rebuilt only when it moved (see `tracker.rebuilds`).
+            runs = change is not None
+        else:
+            runs = change is not None or digest in uncached or not holds(step)
+        if runs:
             run.add(digest)
             pending.extend(step.parents)
     return frozenset(run)
+
+
+def _below_ignore_cache(graph: StepGraph) -> frozenset[str]:
+    """Steps sent with ignore-cache and everything that depends on them: the engine looks no cache
+    up for the first and gives the rest no key to look theirs up by (buildkit solver/edge.go: no
+    keys, no match), so all of them run, except where a content checksum of an input matches
+    (a COPY --from whose source came out the same), which only the build can tell."""
+    below: set[str] = set()
+    for step in graph.steps:  # inputs come first
+        if step.ignore_cache or any(parent in below for parent in step.parents):
+            below.add(step.digest)
+    return frozenset(below)

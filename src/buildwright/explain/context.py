@@ -125,10 +125,15 @@ def with_hashes(root: Path, snapshot: DirSnapshot, previous: DirSnapshot | None)
             out[path] = meta
             continue
         before = old.get(path)
-        if before is not None and before.sha256 and (before.mode, before.size, before.mtime) == (
-            meta.mode,
-            meta.size,
-            meta.mtime,
+        if (
+            before is not None
+            and before.sha256
+            and (before.mode, before.size, before.mtime)
+            == (
+                meta.mode,
+                meta.size,
+                meta.mtime,
+            )
         ):
             out[path] = FileMeta(meta.mode, meta.size, meta.mtime, meta.linkname, before.sha256)
             continue
@@ -217,9 +222,7 @@ def read_changes(
 def _changes_under(root: str, old: Mapping[str, FileMeta], new: Mapping[str, FileMeta]) -> FileChanges:
     old_paths = {p for p in old if _under(p, root)}
     new_paths = {p for p in new if _under(p, root)}
-    changed = tuple(
-        (p, old[p], new[p]) for p in sorted(old_paths & new_paths) if not old[p].same_content(new[p])
-    )
+    changed = tuple((p, old[p], new[p]) for p in sorted(old_paths & new_paths) if not old[p].same_content(new[p]))
     # A directory that appears with its files is not worth naming: the files are the news.
     added = tuple(p for p in sorted(new_paths - old_paths) if not new[p].is_dir)
     removed = tuple(p for p in sorted(old_paths - new_paths) if not old[p].is_dir)

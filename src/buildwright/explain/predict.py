@@ -49,6 +49,4 @@ def predict_build(
     cache = EngineCache(usage)
     run = predict(graph, changes, lambda step: cache.holds(step, previous))
     causes = attribute(graph, changes, run, no_cache=no_cache)
-    return explanation(
-        graph, run, causes, predicted=True, dockerfile=dockerfile_name, has_record=previous is not None
-    )
+    return explanation(graph, run, causes, predicted=True, dockerfile=dockerfile_name, has_record=previous is not None)

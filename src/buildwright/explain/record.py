@@ -96,9 +96,7 @@ def _step_from_json(data: Mapping[str, Any]) -> Step:
         env=tuple(str(e) for e in data.get("env", ())),
         image=str(data.get("image", "")),
         image_digest=str(data.get("image_digest", "")),
-        reads=tuple(
-            ContextRead(str(r["source"]), tuple(str(p) for p in r["paths"])) for r in data.get("reads", ())
-        ),
+        reads=tuple(ContextRead(str(r["source"]), tuple(str(p) for p in r["paths"])) for r in data.get("reads", ())),
         local_name=str(data.get("local_name", "")),
         local=LocalFilter(
             tuple(local["include_patterns"]), tuple(local["exclude_patterns"]), tuple(local["follow_paths"])

@@ -95,8 +95,12 @@ class Explanation:
             "steps": [_step_json(step) for step in self.steps],
         }
 
-    def json(self) -> str:
-        return json.dumps(self.to_json(), indent=2) + "\n"
+    def json(self, *, image_id: str = "") -> str:
+        """The JSON document; a build's carries its image id (`image_id`) when it made one."""
+        document = self.to_json()
+        if image_id:
+            document["image_id"] = image_id
+        return json.dumps(document, indent=2) + "\n"
 
 
 def _step_json(step: StepExplanation) -> dict[str, Any]:
