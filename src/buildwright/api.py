@@ -23,6 +23,8 @@ from typing import BinaryIO, Protocol
 
 from buildwright import llb
 from buildwright._log import get_logger
+from buildwright.cachemiss import BuildKey, Cause, CauseKind, Explanation, StepExplanation, arg_names, build_key
+from buildwright.cachemiss.tracker import BuildTracker
 from buildwright.client import (
     BuildkitClient,
     BuildRequest,
@@ -69,8 +71,6 @@ from buildwright.client.session.session import new_session_id
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
-from buildwright.explain import BuildKey, Explanation, arg_names, build_key
-from buildwright.explain.tracker import BuildTracker
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
@@ -110,12 +110,15 @@ __all__ = [
     "BuildGraph",
     "BuildResult",
     "BuildRunner",
+    "Cause",
+    "CauseKind",
     "CheckResult",
     "EngineOptions",
     "Explanation",
     "OutputSpec",
     "SSHAgentSpec",
     "SecretSource",
+    "StepExplanation",
     "StepResult",
     "build",
     "check",
@@ -516,24 +519,33 @@ def explain(
     platform: str | None = None,
     build_contexts: Mapping[str, str] | None = None,
     pull: bool = False,
+    network: str = "default",
+    add_hosts: Sequence[str] = (),
+    shm_size: str | int | None = None,
+    ulimits: Sequence[str] = (),
+    cgroup_parent: str | None = None,
     engine: EngineOptions | None = None,
 ) -> Explanation:
     """Which steps `build` with the same options would run, and why, without building.
 
     The Dockerfile is compiled on the engine (base images resolved), compared with the record of
     the last build of the same context, Dockerfile, target and platform, and with the engine's
-    cache records. `exit_code` is 0 when nothing would rebuild.
+    cache records. `exit_code` is 0 when nothing would rebuild. The RUN flags (`network`, ...)
+    are `build`'s: they change the steps.
 
     Raises:
         BuildConfigError, DockerfileError: as `build`; EngineUnavailableError: no engine answered.
     """
-    from buildwright.explain.predict import predict_build
-    from buildwright.explain.record import RecordStore
+    from buildwright.cachemiss.predict import predict_build
+    from buildwright.cachemiss.record import RecordStore
 
     inputs = _with_named_contexts(
         _read_inputs(context, dockerfile, target, build_args, None, no_cache, platform), build_contexts
     )
-    inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter), pull=pull)
+    run_defaults = run_defaults_from_flags(
+        network=network, add_hosts=add_hosts, shm_size=shm_size, ulimits=ulimits, cgroup_parent=cgroup_parent
+    )
+    inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter), pull=pull, run_defaults=run_defaults)
     if inputs.remote is not None:
         raise BuildConfigError("explain needs a local context directory: builds of a remote context keep no record")
     if inputs.multi_platform:
@@ -549,7 +561,7 @@ def explain(
             registry_auth=DockerConfig.load(options.env),
         )
         records = usage.result()
-    from buildwright.explain.graph import read_graph
+    from buildwright.cachemiss.graph import read_graph
 
     return predict_build(
         read_graph(compiled.definition),

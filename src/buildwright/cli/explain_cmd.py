@@ -33,6 +33,36 @@ class ExplainFormat(enum.StrEnum):
     JSON = "json"
 
 
+# The build flags that shape RUN steps change what would be built; the secrets and agents a build
+# would be given do not (their values are no part of any step) and are accepted so that a build's
+# command line can be explained as it is.
+_RUN_PANEL = "As the build would run"
+NetworkOpt = Annotated[
+    str, typer.Option("--network", help="RUN networking mode (default, none, host).", rich_help_panel=_RUN_PANEL)
+]
+AddHostOpt = Annotated[
+    list[str] | None, typer.Option("--add-host", help="Host-to-IP mapping (host:ip).", rich_help_panel=_RUN_PANEL)
+]
+ShmSizeOpt = Annotated[
+    str | None, typer.Option("--shm-size", help="RUN shared memory size.", rich_help_panel=_RUN_PANEL)
+]
+UlimitOpt = Annotated[
+    list[str] | None, typer.Option("--ulimit", help="RUN ulimits (nofile=1024:2048).", rich_help_panel=_RUN_PANEL)
+]
+CgroupParentOpt = Annotated[
+    str | None, typer.Option("--cgroup-parent", help="RUN parent cgroup.", rich_help_panel=_RUN_PANEL)
+]
+SecretOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--secret", help="Accepted as build takes it; secrets never change a step.", rich_help_panel=_RUN_PANEL
+    ),
+]
+SSHOpt = Annotated[
+    list[str] | None,
+    typer.Option("--ssh", help="Accepted as build takes it; agents never change a step.", rich_help_panel=_RUN_PANEL),
+]
+
 FormatOpt = Annotated[
     ExplainFormat,
     typer.Option("--format", help="text (one line per step with its cause) or json."),
@@ -63,6 +93,13 @@ def explain(
         list[str] | None, typer.Option("--no-cache-filter", help="As the build would run with these stages uncached.")
     ] = None,
     pull: Annotated[bool, typer.Option("--pull", help="Resolve base images from their registries.")] = False,
+    network: NetworkOpt = "default",
+    add_host: AddHostOpt = None,
+    shm_size: ShmSizeOpt = None,
+    ulimit: UlimitOpt = None,
+    cgroup_parent: CgroupParentOpt = None,
+    secret: SecretOpt = None,
+    ssh: SSHOpt = None,
     format: FormatOpt = ExplainFormat.TEXT,
     addr: AddrOpt = None,
     tlscacert: TlsCaOpt = None,
@@ -79,6 +116,7 @@ def explain(
     Dockerfile, target and platform, and with the engine's cache records.
     """
     configure_logging(debug=debug, log_format=log_format)
+    del secret, ssh  # see SecretOpt
     status = 0
 
     def work() -> None:
@@ -95,6 +133,11 @@ def explain(
             no_cache=no_cache,
             no_cache_filter=tuple(no_cache_filter or ()),
             pull=pull,
+            network=network,
+            add_hosts=tuple(add_host or ()),
+            shm_size=shm_size,
+            ulimits=tuple(ulimit or ()),
+            cgroup_parent=cgroup_parent,
             engine=engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder),
         )
         sys.stdout.write(result.json() if format is ExplainFormat.JSON else result.text())

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from buildwright._log import get_logger
+from buildwright.cachemiss.context import DirSnapshot, FileMeta
+from buildwright.cachemiss.graph import ContextRead, LocalFilter, Step, StepGraph
 from buildwright.client.identity import state_dir
-from buildwright.explain.context import DirSnapshot, FileMeta
-from buildwright.explain.graph import ContextRead, LocalFilter, Step, StepGraph
 
 _log = get_logger(__name__)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
+from buildwright.cachemiss.causes import attribute, compare, predict
+from buildwright.cachemiss.context import DirSnapshot, walk_snapshot, with_hashes
+from buildwright.cachemiss.engine_cache import EngineCache
+from buildwright.cachemiss.graph import StepGraph
+from buildwright.cachemiss.record import BuildRecord
+from buildwright.cachemiss.report import Explanation, explanation
 from buildwright.client.diskusage import UsageRecord
-from buildwright.explain.causes import attribute, compare, predict
-from buildwright.explain.context import DirSnapshot, walk_snapshot, with_hashes
-from buildwright.explain.engine_cache import EngineCache
-from buildwright.explain.graph import StepGraph
-from buildwright.explain.record import BuildRecord
-from buildwright.explain.report import Explanation, explanation
 
 
 def context_now(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from buildwright.cachemiss import arg_names
+from buildwright.cachemiss.causes import Cause, CauseKind, attribute, compare, predict
+from buildwright.cachemiss.context import DirSnapshot
+from buildwright.cachemiss.graph import Kind, StepGraph
+from buildwright.cachemiss.record import BuildKey, BuildRecord
 from buildwright.dockerfile import parse_dockerfile
-from buildwright.explain import arg_names
-from buildwright.explain.causes import Cause, CauseKind, attribute, compare, predict
-from buildwright.explain.context import DirSnapshot
-from buildwright.explain.graph import Kind, StepGraph
-from buildwright.explain.record import BuildKey, BuildRecord
-from tests.unit.explain.helpers import DIGEST_B, graph_of, snapshot, step_named
+from tests.unit.cachemiss.helpers import DIGEST_B, graph_of, snapshot, step_named
 
 KEY = BuildKey("/ctx", "", "", "")
 DOCKERFILE = """\
@@ -160,11 +160,15 @@ def test_a_cache_the_engine_no_longer_holds() -> None:
     gone = step_named(previous_graph, "[stage-1 3/3]").key
     held = frozenset(step.key for step in previous_graph.steps) - {gone}
     graph, causes, run = _explain(DOCKERFILE, previous, holds=held)
+    # The engine runs every step above a gone one again; the first of them names the cause.
     assert _by_label(graph, causes) == {
-        "stage-1 3/3": (
+        "build 2/3": (
             CauseKind.CACHE_GONE,
             "same step as last build, but the engine no longer holds its cache (pruned or evicted)",
-        )
+        ),
+        "build 3/3": (CauseKind.PARENT, "after [build 2/3]"),
+        "stage-1 2/3": (CauseKind.PARENT, "after [build 3/3]"),
+        "stage-1 3/3": (CauseKind.PARENT, "after [stage-1 2/3]"),
     }
     # A step below a cached one is not needed: the walk stops at the cached result.
     gone_early = step_named(previous_graph, "[build 3/3]").key

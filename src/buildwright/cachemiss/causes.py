@@ -6,7 +6,8 @@ parent that changed. `attribute` turns that into the cause of each step that ran
 the change itself, else `--no-cache`, else a parent that ran, else the engine no longer holding
 the cache of a step that is the same as last time. `predict` decides which steps will run the way
 the engine's solver does: from the result backwards, a step whose cache matches stops the walk,
-and a step below one sent with ignore-cache runs (it has no cache key to match).
+a step below one sent with ignore-cache runs (it has no cache key to match), and a step whose
+cache is gone runs with every step above it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from buildwright.explain.context import DirSnapshot, read_changes
-from buildwright.explain.graph import Kind, Step, StepGraph
-from buildwright.explain.record import BuildRecord
+from buildwright.cachemiss.context import DirSnapshot, read_changes
+from buildwright.cachemiss.graph import Kind, Step, StepGraph
+from buildwright.cachemiss.record import BuildRecord
 
 
 class CauseKind(enum.Enum):
@@ -286,19 +287,36 @@ def predict(
         if step is None or step.kind == Kind.LOCAL:
             continue
         change = changes.get(digest)
-        if step.kind == Kind.IMAGE and change is not None and change.kind is CauseKind.NO_RECORD:
-            # Without a record, whether the engine holds the image is unknown; a build reports an
-            # image it has as cached, and what follows runs for its own cause anyway.
-            change = None
         if step.kind == Kind.IMAGE:
-            # An image counts as rebuilt only when it moved (see `tracker.rebuilds`).
-            runs = change is not None
-        else:
-            runs = change is not None or digest in uncached or not holds(step)
-        if runs:
+            # An image counts as rebuilt only when it moved (see `tracker.rebuilds`); without a
+            # record, whether the engine holds it is unknown, and a build reports one it has as cached.
+            if change is not None and change.kind is not CauseKind.NO_RECORD:
+                run.add(digest)
+            continue
+        if change is not None or digest in uncached:
             run.add(digest)
             pending.extend(step.parents)
+        elif not holds(step):
+            # Above a step whose cache is gone, dockerd's BuildKit runs every step again back to
+            # the sources: their cached results are not reused for it (seen on the engine).
+            run.add(digest)
+            above = (by_digest.get(d) for d in _ancestors(step, by_digest))
+            run.update(a.digest for a in above if a is not None and a.kind in (Kind.EXEC, Kind.FILE))
     return frozenset(run)
+
+
+def _ancestors(step: Step, by_digest: Mapping[str, Step]) -> set[str]:
+    found: set[str] = set()
+    pending = list(step.parents)
+    while pending:
+        digest = pending.pop()
+        if digest in found:
+            continue
+        found.add(digest)
+        parent = by_digest.get(digest)
+        if parent is not None:
+            pending.extend(parent.parents)
+    return found
 
 
 def _below_ignore_cache(graph: StepGraph) -> frozenset[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from buildwright.cachemiss.engine_cache import EngineCache
+from buildwright.cachemiss.record import BuildKey, BuildRecord
 from buildwright.client.diskusage import UsageRecord
-from buildwright.explain.engine_cache import EngineCache
-from buildwright.explain.record import BuildKey, BuildRecord
-from tests.unit.explain.helpers import graph_of, step_named
+from tests.unit.cachemiss.helpers import graph_of, step_named
 
 GRAPH = graph_of("FROM busybox\nCOPY a /a\nRUN echo nonce-42\n")
 RUN = step_named(GRAPH, "[3/3]")

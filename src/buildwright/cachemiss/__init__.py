@@ -8,10 +8,10 @@ back from the compiled definition (`graph.py`), the context from what the sessio
 
 from __future__ import annotations
 
+from buildwright.cachemiss.causes import Cause, CauseKind
+from buildwright.cachemiss.record import BuildKey
+from buildwright.cachemiss.report import Explanation, StepExplanation
 from buildwright.dockerfile import ArgInstruction, Dockerfile
-from buildwright.explain.causes import Cause, CauseKind
-from buildwright.explain.record import BuildKey
-from buildwright.explain.report import Explanation, StepExplanation
 
 __all__ = ["BuildKey", "Cause", "CauseKind", "Explanation", "StepExplanation", "arg_names", "build_key"]
 

@@ -7,10 +7,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from buildwright.cachemiss.context import DirSnapshot, FileMeta
+from buildwright.cachemiss.graph import StepGraph, read_graph
 from buildwright.client.session.fswalk import MODE_DIR
 from buildwright.dockerfile import parse_dockerfile
-from buildwright.explain.context import DirSnapshot, FileMeta
-from buildwright.explain.graph import StepGraph, read_graph
 from buildwright.frontend.convert import compile_dockerfile
 from buildwright.frontend.options import FrontendOptions
 from buildwright.frontend.resolver import ImageRequest, ResolvedImage

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from buildwright.explain.causes import Cause
-from buildwright.explain.graph import StepGraph
+from buildwright.cachemiss.causes import Cause
+from buildwright.cachemiss.graph import StepGraph
 
 
 @dataclass(frozen=True, slots=True)

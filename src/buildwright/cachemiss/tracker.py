@@ -12,13 +12,13 @@ import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
+from buildwright.cachemiss.causes import Cause, attribute, compare, step_cause
+from buildwright.cachemiss.context import DirSnapshot, SentFiles, with_hashes
+from buildwright.cachemiss.graph import Kind, Step, StepGraph, read_graph
+from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, now
+from buildwright.cachemiss.report import Explanation, explanation
 from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
-from buildwright.explain.causes import Cause, attribute, compare, step_cause
-from buildwright.explain.context import DirSnapshot, SentFiles, with_hashes
-from buildwright.explain.graph import Kind, Step, StepGraph, read_graph
-from buildwright.explain.record import BuildKey, BuildRecord, RecordStore, now
-from buildwright.explain.report import Explanation, explanation
 from buildwright.llb import Definition
 
 EventCallback = Callable[[BuildEvent], None]

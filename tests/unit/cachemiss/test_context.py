@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from buildwright.explain import context
-from buildwright.explain.context import (
+from buildwright.cachemiss import context
+from buildwright.cachemiss.context import (
     DirSnapshot,
     FileMeta,
     SentFiles,
@@ -17,8 +17,8 @@ from buildwright.explain.context import (
     walk_snapshot,
     with_hashes,
 )
-from buildwright.explain.graph import ContextRead, LocalFilter
-from tests.unit.explain.helpers import snapshot
+from buildwright.cachemiss.graph import ContextRead, LocalFilter
+from tests.unit.cachemiss.helpers import snapshot
 
 SRC = (ContextRead("context", ("src",)),)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from buildwright.explain import record as record_module
-from buildwright.explain.context import FileMeta
-from buildwright.explain.record import BuildKey, BuildRecord, RecordStore, record_from_json
-from tests.unit.explain.helpers import graph_of, snapshot
+from buildwright.cachemiss import record as record_module
+from buildwright.cachemiss.context import FileMeta
+from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, record_from_json
+from tests.unit.cachemiss.helpers import graph_of, snapshot
 
 DOCKERFILE = """\
 FROM busybox AS build

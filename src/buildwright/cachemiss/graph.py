@@ -213,7 +213,11 @@ def _stable_key(op: ops_pb2.Op, known: Mapping[str, Step]) -> str:
     stable.CopyFrom(op)
     for item in stable.inputs:
         parent = known.get(item.digest)
-        if parent is not None:
+        if parent is not None and parent.kind == Kind.LOCAL:
+            # The engine finds a step reading the context by the content it reads, not by how the
+            # directory was asked for (a .dockerignore edit changes the source, not the step).
+            item.digest = _LOCAL_PREFIX + parent.local_name
+        elif parent is not None:
             item.digest = parent.key
     if stable.WhichOneof("op") == "source":
         for attr in _VOLATILE_ATTRS:

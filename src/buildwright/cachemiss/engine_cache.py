@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from buildwright.cachemiss.graph import Step
+from buildwright.cachemiss.record import BuildRecord
 from buildwright.client.diskusage import UsageRecord
-from buildwright.explain.graph import Step
-from buildwright.explain.record import BuildRecord
 
 # The engine's clock and ours may differ a little (the same host here; a remote engine may not be).
 _SKEW = 2.0

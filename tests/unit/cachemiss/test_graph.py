@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from buildwright.explain.graph import ContextRead, Kind
-from tests.unit.explain.helpers import DIGEST_A, DIGEST_B, graph_of, step_named
+from buildwright.cachemiss.graph import ContextRead, Kind
+from tests.unit.cachemiss.helpers import DIGEST_A, DIGEST_B, graph_of, step_named
 
 DOCKERFILE = """\
 FROM busybox AS build
@@ -82,3 +82,12 @@ def test_exec_steps_name_their_cache_record_after_the_command() -> None:
     assert step_named(graph, "[stage-1 3/3] RUN").cache_description == "mount / from exec /bin/sh -c echo done"
     copy = step_named(graph, "[build 2/4] COPY")
     assert copy.cache_description == copy.name
+
+
+def test_a_dockerignore_edit_moves_the_source_not_the_steps_reading_it() -> None:
+    before = graph_of(DOCKERFILE)
+    after = graph_of(DOCKERFILE, ignore_patterns=("*.tmp",))
+    local_before = next(s for s in before.steps if s.kind == Kind.LOCAL)
+    local_after = next(s for s in after.steps if s.kind == Kind.LOCAL)
+    assert local_before.key != local_after.key
+    assert step_named(before, "[build 2/4]").key == step_named(after, "[build 2/4]").key

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from buildwright.cachemiss import arg_names
+from buildwright.cachemiss.causes import CauseKind
+from buildwright.cachemiss.record import BuildKey, RecordStore
+from buildwright.cachemiss.report import Explanation
+from buildwright.cachemiss.tracker import BuildTracker, ran_digests
 from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
 from buildwright.dockerfile import parse_dockerfile
-from buildwright.explain import arg_names
-from buildwright.explain.causes import CauseKind
-from buildwright.explain.record import BuildKey, RecordStore
-from buildwright.explain.report import Explanation
-from buildwright.explain.tracker import BuildTracker, ran_digests
 from buildwright.frontend.convert import compile_dockerfile
 from buildwright.frontend.options import FrontendOptions
 from buildwright.llb import Definition
-from tests.unit.explain.helpers import Resolver
+from tests.unit.cachemiss.helpers import Resolver
 
 DOCKERFILE = "FROM busybox\nARG V=1\nCOPY src/ /src/\nRUN echo $V\n"
 KEY = BuildKey("/ctx", "", "", "")
@@ -100,7 +100,7 @@ def test_first_then_changed_arg_then_nothing(tmp_path: Path) -> None:
 
 
 def test_ran_digests_match_by_name_when_the_engine_re_digests() -> None:
-    from buildwright.explain.graph import read_graph
+    from buildwright.cachemiss.graph import read_graph
 
     graph = read_graph(_definition("s", {}))
     run = next(step for step in graph.steps if step.name.startswith("[3/3]"))

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildwright.cachemiss.graph import ContextRead, LocalFilter
 from buildwright.client.session.fswalk import MODE_DIR, MODE_TYPE, FilterSpec, MatcherFactory, walk
 from buildwright.client.session.patterns import default_matcher_factory
-from buildwright.explain.graph import ContextRead, LocalFilter
 
 # Files up to this size get a content hash (reading them is cheap); bigger ones compare by mtime.
 HASH_LIMIT = 1024 * 1024

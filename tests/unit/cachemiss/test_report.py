@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from buildwright.explain.causes import Cause, CauseKind
-from buildwright.explain.report import Explanation, StepExplanation, explanation
-from tests.unit.explain.helpers import graph_of, step_named
+from buildwright.cachemiss.causes import Cause, CauseKind
+from buildwright.cachemiss.report import Explanation, StepExplanation, explanation
+from tests.unit.cachemiss.helpers import graph_of, step_named
 
 COPY = StepExplanation(
     "[2/3] COPY src/ /src/",
