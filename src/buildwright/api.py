@@ -470,6 +470,42 @@ def compile(
             raise _with_source(exc, inputs.dockerfile) from None
 
 
+def session_free_compiler(
+    context: str | Path,
+    *,
+    dockerfile: str | Path | bytes | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    no_cache: bool = False,
+    platform: str | Sequence[str] | None = None,
+    build_contexts: Mapping[str, str] | None = None,
+    no_cache_filter: Sequence[str] = (),
+    pull: bool = False,
+) -> Callable[[GatewayContext], tuple[CompiledBuild, ...]]:
+    """What `build` would compile, as a function of a gateway session (one result per platform),
+    with no session id in the graph: its digests are then the same in every session and on every
+    engine, which is what the farm compares to find where a build's cache is. Inputs are read now.
+    """
+    inputs = _with_named_contexts(
+        _read_inputs(context, dockerfile, target, build_args, labels, no_cache, platform), build_contexts
+    )
+    inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter), pull=pull)
+
+    def compile_in(gateway: GatewayContext) -> tuple[CompiledBuild, ...]:
+        options = replace(inputs.frontend_options(gateway), session_id="")
+        resolver = CachingResolver(gateway.resolver)
+        try:
+            if inputs.multi_platform:
+                built = compile_platforms(inputs.dockerfile, options, inputs.platforms, resolver)
+                return tuple(part.compiled for part in built.builds)
+            return (compile_dockerfile(inputs.dockerfile, options, resolver),)
+        except DockerfileError as exc:
+            raise _with_source(exc, inputs.dockerfile) from None
+
+    return compile_in
+
+
 def _with_source(exc: DockerfileError, dockerfile: Dockerfile) -> DockerfileError:
     """The error with the Dockerfile's lines attached, so it can be shown with a snippet."""
     if exc.source_lines or exc.location is None or exc.location.filename != dockerfile.filename:
