@@ -35,6 +35,8 @@ class Node:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_server_name: str | None = None
+    # How many legs of a farm build run on this node at once (None: one).
+    parallelism: int | None = None
 
     def tls(self) -> TLSConfig | None:
         if not (self.tls_ca or self.tls_cert or self.tls_key or self.tls_server_name):
@@ -97,6 +99,9 @@ def _node_from_toml(path: Path, builder: str, raw: object) -> Node:
     if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
         raise BuildConfigError(f"{path}: builder {builder!r}: platforms must be a list of strings")
     server_name = raw.get("tlsservername")
+    parallelism = raw.get("parallelism")
+    if parallelism is not None and (not isinstance(parallelism, int) or isinstance(parallelism, bool) or parallelism < 1):
+        raise BuildConfigError(f"{path}: builder {builder!r}: parallelism must be a positive integer")
     return Node(
         name=str(raw.get("name", "")),
         endpoint=raw["endpoint"],
@@ -105,6 +110,7 @@ def _node_from_toml(path: Path, builder: str, raw: object) -> Node:
         tls_cert=_opt_path(raw.get("tlscert")),
         tls_key=_opt_path(raw.get("tlskey")),
         tls_server_name=server_name if isinstance(server_name, str) and server_name else None,
+        parallelism=parallelism,
     )
 
 
@@ -164,6 +170,8 @@ def render_store(store: Store) -> str:
             ):
                 if value is not None:
                     lines.append(f"{key} = {_toml_str(str(value))}")
+            if node.parallelism is not None:
+                lines.append(f"parallelism = {node.parallelism}")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,8 @@ from buildwright.client import BuildkitClient, GatewayContext
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.farm.requests import Leg, NamedBuild, build_platforms
 from buildwright.frontend import CompiledBuild
-from buildwright.llb.definition import Definition, digest_of
+from buildwright.llb.definition import Definition
+from buildwright.llb.vertex import digest_of
 
 # The `buildwright.build()` options that change the graph (the others change what is done with it).
 _GRAPH_OPTIONS = (

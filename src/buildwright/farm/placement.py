@@ -107,9 +107,7 @@ def place(
         if not candidates:
             legs = ", ".join(str(plan.leg) for plan in group)
             offered = "; ".join(f"{n.name}: {','.join(n.platforms) or 'any'}" for n in nodes) or "none"
-            raise BuildConfigError(
-                f"no node of builder {builder!r} can build {legs} (node platforms: {offered})"
-            )
+            raise BuildConfigError(f"no node of builder {builder!r} can build {legs} (node platforms: {offered})")
         vertices = frozenset().union(*(plan.vertices for plan in group))
         scores = {n.name: records.shared(n.key, vertices) for n in candidates}
         last = {records.last_node.get(plan.record_key) for plan in group}

@@ -27,7 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": BASE | {"dockerfile", "llb", "frontend", "client", "api"},
     # The public API's build history functions, beside `api` (they use its EngineOptions).
     "history": BASE | {"client", "api"},
-    "cli": BASE | {"api", "history", "progress", "client"},
+    # The farm: named builds over a builder's nodes, above the public API and the pipeline's Engine.
+    "farm": BASE | {"_pb", "dockerfile", "llb", "frontend", "client", "api", "pipeline", "progress"},
+    "cli": BASE | {"api", "history", "progress", "client", "farm"},
     # The asyncio API, over the pipeline's Engine.
     "aio": BASE | {"api", "client", "pipeline"},
     "__init__": BASE | {"api", "pipeline", "aio"},

@@ -1,0 +1,268 @@
+"""The farm: named builds over the nodes of one builder, placed by platform, cache and load.
+
+    from buildwright.farm import Farm, NamedBuild
+
+    with Farm.open("ci") as farm:
+        print(farm.render_placement(builds))          # where each leg would go, and why
+        result = farm.run(builds, on_event=renderer.handle)
+
+A run: open the builder's nodes (those that do not answer are skipped with a warning), compile
+every leg on one node to learn its LLB (`fingerprint`), place the legs (`placement`), run them
+(`scheduler`, with failover), then merge what a target's legs produced on different nodes into
+one image index (`index`, pushed with `registry`) and record where each leg was built (`records`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from buildwright._log import get_logger
+from buildwright.api import EventCallback
+from buildwright.client.builders import Builder
+from buildwright.client.dockerconfig import DockerConfig
+from buildwright.client.outputs import write_file_atomic
+from buildwright.errors import BuildwrightError, EngineError
+from buildwright.farm.fingerprint import fingerprints
+from buildwright.farm.index import manifests_of, merge_index, pushed_descriptor
+from buildwright.farm.nodes import OpenNode, farm_builder, open_nodes
+from buildwright.farm.placement import LegPlan, Placement, place
+from buildwright.farm.progress import MergedProgress
+from buildwright.farm.records import load_records, record_leg
+from buildwright.farm.registry import Reference, RegistryClient
+from buildwright.farm.requests import Leg, NamedBuild, build_platforms, leg_options, legs_of
+from buildwright.farm.results import FarmResult, LegResult, TargetResult
+from buildwright.farm.scheduler import Job, JobDone, Scheduler, jobs_of
+from buildwright.farm.summary import render_placement
+
+_log = get_logger(__name__)
+# Options the farm handles itself for a target whose legs ran on several nodes.
+_MERGED_OPTIONS = ("tags", "push", "outputs", "load", "iidfile", "metadata_file")
+# A vertex no graph has: legs given it are placed together (their outputs cannot be merged).
+_TOGETHER = "farm:together:"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    builds: tuple[NamedBuild, ...]
+    legs: tuple[LegPlan, ...]
+    placements: tuple[Placement, ...]
+
+
+def _splittable(build: NamedBuild) -> bool:
+    """Whether the build's legs may run on different nodes: its results are pushed (then merged
+    into one index) or it names no output at all (each leg just builds, into its node's cache)."""
+    options = build.options
+    if options.get("outputs") or options.get("load"):
+        return False
+    return not options.get("push") or bool(options.get("tags"))
+
+
+def _record_key(build: NamedBuild, leg: Leg) -> str:
+    context = os.path.abspath(str(build.options["context"]))
+    return f"{context}#{leg.key}"
+
+
+class Farm:
+    """The open nodes of one builder; a context manager. Runs and previews share the connections."""
+
+    def __init__(self, builder: Builder, nodes: Sequence[OpenNode], warnings: Sequence[str], env: Mapping[str, str]):
+        self.builder = builder
+        self._nodes = tuple(nodes)
+        self._warnings = tuple(warnings)
+        self._env = env
+
+    @classmethod
+    def open(cls, builder: str | Builder | None = None, *, env: Mapping[str, str] | None = None) -> Farm:
+        """Connect to every node of `builder` (a name, default as `--builder`'s) that answers.
+
+        Raises:
+            BuildConfigError: no such builder.
+            EngineUnavailableError: none of its nodes answered.
+        """
+        environ = dict(os.environ if env is None else env)
+        found = builder if isinstance(builder, Builder) else farm_builder(builder, environ)
+        nodes, warnings = open_nodes(found, environ)
+        return cls(found, nodes, warnings, environ)
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The names of the nodes that answered."""
+        return tuple(n.name for n in self._nodes)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One line per node skipped because it did not answer."""
+        return self._warnings
+
+    def _live(self) -> list[OpenNode]:
+        return [n for n in self._nodes if n.lost is None]
+
+    def _fingerprints(self, builds: Sequence[NamedBuild]) -> dict[Leg, frozenset[str]]:
+        for node in self._live():
+            try:
+                return fingerprints(node.client, builds, self._env)
+            except EngineError as exc:
+                node.mark_lost(str(exc).splitlines()[0])
+        raise EngineError(f"no node of builder {self.builder.name!r} answers any more")
+
+    def plan(self, builds: Sequence[NamedBuild]) -> tuple[Placement, ...]:
+        """Where each leg would be built, and why, without building (`bake --placement`)."""
+        return self._plan(builds).placements
+
+    def render_placement(self, builds: Sequence[NamedBuild]) -> str:
+        return render_placement(self.plan(builds))
+
+    def _plan(self, builds: Sequence[NamedBuild]) -> _Plan:
+        builds = tuple(builds)
+        legs = legs_of(builds)
+        by_name = {b.name: b for b in builds}
+        prints = self._fingerprints(builds)
+        plans = []
+        for leg in legs:
+            build = by_name[leg.target]
+            vertices = prints.get(leg, frozenset())
+            if not _splittable(build):
+                vertices = vertices | {_TOGETHER + build.name}
+            plans.append(LegPlan(leg, _record_key(build, leg), vertices))
+        live = [n.slot for n in self._live()]
+        # The together-marker is in no node's records, so it groups legs without counting as shared.
+        placements = place(plans, live, load_records(self._env), self.builder.name)
+        return _Plan(builds, tuple(plans), placements)
+
+    def run(self, builds: Sequence[NamedBuild], *, on_event: EventCallback | None = None) -> FarmResult:
+        """Build every named build on the farm and return per-target and per-leg results.
+
+        Every job runs to its end; then the first failure is raised (a step that failed is not
+        retried on another node; a node that stopped answering had its legs rebuilt elsewhere).
+
+        Raises:
+            BuildFailed: a step of some target failed (the message names the target).
+            EngineError: a node stopped answering and no other node could build its legs.
+        """
+        started = time.monotonic()
+        plan = self._plan(builds)
+        by_name = {b.name: b for b in plan.builds}
+        vertices = {p.leg: p.vertices for p in plan.legs}
+        record_keys = {p.leg: p.record_key for p in plan.legs}
+        jobs = jobs_of(plan.placements)
+        split = {t for t in by_name if sum(1 for j in jobs if j.target == t) > 1}
+        node_keys = {n.name: n.slot.key for n in self._nodes}
+        by_digest: set[str] = set()
+
+        def options_for(job: Job) -> Mapping[str, Any]:
+            build = by_name[job.target]
+            options = leg_options(build, [leg.platform for leg in job.legs])
+            if job.target in split or len(job.legs) < len(build_platforms(build) or (None,)):
+                by_digest.add(job.target)
+                options = _by_digest(options)
+            return options
+
+        def on_done(done: JobDone) -> None:
+            for leg in done.job.legs:
+                real = {v for v in vertices.get(leg, frozenset()) if not v.startswith(_TOGETHER)}
+                record_leg(record_keys[leg], node_keys[done.job.node], real, self._env)
+
+        scheduler = Scheduler(self._nodes, options_for, MergedProgress(on_event), on_done)
+        done, failed = scheduler.run(jobs)
+        if failed:
+            job, error = failed[0]
+            raise _for_target(job.target, error)
+        targets = tuple(
+            self._target_result(by_name[name], [d for d in done if d.job.target == name], name in by_digest)
+            for name in by_name
+        )
+        return FarmResult(targets, time.monotonic() - started, (*self._warnings, *scheduler.warnings))
+
+    def _target_result(self, build: NamedBuild, done: Sequence[JobDone], merged: bool) -> TargetResult:
+        legs = []
+        for d in done:
+            for leg in d.job.legs:
+                legs.append(LegResult(leg, d.job.node, d.job.reason, d.duration, d.result.steps, d.job.moved_from))
+        order = {leg: i for i, leg in enumerate(legs_of([build]))}
+        legs.sort(key=lambda r: order.get(r.leg, len(order)))
+        if not merged:
+            result = done[0].result
+            return TargetResult(build.name, tuple(legs), result.image_id, result.metadata)
+        return self._merged(build, done, tuple(legs))
+
+    def _merged(self, build: NamedBuild, done: Sequence[JobDone], legs: tuple[LegResult, ...]) -> TargetResult:
+        options = build.options
+        tags = [str(t) for t in options.get("tags") or ()]
+        if not (options.get("push") and tags):
+            return TargetResult(build.name, legs, None, {})
+        config = DockerConfig.load(self._env)
+        first = Reference.parse(tags[0])
+        registry = RegistryClient(first.api_host, config)
+        manifests = []
+        for d in done:
+            manifests.extend(manifests_of(pushed_descriptor(d.result.metadata), registry, first.repository))
+        index = merge_index(manifests, build_platforms(build))
+        for tag in tags:
+            ref = Reference.parse(tag)
+            client = registry if ref.api_host == first.api_host else RegistryClient(ref.api_host, config)
+            client.put_manifest(ref.repository, ref.tag, index.body, index.media_type)
+        metadata = {"containerimage.digest": index.digest, "image.name": ",".join(tags)}
+        if options.get("iidfile"):
+            write_file_atomic(options["iidfile"], index.digest.encode())
+        if options.get("metadata_file"):
+            write_file_atomic(options["metadata_file"], json.dumps(metadata, indent=2).encode())
+        _log.info("farm_index_pushed", target=build.name, digest=index.digest, tags=tags)
+        return TargetResult(build.name, legs, index.digest, metadata)
+
+    def close(self) -> None:
+        for node in self._nodes:
+            node.close()
+
+    def __enter__(self) -> Farm:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _by_digest(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A split target's job options: pushed by digest to the tags' repositories (the index
+    follows once every leg is in), or, with nothing to push, no output at all."""
+    out = {k: v for k, v in options.items() if k not in _MERGED_OPTIONS}
+    tags = [str(t) for t in options.get("tags") or ()]
+    if options.get("push") and tags:
+        repositories = dict.fromkeys(_repository(t) for t in tags)
+        out["outputs"] = [f'type=image,"name={",".join(repositories)}",push-by-digest=true,push=true']
+    return out
+
+
+def _repository(tag: str) -> str:
+    ref = Reference.parse(tag)
+    return f"{ref.host}/{ref.repository}"
+
+
+def _for_target(target: str, error: BuildwrightError) -> BuildwrightError:
+    if not str(error).startswith(f"target {target}"):
+        error.args = (f"target {target}: {error}", *error.args[1:])
+    return error
+
+
+def run(
+    builds: Sequence[NamedBuild],
+    *,
+    builder: str | Builder | None = None,
+    env: Mapping[str, str] | None = None,
+    on_event: EventCallback | None = None,
+) -> FarmResult:
+    """Build `builds` on the farm of `builder` (one call: the nodes are opened and closed here)."""
+    with Farm.open(builder, env=env) as farm:
+        return farm.run(builds, on_event=on_event)
+
+
+def preview(
+    builds: Sequence[NamedBuild], *, builder: str | Builder | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Placement, ...]:
+    """Where `builds`' legs would go, and why, without building anything."""
+    with Farm.open(builder, env=env) as farm:
+        return farm.plan(builds)

@@ -1,0 +1,60 @@
+"""One progress view over every node: each job's events, tagged with its target and node.
+
+Jobs run on several engines at once, and two engines may report the same vertex digest (the
+same base image pulled on both), so each job's digests are prefixed with the job's label before
+the events reach the one renderer, and each step's name carries `[target@node ...]`, as buildx
+prefixes a bake target's steps. Events arrive from many threads; the sink is called under a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from buildwright.client.events import (
+    BuildEvent,
+    BuildWarning,
+    LogChunk,
+    StatusProgress,
+    VertexQueued,
+)
+
+EventSink = Callable[[BuildEvent], None]
+
+
+def tag_name(label: str, name: str) -> str:
+    """`[1/2] RUN x` -> `[app@node-a 1/2] RUN x`; an untagged name gets `[app@node-a] ` in front."""
+    if name.startswith("["):
+        return f"[{label} {name[1:]}"
+    return f"[{label}] {name}"
+
+
+class MergedProgress:
+    """Hands each job a callback that tags its events and forwards them to one sink."""
+
+    def __init__(self, sink: EventSink | None) -> None:
+        self._sink = sink
+        self._lock = threading.Lock()
+
+    def for_job(self, label: str, job_id: str) -> EventSink | None:
+        if self._sink is None:
+            return None
+        sink = self._sink
+
+        def own(digest: str) -> str:
+            return f"{job_id}/{digest}" if digest else digest
+
+        def forward(event: BuildEvent) -> None:
+            tagged: BuildEvent
+            if isinstance(event, StatusProgress | LogChunk | BuildWarning):
+                tagged = replace(event, vertex=own(event.vertex))
+            elif isinstance(event, VertexQueued):
+                inputs = tuple(own(i) for i in event.inputs)
+                tagged = replace(event, digest=own(event.digest), name=tag_name(label, event.name), inputs=inputs)
+            else:
+                tagged = replace(event, digest=own(event.digest), name=tag_name(label, event.name))
+            with self._lock:
+                sink(tagged)
+
+        return forward
