@@ -100,7 +100,8 @@ def _node_from_toml(path: Path, builder: str, raw: object) -> Node:
         raise BuildConfigError(f"{path}: builder {builder!r}: platforms must be a list of strings")
     server_name = raw.get("tlsservername")
     parallelism = raw.get("parallelism")
-    if parallelism is not None and (not isinstance(parallelism, int) or isinstance(parallelism, bool) or parallelism < 1):
+    valid = isinstance(parallelism, int) and not isinstance(parallelism, bool) and parallelism >= 1
+    if parallelism is not None and not valid:
         raise BuildConfigError(f"{path}: builder {builder!r}: parallelism must be a positive integer")
     return Node(
         name=str(raw.get("name", "")),
