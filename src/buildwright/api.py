@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from buildwright import llb
 from buildwright._log import get_logger
 from buildwright.client import (
     BuildkitClient,
@@ -54,7 +55,16 @@ from buildwright.client.outputs import (
     plan_exports,
     write_file_atomic,
 )
+from buildwright.client.remote_context import (
+    UPLOAD_URL_PREFIX,
+    RemoteContext,
+    is_remote_url,
+    load_context,
+    remote_context,
+    upload_context,
+)
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
+from buildwright.client.session.session import new_session_id
 from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
@@ -230,6 +240,11 @@ class _Inputs:
     pull: bool = False  # resolve every base image from its registry, never from the engine's store
     # --network, --add-host, ... as given (host-gateway is resolved once the engine is known).
     run_defaults: RunDefaults = field(default_factory=RunDefaults)
+    # A context the engine fetches (git, http); `remote_dockerfile` is the Dockerfile's path in it,
+    # None when the Dockerfile was given locally. `context_state` is set once it is fetched.
+    remote: RemoteContext | None = None
+    remote_dockerfile: str | None = None
+    context_state: llb.State | None = None
 
     def frontend_options(self, gateway: GatewayContext) -> FrontendOptions:
         hosts = resolve_host_gateway(self.run_defaults.extra_hosts, gateway.worker_labels)
@@ -247,7 +262,22 @@ class _Inputs:
             no_cache_stages=self.no_cache_stages,
             image_resolve_mode=_resolve_mode(self.pull, gateway),
             run_defaults=replace(self.run_defaults, extra_hosts=hosts),
+            context_state=self.context_state,
         )
+
+    def fetched(self, gateway: GatewayContext) -> _Inputs:
+        """With a remote context: these inputs once the engine fetched it (its Dockerfile read)."""
+        if self.remote is None:
+            return self
+        platform = self.platform or (gateway.worker_platforms or (Platform("linux", "amd64"),))[0]
+        loaded = load_context(self.remote, gateway, filename=self.remote_dockerfile, platform=platform)
+        dockerfile = self.dockerfile
+        if self.remote_dockerfile is not None:
+            _check_dockerfile_size(Path(loaded.filename), len(loaded.dockerfile))
+            if not loaded.dockerfile.strip():
+                raise DockerfileError(f"the Dockerfile cannot be empty: {loaded.filename}")
+            dockerfile = parse_dockerfile(loaded.dockerfile, loaded.filename)
+        return replace(self, dockerfile=dockerfile, context_state=loaded.state)
 
 
 def _resolve_mode(pull: bool, gateway: GatewayContext) -> str:
@@ -259,7 +289,7 @@ def _resolve_mode(pull: bool, gateway: GatewayContext) -> str:
 
 
 def build(
-    context: str | Path,
+    context: str | Path | BinaryIO,
     *,
     dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
@@ -295,6 +325,12 @@ def build(
     on_event: EventCallback | None = None,
 ) -> BuildResult:
     """Build `context` with its Dockerfile on the engine; with `tags`, the image is stored under them.
+
+    `context` is a directory, or a context the engine fetches as buildx names them: a git URL
+    (`https://host/repo.git#ref:subdir`, `git@host:repo.git`, `git://...`) or an http(s) URL of
+    a tarball or of a lone Dockerfile; or a binary stream of a tar archive (`-` in buildx), sent
+    through the session and closed once the engine read it. With a remote context, a relative
+    `dockerfile` is a path inside it; an absolute path or the contents (bytes) are local.
 
     `outputs` are `OutputSpec`s or buildx `--output` specs: `PATH` (the result's files in a
     directory), `-` (a tar of them on stdout), `type=local|tar|oci|docker,dest=...`,
@@ -362,12 +398,13 @@ def build(
     frontend_attrs = _frontend_attrs(inputs)
     if pull:
         frontend_attrs["image-resolve-mode"] = "pull"  # as buildx records it in the build history
+    local_context = {} if inputs.remote is not None else {"context": inputs.context}
     request = BuildRequest(
-        local_dirs={**inputs.named_dirs, "context": inputs.context},
+        local_dirs={**inputs.named_dirs, **local_context},
         exports=exports,
         output_stream=_output_stream(exports, output_stream),
         # Lets the engine reuse its copy of this directory from earlier builds (only changes move).
-        shared_key=shared_key_for(inputs.context, node_id(engine_options(engine).env)),
+        shared_key=shared_key_for(inputs.context, node_id(engine_options(engine).env)) if local_context else "",
         secrets=load_secrets(parse_secret_spec(s) if isinstance(s, str) else s for s in secrets),
         ssh_agents=resolve_agents(parse_ssh_spec(s) if isinstance(s, str) else s for s in ssh),
         entitlements=_entitlements(allow),
@@ -378,11 +415,19 @@ def build(
         ref=new_build_ref(),
         attestations=parse_attestations(attest, provenance=provenance, sbom=sbom),
         default_provenance=default_provenance_wanted(engine_options(engine).env or os.environ),
+        uploads=_uploads(context, inputs),
     )
-    record_build(request.ref, _local_build(inputs.context, dockerfile, target))
+    origin = inputs.remote.url if inputs.remote is not None else inputs.context
+    if not isinstance(context, (str, Path)):
+        origin = "-"
+    record_build(request.ref, _local_build(origin, dockerfile, target))
     compiled_builds: list[CompiledBuild] = []
+    # A remote context's Dockerfile is known once the engine fetched it (inside the build).
+    fetched = [inputs]
 
     def compile_for(gateway: GatewayContext) -> CompiledBuildLike:
+        inputs = fetched[0].fetched(gateway)
+        fetched.append(inputs)
         # Checks and compilation share one cache, so each base image is resolved once.
         resolver = CachingResolver(gateway.resolver)
         options = inputs.frontend_options(gateway)
@@ -407,9 +452,8 @@ def build(
         platforms = tuple(str(p) for p in inputs.platforms)
         result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
     except BuildFailed as exc:
-        raise _located(exc, compiled_builds, inputs.dockerfile) from None
-    except DockerfileError as exc:
-        raise _with_source(exc, inputs.dockerfile) from None
+        _located(exc, compiled_builds, fetched[-1].dockerfile)
+        raise
     _write_result_files(result, iidfile, metadata_file)
     return BuildResult(
         image_id=result.image_digest,
@@ -458,16 +502,15 @@ def compile(
         _read_inputs(context, dockerfile, target, build_args, None, no_cache, platform), build_contexts
     )
     options = engine or EngineOptions()
+    fetched = [inputs]
+
+    def run(gateway: GatewayContext) -> CompiledBuild:
+        # A remote context is fetched on the engine first, as a build fetches it.
+        fetched.append(inputs.fetched(gateway))
+        return compile_dockerfile(fetched[-1].dockerfile, fetched[-1].frontend_options(gateway), gateway.resolver)
+
     with BuildkitClient.connect(options.endpoints()) as client:
-        try:
-            return client.compile(
-                lambda gateway: compile_dockerfile(
-                    inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver
-                ),
-                registry_auth=DockerConfig.load(options.env),
-            )
-        except DockerfileError as exc:
-            raise _with_source(exc, inputs.dockerfile) from None
+        return client.compile(run, registry_auth=DockerConfig.load(options.env))
 
 
 def session_free_compiler(
@@ -493,24 +536,15 @@ def session_free_compiler(
     inputs = replace(inputs, no_cache_stages=tuple(no_cache_filter), pull=pull)
 
     def compile_in(gateway: GatewayContext) -> tuple[CompiledBuild, ...]:
-        options = replace(inputs.frontend_options(gateway), session_id="")
+        here = inputs.fetched(gateway)
+        options = replace(here.frontend_options(gateway), session_id="")
         resolver = CachingResolver(gateway.resolver)
-        try:
-            if inputs.multi_platform:
-                built = compile_platforms(inputs.dockerfile, options, inputs.platforms, resolver)
-                return tuple(part.compiled for part in built.builds)
-            return (compile_dockerfile(inputs.dockerfile, options, resolver),)
-        except DockerfileError as exc:
-            raise _with_source(exc, inputs.dockerfile) from None
+        if here.multi_platform:
+            built = compile_platforms(here.dockerfile, options, here.platforms, resolver)
+            return tuple(part.compiled for part in built.builds)
+        return (compile_dockerfile(here.dockerfile, options, resolver),)
 
     return compile_in
-
-
-def _with_source(exc: DockerfileError, dockerfile: Dockerfile) -> DockerfileError:
-    """The error with the Dockerfile's lines attached, so it can be shown with a snippet."""
-    if exc.source_lines or exc.location is None or exc.location.filename != dockerfile.filename:
-        return exc
-    return DockerfileError(exc.message, exc.location, dockerfile.lines)
 
 
 def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Dockerfile) -> BuildFailed:
@@ -535,16 +569,7 @@ def _located(exc: BuildFailed, compiled: Sequence[CompiledBuild], dockerfile: Do
     if not ranges:
         return exc
     first, last = min(r.start_line for r in ranges), max(r.end_line for r in ranges)
-    location = SourceRange(dockerfile.filename, first, last)
-    return BuildFailed(
-        exc.message,
-        vertex=exc.vertex,
-        vertex_digest=exc.vertex_digest,
-        exit_code=exc.exit_code,
-        log_tail=exc.log_tail,
-        location=location,
-        source_lines=dockerfile.lines,
-    )
+    return exc.attach(SourceRange(dockerfile.filename, first, last), dockerfile.lines)
 
 
 def parse_key_values(items: Iterable[str], *, what: str) -> dict[str, str]:
@@ -583,8 +608,15 @@ def parse_build_args(items: Iterable[str], env: Mapping[str, str] | None = None)
     return out
 
 
+def _uploads(context: str | Path | BinaryIO, inputs: _Inputs) -> dict[str, BinaryIO]:
+    """The stream the engine pulls for a context given as one (by the id in its session URL)."""
+    if isinstance(context, (str, Path)) or inputs.remote is None:
+        return {}
+    return {inputs.remote.url.removeprefix(UPLOAD_URL_PREFIX): context}
+
+
 def _read_inputs(
-    context: str | Path,
+    context: str | Path | BinaryIO,
     dockerfile: str | Path | bytes | None,
     target: str | None,
     build_args: Mapping[str, str] | None,
@@ -592,6 +624,14 @@ def _read_inputs(
     no_cache: bool,
     platform: str | Sequence[str] | None,
 ) -> _Inputs:
+    if not isinstance(context, (str, Path)):
+        remote = upload_context(new_session_id())
+        return _remote_inputs(remote, dockerfile, target, build_args, labels, no_cache, platform)
+    if isinstance(context, str) and not Path(context).is_dir() and is_remote_url(context):
+        args = build_args or {}
+        keep_git_dir = args.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR", "").lower() in ("1", "t", "true")
+        remote = remote_context(context, keep_git_dir=keep_git_dir)
+        return _remote_inputs(remote, dockerfile, target, build_args, labels, no_cache, platform)
     context_dir = Path(context)
     if not context_dir.exists():
         raise BuildConfigError(f'unable to prepare context: path "{context}" not found')
@@ -617,7 +657,46 @@ def _read_inputs(
     )
 
 
-def _local_build(context: Path, dockerfile: str | Path | bytes | None, target: str | None) -> LocalBuild:
+def _remote_inputs(
+    remote: RemoteContext,
+    dockerfile: str | Path | bytes | None,
+    target: str | None,
+    build_args: Mapping[str, str] | None,
+    labels: Mapping[str, str] | None,
+    no_cache: bool,
+    platform: str | Sequence[str] | None,
+) -> _Inputs:
+    """The inputs of a build whose context the engine fetches (buildx's rules for `-f` with it:
+    stdin's or an absolute path's Dockerfile is local, a relative path is inside the source)."""
+    args = dict(build_args or {})
+    in_source: str | None = None
+    if isinstance(dockerfile, bytes) or (dockerfile is not None and Path(dockerfile).is_absolute()):
+        path, source = _dockerfile_source(Path.cwd(), dockerfile)
+        if not source.strip():
+            raise DockerfileError(f"the Dockerfile cannot be empty: {path}")
+        parsed = parse_dockerfile(source, path.name)
+    else:
+        in_source = str(dockerfile) if dockerfile is not None else "Dockerfile"
+        # Not read yet: the engine fetches it with the source (`_Inputs.fetched`).
+        parsed = Dockerfile(in_source, (), (), "\\", None, (), (), ())
+    platforms = parse_platforms(platform or None)
+    return _Inputs(
+        context=Path("."),  # no local directory
+        dockerfile=parsed,
+        ignore_patterns=(),
+        target=target or None,
+        build_args=args,
+        no_cache=no_cache,
+        platform=platforms[0] if platforms else None,
+        labels=dict(labels or {}),
+        platforms=platforms,
+        multi_platform=multi_platform_requested(platforms, args),
+        remote=remote,
+        remote_dockerfile=in_source,
+    )
+
+
+def _local_build(context: Path | str, dockerfile: str | Path | bytes | None, target: str | None) -> LocalBuild:
     """Where the build came from, for `history` (buildx's local state: "" is the default Dockerfile)."""
     if isinstance(dockerfile, bytes):
         path = "-"
@@ -635,7 +714,9 @@ def _frontend_attrs(inputs: _Inputs) -> dict[str, str]:
     source_date_epoch(inputs.build_args)  # a bad value fails here, before the engine is contacted
     attrs = {"build-arg:SOURCE_DATE_EPOCH": epoch} if epoch else {}
     # The build history shows these (and names builds from them), as it does for buildx's builds.
-    attrs["filename"] = inputs.dockerfile.filename or "Dockerfile"
+    attrs["filename"] = inputs.remote_dockerfile or inputs.dockerfile.filename or "Dockerfile"
+    if inputs.remote is not None:
+        attrs["context"] = inputs.remote.url
     if inputs.target:
         attrs["target"] = inputs.target
     attrs.update({f"build-arg:{name}": value for name, value in inputs.build_args.items()})
@@ -691,7 +772,7 @@ def _dockerfile_source(context_dir: Path, dockerfile: str | Path | bytes | None)
         _check_dockerfile_size(path, path.stat().st_size)
         return path, path.read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read dockerfile {path}: {exc.strerror}") from exc
 
 
 # The definition sent to the engine carries the whole Dockerfile (its source map), and BuildKit
@@ -730,7 +811,7 @@ def _ignore_patterns(context_dir: Path, dockerfile_path: Path | None) -> tuple[s
             try:
                 data = candidate.read_bytes()
             except OSError as exc:
-                raise BuildConfigError(f"failed to read {candidate}: {exc.strerror}") from None
+                raise BuildConfigError(f"failed to read {candidate}: {exc.strerror}") from exc
             return tuple(read_ignore_patterns(data, str(candidate)))
     return ()
 
@@ -742,7 +823,7 @@ def _read_ignore_file(path: Path) -> tuple[str, ...]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"failed to read {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read {path}: {exc.strerror}") from exc
     return tuple(read_ignore_patterns(data, str(path)))
 
 
@@ -908,11 +989,10 @@ def graph(
     inputs = _with_named_contexts(
         _read_inputs(context, dockerfile, target, build_args, None, False, None), build_contexts
     )
+    if inputs.remote is not None:
+        raise BuildConfigError(f"{context}: the stage graph needs a local Dockerfile (the engine reads a remote one)")
     options = FrontendOptions(target=inputs.target, build_args=inputs.build_args, named_contexts=inputs.named_contexts)
-    try:
-        return build_graph(inputs.dockerfile, options)
-    except DockerfileError as exc:
-        raise _with_source(exc, inputs.dockerfile) from None
+    return build_graph(inputs.dockerfile, options)
 
 
 def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:

@@ -19,6 +19,7 @@ escapes the public API (foreign errors are mapped at one boundary in the client)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 from buildwright.location import SourceRange
 
@@ -47,6 +48,22 @@ class DockerfileError(BuildwrightError):
         if self.location is None:
             return self.message
         return f"{self.location.filename}:{self.location.start_line}: {self.message}"
+
+    def attach(
+        self, location: SourceRange | None = None, source_lines: Sequence[str] = (), *, filename: str | None = None
+    ) -> Self:
+        """Fill in the location and the file's lines this error lacks, and return it.
+
+        The error is completed where its place becomes known (the instruction's dispatch, the
+        frontend's boundary), not rebuilt, so its class, cause and traceback survive. Lines are
+        attached only to an error located in their file (`filename`, when given).
+        """
+        if self.location is None:
+            self.location = location
+        in_file = self.location is not None and filename in (None, self.location.filename)
+        if in_file and not self.source_lines:
+            self.source_lines = tuple(source_lines)
+        return self
 
 
 class BuildConfigError(BuildwrightError):
@@ -113,6 +130,12 @@ class BuildFailed(BuildwrightError):
         self.exit_code = exit_code
         self.log_tail = tuple(log_tail)
         self.location = location
+
+    def attach(self, location: SourceRange, source_lines: Sequence[str]) -> Self:
+        """Point this failure at the Dockerfile lines of its step, once they are known; returns it."""
+        if self.location is None:
+            self.location, self.source_lines = location, tuple(source_lines)
+        return self
 
 
 class BuildCancelled(BuildwrightError):

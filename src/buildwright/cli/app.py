@@ -31,6 +31,7 @@ from buildwright.cli.engine_opts import (
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
+from buildwright.cli.stdin_context import build_inputs
 
 app = typer.Typer(
     name="buildwright",
@@ -46,6 +47,15 @@ _CACHE_PANEL = "Cache"
 _RUN_PANEL = "RUN environment"
 
 ContextArg = Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)]
+# A string, not a Path: a URL's `//` must survive, and `-` means stdin.
+BuildContextArg = Annotated[
+    str,
+    typer.Argument(
+        help="Build context: a directory, a git URL (URL#ref:subdir), an http(s) URL of a tarball or Dockerfile,"
+        " or - (a tar archive or a Dockerfile on stdin).",
+        show_default=False,
+    ),
+]
 FileOpt = Annotated[
     Path | None,
     typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile; - reads it from stdin)."),
@@ -255,7 +265,7 @@ LegacyCompressOpt = Annotated[bool, typer.Option("--compress", hidden=True)]
 
 @app.command()
 def build(
-    context: ContextArg,
+    context: BuildContextArg,
     file: FileOpt = None,
     tag: TagOpt = None,
     target: TargetOpt = None,
@@ -309,12 +319,12 @@ def build(
     if method is not None and method.name == "targets":
         if quiet:
             sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
-        raise typer.Exit(run_targets(context, _dockerfile_arg(file), method, debug=debug))
+        raise typer.Exit(run_targets(Path(context), _dockerfile_arg(file), method, debug=debug))
     if method is not None and method.name == "check":
         if method.format == "json":
             raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
         check(
-            context,
+            Path(context),
             file=file,
             target=target,
             build_arg=build_arg,
@@ -337,10 +347,13 @@ def build(
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         display = display_mode(progress, quiet, sys.stderr, os.environ)
-        with make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer:
+        with (
+            build_inputs(context, file, sys.stdin.buffer) as (source, dockerfile),
+            make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer,
+        ):
             result = api.build(
-                context,
-                dockerfile=_dockerfile_arg(file),
+                source,
+                dockerfile=dockerfile,
                 target=target,
                 tags=tuple(tag or ()),
                 build_args=api.parse_build_args(build_arg or ()),
@@ -384,7 +397,7 @@ def build(
 
 @app.command()
 def llb(
-    context: ContextArg,
+    context: BuildContextArg,
     file: FileOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,

@@ -69,7 +69,7 @@ def _run(action: str, *args: str) -> None:
             raise BuildConfigError("the engine script needs bash, which is not on PATH")
     except BuildConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_ERROR) from None
+        raise typer.Exit(EXIT_ERROR) from exc
     sys.stdout.flush()
     try:
         completed = subprocess.run([bash, str(script), action, *args], check=False)

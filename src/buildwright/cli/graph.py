@@ -67,6 +67,6 @@ def graph(
         try:
             output.write_text(text)
         except OSError as exc:
-            raise BuildConfigError(f"failed to write {output}: {exc.strerror}") from None
+            raise BuildConfigError(f"failed to write {output}: {exc.strerror}") from exc
 
     raise typer.Exit(run_guarded(work, debug=debug))

@@ -51,6 +51,6 @@ def annotation_attrs(items: Iterable[str]) -> dict[str, str]:
                 try:
                     prefix += f"[{Platform.parse(platform).normalized()}]"
                 except BuildConfigError as exc:
-                    raise UsageError(f'parse annotations: invalid platform "{platform}": {exc}') from None
+                    raise UsageError(f'parse annotations: invalid platform "{platform}": {exc}') from exc
             out[f"{prefix}.{name}"] = value
     return out

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright.errors import BuildConfigError, UsageError
 
 ATTEST_DOCS = "https://docs.docker.com/go/attestations/"
@@ -78,9 +79,9 @@ def parse_attestations(attest: Iterable[str] = (), *, provenance: str = "", sbom
 
 def _parse_one(value: str) -> tuple[str, bool, list[str]]:
     try:
-        fields = next(csv.reader([value]), [])
-    except csv.Error as exc:
-        raise UsageError(f"invalid --attest value {value!r}: {exc}") from None
+        fields = csv_fields(value) if value else []
+    except CSVFieldError as exc:
+        raise UsageError(f"invalid --attest value {value!r}: {exc}") from exc
     kind = ""
     disabled = False
     options: dict[str, str] = {}

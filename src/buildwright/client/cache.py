@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, put_tag
 from buildwright.client.session.contentstore import LocalContentStore
-from buildwright.dockerfile.mounts import MountError, csv_fields
 from buildwright.errors import BuildConfigError, OutputError, UsageError
 
 _log = get_logger(__name__)
@@ -96,8 +96,8 @@ def parse_cache_specs(specs: Iterable[str]) -> tuple[CacheEntry, ...]:
 def _fields(spec: str) -> list[str]:
     try:
         return list(csv_fields(spec))
-    except MountError as exc:
-        raise UsageError(f"invalid cache spec {spec!r}: {exc}") from None
+    except CSVFieldError as exc:
+        raise UsageError(f"invalid cache spec {spec!r}: {exc}") from exc
 
 
 def inline_cache_from_build_args(build_args: Mapping[str, str]) -> tuple[CacheEntry, ...]:
@@ -194,7 +194,7 @@ class CachePlan:
         try:
             descriptor = json.loads(raw)
         except ValueError as exc:
-            raise OutputError(f"the engine reported an unreadable cache manifest: {exc}") from None
+            raise OutputError(f"the engine reported an unreadable cache manifest: {exc}") from exc
         if not isinstance(descriptor, dict):
             raise OutputError("the engine reported an unreadable cache manifest")
         for directory, tag in self.index_updates:
@@ -222,7 +222,7 @@ def plan_cache(exports: Sequence[CacheEntry], imports: Sequence[CacheEntry]) -> 
             try:
                 store.create()
             except OSError as exc:
-                raise BuildConfigError(f"cannot create cache directory {dest}: {exc.strerror}") from None
+                raise BuildConfigError(f"cannot create cache directory {dest}: {exc.strerror}") from exc
             stores[STORE_PREFIX + dest] = store
             updates.append((Path(dest), entry.attrs.get("tag", DEFAULT_TAG)))
         elif entry.type == "registry" and not entry.attrs.get("ref"):

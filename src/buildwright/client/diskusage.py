@@ -9,24 +9,22 @@ duration of a prune.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from buildwright._durations import DurationError, parse_duration
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2
+from buildwright._units import ram_in_bytes
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection
-from buildwright.dockerfile.durations import DurationError, parse_duration
 from buildwright.errors import BuildConfigError
 
 _log = get_logger(__name__)
 
 _UNTIL_KEYS = ("until", "unused-for")
 # units.RAMInBytes: binary multiples, the unit letter optionally followed by `i` and/or `b`.
-_BYTES = re.compile(r"^(\d+(?:\.\d+)?) ?([kmgtp])?(?:ib|i|b)?$", re.IGNORECASE)
-_MULTIPLIERS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +91,7 @@ def parse_filters(items: Iterable[str]) -> CacheFilter:
         try:
             keep = parse_duration(until[0])
         except DurationError as exc:
-            raise BuildConfigError(f"{present[0]!r} filter expects a duration (e.g., '24h'): {exc}") from None
+            raise BuildConfigError(f"{present[0]!r} filter expects a duration (e.g., '24h'): {exc}") from exc
     parts: list[str] = []
     for key, found in values.items():
         if len(found) > 1:
@@ -111,11 +109,10 @@ def parse_filters(items: Iterable[str]) -> CacheFilter:
 
 def parse_byte_size(text: str) -> int:
     """A size like `10GB`, `512m` or `1073741824` in bytes (binary multiples, as docker's flags take them)."""
-    match = _BYTES.match(text.strip())
-    if match is None:
+    size = ram_in_bytes(text.strip())
+    if size is None:
         raise BuildConfigError(f"invalid size: {text!r}")
-    number, unit = match.group(1), (match.group(2) or "").lower()
-    return int(float(number) * _MULTIPLIERS[unit])
+    return size
 
 
 def disk_usage(connection: Connection, cache_filter: CacheFilter = CacheFilter()) -> tuple[UsageRecord, ...]:

@@ -100,7 +100,7 @@ class DockerConfig:
         except FileNotFoundError:
             return cls(path=None, env=env)
         except (OSError, UnicodeDecodeError) as exc:
-            raise BuildConfigError(f"failed to read docker config {path}: {exc}") from None
+            raise BuildConfigError(f"failed to read docker config {path}: {exc}") from exc
         return cls.parse(text, path=path, env=env)
 
     @classmethod
@@ -112,7 +112,7 @@ class DockerConfig:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise BuildConfigError(f"failed to read docker config {where}: {exc}") from None
+            raise BuildConfigError(f"failed to read docker config {where}: {exc}") from exc
         if not isinstance(data, dict):
             raise BuildConfigError(f"failed to read docker config {where}: not a JSON object")
         auths = data.get("auths") or {}

@@ -124,7 +124,7 @@ def _qualified(name: str) -> str:
     try:
         return normalize_image_ref(name.strip())
     except LLBError as exc:
-        raise BuildConfigError(f"invalid tag {name.strip()!r}: {exc.message}") from None
+        raise BuildConfigError(f"invalid tag {name.strip()!r}: {exc.message}") from exc
 
 
 def apply_exports(request: control_pb2.SolveRequest, exports: Sequence[ExportSpec]) -> None:

@@ -148,10 +148,14 @@ class Gateway:
         with engine_errors("gateway warn", str(self._conn.endpoint)):
             self._conn.gateway.Warn(request, metadata=self._metadata)
 
-    def solve(self, definition: ops_pb2.Definition) -> Any:
-        """Solve a definition; returns the gateway Result (with `ref`)."""
+    def solve(self, definition: ops_pb2.Definition, *, evaluate: bool = False) -> Any:
+        """Solve a definition; returns the gateway Result (with `ref`).
+
+        The engine solves lazily (when the result is read or returned) unless `evaluate`, which
+        makes a failing source fail here.
+        """
         request = gateway_pb2.SolveRequest(
-            allowResultReturn=True, allowResultArrayRef=True, CacheImports=self._cache_imports
+            allowResultReturn=True, allowResultArrayRef=True, CacheImports=self._cache_imports, Evaluate=evaluate
         )
         request.Definition.CopyFrom(definition)
         try:
@@ -162,6 +166,19 @@ class Gateway:
         if not response.HasField("result"):
             raise EngineError("the engine returned no result for the solve (allowResultReturn unsupported?)")
         return response.result
+
+    def read_file(self, result: Any, path: str, length: int = 0) -> bytes:
+        """Read `path` from the filesystem of a solve's single-ref result (the first `length`
+        bytes, or all of it when 0); raises GatewayError when it cannot (a missing file)."""
+        request = gateway_pb2.ReadFileRequest(Ref=result.ref.id, FilePath=path)
+        if length:
+            request.Range.CopyFrom(gateway_pb2.FileRange(Offset=0, Length=length))
+        try:
+            response = self._conn.gateway.ReadFile(request, metadata=self._metadata)
+        except grpc.RpcError as exc:
+            code = rpc_code(exc)
+            raise GatewayError(rpc_details(exc), code.name if code else None, rpc_details(exc)) from exc
+        return bytes(response.Data)
 
     def solve_all(self, definitions: Sequence[ops_pb2.Definition]) -> list[Any]:
         """Solve several definitions at once (one in-flight call each); results keep the order.

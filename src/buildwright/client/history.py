@@ -18,10 +18,10 @@ from typing import Any
 
 import grpc
 
+from buildwright._durations import DurationError, parse_duration
 from buildwright._pb import content_pb2, content_pb2_grpc, control_pb2
 from buildwright.client.boundary import engine_errors, rpc_code
 from buildwright.client.connection import Connection
-from buildwright.dockerfile.durations import DurationError, parse_duration
 from buildwright.errors import BuildConfigError, EngineError
 
 # As buildx: the engine is asked for the newest 50 records.

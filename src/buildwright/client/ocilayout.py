@@ -63,11 +63,11 @@ def read_index(root: Path) -> dict[str, Any]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise IndexUnreadable(f"could not read {path}: {exc.strerror}") from None
+            raise IndexUnreadable(f"could not read {path}: {exc.strerror}") from exc
     try:
         index = json.loads(data)
     except ValueError as exc:
-        raise IndexUnreadable(f"could not parse {path}: {exc}") from None
+        raise IndexUnreadable(f"could not parse {path}: {exc}") from exc
     if not isinstance(index, dict) or not isinstance(index.get("manifests", []), list):
         raise IndexUnreadable(f"{path} is not an OCI image index")
     return index
@@ -99,10 +99,10 @@ def put_tag(root: Path, descriptor: Mapping[str, Any], tag: str) -> None:
                 try:
                     index = json.loads(index_path.read_bytes())
                 except ValueError as exc:
-                    raise OutputError(f"could not unmarshal {index_path}: {exc}") from None
+                    raise OutputError(f"could not unmarshal {index_path}: {exc}") from exc
             index_path.write_text(_dumps(_with_tag(index, descriptor, tag)))
     except OSError as exc:
-        raise OutputError(f"cannot update the cache index in {root}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot update the cache index in {root}: {exc.strerror or exc}") from exc
 
 
 def _with_tag(index: Mapping[str, Any], descriptor: Mapping[str, Any], tag: str) -> dict[str, Any]:

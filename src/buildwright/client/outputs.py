@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._log import get_logger
 from buildwright.client.exporters import ExportSpec
 from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import DirOpener, FileOpener
 from buildwright.client.tempfiles import TempLock, remove_abandoned, remove_path, temp_sibling
-from buildwright.dockerfile.mounts import MountError, csv_fields
 from buildwright.errors import BuildConfigError, OutputError, UsageError
 
 _log = get_logger(__name__)
@@ -62,8 +62,8 @@ def parse_output(spec: str) -> OutputSpec:
     """One `-o` value: `PATH`, `-`, or `type=TYPE[,dest=DEST][,key=value...]`."""
     try:
         fields = csv_fields(spec)
-    except MountError as exc:
-        raise UsageError(f"invalid output {spec!r}: {exc}") from None
+    except CSVFieldError as exc:
+        raise UsageError(f"invalid output {spec!r}: {exc}") from exc
     if len(fields) == 1 and fields[0] == spec and not spec.startswith("type="):
         return OutputSpec(TAR if spec == STDOUT else LOCAL, spec)
     kind, dest, attrs = "", None, {}
@@ -329,7 +329,7 @@ class _LayoutTarget:
                 try:
                     index = json.loads(index_path.read_bytes())
                 except ValueError as exc:
-                    raise OutputError(f"could not unmarshal {index_path}: {exc}") from None
+                    raise OutputError(f"could not unmarshal {index_path}: {exc}") from exc
             write_file_atomic(index_path, _go_json(index_with_image(index, descriptor, names)))
         self.discard()
 

@@ -46,6 +46,7 @@ from buildwright.client.session.patterns import default_matcher_factory
 from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
 from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
+from buildwright.client.session.upload import UploadAttachable
 from buildwright.client.steps import StepRecorder, StepResult
 from buildwright.errors import (
     BuildCancelled,
@@ -110,6 +111,8 @@ class BuildRequest:
     # added when the engine can store it and no provenance option was given.
     attestations: Attestations = field(default_factory=Attestations)
     default_provenance: bool = False
+    # Streams the engine pulls by id (`http://buildkit-session/<id>`): a context read from stdin.
+    uploads: Mapping[str, BinaryIO] = field(default_factory=dict)
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -155,6 +158,33 @@ class GatewayContext:
     worker_labels: tuple[Mapping[str, str], ...] = ()
     # dockerd's BuildKit: base images in its image store are preferred to the registry's (buildx's rule).
     engine_is_dockerd: bool = False
+    # Solves a definition on the engine and gives read access to its result's files (a remote
+    # build context, read for its Dockerfile before the build is compiled).
+    solve_source: Callable[[ops_pb2.Definition], SolvedFiles] | None = None
+
+
+class SolvedFiles(Protocol):
+    """The files of a solved result, read through the gateway."""
+
+    def read(self, path: str, length: int = 0) -> bytes:
+        """The first `length` bytes of `path` (all of it when 0); raises GatewayError when unreadable."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _GatewayFiles:
+    gateway: Gateway
+    result: Any
+
+    def read(self, path: str, length: int = 0) -> bytes:
+        return self.gateway.read_file(self.result, path, length)
+
+
+def _solver(gateway: Gateway) -> Callable[[ops_pb2.Definition], SolvedFiles]:
+    def solve(definition: ops_pb2.Definition) -> SolvedFiles:
+        return _GatewayFiles(gateway, gateway.solve(definition, evaluate=True))
+
+    return solve
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +299,8 @@ def _attachables(request: BuildRequest) -> list[Attachable]:
         items.append(SecretsAttachable(request.secrets))
     if request.ssh_agents:
         items.append(SSHAgentAttachable(request.ssh_agents))
+    if request.uploads:
+        items.append(UploadAttachable(request.uploads))
     return items
 
 
@@ -417,6 +449,7 @@ def _drive(
             warn=gateway.warn,
             worker_labels=caps.worker_labels,
             engine_is_dockerd=is_dockerd,
+            solve_source=_solver(gateway),
         )
         compiled = compile(context)
         if isinstance(compiled, MultiPlatformBuild):
@@ -527,6 +560,7 @@ def run_compile(
                         frontend_caps=caps.frontend_caps,
                         worker_platforms=caps.worker_platforms,
                         engine_is_dockerd=conn.info.is_dockerd,
+                        solve_source=_solver(gateway),
                     )
                 )
             except Exception as exc:

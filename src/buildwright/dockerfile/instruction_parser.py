@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from buildwright import _golang
+from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright._durations import DurationError, parse_duration
 from buildwright.dockerfile import keywords
-from buildwright.dockerfile.durations import DurationError, parse_duration
 from buildwright.dockerfile.flags import FlagError, FlagKind, FlagValues, parse_flags
 from buildwright.dockerfile.heredocs import Heredoc, chomp, heredoc_or_none
 from buildwright.dockerfile.instructions import (
@@ -41,7 +42,7 @@ from buildwright.dockerfile.instructions import (
     VolumeInstruction,
     WorkdirInstruction,
 )
-from buildwright.dockerfile.mounts import MountError, csv_fields, parse_mount
+from buildwright.dockerfile.mounts import MountError, parse_mount
 from buildwright.dockerfile.parser import Node
 from buildwright.errors import DockerfileError
 from buildwright.location import SourceRange
@@ -74,7 +75,7 @@ def parse_instruction(
         message = exc.message
         if line_prefix:
             message = f"dockerfile parse error on line {node.start_line}: {message}"
-        raise DockerfileError(message, location, source_lines) from None
+        raise DockerfileError(message, location, source_lines) from exc
 
 
 class _Builder:
@@ -92,7 +93,7 @@ class _Builder:
         try:
             return parse_flags(self.node.flags, spec)
         except FlagError as exc:
-            raise _Invalid(str(exc)) from None
+            raise _Invalid(str(exc)) from exc
 
     def build(self) -> Instruction:
         name = self.node.keyword.lower()
@@ -280,7 +281,7 @@ class _Builder:
             try:
                 mounts.append(parse_mount(value))
             except MountError as exc:
-                raise _Invalid(str(exc)) from None
+                raise _Invalid(str(exc)) from exc
         network = flags.string("network")
         if network not in ("default", "none", "host"):
             raise _Invalid(f"invalid network mode {_golang.quote(network)}")
@@ -429,7 +430,7 @@ def _interval(name: str, value: str) -> int:
     try:
         nanos = parse_duration(value)
     except DurationError as exc:
-        raise _Invalid(str(exc)) from None
+        raise _Invalid(str(exc)) from exc
     if nanos == 0:
         return 0
     if nanos < _ONE_MS:
@@ -451,8 +452,8 @@ def _parse_int32(value: str) -> int:
 def _parse_device(value: str) -> Device:
     try:
         fields = csv_fields(value)
-    except MountError as exc:
-        raise _Invalid(f"failed to parse csv devices: {exc}") from None
+    except CSVFieldError as exc:
+        raise _Invalid(f"failed to parse csv devices: {exc}") from exc
     name = ""
     required = False
     for item in fields:

@@ -81,9 +81,8 @@ class Instruction:
         try:
             return self._expand(expander)
         except DockerfileError as exc:
-            if exc.location is not None:
-                raise
-            raise DockerfileError(exc.message, self.location) from exc
+            exc.attach(self.location)
+            raise
 
     def _expand(self, expander: Expander) -> Self:
         return self
@@ -129,7 +128,7 @@ class RunInstruction(Instruction):
         try:
             mounts = tuple(parse_mount(value, expander.word) for value in self.mount_values)
         except MountError as exc:
-            raise self._fail(str(exc)) from None
+            raise self._fail(str(exc)) from exc
         return replace(self, mounts=mounts)
 
 

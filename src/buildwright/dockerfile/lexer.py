@@ -85,7 +85,7 @@ class ShellLex:
         try:
             result, words = _run(state.process_stop_on(_EOF, self.raw_escapes, _Words()))
         except _LexFailure as exc:
-            raise ShellLexError(f"failed to process {_golang.quote(word)}: {exc.message}") from None
+            raise ShellLexError(f"failed to process {_golang.quote(word)}: {exc.message}") from exc
         return WordResult(result, tuple(words), frozenset(state.matched), frozenset(state.unmatched))
 
 

@@ -7,11 +7,12 @@ every value is expanded and checked in order (so `type=` must come before type-s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from buildwright import _golang
+from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright._units import ram_in_bytes
 
 BIND = "bind"
 CACHE = "cache"
@@ -57,8 +58,8 @@ def parse_mount(value: str, expander: Callable[[str], str] | None = None) -> Mou
     """Parse one `--mount` value; without `expander` only `from` is read (parse-time check)."""
     try:
         fields = csv_fields(value)
-    except MountError as exc:
-        raise MountError(f"failed to parse csv mounts: {exc}") from None
+    except CSVFieldError as exc:
+        raise MountError(f"failed to parse csv mounts: {exc}") from exc
     m: dict[str, object] = {"type": BIND}
     readonly = False
     ro_auto = True
@@ -177,93 +178,3 @@ def _parse_uint32(value: str, base: int) -> int | None:
         return None
     number = int(value, base)
     return number if number <= 0xFFFFFFFF else None
-
-
-_GO_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_BINARY_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
-
-def ram_in_bytes(size: str) -> int | None:
-    """docker/go-units `RAMInBytes` (binary units: `64m`, `1g`, `512KiB`); None when invalid."""
-    sep = max(size.rfind(c) for c in "01234567890. ")
-    if sep == -1:
-        return None
-    if size[sep] != " ":
-        number, suffix = size[: sep + 1], size[sep + 1 :]
-    else:
-        number, suffix = size[:sep], size[sep + 1 :]
-    if _GO_FLOAT.fullmatch(number) is None:
-        return None
-    value = float(number)
-    if value < 0:
-        return None
-    if suffix:
-        suffix = suffix.lower()
-        if len(suffix) > 3:
-            return None
-        if suffix[0] == "b":
-            return None if len(suffix) > 1 else int(value)
-        if suffix[0] not in _BINARY_UNITS:
-            return None
-        if (len(suffix) == 2 and suffix[1] != "b") or (len(suffix) == 3 and suffix[1:] != "ib"):
-            return None
-        value *= _BINARY_UNITS[suffix[0]]
-    return int(value)
-
-
-def csv_fields(line: str) -> list[str]:
-    """One CSV record split into fields (tonistiigi/go-csvvalue with default options)."""
-    if line.endswith("\r\n"):
-        line = line[:-2]
-    elif line.endswith("\n"):
-        line = line[:-1]
-    if line == "":
-        raise MountError("EOF")
-    data = line.encode("utf-8", "surrogateescape")
-    fields: list[bytes] = []
-    pos = 0
-    while True:
-        if not data or data[:1] != b'"':
-            comma = data.find(b",")
-            field = data if comma < 0 else data[:comma]
-            quote_at = field.find(b'"')
-            if quote_at >= 0:
-                raise MountError(f'parse error on line 1, column {pos + quote_at + 1}: bare " in non-quoted field')
-            fields.append(field)
-            if comma < 0:
-                break
-            data = data[comma + 1 :]
-            pos += comma + 1
-            continue
-        data = data[1:]
-        pos += 1
-        half_open = False
-        done = False
-        while True:
-            end = data.find(b'"')
-            if end < 0:
-                raise MountError(f'parse error on line 1, column {pos + 1}: extraneous or missing " in quoted-field')
-            if half_open:
-                fields[-1] += data[:end]
-            else:
-                fields.append(data[:end])
-            half_open = False
-            data = data[end + 1 :]
-            pos += end + 1
-            if data[:1] == b'"':
-                fields[-1] += b'"'
-                data = data[1:]
-                pos += 1
-                half_open = True
-            elif data[:1] == b",":
-                data = data[1:]
-                pos += 1
-                break
-            elif not data:
-                done = True
-                break
-            else:
-                raise MountError(f'parse error on line 1, column {pos}: extraneous or missing " in quoted-field')
-        if done:
-            break
-    return [f.decode("utf-8", "surrogateescape") for f in fields]

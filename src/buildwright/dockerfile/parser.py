@@ -146,7 +146,7 @@ class _Parser:
         try:
             directive = self.state.directives.parse_line(token)
         except DirectiveError as exc:
-            raise self.error(str(exc), current_line) from None
+            raise self.error(str(exc), current_line) from exc
         ok = directive is not None
         if directive is not None:
             if directive.name == "escape":
@@ -218,7 +218,7 @@ class _Parser:
                             raise _NodeError("unterminated heredoc")
                         heredocs.append(heredoc.with_content(body))
             except _NodeError as exc:
-                raise self.error(exc.message, start, current) from None
+                raise self.error(exc.message, start, current) from exc
             nodes.append(_replace_lines(node, start, current, tuple(heredocs)))
             comments = []
         if not nodes:

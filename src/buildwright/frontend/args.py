@@ -51,7 +51,8 @@ def meta_args(
                 try:
                     value = lex.process_word(arg.value, args)
                 except DockerfileError as exc:
-                    raise DockerfileError(exc.message, declaration.location) from None
+                    exc.attach(declaration.location)
+                    raise
             else:
                 value = None
             if value is not None:

@@ -83,7 +83,7 @@ def context_name(name: str) -> str:
     try:
         normalized = llb.normalize_image_ref(name)
     except LLBError as exc:
-        raise BuildConfigError(f"invalid context name {name}: {exc}") from None
+        raise BuildConfigError(f"invalid context name {name}: {exc}") from exc
     if normalized.startswith(_OFFICIAL) and "/" not in normalized[len(_OFFICIAL) :].partition(":")[0]:
         normalized = normalized[len(_OFFICIAL) :]
     elif normalized.startswith(_DOCKER_HUB):

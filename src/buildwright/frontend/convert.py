@@ -13,7 +13,8 @@ and the upload can be limited to them (the reference fills a mutable output in t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from buildwright import llb
@@ -86,8 +87,26 @@ class StageSetup:
     target_index: int
 
 
+@contextmanager
+def errors_located_in(dockerfile: Dockerfile) -> Iterator[None]:
+    """The frontend's error boundary: a Dockerfile error leaving it carries the file's lines.
+
+    The error itself is completed, never rebuilt, so its class and cause stay for `--debug`.
+    """
+    try:
+        yield
+    except DockerfileError as exc:
+        exc.attach(source_lines=dockerfile.lines, filename=dockerfile.filename)
+        raise
+
+
 def plan_stages(dockerfile: Dockerfile, options: FrontendOptions) -> StageSetup:
     """The stage graph and target of `dockerfile` for `options`; needs no engine (also for `graph`)."""
+    with errors_located_in(dockerfile):
+        return _plan_stages(dockerfile, options)
+
+
+def _plan_stages(dockerfile: Dockerfile, options: FrontendOptions) -> StageSetup:
     meta, definitions = split_stages(dockerfile.instructions, dockerfile.lines)
     lex = ShellLex(escape=dockerfile.escape)
     build_platform = options.build_platforms[0]
@@ -107,7 +126,8 @@ def plan_stages(dockerfile: Dockerfile, options: FrontendOptions) -> StageSetup:
         try:
             base_name = lex.process_word(from_.image, env)
         except DockerfileError as exc:
-            raise DockerfileError(exc.message, from_.location, dockerfile.lines) from None
+            exc.attach(from_.location, dockerfile.lines)
+            raise
         if not base_name:
             raise DockerfileError(f"base name ({from_.image}) should not be blank", from_.location, dockerfile.lines)
         platform = None
@@ -138,6 +158,11 @@ def plan_stages(dockerfile: Dockerfile, options: FrontendOptions) -> StageSetup:
 
 def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
     """Compile `dockerfile` for `options.target`, resolving base images through `resolver`."""
+    with errors_located_in(dockerfile):
+        return _compile_dockerfile(dockerfile, options, resolver)
+
+
+def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
     check_syntax(dockerfile, options.build_args)
     setup = plan_stages(dockerfile, options)
     lex, global_args, target_platform = setup.lex, setup.global_args, setup.target_platform
@@ -189,7 +214,9 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
     for build in builds.values():
         context_paths |= build.context_paths
     main_context.bind(
-        llb.local(
+        options.context_state
+        if options.context_state is not None
+        else llb.local(
             options.context_name,
             session_id=options.session_id,
             exclude_patterns=options.ignore_patterns,
@@ -217,7 +244,7 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         if exc.location is None:
             raise
         message = f"failed to marshal LLB definition: {exc.message}"
-        raise DockerfileError(message, exc.location, dockerfile.lines) from None
+        raise DockerfileError(message, exc.location, dockerfile.lines) from exc
     names = graph.display_names
     plan = StagePlan(
         target=names[target.index] or target.name or "default",
@@ -409,7 +436,8 @@ def _init_onbuild_triggers(
         try:
             triggers = [parse_onbuild_trigger(expression, location) for expression in expressions]
         except DockerfileError as exc:
-            raise DockerfileError(exc.message, location, dockerfile.lines) from None
+            exc.attach(location, dockerfile.lines)
+            raise
         graph, added = with_triggers(graph, node.index, triggers)
         new_deps = new_deps or added
     return graph, new_deps
@@ -443,7 +471,8 @@ def _resolve_bases(
             try:
                 remote = remote_state(named) if image_ref is None else None
             except DockerfileError as exc:
-                raise DockerfileError(exc.message, _node_location(graph, node)) from None
+                exc.attach(_node_location(graph, node))
+                raise
             if remote is not None:
                 # A git checkout or a downloaded file: no image config either.
                 image = _context_image(node, None, platform)
@@ -475,7 +504,7 @@ def _resolve_bases(
         if failing is None:
             raise
         node = graph.stages[failing]
-        raise DockerfileError(f"{node.base_name}: {exc.detail}", _node_location(graph, node)) from None
+        raise DockerfileError(f"{node.base_name}: {exc.detail}", _node_location(graph, node)) from exc
     answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolved, strict=True))
     for index, request in requests:
         answer = answers[request]
@@ -546,7 +575,7 @@ def _parse_ref(name: str, node: StageNode) -> str:
         return llb.normalize_image_ref(name)
     except LLBError as exc:
         location = node.from_instruction.location if node.from_instruction else None
-        raise DockerfileError(f'failed to parse stage name "{name}": {exc}', location) from None
+        raise DockerfileError(f'failed to parse stage name "{name}": {exc}', location) from exc
 
 
 def _with_target_platform(image: ImageConfig, platform: Platform) -> ImageConfig:

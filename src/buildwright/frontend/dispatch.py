@@ -150,12 +150,9 @@ def dispatch_instruction(
     try:
         return _dispatch(build, instruction, sources, context_state, context)
     except DockerfileError as exc:
-        if exc.location is not None:
-            if exc.source_lines:
-                raise
-            # Located by the instruction (expansion errors): add the lines for the snippet.
-            raise DockerfileError(exc.message, exc.location, context.dockerfile.lines) from None
-        raise context.error(exc.message, instruction) from None
+        # Errors located already (expansion errors) keep their place and get the lines for the snippet.
+        exc.attach(instruction.location, context.dockerfile.lines)
+        raise
 
 
 def _dispatch(

@@ -140,7 +140,8 @@ def _with_stage_triggers(graph: StageGraph, dockerfile: Dockerfile) -> StageGrap
         try:
             triggers = [parse_onbuild_trigger(expression, location) for expression in expressions]
         except DockerfileError as exc:
-            raise DockerfileError(exc.message, location, dockerfile.lines) from None
+            exc.attach(location, dockerfile.lines)
+            raise
         graph, _ = with_triggers(graph, node.index, triggers)
     return graph
 

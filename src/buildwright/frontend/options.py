@@ -11,7 +11,7 @@ from buildwright.frontend.run_options import RunDefaults
 from buildwright.llb.platform import Platform
 
 if TYPE_CHECKING:
-    from buildwright.llb import Definition
+    from buildwright.llb import Definition, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,9 @@ class FrontendOptions:
     # One of several platforms of a multi-platform result (frontend.platforms): step names and
     # base image resolutions carry the platform.
     multi_platform: bool = False
+    # A remote build context (a git checkout, a downloaded archive) standing for the local one: the
+    # reference uses it as it is, with no .dockerignore and no narrowing to the paths read.
+    context_state: State | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from buildwright._log import get_logger
+from buildwright._units import INT64_MAX, ram_in_bytes
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.llb import caps
 from buildwright.llb.exec import HostIP, NetMode, Ulimit
@@ -48,10 +49,7 @@ ULIMIT_NAMES: Final = frozenset(
         "stack",
     }
 )
-_INT64_MAX: Final = 2**63 - 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_BINARY_UNITS: Final = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 _log = get_logger(__name__)
 
@@ -184,38 +182,19 @@ def _parse_ulimit(item: str) -> Ulimit:
 
 def parse_mem_bytes(value: str) -> int:
     """A size like `--shm-size` takes: a number of bytes with an optional binary unit (`64m`, `1.5GiB`, `512k`)."""
-    cut = max(value.rfind(c) for c in "0123456789. ")
-    if cut < 0:
-        raise BuildConfigError(f'invalid size "{value}": no number')
-    number, suffix = (value[: cut + 1], value[cut + 1 :]) if value[cut] != " " else (value[:cut], value[cut + 1 :])
-    if not _DECIMAL.fullmatch(number):
-        raise BuildConfigError(f'invalid size "{value}": "{number}" is not a number')
-    size = float(number)
-    if size < 0:
-        raise BuildConfigError(f'invalid size "{value}": negative')
-    if not suffix:
-        return _bounded(size, value)
-    unit = suffix.lower()
-    if unit == "b":
-        return _bounded(size, value)
-    multiplier = _BINARY_UNITS.get(unit[0])
-    # One letter, optionally followed by "b" or "ib" (`m`, `mb`, `MiB`).
-    if multiplier is None or unit[1:] not in ("", "b", "ib"):
-        raise BuildConfigError(f'invalid size "{value}": unknown unit "{suffix}" (use b, k, m, g, t or p)')
-    return _bounded(size * multiplier, value)
-
-
-def _bounded(size: float, value: str) -> int:
-    if size > _INT64_MAX:
+    size = ram_in_bytes(value)
+    if size is None:
+        raise BuildConfigError(f'invalid size "{value}": a number of bytes with an optional unit (b, k, m, g, t or p)')
+    if size > INT64_MAX:
         raise BuildConfigError(f'invalid size "{value}": too large')
-    return int(size)
+    return size
 
 
 def _int64(text: str, context: str) -> int:
     if not _INTEGER.fullmatch(text):
         raise BuildConfigError(f'{context}: "{text}" is not a number')
     number = int(text)
-    if not -_INT64_MAX - 1 <= number <= _INT64_MAX:
+    if not -INT64_MAX - 1 <= number <= INT64_MAX:
         raise BuildConfigError(f'{context}: "{text}" is out of range')
     return number
 
@@ -227,7 +206,7 @@ def _csv_fields(value: str, flag: str) -> list[str]:
     try:
         rows = list(csv.reader([value], strict=True))
     except csv.Error as exc:
-        raise BuildConfigError(f'invalid {flag} value "{value}": {exc}') from None
+        raise BuildConfigError(f'invalid {flag} value "{value}": {exc}') from exc
     return rows[0] if rows else []
 
 

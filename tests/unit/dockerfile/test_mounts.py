@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from buildwright.dockerfile.mounts import MountError, MountSpec, csv_fields, parse_mount, ram_in_bytes
+from buildwright._csvfields import csv_fields
+from buildwright._units import ram_in_bytes
+from buildwright.dockerfile.mounts import MountError, MountSpec, parse_mount
 
 
 def full(value: str) -> MountSpec:

@@ -73,7 +73,7 @@ class AuthAttachable:
                     # A helper program may take a while; the session's loop must keep serving.
                     self._cache[host] = await asyncio.to_thread(self._source.credentials, host)
                 except BuildwrightError as exc:
-                    raise RpcAbort(grpc.StatusCode.INVALID_ARGUMENT, exc.message) from None
+                    raise RpcAbort(grpc.StatusCode.INVALID_ARGUMENT, exc.message) from exc
                 found = self._cache[host]
                 _log.debug("registry_credentials", host=host, shared=found is not None)
         return to_response(self._cache[host])

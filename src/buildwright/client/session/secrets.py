@@ -13,9 +13,9 @@ from pathlib import Path
 
 import grpc
 
+from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._pb import secrets_pb2
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, unary_handler
-from buildwright.dockerfile.mounts import MountError, csv_fields
 from buildwright.errors import BuildConfigError, UsageError
 
 _SERVICE = "/moby.buildkit.secrets.v1.Secrets"
@@ -68,8 +68,8 @@ def parse_secret_spec(spec: str) -> SecretSource:
     """A `--secret` value: `[type=file|env,]id=ID[,src|source=PATH][,env=VAR]`."""
     try:
         fields = csv_fields(spec)
-    except MountError as exc:
-        raise UsageError(f"failed to parse csv secret: {exc}") from None
+    except CSVFieldError as exc:
+        raise UsageError(f"failed to parse csv secret: {exc}") from exc
     kind, secret_id, src, env = "", "", "", ""
     for item in fields:
         key, sep, value = item.partition("=")
@@ -122,4 +122,4 @@ def _read_secret_file(secret_id: str, path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise BuildConfigError(f"failed to read secret {secret_id} from {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read secret {secret_id} from {path}: {exc.strerror}") from exc

@@ -75,7 +75,7 @@ def resolve_agents(specs: Iterable[SSHAgentSpec], environ: Mapping[str, str] | N
             try:
                 mode = os.stat(path).st_mode
             except OSError as exc:
-                raise BuildConfigError(f"--ssh {spec.id}: {path}: {exc.strerror}") from None
+                raise BuildConfigError(f"--ssh {spec.id}: {path}: {exc.strerror}") from exc
             (sockets.append(path) if stat.S_ISSOCK(mode) else keys.append(Path(path)))
         if len(sockets) > 1:
             raise BuildConfigError(f"--ssh {spec.id}: only single socket allowed")
@@ -84,7 +84,7 @@ def resolve_agents(specs: Iterable[SSHAgentSpec], environ: Mapping[str, str] | N
         try:
             out[spec.id] = Path(sockets[0]) if sockets else KeyAgent(keys)
         except BuildConfigError as exc:
-            raise BuildConfigError(f"--ssh {spec.id}: {exc}") from None
+            raise BuildConfigError(f"--ssh {spec.id}: {exc}") from exc
     return out
 
 
@@ -119,7 +119,7 @@ class SSHAgentAttachable:
         try:
             reader, writer = await asyncio.open_unix_connection(str(source))
         except OSError as exc:
-            raise RpcAbort(grpc.StatusCode.UNAVAILABLE, f"failed to connect to {source}: {exc.strerror}") from None
+            raise RpcAbort(grpc.StatusCode.UNAVAILABLE, f"failed to connect to {source}: {exc.strerror}") from exc
         _log.debug("ssh_agent_forward", id=agent_id)
 
         async def ask_socket(request: bytes) -> bytes:

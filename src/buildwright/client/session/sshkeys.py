@@ -100,7 +100,7 @@ def load_private_key(path: Path) -> PrivateKey:
         with path.open("rb") as f:
             data = f.read(_MAX_KEY_FILE)
     except OSError as exc:
-        raise BuildConfigError(f"failed to read {path}: {exc.strerror}") from None
+        raise BuildConfigError(f"failed to read {path}: {exc.strerror}") from exc
     if b"PRIVATE KEY-----" not in data:
         raise BuildConfigError(f"failed to parse {path}: ssh: no key found")
     try:
@@ -113,7 +113,7 @@ def load_private_key(path: Path) -> PrivateKey:
         # What cryptography raises for an encrypted key read without a password.
         raise BuildConfigError(f"failed to parse {path}: ssh: this private key is passphrase protected") from None
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise BuildConfigError(f"failed to parse {path}: {exc}") from None
+        raise BuildConfigError(f"failed to parse {path}: {exc}") from exc
     if not isinstance(loaded, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
         raise BuildConfigError(f"failed to parse {path}: unsupported key type {type(loaded).__name__}")
     return loaded

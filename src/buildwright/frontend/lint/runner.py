@@ -89,12 +89,12 @@ def read_check_config(source: bytes | str, build_args: Mapping[str, str]) -> Che
         try:
             return parse_check_config(build_args[CHECK_BUILD_ARG])
         except CheckConfigError as exc:
-            raise BuildConfigError(f"failed to parse build-arg:{CHECK_BUILD_ARG}: {exc}") from None
+            raise BuildConfigError(f"failed to parse build-arg:{CHECK_BUILD_ARG}: {exc}") from exc
     directive = detect_directive("check", source)
     try:
         return parse_check_config(directive.cmdline if directive else "")
     except CheckConfigError as exc:
-        raise DockerfileError(f"failed to parse check options: {exc}") from None
+        raise DockerfileError(f"failed to parse check options: {exc}") from exc
 
 
 def run_lint(
@@ -158,7 +158,7 @@ class _Run:
             try:
                 parsed = dockerfile_parser.parse(self.text, self.filename)
             except DockerfileError as exc:
-                raise Halt(exc) from None
+                raise Halt(exc) from exc
         self.lines = parsed.lines
         for warning in parsed.warnings:
             if warning.rule == rules.NO_EMPTY_CONTINUATION.name:
@@ -177,14 +177,14 @@ class _Run:
         try:
             global_args = meta_args(defaults, meta, self.options.build_args, lex)
         except DockerfileError as exc:
-            raise Halt(exc) from None
+            raise Halt(exc) from exc
         declared = list(dict.fromkeys([arg.key for command in meta for arg in command.args] + list(global_args)))
         nodes = [self._from(index, stage, global_args, declared, lex) for index, stage in enumerate(stages)]
         try:
             graph = register_stages(nodes)
             target = select_target(graph, self.options.target)
         except BuildwrightError as exc:
-            raise Halt(exc) from None
+            raise Halt(exc) from exc
         reachable = graph.reachable_from(target)
         wanted = graph.stages if self.options.all_stages else reachable
         images = self._resolve(graph, wanted, target_platform)
@@ -213,7 +213,7 @@ class _Run:
                 try:
                     instruction = parse_instruction(node, self.filename, self.lines)
                 except DockerfileError as exc:
-                    raise Halt(exc) from None
+                    raise Halt(exc) from exc
             if isinstance(instruction, FromInstruction):
                 if instruction.stage_name:
                     self._description("FROM", [instruction.stage_name], node.comments, location)
@@ -362,7 +362,7 @@ class _Run:
             except BuildwrightError as exc:
                 raise Halt(
                     DockerfileError(f"failed to parse platform {from_.platform}: {exc}", location, self.lines)
-                ) from None
+                ) from exc
         return StageNode(
             index=index,
             name=from_.stage_name,
@@ -378,7 +378,7 @@ class _Run:
         try:
             result = lex.process(word, global_args)
         except DockerfileError as exc:
-            raise Halt(DockerfileError(exc.message, location, self.lines)) from None
+            raise Halt(exc.attach(location, self.lines)) from exc
         for name in sorted(result.unmatched):
             if name in declared:
                 continue
@@ -424,7 +424,7 @@ class _Run:
             except LLBError as exc:
                 raise Halt(
                     DockerfileError(f'failed to parse stage name "{node.base_name}": {exc}', location, self.lines)
-                ) from None
+                ) from exc
             requests.append(
                 (node, ImageRequest(ref, node.platform or target_platform, self.options.image_resolve_mode))
             )
@@ -434,7 +434,7 @@ class _Run:
         try:
             answers = dict(zip(unique, self.resolver.resolve_image_configs(unique), strict=True))
         except BuildwrightError as exc:
-            raise Halt(self._resolve_error(graph, requests, exc)) from None
+            raise Halt(self._resolve_error(graph, requests, exc)) from exc
         images: dict[int, ImageConfig] = {}
         for node, request in requests:
             image = ImageConfig.from_json(answers[request].config)
@@ -530,7 +530,7 @@ class _Run:
             try:
                 triggers.append(parse_onbuild_trigger(expression, location))
             except DockerfileError as exc:
-                raise Halt(exc) from None
+                raise Halt(exc) from exc
         return tuple(triggers)
 
 

@@ -139,7 +139,7 @@ def _dispatch(
         expanded = command.expand(expander)
     except DockerfileError as exc:
         _report_unmatched(state, command.location, expander.unmatched, reporter)
-        raise Halt(exc) from None
+        raise Halt(exc) from exc
     _report_unmatched(state, command.location, expander.unmatched, reporter)
 
     location = command.location
@@ -193,7 +193,7 @@ def _arg(state: StageEnv, command: ArgInstruction, inputs: DispatchInputs, repor
             try:
                 result = inputs.lex.process(value, state.env)
             except DockerfileError as exc:
-                raise Halt(exc) from None
+                raise Halt(exc) from exc
             _report_unmatched(state, command.location, [result.unmatched], reporter)
             value = result.result
         elif arg.key in inputs.global_args:
