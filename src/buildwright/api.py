@@ -513,6 +513,10 @@ def compile(
         return client.compile(run, registry_auth=DockerConfig.load(options.env))
 
 
+# The session id of graphs compiled only to be compared (`session_free_compiler`).
+_FINGERPRINT_SESSION = "buildwright-fingerprint"
+
+
 def session_free_compiler(
     context: str | Path,
     *,
@@ -527,8 +531,9 @@ def session_free_compiler(
     pull: bool = False,
 ) -> Callable[[GatewayContext], tuple[CompiledBuild, ...]]:
     """What `build` would compile, as a function of a gateway session (one result per platform),
-    with no session id in the graph: its digests are then the same in every session and on every
-    engine, which is what the farm compares to find where a build's cache is. Inputs are read now.
+    with a fixed session id in the graph: its digests are then the same in every session and on
+    every engine, which is what the farm compares to find where a build's cache is. The graph is
+    for comparing, never for solving. Inputs are read now.
     """
     inputs = _with_named_contexts(
         _read_inputs(context, dockerfile, target, build_args, labels, no_cache, platform), build_contexts
@@ -537,7 +542,7 @@ def session_free_compiler(
 
     def compile_in(gateway: GatewayContext) -> tuple[CompiledBuild, ...]:
         here = inputs.fetched(gateway)
-        options = replace(here.frontend_options(gateway), session_id="")
+        options = replace(here.frontend_options(gateway), session_id=_FINGERPRINT_SESSION)
         resolver = CachingResolver(gateway.resolver)
         if here.multi_platform:
             built = compile_platforms(here.dockerfile, options, here.platforms, resolver)

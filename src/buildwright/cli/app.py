@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -343,6 +343,7 @@ def build(
     def work() -> None:
         # Commands import what they use when they run, so that --help and other commands stay fast.
         from buildwright import api
+        from buildwright.cli.farm_build import BUILD_NAME, build_on_farm, farm_for, report
         from buildwright.progress import make_renderer
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
@@ -351,8 +352,7 @@ def build(
             build_inputs(context, file, sys.stdin.buffer) as (source, dockerfile),
             make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer,
         ):
-            result = api.build(
-                source,
+            options: dict[str, Any] = dict(
                 dockerfile=dockerfile,
                 target=target,
                 tags=tuple(tag or ()),
@@ -382,9 +382,24 @@ def build(
                 attest=tuple(attest or ()),
                 provenance=provenance or "",
                 sbom=sbom or "",
-                engine=engine,
-                on_event=renderer.handle,
             )
+            farm = farm_for(addr, builder, source, os.environ)
+            if farm is not None:
+                farmed = build_on_farm(
+                    farm,
+                    {"context": source, **options},
+                    name=target or BUILD_NAME,
+                    tls_given=engine.tls() is not None,
+                    env=os.environ,
+                    on_event=renderer.handle,
+                )
+            else:
+                result = api.build(source, engine=engine, on_event=renderer.handle, **options)
+        if farm is not None:
+            image_id = report(farmed, sys.stderr, table=display.mode != "quiet", name=target or BUILD_NAME)
+            if image_id and display.print_image_id:
+                typer.echo(image_id)
+            return
         for warning in result.warnings:
             typer.echo(f"WARNING: {warning}", err=True)
         # Nothing follows an output written to stdout (buildx prints no image id after the tar).

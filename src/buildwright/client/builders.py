@@ -345,6 +345,22 @@ def builder_endpoints(
 ) -> tuple[Endpoint, ...] | None:
     """The endpoints of the builder named by `--builder` (`name`), else BUILDWRIGHT_BUILDER, else
     the one `builder use` chose when BUILDKIT_HOST is unset; None when no builder applies."""
+    found = chosen_builder(name, env)
+    if found is None:
+        return None
+    builder, origin = found
+    return tuple(
+        n.to_endpoint(f"builder {builder.name} ({origin}) node {n.name}") for n in select_nodes(builder, platforms)
+    )
+
+
+def chosen_builder(name: str | None, env: Mapping[str, str] | None = None) -> tuple[Builder, str] | None:
+    """The builder `--builder` (`name`) names, else BUILDWRIGHT_BUILDER, else the one `builder use`
+    chose when BUILDKIT_HOST is unset, with where its name came from; None when no builder applies.
+
+    Raises:
+        BuildConfigError: the name is in no store.
+    """
     environ = os.environ if env is None else env
     origin = "--builder"
     if not name:
@@ -353,8 +369,7 @@ def builder_endpoints(
         name, origin = load_store(environ).current, "builder use"
     if not name:
         return None
-    builder = find_builder(name, environ)
-    return tuple(n.to_endpoint(f"builder {name} ({origin}) node {n.name}") for n in select_nodes(builder, platforms))
+    return find_builder(name, environ), origin
 
 
 def engine_endpoints(

@@ -2,6 +2,10 @@
 
     from buildwright.farm import Farm, NamedBuild
 
+    result = build_all("ci", [NamedBuild("app", {"context": ".", "platform": "linux/amd64,linux/arm64"})])
+
+or, to plan and build over the same connections:
+
     with Farm.open("ci") as farm:
         print(farm.render_placement(builds))          # where each leg would go, and why
         result = farm.run(builds, on_event=renderer.handle)
@@ -17,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -31,18 +35,18 @@ from buildwright.errors import BuildwrightError, EngineError
 from buildwright.farm.fingerprint import fingerprints
 from buildwright.farm.index import manifests_of, merge_index, pushed_descriptor
 from buildwright.farm.nodes import OpenNode, farm_builder, open_nodes
-from buildwright.farm.placement import LegPlan, Placement, place
+from buildwright.farm.outputs import by_digest, pushed_names, splittable
+from buildwright.farm.placement import LegPlan, Placement, check_platforms, place
 from buildwright.farm.progress import MergedProgress
 from buildwright.farm.records import load_records, record_leg
 from buildwright.farm.registry import Reference, RegistryClient
 from buildwright.farm.requests import Leg, NamedBuild, build_platforms, leg_options, legs_of
 from buildwright.farm.results import FarmResult, LegResult, TargetResult
 from buildwright.farm.scheduler import Job, JobDone, Scheduler, jobs_of
-from buildwright.farm.summary import render_placement
+from buildwright.farm.summary import placement_line, render_placement
 
 _log = get_logger(__name__)
-# Options the farm handles itself for a target whose legs ran on several nodes.
-_MERGED_OPTIONS = ("tags", "push", "outputs", "load", "iidfile", "metadata_file")
+PlacementCallback = Callable[[Sequence[Placement]], None]
 # A vertex no graph has: legs given it are placed together (their outputs cannot be merged).
 _TOGETHER = "farm:together:"
 
@@ -52,15 +56,6 @@ class _Plan:
     builds: tuple[NamedBuild, ...]
     legs: tuple[LegPlan, ...]
     placements: tuple[Placement, ...]
-
-
-def _splittable(build: NamedBuild) -> bool:
-    """Whether the build's legs may run on different nodes: its results are pushed (then merged
-    into one index) or it names no output at all (each leg just builds, into its node's cache)."""
-    options = build.options
-    if options.get("outputs") or options.get("load"):
-        return False
-    return not options.get("push") or bool(options.get("tags"))
 
 
 def _record_key(build: NamedBuild, leg: Leg) -> str:
@@ -121,13 +116,14 @@ class Farm:
     def _plan(self, builds: Sequence[NamedBuild]) -> _Plan:
         builds = tuple(builds)
         legs = legs_of(builds)
+        check_platforms(legs, [n.slot for n in self._live()], self.builder.name)
         by_name = {b.name: b for b in builds}
         prints = self._fingerprints(builds)
         plans = []
         for leg in legs:
             build = by_name[leg.target]
             vertices = prints.get(leg, frozenset())
-            if not _splittable(build):
+            if not splittable(build.options):
                 vertices = vertices | {_TOGETHER + build.name}
             plans.append(LegPlan(leg, _record_key(build, leg), vertices))
         live = [n.slot for n in self._live()]
@@ -135,7 +131,13 @@ class Farm:
         placements = place(plans, live, load_records(self._env), self.builder.name)
         return _Plan(builds, tuple(plans), placements)
 
-    def run(self, builds: Sequence[NamedBuild], *, on_event: EventCallback | None = None) -> FarmResult:
+    def run(
+        self,
+        builds: Sequence[NamedBuild],
+        *,
+        on_event: EventCallback | None = None,
+        on_placement: PlacementCallback | None = None,
+    ) -> FarmResult:
         """Build every named build on the farm and return per-target and per-leg results.
 
         Every job runs to its end; then the first failure is raised (a step that failed is not
@@ -147,20 +149,24 @@ class Farm:
         """
         started = time.monotonic()
         plan = self._plan(builds)
+        progress = MergedProgress(on_event)
+        progress.note(_placement_title(plan.placements), [*self._warnings, *map(placement_line, plan.placements)])
+        if on_placement is not None:
+            on_placement(plan.placements)
         by_name = {b.name: b for b in plan.builds}
         vertices = {p.leg: p.vertices for p in plan.legs}
         record_keys = {p.leg: p.record_key for p in plan.legs}
         jobs = jobs_of(plan.placements)
         split = {t for t in by_name if sum(1 for j in jobs if j.target == t) > 1}
         node_keys = {n.name: n.slot.key for n in self._nodes}
-        by_digest: set[str] = set()
+        merged: set[str] = set()  # targets pushed by digest by each node, then merged into one index
 
         def options_for(job: Job) -> Mapping[str, Any]:
             build = by_name[job.target]
             options = leg_options(build, [leg.platform for leg in job.legs])
             if job.target in split or len(job.legs) < len(build_platforms(build) or (None,)):
-                by_digest.add(job.target)
-                options = _by_digest(options)
+                merged.add(job.target)
+                options = by_digest(options)
             return options
 
         def on_done(done: JobDone) -> None:
@@ -168,13 +174,13 @@ class Farm:
                 real = {v for v in vertices.get(leg, frozenset()) if not v.startswith(_TOGETHER)}
                 record_leg(record_keys[leg], node_keys[done.job.node], real, self._env)
 
-        scheduler = Scheduler(self._nodes, options_for, MergedProgress(on_event), on_done)
+        scheduler = Scheduler(self._nodes, options_for, progress, on_done)
         done, failed = scheduler.run(jobs)
         if failed:
             job, error = failed[0]
             raise _for_target(job.target, error)
         targets = tuple(
-            self._target_result(by_name[name], [d for d in done if d.job.target == name], name in by_digest)
+            self._target_result(by_name[name], [d for d in done if d.job.target == name], name in merged)
             for name in by_name
         )
         return FarmResult(targets, time.monotonic() - started, (*self._warnings, *scheduler.warnings))
@@ -193,8 +199,8 @@ class Farm:
 
     def _merged(self, build: NamedBuild, done: Sequence[JobDone], legs: tuple[LegResult, ...]) -> TargetResult:
         options = build.options
-        tags = [str(t) for t in options.get("tags") or ()]
-        if not (options.get("push") and tags):
+        tags = list(pushed_names(options) or ())
+        if not tags:
             return TargetResult(build.name, legs, None, {})
         config = DockerConfig.load(self._env)
         first = Reference.parse(tags[0])
@@ -226,20 +232,10 @@ class Farm:
         self.close()
 
 
-def _by_digest(options: Mapping[str, Any]) -> dict[str, Any]:
-    """A split target's job options: pushed by digest to the tags' repositories (the index
-    follows once every leg is in), or, with nothing to push, no output at all."""
-    out = {k: v for k, v in options.items() if k not in _MERGED_OPTIONS}
-    tags = [str(t) for t in options.get("tags") or ()]
-    if options.get("push") and tags:
-        repositories = dict.fromkeys(_repository(t) for t in tags)
-        out["outputs"] = [f'type=image,"name={",".join(repositories)}",push-by-digest=true,push=true']
-    return out
-
-
-def _repository(tag: str) -> str:
-    ref = Reference.parse(tag)
-    return f"{ref.host}/{ref.repository}"
+def _placement_title(placements: Sequence[Placement]) -> str:
+    nodes = len({p.node for p in placements})
+    legs = len(placements)
+    return f"placement: {legs} leg{'s' if legs != 1 else ''} on {nodes} node{'s' if nodes != 1 else ''}"
 
 
 def _for_target(target: str, error: BuildwrightError) -> BuildwrightError:
@@ -248,21 +244,34 @@ def _for_target(target: str, error: BuildwrightError) -> BuildwrightError:
     return error
 
 
-def run(
+def build_all(
+    builder: str | Builder | None,
     builds: Sequence[NamedBuild],
     *,
-    builder: str | Builder | None = None,
     env: Mapping[str, str] | None = None,
     on_event: EventCallback | None = None,
+    on_placement: PlacementCallback | None = None,
 ) -> FarmResult:
-    """Build `builds` on the farm of `builder` (one call: the nodes are opened and closed here)."""
+    """Build `builds` on the nodes of `builder` (opened and closed here) and return every result.
+
+    `builder` is a builder name, a `Builder`, or None for the one `--builder` would use
+    (BUILDWRIGHT_BUILDER, else `builder use`). `on_event` gets every node's progress events,
+    each step's name tagged `[target@node ...]`; `on_placement` gets the placements once they are
+    decided, before anything runs.
+
+    Raises:
+        BuildConfigError: no such builder, a bad build, or no node can run some leg's platform.
+        EngineUnavailableError: none of the builder's nodes answered.
+        BuildFailed: a step of some target failed (the message names the target).
+        EngineError: a node stopped answering and no other node could build its legs.
+    """
     with Farm.open(builder, env=env) as farm:
-        return farm.run(builds, on_event=on_event)
+        return farm.run(builds, on_event=on_event, on_placement=on_placement)
 
 
-def preview(
-    builds: Sequence[NamedBuild], *, builder: str | Builder | None = None, env: Mapping[str, str] | None = None
+def plan_all(
+    builder: str | Builder | None, builds: Sequence[NamedBuild], *, env: Mapping[str, str] | None = None
 ) -> tuple[Placement, ...]:
-    """Where `builds`' legs would go, and why, without building anything."""
+    """Where `builds`' legs would go on `builder`'s nodes, and why, without building anything."""
     with Farm.open(builder, env=env) as farm:
         return farm.plan(builds)

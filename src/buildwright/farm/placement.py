@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from buildwright.errors import BuildConfigError
 from buildwright.farm.records import PlacementRecords
@@ -91,6 +92,23 @@ def least_loaded(candidates: Sequence[NodeSlot], given: Mapping[str, int]) -> No
     return min(candidates, key=lambda n: _load(n, given))
 
 
+def _no_node(builder: str, legs: Sequence[Leg], nodes: Sequence[NodeSlot]) -> NoReturn:
+    offered = "; ".join(f"{n.name}: {','.join(n.platforms) or 'any'}" for n in nodes) or "none"
+    named = ", ".join(map(str, legs))
+    raise BuildConfigError(f"no node of builder {builder!r} can build {named} (node platforms: {offered})")
+
+
+def check_platforms(legs: Sequence[Leg], nodes: Sequence[NodeSlot], builder: str = "farm") -> None:
+    """Fail early (before anything is compiled) when no node can run some leg's platform.
+
+    Raises:
+        BuildConfigError: naming the legs and each node's platforms.
+    """
+    missing = [leg for leg in legs if not any(n.can_run(leg.platform) for n in nodes)]
+    if missing:
+        _no_node(builder, missing, nodes)
+
+
 def place(
     plans: Sequence[LegPlan], nodes: Sequence[NodeSlot], records: PlacementRecords, builder: str = "farm"
 ) -> tuple[Placement, ...]:
@@ -105,9 +123,7 @@ def place(
         platforms = {plan.leg.platform for plan in group}
         candidates = [n for n in nodes if all(n.can_run(p) for p in platforms)]
         if not candidates:
-            legs = ", ".join(str(plan.leg) for plan in group)
-            offered = "; ".join(f"{n.name}: {','.join(n.platforms) or 'any'}" for n in nodes) or "none"
-            raise BuildConfigError(f"no node of builder {builder!r} can build {legs} (node platforms: {offered})")
+            _no_node(builder, [plan.leg for plan in group], nodes)
         vertices = frozenset().union(*(plan.vertices for plan in group))
         scores = {n.name: records.shared(n.key, vertices) for n in candidates}
         last = {records.last_node.get(plan.record_key) for plan in group}

@@ -8,16 +8,20 @@ prefixes a bake target's steps. Events arrive from many threads; the sink is cal
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from buildwright.client.events import (
     BuildEvent,
     BuildWarning,
     LogChunk,
     StatusProgress,
+    VertexCompleted,
     VertexQueued,
+    VertexStarted,
 )
 
 EventSink = Callable[[BuildEvent], None]
@@ -36,6 +40,26 @@ class MergedProgress:
     def __init__(self, sink: EventSink | None) -> None:
         self._sink = sink
         self._lock = threading.Lock()
+        self._notes = itertools.count(1)
+
+    def note(self, title: str, lines: Sequence[str]) -> None:
+        """A step of the farm's own (`[farm] ...`) whose log is `lines`: where legs go, which moved.
+
+        It goes through the same renderer as the engines' steps, so plain and tty output show it
+        in order with them."""
+        if self._sink is None:
+            return
+        digest = f"farm:note:{next(self._notes)}"
+        name = f"[farm] {title}"
+        now = datetime.now(UTC)
+        data = "".join(f"{line}\n" for line in lines).encode()
+        events: list[BuildEvent] = [VertexQueued(digest, name), VertexStarted(digest, name, now)]
+        if data:
+            events.append(LogChunk(digest, 1, data, now))
+        events.append(VertexCompleted(digest, name, now, datetime.now(UTC)))
+        with self._lock:
+            for event in events:
+                self._sink(event)
 
     def for_job(self, label: str, job_id: str) -> EventSink | None:
         if self._sink is None:

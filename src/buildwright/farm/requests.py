@@ -6,17 +6,21 @@ resolves to a list of them. Each platform of a build is one leg, placed on a nod
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from buildwright import api
 from buildwright.errors import BuildConfigError
 from buildwright.frontend.platforms import parse_platforms
 
 # The options a leg replaces: its own platform, and where its results go when it is one part of a
 # target split over several nodes.
 _PLATFORM_KEY = "platform"
+# Each job's engine and progress callback are the farm's.
+_FARM_OWNED = frozenset({"engine", "on_event"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,11 @@ class Leg:
         return f"{self.target} ({self.platform})" if self.platform else self.target
 
 
+def _build_options() -> frozenset[str]:
+    """The keyword arguments `buildwright.build()` takes, less those the farm gives each job itself."""
+    return frozenset(inspect.signature(api.build).parameters) - _FARM_OWNED
+
+
 def build_platforms(build: NamedBuild) -> tuple[str, ...]:
     """The platforms a named build asks for, normalised (`linux/arm64/v8` is `linux/arm64`)."""
     return tuple(str(p) for p in parse_platforms(build.options.get(_PLATFORM_KEY)))
@@ -65,6 +74,9 @@ def legs_of(builds: Sequence[NamedBuild]) -> tuple[Leg, ...]:
         seen.add(build.name)
         if "context" not in build.options:
             raise BuildConfigError(f"farm build {build.name!r} has no context")
+        unknown = sorted(set(build.options) - _build_options())
+        if unknown:
+            raise BuildConfigError(f"farm build {build.name!r}: unknown build option(s) {', '.join(unknown)}")
         platforms = build_platforms(build)
         legs.extend(Leg(build.name, p) for p in platforms or (None,))
     return tuple(legs)

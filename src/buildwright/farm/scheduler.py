@@ -44,7 +44,9 @@ class Job:
 
     @property
     def label(self) -> str:
-        return f"{self.target}@{self.node}"
+        """How progress tags the job's steps: `app@node-a`, `app linux/arm64@node-b` for one platform."""
+        platform = self.legs[0].platform if len(self.legs) == 1 else None
+        return f"{self.target} {platform}@{self.node}" if platform else f"{self.target}@{self.node}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,5 +192,6 @@ class Scheduler:
             )
             message = f"{', '.join(map(str, legs))}: node {job.node} stopped answering ({reason}); rebuilding on {node}"
             self.warnings.append(message)
+            self._progress.note(f"failover: {', '.join(map(str, legs))} -> {node}", [message])
             _log.warning("farm_leg_moved", target=job.target, frm=job.node, to=node, reason=reason)
         return out

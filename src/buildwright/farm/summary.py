@@ -14,6 +14,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def placement_line(placement: Placement) -> str:
+    """`app (linux/arm64) -> node-b: cache (12 shared steps)`: one leg, as progress shows it."""
+    count = placement.shared
+    shared = f" ({count} shared step{'s' if count != 1 else ''})" if count else ""
+    return f"{placement.leg} -> {placement.node}: {placement.reason}{shared}"
+
+
 def render_placement(placements: Sequence[Placement]) -> str:
     """What `bake --placement` prints: each leg, its node and the rule that chose it."""
     rows = [

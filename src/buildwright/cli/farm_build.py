@@ -1,0 +1,64 @@
+"""`build --builder FARM`: a builder with several nodes builds through the farm.
+
+Each platform of the build is one leg, placed on a node that can run it (cache first, then load);
+the placement is a `[farm]` step of the progress output and the table of where each leg ran
+follows the build. A builder of one node, `--addr`, and a context on stdin keep the one-engine path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from buildwright.client.builders import Builder, chosen_builder
+from buildwright.errors import UsageError
+
+if TYPE_CHECKING:
+    from buildwright.api import EventCallback
+    from buildwright.farm import FarmResult
+
+# The name of the one build in the farm's table and progress when no --target names it.
+BUILD_NAME = "build"
+
+
+def farm_for(addr: str | None, builder: str | None, context: object, env: Mapping[str, str]) -> Builder | None:
+    """The multi-node builder this build runs on, or None for the one-engine path."""
+    if addr or not isinstance(context, (str, Path)):
+        return None
+    found = chosen_builder(builder, env)
+    if found is None or len(found[0].nodes) < 2:
+        return None
+    return found[0]
+
+
+def build_on_farm(
+    builder: Builder,
+    options: Mapping[str, Any],
+    *,
+    name: str = BUILD_NAME,
+    tls_given: bool,
+    env: Mapping[str, str],
+    on_event: EventCallback | None,
+) -> FarmResult:
+    """Run the build (`options` as `buildwright.build()` takes them, `context` included) on the farm.
+
+    Raises:
+        UsageError: TLS flags with a builder (its nodes carry their own).
+    """
+    from buildwright.farm import NamedBuild, build_all
+
+    if tls_given:
+        raise UsageError("TLS options go with --addr or BUILDKIT_HOST; a builder's nodes carry their own")
+    return build_all(builder, [NamedBuild(name, options)], env=env, on_event=on_event)
+
+
+def report(result: FarmResult, out: TextIO, *, table: bool, name: str = BUILD_NAME) -> str | None:
+    """Warnings (nodes skipped, legs moved) and, unless quiet, the table; returns the image id."""
+    from buildwright.farm import render_summary
+
+    for warning in result.warnings:
+        out.write(f"WARNING: {warning}\n")
+    if table:
+        out.write(render_summary(result))
+    return result.target(name).image_id
