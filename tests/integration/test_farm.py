@@ -297,18 +297,15 @@ def test_a_node_down_at_the_start_is_skipped_with_a_warning(farm: Farm) -> None:
 
 def test_the_cli_shows_each_legs_node_and_reason(farm: Farm) -> None:
     folder = farm.context("cli", f"FROM busybox\nARG TARGETPLATFORM\nRUN echo cli-{_MARK}-$TARGETPLATFORM\n")
+    image = f"{farm.a.registry}/bw-farm/cli:{_MARK}"
     done = run_cli(
-        farm.env,
-        "build",
-        "--builder",
-        "farm3",
-        "--progress",
-        "plain",
-        "--platform",
-        "linux/amd64,linux/arm64",
-        str(folder),
-    )
+        farm.env, "build", "--builder", "farm3", "--progress", "plain", "--platform", "linux/amd64,linux/arm64",
+        "--push", "-t", image, "--iidfile", str(farm.root / "cli.iid"), str(folder),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    digest, index = _index(farm.a.registry, "bw-farm/cli", _MARK)
+    assert [m["platform"]["architecture"] for m in index["manifests"]] == ["amd64", "arm64"]
+    assert (farm.root / "cli.iid").read_text() == digest
     err = done.stderr
     assert "[farm] placement: 2 legs on 2 nodes" in err
     placed = {}

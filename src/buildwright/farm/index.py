@@ -25,6 +25,8 @@ from buildwright.farm.registry import RegistryClient
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 _INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
+# The annotation of an attestation manifest naming the image manifest it is about.
+_REFERENCE_DIGEST = "vnd.docker.reference.digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +71,23 @@ def manifests_of(descriptor: Mapping[str, Any], registry: RegistryClient, reposi
 
 
 def merge_index(manifests: Sequence[Mapping[str, Any]], platforms: Sequence[str]) -> Index:
-    """The index of `manifests`, ordered by `platforms` (those not listed keep their order, last)."""
+    """The index of `manifests`, ordered by `platforms` (those not listed keep their order, last;
+    attestation manifests after all images, in their images' order)."""
     order = {p: i for i, p in enumerate(platforms)}
     seen: dict[str, dict[str, Any]] = {}
     for m in manifests:
         seen.setdefault(str(m["digest"]), dict(m))
-    ordered = sorted(seen.values(), key=lambda m: order.get(_platform_key(m), len(order)))
+    position = {digest: order.get(_platform_key(m), len(order)) for digest, m in seen.items()}
+
+    def key(m: Mapping[str, Any]) -> tuple[int, int]:
+        # As one engine writes it: the images in platform order, then their attestation
+        # manifests in the order of the images they describe.
+        described = (m.get("annotations") or {}).get(_REFERENCE_DIGEST)
+        if described is not None:
+            return (1, position.get(str(described), len(order)))
+        return (0, position[str(m["digest"])])
+
+    ordered = sorted(seen.values(), key=key)
     docker = all(str(m.get("mediaType", "")).startswith("application/vnd.docker.") for m in ordered)
     media_type = DOCKER_LIST if docker else OCI_INDEX
     # Field order of Go's ocispecs.Index and Descriptor (encoding/json writes struct order).

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from buildwright.client.exporters import ENGINE_IMAGE, ExportSpec
 from buildwright.client.outputs import IMAGE, REGISTRY, OutputSpec, parse_output, plan_exports
 from buildwright.farm.registry import Reference
 
 # Options the farm handles itself for a target whose legs ran on several nodes.
 _MERGED_OPTIONS = ("tags", "push", "outputs", "load", "iidfile", "metadata_file")
-_TRUE = ("1", "t", "T", "true", "TRUE", "True")
 
 
 def _specs(options: Mapping[str, Any]) -> tuple[OutputSpec, ...]:
@@ -26,8 +26,8 @@ def _specs(options: Mapping[str, Any]) -> tuple[OutputSpec, ...]:
     return tuple(o if isinstance(o, OutputSpec) else parse_output(str(o)) for o in given if o)
 
 
-def _pushes(kind: str, attrs: Mapping[str, str]) -> bool:
-    return kind == REGISTRY or (kind == IMAGE and attrs.get("push") in _TRUE)
+def _pushes(export: ExportSpec) -> bool:
+    return export.type == REGISTRY or (export.type in (IMAGE, ENGINE_IMAGE) and export.pushes)
 
 
 def pushed_names(options: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -41,7 +41,7 @@ def pushed_names(options: Mapping[str, Any]) -> tuple[str, ...] | None:
     exports = plan_exports(specs, tags=tags, push=bool(options.get("push")))
     names: list[str] = []
     for export in exports:
-        if not _pushes(export.type, export.attrs):
+        if not _pushes(export):
             return None
         names.extend(n.strip() for n in export.attrs.get("name", "").split(",") if n.strip())
     return tuple(dict.fromkeys(names)) or None

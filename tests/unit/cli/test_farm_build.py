@@ -1,0 +1,33 @@
+"""`build --builder`: which builds go through the farm (several nodes) and which keep one engine."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from buildwright.cli.farm_build import farm_for
+from buildwright.client.builders import Builder, Node, Store, save_store
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "DOCKER_CONFIG": str(tmp_path / "docker"), **extra}
+    two = Builder("two", (Node("a", "unix:///a.sock"), Node("b", "tcp://127.0.0.1:1")))
+    one = Builder("one", (Node("a", "unix:///a.sock"),))
+    save_store(Store((two, one), current="two"), env)
+    return env
+
+
+def test_a_builder_of_several_nodes_is_a_farm(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    found = farm_for(None, "two", ".", env)
+    assert found is not None and [n.name for n in found.nodes] == ["a", "b"]
+    assert farm_for(None, None, Path("."), {**env, "BUILDWRIGHT_BUILDER": "two"}) is not None
+    assert farm_for(None, None, ".", env) is not None  # `builder use` chose it
+
+
+def test_one_node_an_address_or_a_context_on_stdin_keep_one_engine(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert farm_for(None, "one", ".", env) is None
+    assert farm_for("unix:///x.sock", None, ".", env) is None
+    assert farm_for(None, "two", io.BytesIO(b""), env) is None
+    assert farm_for(None, None, ".", {**env, "BUILDKIT_HOST": "unix:///x.sock"}) is None
