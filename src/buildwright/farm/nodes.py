@@ -114,7 +114,7 @@ def open_nodes(builder: Builder, env: Mapping[str, str]) -> tuple[tuple[OpenNode
             reason = str(exc).splitlines()[0]
             warnings.append(f"node {node.name} ({node.endpoint}) is skipped: {reason}")
             tried.append((node.endpoint, reason))
-            _log.warning("farm_node_skipped", node=node.name, endpoint=node.endpoint, reason=reason)
+            _log.info("farm_node_skipped", node=node.name, endpoint=node.endpoint, reason=reason)
     if not opened:
         raise EngineUnavailableError(f"no node of builder {builder.name!r} answered", tried)
     return tuple(opened), tuple(warnings)

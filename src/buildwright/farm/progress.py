@@ -19,12 +19,16 @@ from buildwright.client.events import (
     BuildWarning,
     LogChunk,
     StatusProgress,
+    VertexCached,
     VertexCompleted,
+    VertexFailed,
     VertexQueued,
     VertexStarted,
 )
 
 EventSink = Callable[[BuildEvent], None]
+# How the renderers know a step that ended without failing on its own (shown CANCELED, not ERROR).
+CANCELED_SUFFIX = "context canceled"
 
 
 def tag_name(label: str, name: str) -> str:
@@ -41,6 +45,17 @@ class MergedProgress:
         self._sink = sink
         self._lock = threading.Lock()
         self._notes = itertools.count(1)
+        # Per job: its steps begun and not ended (tagged digest -> name), closed if its node is lost.
+        self._open: dict[str, dict[str, str]] = {}
+
+    def abandon(self, job_id: str, reason: str) -> None:
+        """The job's node was lost: its steps still open end as canceled (the job runs again elsewhere)."""
+        if self._sink is None:
+            return
+        now = datetime.now(UTC)
+        with self._lock:
+            for digest, name in self._open.pop(job_id, {}).items():
+                self._sink(VertexFailed(digest, name, f"{reason}: {CANCELED_SUFFIX}", now))
 
     def note(self, title: str, lines: Sequence[str]) -> None:
         """A step of the farm's own (`[farm] ...`) whose log is `lines`: where legs go, which moved.
@@ -79,6 +94,11 @@ class MergedProgress:
             else:
                 tagged = replace(event, digest=own(event.digest), name=tag_name(label, event.name))
             with self._lock:
+                steps = self._open.setdefault(job_id, {})
+                if isinstance(tagged, VertexQueued | VertexStarted):
+                    steps[tagged.digest] = tagged.name
+                elif isinstance(tagged, VertexCompleted | VertexCached | VertexFailed):
+                    steps.pop(tagged.digest, None)
                 sink(tagged)
 
         return forward

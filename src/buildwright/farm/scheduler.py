@@ -22,7 +22,7 @@ from typing import Any
 from buildwright import api
 from buildwright._log import get_logger
 from buildwright.api import BuildResult
-from buildwright.errors import BuildwrightError, EngineError
+from buildwright.errors import BuildwrightError, EngineError, EngineLostError, EngineUnavailableError
 from buildwright.farm.nodes import OpenNode
 from buildwright.farm.placement import Placement, replace_on
 from buildwright.farm.progress import MergedProgress
@@ -147,10 +147,13 @@ class Scheduler:
                 sink = self._progress.for_job(job.label, job.id)
                 try:
                     result = api.build(engine=node.engine, on_event=sink, **options)
-                except EngineError as exc:
+                except (EngineLostError, EngineUnavailableError) as exc:
+                    # The node went away (the connection broke, or it stopped answering): not the
+                    # build's fault, so its legs run again elsewhere. Any other error is the job's.
                     reason = str(exc).splitlines()[0]
                     if node.mark_lost(reason):
-                        _log.warning("farm_node_lost", node=node.name, reason=reason)
+                        _log.info("farm_node_lost", node=node.name, reason=reason)
+                    self._progress.abandon(job.id, f"node {node.name} stopped answering")
                     raise _JobMoved(job, reason) from None
                 except BuildwrightError as exc:
                     raise _JobFailed(job, exc) from None
@@ -193,5 +196,5 @@ class Scheduler:
             message = f"{', '.join(map(str, legs))}: node {job.node} stopped answering ({reason}); rebuilding on {node}"
             self.warnings.append(message)
             self._progress.note(f"failover: {', '.join(map(str, legs))} -> {node}", [message])
-            _log.warning("farm_leg_moved", target=job.target, frm=job.node, to=node, reason=reason)
+            _log.info("farm_leg_moved", target=job.target, frm=job.node, to=node, reason=reason)
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from buildwright.client import StepResult
-from buildwright.client.events import BuildEvent, LogChunk, VertexCompleted, VertexQueued, VertexStarted
+from buildwright.client.events import BuildEvent, LogChunk, VertexCompleted, VertexFailed, VertexQueued, VertexStarted
 from buildwright.farm import FAILOVER, LOAD, FarmResult, LegResult, Placement, TargetResult, render_summary
 from buildwright.farm.progress import MergedProgress, tag_name
 from buildwright.farm.requests import Leg
@@ -57,3 +57,20 @@ def test_the_placement_preview_and_the_summary_name_node_and_reason() -> None:
     ]
     assert result.target("app").nodes == ("a", "b")
     assert [leg.leg.platform for leg in result.moved] == ["linux/arm64"]
+
+
+def test_a_lost_jobs_open_steps_end_canceled() -> None:
+    seen: list[BuildEvent] = []
+    progress = MergedProgress(seen.append)
+    sink = progress.for_job("app@c", "j2")
+    assert sink is not None
+    now = datetime.now(UTC)
+    sink(VertexQueued("sha256:done", "[1/2] FROM x"))
+    sink(VertexCompleted("sha256:done", "[1/2] FROM x", now, now))
+    sink(VertexStarted("sha256:run", "[2/2] RUN y", now))
+    progress.abandon("j2", "node c stopped answering")
+    last = seen[-1]
+    assert isinstance(last, VertexFailed) and last.digest == "j2/sha256:run"
+    assert last.error == "node c stopped answering: context canceled"
+    progress.abandon("j2", "again")
+    assert seen[-1] is last, "each open step ends once"
