@@ -59,9 +59,9 @@ def test_no_private_name_of_api_is_used_elsewhere() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module == "buildwright.api":
                 found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "api":
-                if node.attr.startswith("_"):
-                    found.append(f"{path.name}: api.{node.attr}")
+            named_api = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "api"
+            if named_api and node.attr.startswith("_"):
+                found.append(f"{path.name}: api.{node.attr}")
     assert not found
 
 
