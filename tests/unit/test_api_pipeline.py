@@ -246,7 +246,7 @@ class FakeClient:
 def test_engine_runs_builds_concurrently_on_its_one_client(tmp_path: Path) -> None:
     client = FakeClient(together=2)
     seen: list[tuple[int, str]] = []
-    engine = Engine(client, buildwright.EngineOptions(), max_parallel=2)  # type: ignore[arg-type]
+    engine = Engine(buildwright.EngineOptions(), client=client, max_parallel=2)  # type: ignore[arg-type]
     with engine:
         results = engine.build_many(
             [
@@ -264,7 +264,7 @@ def test_engine_runs_builds_concurrently_on_its_one_client(tmp_path: Path) -> No
 
 
 def test_engine_build_refuses_another_engine() -> None:
-    engine = Engine(FakeClient(), buildwright.EngineOptions())  # type: ignore[arg-type]
+    engine = Engine(buildwright.EngineOptions(), client=FakeClient())  # type: ignore[arg-type]
     with engine, pytest.raises(buildwright.BuildConfigError, match="engine="):
         engine.build(buildwright.image("busybox"), engine=buildwright.EngineOptions())
 
@@ -272,7 +272,8 @@ def test_engine_build_refuses_another_engine() -> None:
 def test_leaving_on_an_error_cancels_builds_not_started() -> None:
     client = FakeClient()
     futures = []
-    with pytest.raises(RuntimeError, match="stop"), Engine(client, buildwright.EngineOptions(), max_parallel=1) as eng:  # type: ignore[arg-type]
+    engine = Engine(buildwright.EngineOptions(), client=client, max_parallel=1)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="stop"), engine as eng:
         futures = [eng.submit(buildwright.image("busybox").with_exec([str(i)])) for i in range(3)]
         raise RuntimeError("stop")
     assert futures[0].result().image_id

@@ -15,7 +15,8 @@ import typer
 
 from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
-from buildwright.cli.call import parse_call, run_targets
+from buildwright.cli.build_flags import options_from_flags
+from buildwright.cli.call import CallSpec, parse_call, run_targets
 from buildwright.cli.engine_opts import (
     PROGRESS_PANEL,
     AddrOpt,
@@ -267,14 +268,14 @@ LegacyCompressOpt = Annotated[bool, typer.Option("--compress", hidden=True)]
 def build(
     context: BuildContextArg,
     file: FileOpt = None,
-    tag: TagOpt = None,
+    tags: TagOpt = None,
     target: TargetOpt = None,
-    build_arg: BuildArgOpt = None,
-    build_context: BuildContextOpt = None,
+    build_args: BuildArgOpt = None,
+    build_contexts: BuildContextOpt = None,
     platform: PlatformsOpt = None,
-    label: LabelOpt = None,
-    output: OutputOpt = None,
-    annotation: AnnotationOpt = None,
+    labels: LabelOpt = None,
+    outputs: OutputOpt = None,
+    annotations: AnnotationOpt = None,
     load: LoadOpt = False,
     push: PushOpt = False,
     iidfile: IidFileOpt = None,
@@ -289,13 +290,13 @@ def build(
     attest: AttestOpt = None,
     provenance: ProvenanceOpt = None,
     sbom: SbomOpt = None,
-    secret: SecretOpt = None,
+    secrets: SecretOpt = None,
     ssh: SSHOpt = None,
     allow: AllowOpt = None,
     network: NetworkOpt = "default",
-    add_host: AddHostOpt = None,
+    add_hosts: AddHostOpt = None,
     shm_size: ShmSizeOpt = None,
-    ulimit: UlimitOpt = None,
+    ulimits: UlimitOpt = None,
     cgroup_parent: CgroupParentOpt = None,
     progress: ProgressOpt = "auto",
     quiet: QuietOpt = False,
@@ -312,38 +313,19 @@ def build(
     legacy_compress: LegacyCompressOpt = False,
 ) -> None:
     """Build an image from a Dockerfile."""
-    del legacy_rm, legacy_force_rm, legacy_compress  # accepted for `docker build` scripts; BuildKit has no use
+    # Every parameter by the option it sets; the legacy ones are accepted for `docker build`
+    # scripts and have no use in BuildKit.
+    flags = dict(locals())
     configure_logging(debug=debug, log_format=log_format)
     requested = call if call is not None else print_
     method = parse_call(requested) if requested else None
-    if method is not None and method.name == "targets":
-        if quiet:
-            sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
-        raise typer.Exit(run_targets(Path(context), _dockerfile_arg(file), method, debug=debug))
-    if method is not None and method.name == "check":
-        if method.format == "json":
-            raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
-        check(
-            Path(context),
-            file=file,
-            target=target,
-            build_arg=build_arg,
-            addr=addr,
-            tlscacert=tlscacert,
-            tlscert=tlscert,
-            tlskey=tlskey,
-            tlsservername=tlsservername,
-            builder=builder,
-            debug=debug,
-            log_format=log_format,
-        )
-    if method is not None and method.name == "outline":
-        raise typer.BadParameter("--call=outline is not supported yet", param_hint="--call")
+    if method is not None and method.name != "build":
+        _run_call(method, flags)
 
     def work() -> None:
         # Commands import what they use when they run, so that --help and other commands stay fast.
         from buildwright import api
-        from buildwright.cli.farm_build import BUILD_NAME, build_on_farm, farm_for, report
+        from buildwright.cli.farm_build import build_on_farm, farm_for, report
         from buildwright.progress import make_renderer
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
@@ -352,62 +334,48 @@ def build(
             build_inputs(context, file, sys.stdin.buffer) as (source, dockerfile),
             make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer,
         ):
-            options: dict[str, Any] = dict(
-                dockerfile=dockerfile,
-                target=target,
-                tags=tuple(tag or ()),
-                build_args=api.parse_build_args(build_arg or ()),
-                no_cache=no_cache,
-                no_cache_filter=tuple(no_cache_filter or ()),
-                platform=tuple(platform or ()),
-                labels=api.parse_key_values(label or (), what="label"),
-                build_contexts=api.parse_key_values(build_context or (), what="context"),
-                secrets=tuple(secret or ()),
-                ssh=tuple(ssh or ()),
-                allow=tuple(allow or ()),
-                push=push,
-                pull=pull,
-                outputs=tuple(output or ()),
-                annotations=tuple(annotation or ()),
-                load=load,
-                iidfile=iidfile,
-                metadata_file=metadata_file,
-                network=network,
-                add_hosts=tuple(add_host or ()),
-                shm_size=shm_size,
-                ulimits=tuple(ulimit or ()),
-                cgroup_parent=cgroup_parent,
-                cache_from=tuple(cache_from or ()),
-                cache_to=tuple(cache_to or ()),
-                attest=tuple(attest or ()),
-                provenance=provenance or "",
-                sbom=sbom or "",
-            )
+            options, output = options_from_flags(flags, dockerfile)
+            # A builder of several nodes spreads the build's platforms over them (the farm).
             farm = farm_for(addr, builder, source, os.environ)
             if farm is not None:
-                farmed = build_on_farm(
-                    farm,
-                    {"context": source, **options},
-                    name=target or BUILD_NAME,
-                    tls_given=engine.tls() is not None,
-                    env=os.environ,
-                    on_event=renderer.handle,
-                )
+                tls_given = engine.tls() is not None
+                farmed = build_on_farm(farm, source, options, output, tls_given=tls_given, on_event=renderer.handle)
             else:
-                result = api.build(source, engine=engine, on_event=renderer.handle, **options)
+                result = api.build(source, options, output, engine=engine, on_event=renderer.handle)
         if farm is not None:
-            image_id = report(farmed, sys.stderr, table=display.mode != "quiet", name=target or BUILD_NAME)
+            image_id = report(farmed, sys.stderr, table=display.mode != "quiet")
             if image_id and display.print_image_id:
                 typer.echo(image_id)
             return
         for warning in result.warnings:
             typer.echo(f"WARNING: {warning}", err=True)
         # Nothing follows an output written to stdout (buildx prints no image id after the tar).
-        to_stdout = any(_writes_stdout(spec) for spec in output or ())
+        to_stdout = any(_writes_stdout(spec) for spec in outputs or ())
         if result.image_id and display.print_image_id and not to_stdout:
             typer.echo(result.image_id)
 
     raise typer.Exit(run_guarded(work, debug=debug))
+
+
+def _run_call(method: CallSpec, flags: dict[str, Any]) -> None:
+    """`build --call=targets|check|outline`: evaluate the build another way instead; always exits."""
+    context = Path(flags["context"])
+    if method.name == "targets":
+        if flags["quiet"]:
+            sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
+        raise typer.Exit(run_targets(context, _dockerfile_arg(flags["file"]), method, debug=flags["debug"]))
+    if method.name == "check":
+        if method.format == "json":
+            raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
+        engine_flags = ("addr", "tlscacert", "tlscert", "tlskey", "tlsservername", "builder", "debug", "log_format")
+        check(
+            context,
+            file=flags["file"],
+            target=flags["target"],
+            build_arg=flags["build_args"],
+            **{name: flags[name] for name in engine_flags},
+        )
+    raise typer.BadParameter("--call=outline is not supported yet", param_hint="--call")
 
 
 @app.command()

@@ -8,8 +8,9 @@ follows the build. A builder of one node, `--addr`, and a context on stdin keep 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from buildwright.client.builders import Builder, chosen_builder
 from buildwright.errors import UsageError
@@ -17,6 +18,7 @@ from buildwright.errors import UsageError
 if TYPE_CHECKING:
     from buildwright.api import EventCallback
     from buildwright.farm import FarmResult
+    from buildwright.options import BuildOptions, OutputOptions
 
 # The name of the one build in the farm's table and progress when no --target names it.
 BUILD_NAME = "build"
@@ -34,14 +36,15 @@ def farm_for(addr: str | None, builder: str | None, context: object, env: Mappin
 
 def build_on_farm(
     builder: Builder,
-    options: Mapping[str, Any],
+    context: object,
+    options: BuildOptions,
+    output: OutputOptions,
     *,
-    name: str = BUILD_NAME,
     tls_given: bool,
-    env: Mapping[str, str],
     on_event: EventCallback | None,
 ) -> FarmResult:
-    """Run the build (`options` as `buildwright.build()` takes them, `context` included) on the farm.
+    """Run the build on the farm, as one named build (its `--target`, else `build`); `context` is
+    the one `farm_for` accepted (a directory or a remote context, never a stream).
 
     Raises:
         UsageError: TLS flags with a builder (its nodes carry their own).
@@ -50,10 +53,12 @@ def build_on_farm(
 
     if tls_given:
         raise UsageError("TLS options go with --addr or BUILDKIT_HOST; a builder's nodes carry their own")
-    return build_all(builder, [NamedBuild(name, options)], env=env, on_event=on_event)
+    keywords = {f.name: getattr(value, f.name) for value in (options, output) for f in fields(value)}
+    build = NamedBuild(options.target or BUILD_NAME, {"context": context, **keywords})
+    return build_all(builder, [build], on_event=on_event)
 
 
-def report(result: FarmResult, out: TextIO, *, table: bool, name: str = BUILD_NAME) -> str | None:
+def report(result: FarmResult, out: TextIO, *, table: bool) -> str | None:
     """Warnings (nodes skipped, legs moved) and, unless quiet, the table; returns the image id."""
     from buildwright.farm import render_summary
 
@@ -61,4 +66,4 @@ def report(result: FarmResult, out: TextIO, *, table: bool, name: str = BUILD_NA
         out.write(f"WARNING: {warning}\n")
     if table:
         out.write(render_summary(result))
-    return result.target(name).image_id
+    return result.targets[0].image_id

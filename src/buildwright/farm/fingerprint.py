@@ -1,7 +1,7 @@
 """A leg's fingerprint: the digests of its LLB vertices, compiled before placement.
 
 buildwright compiles the Dockerfile itself, so the farm knows each leg's graph before choosing a
-node. Compiled without a session id, the digests are the same in every session; source ops are
+node. Compiled with a fixed session id, the digests are the same in every session; source ops are
 left out (every node has the base image and the context after its first build, so they say
 nothing about where the expensive steps are cached).
 """
@@ -9,29 +9,24 @@ nothing about where the expensive steps are cached).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import replace
 
 from buildwright._pb import ops_pb2
-from buildwright.api import session_free_compiler
 from buildwright.client import BuildkitClient, GatewayContext
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.farm.requests import Leg, NamedBuild, build_platforms
-from buildwright.frontend import CompiledBuild
+from buildwright.frontend import CompiledBuild, compile_dockerfile
+from buildwright.frontend.lint import CachingResolver
+from buildwright.frontend.platforms import compile_platforms
+from buildwright.inputs import read_inputs
 from buildwright.llb.definition import Definition
 from buildwright.llb.vertex import digest_of
+from buildwright.options import split_keywords
 
-# The `buildwright.build()` options that change the graph (the others change what is done with it).
-_GRAPH_OPTIONS = (
-    "dockerfile",
-    "target",
-    "build_args",
-    "labels",
-    "no_cache",
-    "platform",
-    "build_contexts",
-    "no_cache_filter",
-    "pull",
-)
+# The session id of graphs compiled only to be compared, never solved: fixed, so a leg's digests
+# are the same in every session and on every node.
+_FINGERPRINT_SESSION = "buildwright-fingerprint"
+Compiler = Callable[[GatewayContext], tuple[CompiledBuild, ...]]
 
 
 def vertices(definition: Definition) -> frozenset[str]:
@@ -45,10 +40,23 @@ def vertices(definition: Definition) -> frozenset[str]:
     return frozenset(found)
 
 
-def compiler_of(build: NamedBuild) -> Callable[[GatewayContext], tuple[CompiledBuild, ...]]:
-    """The build's compile function (its inputs read and checked now, before any engine is asked)."""
-    options: Mapping[str, Any] = build.options
-    return session_free_compiler(options["context"], **{k: options[k] for k in _GRAPH_OPTIONS if k in options})
+def compiler_of(build: NamedBuild) -> Compiler:
+    """What a build of `build` would compile (one graph per platform), as a function of a gateway
+    session; its inputs are read and checked now, before any engine is asked."""
+    keywords = {k: v for k, v in build.options.items() if k != "context"}
+    options, _ = split_keywords(keywords)
+    inputs = read_inputs(build.options["context"], options)
+
+    def compile_in(gateway: GatewayContext) -> tuple[CompiledBuild, ...]:
+        here = inputs.fetched(gateway)  # a remote context is fetched first, as a build does
+        frontend = replace(here.frontend_options(gateway), session_id=_FINGERPRINT_SESSION)
+        resolver = CachingResolver(gateway.resolver)
+        if here.multi_platform:
+            built = compile_platforms(here.dockerfile, frontend, here.platforms, resolver)
+            return tuple(part.compiled for part in built.builds)
+        return (compile_dockerfile(here.dockerfile, frontend, resolver),)
+
+    return compile_in
 
 
 def fingerprints(

@@ -14,13 +14,13 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from buildwright._log import get_logger
-from buildwright.api import EngineOptions
 from buildwright.client import BuildkitClient
 from buildwright.client.builders import BUILDER_ENV, Builder, Node, find_builder, load_store
+from buildwright.engine import Engine
 from buildwright.errors import BuildConfigError, EngineError, EngineUnavailableError
 from buildwright.farm.placement import NodeSlot
 from buildwright.llb.platform import Platform
-from buildwright.pipeline import Engine
+from buildwright.options import EngineOptions
 
 _log = get_logger(__name__)
 _CONNECT_TIMEOUT = 5.0
@@ -93,7 +93,7 @@ def _open(node: Node, builder: str, env: Mapping[str, str]) -> OpenNode:
     reported = tuple(str(p) for p in client.engine.worker_platforms)
     platforms = _normalised(node.platforms or reported)
     # Each leg has its own thread; the engine's pool only serves `Engine.submit`, unused here.
-    return OpenNode(node, client, Engine(client, options, max_parallel=1), platforms)
+    return OpenNode(node, client, Engine(options, client=client, max_parallel=1), platforms)
 
 
 def open_nodes(builder: Builder, env: Mapping[str, str]) -> tuple[tuple[OpenNode, ...], tuple[str, ...]]:

@@ -6,21 +6,18 @@ resolves to a list of them. Each platform of a build is one leg, placed on a nod
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
-from buildwright import api
 from buildwright.errors import BuildConfigError
 from buildwright.frontend.platforms import parse_platforms
+from buildwright.options import BuildOptions, OutputOptions
 
 # The options a leg replaces: its own platform, and where its results go when it is one part of a
 # target split over several nodes.
 _PLATFORM_KEY = "platform"
-# Each job's engine and progress callback are the farm's.
-_FARM_OWNED = frozenset({"engine", "on_event"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +46,8 @@ class Leg:
 
 
 def _build_options() -> frozenset[str]:
-    """The keyword arguments `buildwright.build()` takes, less those the farm gives each job itself."""
-    return frozenset(inspect.signature(api.build).parameters) - _FARM_OWNED
+    """The keywords `buildwright.build()` takes (the fields of its two option values), and `context`."""
+    return frozenset(f.name for value in (BuildOptions, OutputOptions) for f in fields(value)) | {"context"}
 
 
 def build_platforms(build: NamedBuild) -> tuple[str, ...]:

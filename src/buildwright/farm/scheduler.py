@@ -19,14 +19,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
 
-from buildwright import api
 from buildwright._log import get_logger
-from buildwright.api import BuildResult
 from buildwright.errors import BuildwrightError, EngineError, EngineLostError, EngineUnavailableError
 from buildwright.farm.nodes import OpenNode
 from buildwright.farm.placement import Placement, replace_on
 from buildwright.farm.progress import MergedProgress
 from buildwright.farm.requests import Leg
+from buildwright.results import BuildResult
 
 _log = get_logger(__name__)
 
@@ -146,7 +145,8 @@ class Scheduler:
                 options = dict(self._options_for(job))
                 sink = self._progress.for_job(job.label, job.id)
                 try:
-                    result = api.build(engine=node.engine, on_event=sink, **options)
+                    context = options.pop("context")
+                    result = node.engine.build(context, on_event=sink, **options)
                 except (EngineLostError, EngineUnavailableError) as exc:
                     # The node went away (the connection broke, or it stopped answering): not the
                     # build's fault, so its legs run again elsewhere. Any other error is the job's.
