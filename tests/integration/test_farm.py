@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from buildwright.client.events import BuildEvent, VertexQueued, VertexStarted
+from buildwright.client.events import BuildEvent, VertexFailed, VertexQueued, VertexStarted
 from buildwright.errors import BuildConfigError
 from buildwright.farm import CACHE, FAILOVER, LOAD, PLATFORM, FarmResult, NamedBuild, build_all, plan_all
 from tests.integration.buildkitd import Buildkitd, BuildkitdUnavailable, buildkitd_down, buildkitd_up
@@ -356,6 +356,9 @@ def test_a_node_killed_mid_build_has_its_legs_rebuilt_elsewhere(farm: Farm) -> N
     assert [leg.leg.target for leg in result.moved] == [lost]
     assert any(f"node {victim.name} stopped answering" in w for w in result.warnings)
     assert any(isinstance(e, VertexQueued) and e.name.startswith(f"[farm] failover: {lost} -> ") for e in seen)
+    # The lost node's running step ends canceled (as a cancelled step shows), not as a failure.
+    ended = [e for e in seen if isinstance(e, VertexFailed) and f"@{victim.name} " in e.name and "sleep" in e.name]
+    assert [e.error for e in ended] == [f"node {victim.name} stopped answering: context canceled"]
     # Every output is whole, and nothing else was left beside them.
     for name, folder in outputs.items():
         assert (folder / "bin" / "busybox").exists(), name
