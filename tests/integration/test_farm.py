@@ -9,7 +9,7 @@ live in a private XDG_CONFIG_HOME made with `buildwright builder create`, and th
 records in a private XDG_STATE_HOME shared by the module's tests (the cache test relies on the
 load test's records). Every RUN carries a marker unique to the session, so no test finds another
 one's cache, and `buildctl du` on each daemon says where a step really ran. Pushes go to the
-daemons' local registry on 127.0.0.1.
+daemons' local registry on 127.0.0.1. The test that kills `bw-farm-c` comes last.
 """
 
 from __future__ import annotations
@@ -328,6 +328,27 @@ def test_the_cli_shows_each_legs_node_and_reason(farm: Farm) -> None:
     assert again.returncode == 0, again.stderr[-3000:]
     assert "WARNING: node bw-farm-dead" in again.stderr
     assert "-> bw-farm-c: " in again.stderr
+
+
+def test_attestations_of_legs_on_two_nodes_follow_their_images_in_the_index(farm: Farm) -> None:
+    folder = farm.context("attested", f"FROM busybox\nARG TARGETARCH\nRUN echo attested-{_MARK}-$TARGETARCH\n")
+    image = f"{farm.a.registry}/bw-farm/attested:{_MARK}"
+    build = NamedBuild(
+        "app",
+        {"context": str(folder), "platform": "linux/amd64,linux/arm64", "tags": [image], "push": True,
+         "provenance": "mode=min"},
+    )  # fmt: skip
+    result = build_all("split", [build], env=farm.env)
+    assert result.target("app").nodes == ("bw-farm-a", "bw-farm-b")
+    digest, index = _index(farm.a.registry, "bw-farm/attested", _MARK)
+    assert result.target("app").image_id == digest
+    kinds = [
+        (m["platform"]["architecture"], (m.get("annotations") or {}).get("vnd.docker.reference.digest"))
+        for m in index["manifests"]
+    ]
+    images = [m["digest"] for m in index["manifests"][:2]]
+    # As one engine writes it: both images, then each one's attestation manifest in the same order.
+    assert kinds == [("amd64", None), ("arm64", None), ("unknown", images[0]), ("unknown", images[1])]
 
 
 def test_a_node_killed_mid_build_has_its_legs_rebuilt_elsewhere(farm: Farm) -> None:
