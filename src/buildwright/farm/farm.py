@@ -1,6 +1,6 @@
 """The farm: named builds over the nodes of one builder, placed by platform, cache and load.
 
-    from buildwright.farm import Farm, NamedBuild
+    from buildwright.farm import Farm, NamedBuild, build_all
 
     result = build_all("ci", [NamedBuild("app", {"context": ".", "platform": "linux/amd64,linux/arm64"})])
 
@@ -31,6 +31,7 @@ from buildwright.api import EventCallback
 from buildwright.client.builders import Builder
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.outputs import write_file_atomic
+from buildwright.client.remote_context import is_remote_url
 from buildwright.errors import BuildwrightError, EngineError
 from buildwright.farm.fingerprint import fingerprints
 from buildwright.farm.index import manifests_of, merge_index, pushed_descriptor
@@ -59,7 +60,9 @@ class _Plan:
 
 
 def _record_key(build: NamedBuild, leg: Leg) -> str:
-    context = os.path.abspath(str(build.options["context"]))
+    """How the records name a leg: its context (a URL as given, a folder as an absolute path)."""
+    given = str(build.options["context"])
+    context = given if is_remote_url(given) else os.path.abspath(given)
     return f"{context}#{leg.key}"
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from buildwright._log import get_logger
 from buildwright.client import BuildkitClient
-from buildwright.client.builders import BUILDER_ENV, Builder, Node, find_builder, load_store
+from buildwright.client.builders import BUILDER_ENV, Builder, Node, chosen_builder
 from buildwright.engine import Engine
 from buildwright.errors import BuildConfigError, EngineError, EngineUnavailableError
 from buildwright.farm.placement import NodeSlot
@@ -27,16 +27,16 @@ _CONNECT_TIMEOUT = 5.0
 
 
 def farm_builder(name: str | None, env: Mapping[str, str] | None = None) -> Builder:
-    """The builder a farm run uses: `name`, else BUILDWRIGHT_BUILDER, else the one `builder use` chose.
+    """The builder a farm run uses, by `--builder`'s rule: `name`, else BUILDWRIGHT_BUILDER, else
+    the one `builder use` chose (unless BUILDKIT_HOST names an engine).
 
     Raises:
         BuildConfigError: none is named, or no store has it.
     """
-    environ = os.environ if env is None else env
-    chosen = name or environ.get(BUILDER_ENV, "").strip() or load_store(environ).current
-    if not chosen:
+    found = chosen_builder(name, os.environ if env is None else env)
+    if found is None:
         raise BuildConfigError(f"no builder for the farm: give one (--builder), set {BUILDER_ENV} or `builder use` one")
-    return find_builder(chosen, environ)
+    return found[0]
 
 
 def _normalised(platforms: Sequence[str]) -> tuple[str, ...]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from buildwright.cli.farm_build import farm_for
 from buildwright.client.builders import Builder, Node, Store, save_store
+from buildwright.errors import BuildConfigError
+from buildwright.farm.nodes import farm_builder
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -31,3 +35,14 @@ def test_one_node_an_address_or_a_context_on_stdin_keep_one_engine(tmp_path: Pat
     assert farm_for("unix:///x.sock", None, ".", env) is None
     assert farm_for(None, "two", io.BytesIO(b""), env) is None
     assert farm_for(None, None, ".", {**env, "BUILDKIT_HOST": "unix:///x.sock"}) is None
+
+
+def test_the_farm_api_picks_its_builder_by_the_same_rule(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert farm_builder("one", env).name == "one"
+    assert farm_builder(None, {**env, "BUILDWRIGHT_BUILDER": "one"}).name == "one"
+    assert farm_builder(None, env).name == "two"
+    with pytest.raises(BuildConfigError, match="no builder for the farm"):
+        farm_builder(None, {**env, "BUILDKIT_HOST": "unix:///x.sock"})
+    with pytest.raises(BuildConfigError, match="nope"):
+        farm_builder("nope", env)
