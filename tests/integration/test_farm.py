@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 import uuid
@@ -349,6 +351,26 @@ def test_attestations_of_legs_on_two_nodes_follow_their_images_in_the_index(farm
     images = [m["digest"] for m in index["manifests"][:2]]
     # As one engine writes it: both images, then each one's attestation manifest in the same order.
     assert kinds == [("amd64", None), ("arm64", None), ("unknown", images[0]), ("unknown", images[1])]
+
+
+def test_builds_started_at_once_from_separate_commands_spread_over_the_nodes(farm: Farm) -> None:
+    contexts = [farm.context(f"apart{i}", f"FROM busybox\nRUN echo apart{i}-{_MARK} && sleep 3\n") for i in range(3)]
+    command = [sys.executable, "-m", "buildwright", "build", "--builder", "farm3", "--progress", "plain"]
+    running = [
+        subprocess.Popen([*command, str(c)], env=dict(farm.env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for c in contexts
+    ]
+    placed = []
+    for process in running:
+        err = process.communicate(timeout=600)[1].decode(errors="replace")
+        assert process.returncode == 0, err[-3000:]
+        [line] = [line for line in err.splitlines() if " build -> " in line]
+        placed.append(line.split(" -> ", 1)[1].split(":")[0])
+    # Each run counted the others' legs as load: their leases (taken under one lock with their
+    # placement) and the builds the engines run. Either alone spreads these three; neither, not.
+    assert sorted(placed) == ["bw-farm-a", "bw-farm-b", "bw-farm-c"]
+    for i, node in enumerate(placed):
+        assert farm.ran_on(f"apart{i}-{_MARK}") == [node]
 
 
 def test_a_node_killed_mid_build_has_its_legs_rebuilt_elsewhere(farm: Farm) -> None:

@@ -22,7 +22,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +35,7 @@ from buildwright.client.remote_context import is_remote_url
 from buildwright.errors import BuildwrightError, EngineError
 from buildwright.farm.fingerprint import fingerprints
 from buildwright.farm.index import manifests_of, merge_index, pushed_descriptor
+from buildwright.farm.leases import Leases
 from buildwright.farm.nodes import OpenNode, farm_builder, open_nodes
 from buildwright.farm.outputs import by_digest, pushed_names, splittable
 from buildwright.farm.placement import LegPlan, Placement, check_platforms, place
@@ -111,12 +112,14 @@ class Farm:
 
     def plan(self, builds: Sequence[NamedBuild]) -> tuple[Placement, ...]:
         """Where each leg would be built, and why, without building (`bake --placement`)."""
-        return self._plan(builds).placements
+        _, plans = self._compile(builds)
+        return self._place(plans, Leases(self._env).busy())
 
     def render_placement(self, builds: Sequence[NamedBuild]) -> str:
         return render_placement(self.plan(builds))
 
-    def _plan(self, builds: Sequence[NamedBuild]) -> _Plan:
+    def _compile(self, builds: Sequence[NamedBuild]) -> tuple[tuple[NamedBuild, ...], tuple[LegPlan, ...]]:
+        """The builds checked and every leg's fingerprint (compiled on one node)."""
         builds = tuple(builds)
         legs = legs_of(builds)
         check_platforms(legs, [n.slot for n in self._live()], self.builder.name)
@@ -127,12 +130,16 @@ class Farm:
             build = by_name[leg.target]
             vertices = prints.get(leg, frozenset())
             if not splittable(build.options):
+                # In no node's records: it groups the target's legs without counting as shared.
                 vertices = vertices | {_TOGETHER + build.name}
             plans.append(LegPlan(leg, _record_key(build, leg), vertices))
-        live = [n.slot for n in self._live()]
-        # The together-marker is in no node's records, so it groups legs without counting as shared.
-        placements = place(plans, live, load_records(self._env), self.builder.name)
-        return _Plan(builds, tuple(plans), placements)
+        return builds, tuple(plans)
+
+    def _place(self, plans: Sequence[LegPlan], leased: Mapping[str, int]) -> tuple[Placement, ...]:
+        # A node's load before this run: the builds its engine runs now, or the legs this
+        # machine's other runs have on it, whichever is more (the two overlap).
+        live = [replace(n.slot, busy=max(n.slot.busy, leased.get(n.slot.key, 0))) for n in self._live()]
+        return place(plans, live, load_records(self._env), self.builder.name)
 
     def run(
         self,
@@ -151,7 +158,28 @@ class Farm:
             EngineError: a node stopped answering and no other node could build its legs.
         """
         started = time.monotonic()
-        plan = self._plan(builds)
+        leases = Leases(self._env)
+        try:
+            return self._run(builds, leases, on_event, on_placement, started)
+        finally:
+            leases.release_all()
+
+    def _run(
+        self,
+        builds: Sequence[NamedBuild],
+        leases: Leases,
+        on_event: EventCallback | None,
+        on_placement: PlacementCallback | None,
+        started: float,
+    ) -> FarmResult:
+        compiled, plans = self._compile(builds)
+        node_keys = {n.name: n.slot.key for n in self._nodes}
+        with leases.holding():
+            # Placed and leased under one lock, so a run started at the same moment sees these legs.
+            plan = _Plan(compiled, plans, self._place(plans, leases.busy()))
+            jobs = jobs_of(plan.placements)
+            for job in jobs:
+                leases.take(job.id, node_keys[job.node], len(job.legs))
         progress = MergedProgress(on_event)
         progress.note(_placement_title(plan.placements), [*self._warnings, *map(placement_line, plan.placements)])
         if on_placement is not None:
@@ -159,9 +187,7 @@ class Farm:
         by_name = {b.name: b for b in plan.builds}
         vertices = {p.leg: p.vertices for p in plan.legs}
         record_keys = {p.leg: p.record_key for p in plan.legs}
-        jobs = jobs_of(plan.placements)
         split = {t for t in by_name if sum(1 for j in jobs if j.target == t) > 1}
-        node_keys = {n.name: n.slot.key for n in self._nodes}
         merged: set[str] = set()  # targets pushed by digest by each node, then merged into one index
 
         def options_for(job: Job) -> Mapping[str, Any]:
@@ -177,7 +203,11 @@ class Farm:
                 real = {v for v in vertices.get(leg, frozenset()) if not v.startswith(_TOGETHER)}
                 record_leg(record_keys[leg], node_keys[done.job.node], real, self._env)
 
-        scheduler = Scheduler(self._nodes, options_for, progress, on_done)
+        def on_queued(job: Job) -> None:
+            if not leases.holds(job.id):  # a job moved to another node
+                leases.take(job.id, node_keys[job.node], len(job.legs))
+
+        scheduler = Scheduler(self._nodes, options_for, progress, on_done, (on_queued, leases.release))
         done, failed = scheduler.run(jobs)
         if failed:
             job, error = failed[0]

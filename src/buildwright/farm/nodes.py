@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from buildwright._log import get_logger
 from buildwright.client import BuildkitClient
 from buildwright.client.builders import BUILDER_ENV, Builder, Node, chosen_builder
+from buildwright.client.history import count_active_builds
 from buildwright.engine import Engine
 from buildwright.errors import BuildConfigError, EngineError, EngineUnavailableError
 from buildwright.farm.placement import NodeSlot
@@ -46,12 +47,14 @@ def _normalised(platforms: Sequence[str]) -> tuple[str, ...]:
 class OpenNode:
     """One reachable node during a run."""
 
-    def __init__(self, node: Node, client: BuildkitClient, engine: Engine, platforms: tuple[str, ...]) -> None:
+    def __init__(
+        self, node: Node, client: BuildkitClient, engine: Engine, platforms: tuple[str, ...], busy: int = 0
+    ) -> None:
         self.node = node
         self.client = client
         self.engine = engine
         parallelism = node.parallelism or 1
-        self.slot = NodeSlot(node.name, node.endpoint, platforms, parallelism)
+        self.slot = NodeSlot(node.name, node.endpoint, platforms, parallelism, busy)
         self.slots = threading.Semaphore(parallelism)
         self._lock = threading.Lock()
         self._lost: str | None = None
@@ -92,8 +95,13 @@ def _open(node: Node, builder: str, env: Mapping[str, str]) -> OpenNode:
     )
     reported = tuple(str(p) for p in client.engine.worker_platforms)
     platforms = _normalised(node.platforms or reported)
+    try:
+        busy = count_active_builds(client.connection)
+    except EngineError as exc:  # an engine without the history API: its load is unknown, not fatal
+        _log.debug("farm_node_load_unknown", node=node.name, error=str(exc))
+        busy = 0
     # Each leg has its own thread; the engine's pool only serves `Engine.submit`, unused here.
-    return OpenNode(node, client, Engine(options, client=client, max_parallel=1), platforms)
+    return OpenNode(node, client, Engine(options, client=client, max_parallel=1), platforms, busy)
 
 
 def open_nodes(builder: Builder, env: Mapping[str, str]) -> tuple[tuple[OpenNode, ...], tuple[str, ...]]:

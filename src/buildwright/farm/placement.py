@@ -6,7 +6,8 @@ The rules, in order (each placement names the one that decided it):
 - `cache`: among the candidates, the node whose recent builds share most of the leg's LLB
   vertices (source ops aside: every node has the base image and the context soon enough) wins,
   then the node that built the leg last.
-- `load`: otherwise the least loaded candidate (legs already given to it over its parallelism).
+- `load`: otherwise the least loaded candidate (what it runs already plus the legs given to it,
+  over its parallelism).
 - `failover` (`replace`): a leg taken off a node that stopped answering, placed by load.
 Legs whose graphs share a vertex form one group and go to one node, so its engine runs the
 shared steps once.
@@ -33,6 +34,8 @@ class NodeSlot:
     key: str
     platforms: tuple[str, ...]
     parallelism: int = 1
+    # Legs or builds it runs already (other clients' builds, this machine's other farm runs).
+    busy: int = 0
 
     def can_run(self, platform: str | None) -> bool:
         # A leg naming no platform runs on the node's own; a node reporting none takes anything.
@@ -84,7 +87,7 @@ def groups_of(plans: Sequence[LegPlan]) -> tuple[tuple[LegPlan, ...], ...]:
 
 
 def _load(node: NodeSlot, given: Mapping[str, int]) -> float:
-    return given.get(node.name, 0) / max(node.parallelism, 1)
+    return (node.busy + given.get(node.name, 0)) / max(node.parallelism, 1)
 
 
 def least_loaded(candidates: Sequence[NodeSlot], given: Mapping[str, int]) -> NodeSlot:

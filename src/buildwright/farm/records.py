@@ -79,7 +79,8 @@ def load_records(env: Mapping[str, str] | None = None) -> PlacementRecords:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock beside `path` (the records' and the leases' one), held for the block."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -89,7 +90,7 @@ def _locked(path: Path) -> Iterator[None]:
 def record_leg(leg_key: str, node_key: str, digests: Iterable[str], env: Mapping[str, str] | None = None) -> None:
     """Note that `node_key` built leg `leg_key`, whose graph has `digests`."""
     path = records_path(env)
-    with _locked(path):
+    with locked(path):
         data = _read(path)
         nodes, legs = _nodes(data), _legs(data)
         new = list(dict.fromkeys(digests))

@@ -97,8 +97,11 @@ class Scheduler:
         options_for: Callable[[Job], Mapping[str, Any]],
         progress: MergedProgress,
         on_done: Callable[[JobDone], None] | None = None,
+        tracking: tuple[Callable[[Job], None], Callable[[str], None]] | None = None,
     ) -> None:
         self._nodes = {n.name: n for n in nodes}
+        # Called when a job is queued on a node and when it leaves it (done, failed or moved).
+        self._tracking = tracking
         self._options_for = options_for
         self._progress = progress
         self._on_done = on_done
@@ -129,11 +132,15 @@ class Scheduler:
     def _submit(self, pool: ThreadPoolExecutor, job: Job) -> Future[JobDone]:
         with self._lock:
             self._queued[job.node] = self._queued.get(job.node, 0) + len(job.legs)
+        if self._tracking is not None:
+            self._tracking[0](job)
         return pool.submit(self._run, job)
 
     def _release(self, job: Job) -> None:
         with self._lock:
             self._queued[job.node] -= len(job.legs)
+        if self._tracking is not None:
+            self._tracking[1](job.id)
 
     def _run(self, job: Job) -> JobDone:
         node = self._nodes[job.node]
