@@ -216,7 +216,10 @@ class Farm:
             self._target_result(by_name[name], [d for d in done if d.job.target == name], name in merged)
             for name in by_name
         )
-        return FarmResult(targets, time.monotonic() - started, (*self._warnings, *scheduler.warnings))
+        # What the engines said about the results (e.g. kept in a buildkitd's cache only), once each.
+        said = dict.fromkeys(w for d in done for w in d.result.warnings)
+        warnings = (*self._warnings, *scheduler.warnings, *said)
+        return FarmResult(targets, time.monotonic() - started, warnings)
 
     def _target_result(self, build: NamedBuild, done: Sequence[JobDone], merged: bool) -> TargetResult:
         legs = []
