@@ -313,15 +313,15 @@ def test_the_cli_shows_each_legs_node_and_reason(farm: Farm) -> None:
     placed = {}
     for line in err.splitlines():
         for platform in ("linux/amd64", "linux/arm64"):
-            if f"build ({platform}) -> " in line:
+            if f"cli ({platform}) -> " in line:
                 node, _, reason = line.split(" -> ", 1)[1].partition(": ")
                 placed[platform] = (node, reason.split(" ")[0])
     assert set(placed) == {"linux/amd64", "linux/arm64"}
     assert placed["linux/amd64"][0] != placed["linux/arm64"][0]
     for platform, (node, reason) in placed.items():
         assert reason == LOAD
-        assert f"[build {platform}@{node} 2/2] RUN echo cli-{_MARK}-" in err
-        assert any(line.split()[:4] == ["build", platform, node, reason] for line in err.splitlines()), "table row"
+        assert f"[cli {platform}@{node} 2/2] RUN echo cli-{_MARK}-" in err
+        assert any(line.split()[:4] == ["cli", platform, node, reason] for line in err.splitlines()), "table row"
     assert "TARGET  PLATFORM" in err
 
     # BUILDWRIGHT_BUILDER names the farm as well; with the halfdown builder the skipped node is a warning.
@@ -364,7 +364,7 @@ def test_builds_started_at_once_from_separate_commands_spread_over_the_nodes(far
     for process in running:
         err = process.communicate(timeout=600)[1].decode(errors="replace")
         assert process.returncode == 0, err[-3000:]
-        [line] = [line for line in err.splitlines() if " build -> " in line]
+        [line] = [line for line in err.splitlines() if f" apart{len(placed)} -> " in line]
         placed.append(line.split(" -> ", 1)[1].split(":")[0])
     # Each run counted the others' legs as load: their leases (taken under one lock with their
     # placement) and the builds the engines run. Either alone spreads these three; neither, not.

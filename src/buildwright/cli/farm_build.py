@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from buildwright.client.builders import Builder, chosen_builder
+from buildwright.client.remote_context import is_remote_url
 from buildwright.errors import UsageError
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from buildwright.farm import FarmResult
     from buildwright.options import BuildOptions, OutputOptions
 
-# The name of the one build in the farm's table and progress when no --target names it.
+# The name of the one build in the farm's table and progress when neither --target nor a
+# local context folder names it.
 BUILD_NAME = "build"
 
 
@@ -43,7 +45,7 @@ def build_on_farm(
     tls_given: bool,
     on_event: EventCallback | None,
 ) -> FarmResult:
-    """Run the build on the farm, as one named build (its `--target`, else `build`); `context` is
+    """Run the build on the farm, as one named build (see `build_name`); `context` is
     the one `farm_for` accepted (a directory or a remote context, never a stream).
 
     Raises:
@@ -54,8 +56,17 @@ def build_on_farm(
     if tls_given:
         raise UsageError("TLS options go with --addr or BUILDKIT_HOST; a builder's nodes carry their own")
     keywords = {f.name: getattr(value, f.name) for value in (options, output) for f in fields(value)}
-    build = NamedBuild(options.target or BUILD_NAME, {"context": context, **keywords})
+    build = NamedBuild(build_name(context, options.target), {"context": context, **keywords})
     return build_all(builder, [build], on_event=on_event)
+
+
+def build_name(context: object, target: str | None) -> str:
+    """What the table and progress call the build: its --target, else its context folder's name."""
+    if target:
+        return target
+    if isinstance(context, (str, Path)) and not is_remote_url(str(context)):
+        return Path(context).resolve().name or BUILD_NAME
+    return BUILD_NAME
 
 
 def report(result: FarmResult, out: TextIO, *, table: bool) -> str | None:

@@ -46,3 +46,12 @@ def test_the_farm_api_picks_its_builder_by_the_same_rule(tmp_path: Path) -> None
         farm_builder(None, {**env, "BUILDKIT_HOST": "unix:///x.sock"})
     with pytest.raises(BuildConfigError, match="nope"):
         farm_builder("nope", env)
+
+
+def test_the_build_is_named_by_its_target_else_its_folder(tmp_path: Path) -> None:
+    from buildwright.cli.farm_build import build_name
+
+    (tmp_path / "app").mkdir()
+    assert build_name(tmp_path / "app", "prod") == "prod"
+    assert build_name(str(tmp_path / "app"), None) == "app"
+    assert build_name("https://github.com/x/y.git#main", None) == "build"
