@@ -32,7 +32,7 @@ from buildwright.client.builders import Builder
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.outputs import write_file_atomic
 from buildwright.client.remote_context import is_remote_url
-from buildwright.errors import BuildwrightError, EngineError
+from buildwright.errors import BuildwrightError, EngineError, EngineLostError, EngineUnavailableError
 from buildwright.farm.fingerprint import fingerprints
 from buildwright.farm.index import manifests_of, merge_index, pushed_descriptor
 from buildwright.farm.leases import Leases
@@ -106,7 +106,8 @@ class Farm:
         for node in self._live():
             try:
                 return fingerprints(node.client, builds, self._env)
-            except EngineError as exc:
+            except (EngineLostError, EngineUnavailableError) as exc:
+                # The node went away: the next one compiles (other errors are the builds' own).
                 node.mark_lost(str(exc).splitlines()[0])
         raise EngineError(f"no node of builder {self.builder.name!r} answers any more")
 
