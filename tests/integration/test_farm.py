@@ -116,7 +116,8 @@ def _add_node(
 @pytest.fixture(scope="module")
 def farm(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
     """Three daemons, and builders over them: `farm3` (all three), `split` (a only linux/amd64,
-    b only linux/arm64), `halfdown` (a node nobody answers on, then c)."""
+    b only linux/arm64), `halfdown` (a node nobody answers on, then c), `armdown` (a only
+    linux/amd64, and a linux/arm64 node nobody answers on)."""
     root = tmp_path_factory.mktemp("farm")
     env = {k: v for k, v in engine.env.items() if k not in ("DOCKER_HOST", "BUILDKIT_HOST", "BUILDWRIGHT_BUILDER")}
     env.update(XDG_CONFIG_HOME=str(root / "config"), XDG_STATE_HOME=str(root / "state"))
@@ -134,6 +135,8 @@ def farm(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         _add_node(env, "split", b, tcp=True, first=False, extra=["--platform", "linux/arm64"])
         _add_node(env, "halfdown", None, tcp=True, first=True)
         _add_node(env, "halfdown", c, tcp=True, first=False)
+        _add_node(env, "armdown", a, tcp=False, first=True, extra=["--platform", "linux/amd64"])
+        _add_node(env, "armdown", None, tcp=True, first=False, extra=["--platform", "linux/arm64"])
         yield Farm(a, b, c, env, root)
     finally:
         for name in started:
@@ -295,6 +298,19 @@ def test_a_node_down_at_the_start_is_skipped_with_a_warning(farm: Farm) -> None:
     assert result.target("skipped").nodes == ("bw-farm-c",)
     assert any(w.startswith(f"node bw-farm-dead (tcp://127.0.0.1:{_DEAD_PORT}) is skipped") for w in result.warnings)
     assert farm.ran_on(f"skipped-{_MARK}") == ["bw-farm-c"]
+
+
+def test_a_platforms_only_node_down_fails_clearly_instead_of_building_elsewhere(farm: Farm) -> None:
+    # `armdown`: a (linux/amd64) and an arm64 node nobody answers on; buildx#2119 builds the
+    # arm64 leg on the amd64 node instead.
+    folder = farm.context("armdown", f"FROM busybox\nRUN echo armdown-{_MARK}\n")
+    done = run_cli(farm.env, "build", "--builder", "armdown", "--platform", "linux/arm64", str(folder))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ERROR: no node of builder 'armdown' can build armdown (linux/arm64)"
+        " (node platforms: bw-farm-a: linux/amd64; not answering: bw-farm-dead)"
+    )
+    assert farm.ran_on(f"armdown-{_MARK}") == []
 
 
 def test_the_cli_shows_each_legs_node_and_reason(farm: Farm) -> None:

@@ -123,7 +123,9 @@ class Farm:
         """The builds checked and every leg's fingerprint (compiled on one node)."""
         builds = tuple(builds)
         legs = legs_of(builds)
-        check_platforms(legs, [n.slot for n in self._live()], self.builder.name)
+        live = self._live()
+        down = [n.name for n in self.builder.nodes if n.name not in {o.name for o in live}]
+        check_platforms(legs, [n.slot for n in live], self.builder.name, down)
         by_name = {b.name: b for b in builds}
         prints = self._fingerprints(builds)
         plans = []

@@ -95,21 +95,25 @@ def least_loaded(candidates: Sequence[NodeSlot], given: Mapping[str, int]) -> No
     return min(candidates, key=lambda n: _load(n, given))
 
 
-def _no_node(builder: str, legs: Sequence[Leg], nodes: Sequence[NodeSlot]) -> NoReturn:
+def _no_node(builder: str, legs: Sequence[Leg], nodes: Sequence[NodeSlot], down: Sequence[str] = ()) -> NoReturn:
     offered = "; ".join(f"{n.name}: {','.join(n.platforms) or 'any'}" for n in nodes) or "none"
     named = ", ".join(map(str, legs))
-    raise BuildConfigError(f"no node of builder {builder!r} can build {named} (node platforms: {offered})")
+    # Never another platform's node in its place (buildx#2119): say which nodes did not answer.
+    missing = f"; not answering: {', '.join(down)}" if down else ""
+    raise BuildConfigError(f"no node of builder {builder!r} can build {named} (node platforms: {offered}{missing})")
 
 
-def check_platforms(legs: Sequence[Leg], nodes: Sequence[NodeSlot], builder: str = "farm") -> None:
-    """Fail early (before anything is compiled) when no node can run some leg's platform.
+def check_platforms(
+    legs: Sequence[Leg], nodes: Sequence[NodeSlot], builder: str = "farm", down: Sequence[str] = ()
+) -> None:
+    """Fail early (before anything is compiled) when no live node can run some leg's platform.
 
     Raises:
-        BuildConfigError: naming the legs and each node's platforms.
+        BuildConfigError: naming the legs, each live node's platforms and the nodes `down`.
     """
     missing = [leg for leg in legs if not any(n.can_run(leg.platform) for n in nodes)]
     if missing:
-        _no_node(builder, missing, nodes)
+        _no_node(builder, missing, nodes, down)
 
 
 def place(

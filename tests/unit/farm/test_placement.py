@@ -76,6 +76,8 @@ def test_a_platform_no_node_runs_is_a_clear_error() -> None:
     nodes = (NodeSlot("a", "ka", ("linux/amd64",)),)
     with pytest.raises(BuildConfigError, match=r"no node of builder 'ci' can build t \(linux/s390x\) .*a: linux/amd64"):
         check_platforms([Leg("t", "linux/s390x")], nodes, "ci")
+    with pytest.raises(BuildConfigError, match=r"a: linux/amd64; not answering: arm\)$"):
+        check_platforms([Leg("t", "linux/arm64")], nodes, "ci", down=["arm"])
     with pytest.raises(BuildConfigError, match="can build t"):
         place([_plan("t", platform="linux/s390x")], nodes, PlacementRecords(), "ci")
 
