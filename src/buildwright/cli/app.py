@@ -41,7 +41,6 @@ from buildwright.cli.build_opts import (
     NoCacheFilterOpt,
     NoCacheOpt,
     OutputOpt,
-    PlatformOpt,
     PlatformsOpt,
     PrintOpt,
     ProgressOpt,
@@ -227,7 +226,7 @@ def check(
     file: FileOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
-    platform: PlatformOpt = None,
+    platform: PlatformsOpt = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Do not contact the engine: base images count as empty.")
     ] = False,

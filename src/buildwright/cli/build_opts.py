@@ -53,10 +53,6 @@ BuildContextOpt = Annotated[
     list[str] | None,
     typer.Option("--build-context", help="Additional build contexts (name=dir or name=docker-image://ref)."),
 ]
-PlatformOpt = Annotated[
-    str | None,
-    typer.Option("--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"),
-]
 PlatformsOpt = Annotated[
     list[str] | None,
     typer.Option(
