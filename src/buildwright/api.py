@@ -14,7 +14,7 @@ with an error naming the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,7 @@ def check(
     dockerfile: str | Path | bytes | None = None,
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
-    platform: str | None = None,
+    platform: str | Sequence[str] | None = None,
     engine: Engineish = None,
     offline: bool = False,
 ) -> CheckResult:

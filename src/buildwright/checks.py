@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from buildwright.frontend.lint import (
     render_findings,
     run_lint,
 )
+from buildwright.frontend.platforms import parse_platforms
 from buildwright.inputs import BuildInputs, dockerfile_source, ignore_patterns, resolve_mode
 from buildwright.llb.platform import Platform
 from buildwright.location import SourceRange
@@ -86,7 +87,7 @@ class CheckJob:
         dockerfile: str | Path | bytes | None,
         target: str | None,
         build_args: Mapping[str, str] | None,
-        platform: str | None,
+        platform: str | Sequence[str] | None,
     ) -> CheckJob:
         """Read and check the inputs. `platform` is validated but, as in buildx, does not change
         what is checked (the reference's check runs for the build platform)."""
@@ -97,8 +98,7 @@ class CheckJob:
         # buildx names the file as given with -f, else <context>/Dockerfile.
         display = str(dockerfile) if dockerfile is not None else os.path.normpath(os.path.join(context, "Dockerfile"))
         ignore = ignore_patterns(context_dir, dockerfile_path)
-        if platform:
-            Platform.parse(platform)
+        parse_platforms(platform or None)  # validated as buildx does, not used (see above)
         args = dict(build_args or {})
         # Without a target every stage is checked; with one, only the stages it needs (as buildx does).
         lint = LintOptions(target=target or None, build_args=args, ignore_patterns=ignore, all_stages=not target)

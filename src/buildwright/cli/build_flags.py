@@ -8,6 +8,7 @@ reaches `BuildOptions`/`OutputOptions` here, by name; only the flags whose text 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,3 +38,10 @@ def options_from_flags(
     values["labels"] = parse_key_values(flags.get("labels") or (), what="label")
     values["build_contexts"] = parse_key_values(flags.get("build_contexts") or (), what="context")
     return split_keywords(values)
+
+
+def dockerfile_arg(file: Path | None) -> Path | bytes | None:
+    """`-f -` means the Dockerfile comes on stdin, as with buildx."""
+    if file is not None and str(file) == "-":
+        return sys.stdin.buffer.read()
+    return file

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import buildwright
-from buildwright.cli.engine_opts import BuilderOpt, DebugOpt, TlsServerNameOpt, engine_options
+from buildwright.cli.engine_opts import (
+    AddrOpt,
+    BuilderOpt,
+    DebugOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsServerNameOpt,
+    engine_options,
+)
 from buildwright.cli.errors import run_guarded
 from buildwright.client.builders import (
     Builder,
@@ -249,10 +258,10 @@ def rm(
 
 
 def version(
-    addr: Annotated[str | None, typer.Option("--addr", help="BuildKit daemon address.")] = None,
-    tlscacert: Annotated[Path | None, typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.")] = None,
-    tlscert: Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.")] = None,
-    tlskey: Annotated[Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.")] = None,
+    addr: AddrOpt = None,
+    tlscacert: TlsCaOpt = None,
+    tlscert: TlsCertOpt = None,
+    tlskey: TlsKeyOpt = None,
     tlsservername: TlsServerNameOpt = None,
     builder: BuilderOpt = None,
     client_only: Annotated[bool, typer.Option("--client", help="Only buildwright's version; no engine.")] = False,

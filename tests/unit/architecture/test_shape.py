@@ -71,3 +71,14 @@ def test_the_measures_see_what_they_measure() -> None:
     [node] = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)]
     assert body_lines(node) == 61
     assert parameter_count(node) == 13
+
+
+def test_grpc_errors_are_mapped_inside_the_client_only() -> None:
+    # Foreign errors become buildwright errors at the client's edge (client/boundary.py has the
+    # status helpers); nothing above the client sees a grpc.RpcError.
+    outside = [
+        str(path.relative_to(PACKAGE_ROOT))
+        for path in PACKAGE_ROOT.rglob("*.py")
+        if "_pb" not in path.parts and path.parent.name != "client" and "RpcError" in path.read_text()
+    ]
+    assert not outside
