@@ -143,6 +143,7 @@ def build(
     def work() -> None:
         # Commands import what they use when they run, so that --help and other commands stay fast.
         from buildwright import api
+        from buildwright.cli.farm_build import build_on_farm, farm_for, report
         from buildwright.progress import make_renderer
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
@@ -152,7 +153,18 @@ def build(
             make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer,
         ):
             options, output = options_from_flags(flags, dockerfile)
-            result = api.build(source, options, output, engine=engine, on_event=renderer.handle)
+            # A builder of several nodes spreads the build's platforms over them (the farm).
+            farm = farm_for(addr, builder, source, os.environ)
+            if farm is not None:
+                tls_given = engine.tls() is not None
+                farmed = build_on_farm(farm, source, options, output, tls_given=tls_given, on_event=renderer.handle)
+            else:
+                result = api.build(source, options, output, engine=engine, on_event=renderer.handle)
+        if farm is not None:
+            image_id = report(farmed, sys.stderr, table=display.mode != "quiet")
+            if image_id and display.print_image_id:
+                typer.echo(image_id)
+            return
         for warning in result.warnings:
             typer.echo(f"WARNING: {warning}", err=True)
         # Nothing follows an output written to stdout (buildx prints no image id after the tar).

@@ -66,6 +66,10 @@ def create(
     tlscert: Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for the node(s).")] = None,
     tlskey: Annotated[Path | None, typer.Option("--tlskey", help="Client key for the node(s).")] = None,
     tlsservername: TlsServerNameOpt = None,
+    parallelism: Annotated[
+        int | None,
+        typer.Option("--parallelism", min=1, help="Farm legs each node runs at once (default 1)."),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Create a builder (or with --append add nodes to one); the TLS options apply to the nodes given."""
@@ -83,6 +87,7 @@ def create(
                 _absolute(tlscert),
                 _absolute(tlskey),
                 tlsservername,
+                parallelism,
             )
             for addr in node
         ]
