@@ -257,7 +257,8 @@ def test_engine_runs_builds_concurrently_on_its_one_client(tmp_path: Path) -> No
         )
     assert client.closed and client.most == 2
     assert len(client.calls) == 2 and results[0].image_id != results[1].image_id
-    assert client.calls[0].exports[0].attrs == {"name": "a:1"}
+    # The two builds reach the client in either order.
+    assert {"name": "a:1"} in [call.exports[0].attrs for call in client.calls if call.exports]
     assert sorted(seen) == [(0, "VertexQueued"), (1, "VertexQueued")]
     with pytest.raises(buildwright.EngineError, match="closed"):
         engine.submit(buildwright.image("busybox"))
