@@ -36,16 +36,9 @@ if TYPE_CHECKING:
         explain,
         parse_build_args,
     )
-    from buildwright.pipeline import (
-        BuildSpec,
-        Container,
-        Directory,
-        Engine,
-        connect,
-        image,
-        local,
-        scratch,
-    )
+    from buildwright.engine import BuildSpec, Engine, connect
+    from buildwright.options import BuildOptions, OutputOptions
+    from buildwright.pipeline import Container, Directory, image, local, scratch
 
 # Imported on first use: see buildwright/_lazy.py.
 __getattr__, __dir__ = lazy_exports(
@@ -67,16 +60,9 @@ __getattr__, __dir__ = lazy_exports(
             "explain",
             "parse_build_args",
         ),
-        "buildwright.pipeline": (
-            "BuildSpec",
-            "Container",
-            "Directory",
-            "Engine",
-            "connect",
-            "image",
-            "local",
-            "scratch",
-        ),
+        "buildwright.engine": ("BuildSpec", "Engine", "connect"),
+        "buildwright.options": ("BuildOptions", "OutputOptions"),
+        "buildwright.pipeline": ("Container", "Directory", "image", "local", "scratch"),
     },
 )
 
@@ -88,6 +74,7 @@ __all__ = [
     "BuildCancelled",
     "BuildConfigError",
     "BuildFailed",
+    "BuildOptions",
     "BuildResult",
     "BuildSpec",
     "BuildwrightError",
@@ -105,6 +92,7 @@ __all__ = [
     "Explanation",
     "LLBError",
     "OutputError",
+    "OutputOptions",
     "StepExplanation",
     "StepResult",
     "UsageError",

@@ -1,7 +1,9 @@
 """`buildwright explain`: which steps a build would run and why, without building it.
 
 Exit code 0 when every step would come from the cache, 1 when something would rebuild (or on an
-error), so CI can ask "is this a no-op?".
+error), so CI can ask "is this a no-op?". It takes the build flags that shape the steps, named
+as `build`'s (so they reach the same option fields), and accepts `--secret`/`--ssh`, which never
+change a step, so that a build's command line can be explained as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +15,22 @@ from typing import Annotated
 
 import typer
 
+from buildwright.cli.build_opts import (
+    AddHostOpt,
+    BuildArgOpt,
+    BuildContextOpt,
+    CgroupParentOpt,
+    FileOpt,
+    NetworkOpt,
+    NoCacheFilterOpt,
+    NoCacheOpt,
+    PullOpt,
+    SecretOpt,
+    ShmSizeOpt,
+    SSHOpt,
+    TargetOpt,
+    UlimitOpt,
+)
 from buildwright.cli.engine_opts import (
     AddrOpt,
     BuilderOpt,
@@ -33,72 +51,34 @@ class ExplainFormat(enum.StrEnum):
     JSON = "json"
 
 
-# The build flags that shape RUN steps change what would be built; the secrets and agents a build
-# would be given do not (their values are no part of any step) and are accepted so that a build's
-# command line can be explained as it is.
-_RUN_PANEL = "As the build would run"
-NetworkOpt = Annotated[
-    str, typer.Option("--network", help="RUN networking mode (default, none, host).", rich_help_panel=_RUN_PANEL)
-]
-AddHostOpt = Annotated[
-    list[str] | None, typer.Option("--add-host", help="Host-to-IP mapping (host:ip).", rich_help_panel=_RUN_PANEL)
-]
-ShmSizeOpt = Annotated[
-    str | None, typer.Option("--shm-size", help="RUN shared memory size.", rich_help_panel=_RUN_PANEL)
-]
-UlimitOpt = Annotated[
-    list[str] | None, typer.Option("--ulimit", help="RUN ulimits (nofile=1024:2048).", rich_help_panel=_RUN_PANEL)
-]
-CgroupParentOpt = Annotated[
-    str | None, typer.Option("--cgroup-parent", help="RUN parent cgroup.", rich_help_panel=_RUN_PANEL)
-]
-SecretOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--secret", help="Accepted as build takes it; secrets never change a step.", rich_help_panel=_RUN_PANEL
-    ),
-]
-SSHOpt = Annotated[
-    list[str] | None,
-    typer.Option("--ssh", help="Accepted as build takes it; agents never change a step.", rich_help_panel=_RUN_PANEL),
-]
-
 FormatOpt = Annotated[
     ExplainFormat,
     typer.Option("--format", help="text (one line per step with its cause) or json."),
+]
+PlatformOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"
+    ),
 ]
 
 
 def explain(
     context: Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)],
-    file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile).")
-    ] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Set the target build stage to build.")] = None,
-    build_arg: Annotated[
-        list[str] | None, typer.Option("--build-arg", help="Set build-time variables (KEY=VALUE).")
-    ] = None,
-    build_context: Annotated[
-        list[str] | None,
-        typer.Option("--build-context", help="Additional build contexts (name=dir or name=docker-image://ref)."),
-    ] = None,
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"
-        ),
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="As the build would run with --no-cache.")] = False,
-    no_cache_filter: Annotated[
-        list[str] | None, typer.Option("--no-cache-filter", help="As the build would run with these stages uncached.")
-    ] = None,
-    pull: Annotated[bool, typer.Option("--pull", help="Resolve base images from their registries.")] = False,
+    file: FileOpt = None,
+    target: TargetOpt = None,
+    build_args: BuildArgOpt = None,
+    build_contexts: BuildContextOpt = None,
+    platform: PlatformOpt = None,
+    no_cache: NoCacheOpt = False,
+    no_cache_filter: NoCacheFilterOpt = None,
+    pull: PullOpt = False,
     network: NetworkOpt = "default",
-    add_host: AddHostOpt = None,
+    add_hosts: AddHostOpt = None,
     shm_size: ShmSizeOpt = None,
-    ulimit: UlimitOpt = None,
+    ulimits: UlimitOpt = None,
     cgroup_parent: CgroupParentOpt = None,
-    secret: SecretOpt = None,
+    secrets: SecretOpt = None,
     ssh: SSHOpt = None,
     format: FormatOpt = ExplainFormat.TEXT,
     addr: AddrOpt = None,
@@ -116,32 +96,34 @@ def explain(
     Dockerfile, target and platform, and with the engine's cache records.
     """
     configure_logging(debug=debug, log_format=log_format)
-    del secret, ssh  # see SecretOpt
     status = 0
 
     def work() -> None:
         nonlocal status
         from buildwright import api  # imported when run, so that --help stays fast
+        from buildwright.options import BuildOptions
 
-        result = api.explain(
-            context,
+        options = BuildOptions(
             dockerfile=file,
             target=target,
-            build_args=api.parse_build_args(build_arg or ()),
-            build_contexts=api.parse_key_values(build_context or (), what="context"),
+            build_args=api.parse_build_args(build_args or ()),
+            build_contexts=api.parse_key_values(build_contexts or (), what="context"),
             platform=platform,
             no_cache=no_cache,
             no_cache_filter=tuple(no_cache_filter or ()),
             pull=pull,
             network=network,
-            add_hosts=tuple(add_host or ()),
+            add_hosts=tuple(add_hosts or ()),
             shm_size=shm_size,
-            ulimits=tuple(ulimit or ()),
+            ulimits=tuple(ulimits or ()),
             cgroup_parent=cgroup_parent,
-            engine=engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder),
+            # Secrets and agents are read only by a build; they never change a step.
         )
+        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
+        result = api.explain(context, options, engine=engine)
         sys.stdout.write(result.json() if format is ExplainFormat.JSON else result.text())
         sys.stdout.flush()
         status = result.exit_code
 
+    del secrets, ssh  # accepted, see the module docstring
     raise typer.Exit(run_guarded(work, debug=debug) or status)
