@@ -101,10 +101,11 @@ def explain(
     def work() -> None:
         nonlocal status
         from buildwright import api  # imported when run, so that --help stays fast
+        from buildwright.cli.build_flags import dockerfile_arg
         from buildwright.options import BuildOptions
 
         options = BuildOptions(
-            dockerfile=file,
+            dockerfile=dockerfile_arg(file),
             target=target,
             build_args=api.parse_build_args(build_args or ()),
             build_contexts=api.parse_key_values(build_contexts or (), what="context"),
