@@ -69,6 +69,8 @@ from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
+from buildwright.frontend.convert import dispatch_dockerfile
+from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount, outline_of
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
 from buildwright.frontend.graph import BuildGraph, build_graph
@@ -109,6 +111,9 @@ __all__ = [
     "BuildRunner",
     "CheckResult",
     "EngineOptions",
+    "Outline",
+    "OutlineArg",
+    "OutlineMount",
     "OutputSpec",
     "SSHAgentSpec",
     "SecretSource",
@@ -118,6 +123,7 @@ __all__ = [
     "compile",
     "disk_usage",
     "graph",
+    "outline",
     "parse_build_args",
     "parse_key_values",
     "prune",
@@ -508,6 +514,38 @@ def compile(
         # A remote context is fetched on the engine first, as a build fetches it.
         fetched.append(inputs.fetched(gateway))
         return compile_dockerfile(fetched[-1].dockerfile, fetched[-1].frontend_options(gateway), gateway.resolver)
+
+    with BuildkitClient.connect(options.endpoints()) as client:
+        return client.compile(run, registry_auth=DockerConfig.load(options.env))
+
+
+def outline(
+    context: str | Path,
+    *,
+    dockerfile: str | Path | bytes | None = None,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    build_contexts: Mapping[str, str] | None = None,
+    engine: EngineOptions | None = None,
+) -> Outline:
+    """What `docker buildx build --call=outline` lists for `target`: its build args (values and
+    descriptions), secrets and SSH agents, computed by buildwright's frontend.
+
+    The stages are dispatched as for a build (base images resolved on the engine, for the
+    values ARG defaults expand to), and nothing is built.
+    """
+    inputs = _with_named_contexts(
+        _read_inputs(context, dockerfile, target, build_args, None, False, platform), build_contexts
+    )
+    options = engine or EngineOptions()
+
+    def run(gateway: GatewayContext) -> Outline:
+        fetched = inputs.fetched(gateway)
+        frontend = fetched.frontend_options(gateway)
+        dispatched = dispatch_dockerfile(fetched.dockerfile, frontend, gateway.resolver)
+        source = "\n".join(fetched.dockerfile.lines).encode("utf-8", "surrogateescape")
+        return outline_of(fetched.dockerfile, dispatched, frontend, source)
 
     with BuildkitClient.connect(options.endpoints()) as client:
         return client.compile(run, registry_auth=DockerConfig.load(options.env))

@@ -15,7 +15,7 @@ import typer
 
 from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
-from buildwright.cli.call import parse_call, run_targets
+from buildwright.cli.call import parse_call, run_outline, run_targets
 from buildwright.cli.engine_opts import (
     PROGRESS_PANEL,
     AddrOpt,
@@ -338,7 +338,17 @@ def build(
             log_format=log_format,
         )
     if method is not None and method.name == "outline":
-        raise typer.BadParameter("--call=outline is not supported yet", param_hint="--call")
+        raise typer.Exit(
+            run_outline(
+                context,
+                _dockerfile_arg(file),
+                method,
+                target=target,
+                build_args=tuple(build_arg or ()),
+                engine=engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder),
+                debug=debug,
+            )
+        )
 
     def work() -> None:
         # Commands import what they use when they run, so that --help and other commands stay fast.
@@ -356,7 +366,7 @@ def build(
                 dockerfile=dockerfile,
                 target=target,
                 tags=tuple(tag or ()),
-                build_args=api.parse_build_args(build_arg or ()),
+                build_args=tuple(build_arg or ()),
                 no_cache=no_cache,
                 no_cache_filter=tuple(no_cache_filter or ()),
                 platform=tuple(platform or ()),
