@@ -69,10 +69,9 @@ from buildwright.client.session.ssh import SSHAgentSpec, parse_ssh_spec, resolve
 from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_patterns
 from buildwright.errors import BuildConfigError, BuildFailed, BuildwrightError, DockerfileError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions, StagePlan, compile_dockerfile
-from buildwright.frontend.convert import dispatch_dockerfile
-from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount, outline_of
 from buildwright.frontend.args import source_date_epoch
 from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
+from buildwright.frontend.convert import dispatch_dockerfile
 from buildwright.frontend.graph import BuildGraph, build_graph
 from buildwright.frontend.lint import (
     PHASE_CONFIG,
@@ -85,6 +84,8 @@ from buildwright.frontend.lint import (
     render_findings,
     run_lint,
 )
+from buildwright.frontend.lint.report_json import findings_json
+from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount, outline_of
 from buildwright.frontend.platforms import (
     MultiPlatformBuild,
     compile_platforms,
@@ -841,6 +842,7 @@ class CheckResult:
 
     lint: LintResult
     display_name: str
+    session_id: str = ""  # the session the engine read the Dockerfile in ("" offline)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -859,6 +861,10 @@ class CheckResult:
 
     def error_report(self) -> str:
         return render_error(self.lint, self.display_name)
+
+    def json(self) -> str:
+        """The JSON `docker buildx build --call=check,format=json` prints (the reference's lint result)."""
+        return findings_json(self.lint, self.session_id)
 
     @property
     def request_error(self) -> bool:
@@ -908,9 +914,9 @@ def check(
         result = check_dockerfile(source, dockerfile_path.name, lint_options, frontend, None)
         return CheckResult(result, display_name)
 
-    def run(gateway: GatewayContext) -> LintResult:
+    def run(gateway: GatewayContext) -> CheckResult:
         platforms = gateway.worker_platforms or (Platform("linux", "amd64"),)
-        return check_dockerfile(
+        lint = check_dockerfile(
             source,
             dockerfile_path.name,
             replace(lint_options, build_platforms=platforms),
@@ -919,10 +925,11 @@ def check(
             ),
             gateway.resolver,
         )
+        return CheckResult(lint, display_name, gateway.session_id)
 
     options = engine or EngineOptions()
     with BuildkitClient.connect(options.endpoints()) as client:
-        return CheckResult(client.compile(run, registry_auth=DockerConfig.load(options.env)), display_name)
+        return client.compile(run, registry_auth=DockerConfig.load(options.env))
 
 
 def _check_build(

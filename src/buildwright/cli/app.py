@@ -321,8 +321,6 @@ def build(
             sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
         raise typer.Exit(run_targets(Path(context), _dockerfile_arg(file), method, debug=debug))
     if method is not None and method.name == "check":
-        if method.format == "json":
-            raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
         check(
             Path(context),
             file=file,
@@ -336,6 +334,7 @@ def build(
             builder=builder,
             debug=debug,
             log_format=log_format,
+            json_format=method.format == "json",
         )
     if method is not None and method.name == "outline":
         raise typer.Exit(
@@ -366,7 +365,7 @@ def build(
                 dockerfile=dockerfile,
                 target=target,
                 tags=tuple(tag or ()),
-                build_args=tuple(build_arg or ()),
+                build_args=api.parse_build_args(build_arg or ()),
                 no_cache=no_cache,
                 no_cache_filter=tuple(no_cache_filter or ()),
                 platform=tuple(platform or ()),
@@ -459,6 +458,9 @@ def check(
     builder: BuilderOpt = None,
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
+    json_format: Annotated[
+        bool, typer.Option("--json", help="Print the result as buildx's --call=check,format=json does.")
+    ] = False,
 ) -> None:
     """Run the build checks on a Dockerfile without building it (like `docker buildx build --check`).
 
@@ -481,7 +483,7 @@ def check(
             engine=engine,
             offline=offline,
         )
-        sys.stdout.write(result.report())
+        sys.stdout.write(result.json() + "\n" if json_format else result.report())
         sys.stdout.flush()
         if result.error is not None:
             # buildx prints a check's error text, which ends with a newline, as one more line.

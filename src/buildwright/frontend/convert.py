@@ -247,6 +247,7 @@ def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolv
     graph, target, reachable, builds, bases, read_paths, local_contexts, main_context = _dispatch_stages(
         dockerfile, options, resolver, setup
     )
+    target_platform = setup.target_platform
     read_paths.setdefault(_chain_root(graph, target), set()).add("/")
     context_paths: set[str] = set()
     for build in builds.values():

@@ -262,14 +262,14 @@ def outline_text(outline: Outline) -> str:
     """The reference's text: the target, then tables of build args, secrets and SSH agents."""
     out: list[str] = []
     if outline.name or outline.description:
-        rows = [("TARGET:", outline.name or "(default)")]
+        rows: list[tuple[str, ...]] = [("TARGET:", outline.name or "(default)")]
         if outline.description:
             rows.append(("DESCRIPTION:", outline.description))
         out.append(_tabwrite(rows, padding=1) + "\n")
     if outline.args:
-        rows = [("BUILD ARG", "VALUE", "DESCRIPTION")]
-        rows += [(a.name, a.value, a.description) for a in outline.args]
-        out.append(_tabwrite(rows, padding=3) + "\n")
+        args: list[tuple[str, ...]] = [("BUILD ARG", "VALUE", "DESCRIPTION")]
+        args += [(a.name, a.value, a.description) for a in outline.args]
+        out.append(_tabwrite(args, padding=3) + "\n")
     for title, mounts in (("SECRET", outline.secrets), ("SSH", outline.ssh)):
         if mounts:
             table = [(title, "REQUIRED")] + [(m.name, "true" if m.required else "") for m in mounts]
