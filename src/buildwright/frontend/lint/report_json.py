@@ -45,7 +45,9 @@ def findings_json(result: LintResult, session_id: str) -> str:
     if result.error is not None:
         location = getattr(result.error, "location", None)
         message = getattr(result.error, "message", str(result.error))
-        out["buildError"] = {"message": message, "location": _merged_location(location)}
+        # Merged ranges of the error's locations: those of one instruction, one per line.
+        located = location if isinstance(location, SourceRange) else None
+        out["buildError"] = {"message": message, "location": _node_location(located)}
     return go_json(out, indent=2)
 
 
@@ -69,14 +71,6 @@ def _node_location(location: SourceRange | None) -> dict[str, Any]:
         lines = range(location.start_line, max(location.start_line, location.end_line) + 1)
         ranges = [_range(n, n, 0, 0) for n in lines]
     return {"ranges": ranges}
-
-
-def _merged_location(location: object) -> dict[str, Any]:
-    # The build error's ranges are merged into one span of lines.
-    if not isinstance(location, SourceRange) or location.start_line <= 0:
-        return {}
-    end_line = max(location.start_line, location.end_line)
-    return {"ranges": [_range(location.start_line, end_line, location.start_column, location.end_column)]}
 
 
 def _definition_json(filename: str, session_id: str) -> dict[str, Any]:
