@@ -45,6 +45,7 @@ from buildwright.client.diskusage import prune as _prune
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.endpoint import Endpoint
 from buildwright.client.events import BuildEvent
+from buildwright.client.internal_steps import local_load_steps
 from buildwright.client.localrefs import LocalBuild, new_build_ref, record_build
 from buildwright.client.outputs import (
     STDOUT,
@@ -455,6 +456,12 @@ def build(
             compiled_builds.append(compiled)
         return compiled
 
+    if on_event is not None and inputs.remote is None and isinstance(context, (str, Path)):
+        # What buildx has the engine load, buildwright read: reported as the same steps.
+        named = Path(context) / "Dockerfile" if dockerfile is None else dockerfile
+        source = named if isinstance(named, bytes) else Path(named)
+        for event in local_load_steps(Path(context), source, request.ref):
+            on_event(event)
     try:
         platforms = tuple(str(p) for p in inputs.platforms)
         result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
