@@ -62,6 +62,7 @@ from buildwright.client.remote_context import (
     is_remote_url,
     load_context,
     remote_context,
+    report_fetch_once,
     upload_context,
 )
 from buildwright.client.session.secrets import SecretSource, load_secrets, parse_secret_spec
@@ -462,6 +463,8 @@ def build(
         source = named if isinstance(named, bytes) else Path(named)
         for event in local_load_steps(Path(context), source, request.ref):
             on_event(event)
+    if on_event is not None and inputs.remote is not None:
+        on_event = report_fetch_once(on_event)
     try:
         platforms = tuple(str(p) for p in inputs.platforms)
         result, duration = run_build_on(engine, request, compile_for, on_event, platforms)
