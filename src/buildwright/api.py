@@ -180,20 +180,10 @@ def check(
 
 
 def outline(
-    context: str | Path,
-    options: BuildOptions | None = None,
-    /,
-    *,
-    engine: Engineish = None,
-    **keywords: Any,
+    context: str | Path, options: BuildOptions | None = None, /, *, engine: Engineish = None, **keywords: Any
 ) -> Outline:
-    """What `docker buildx build --call=outline` lists for the target: its build args (values and
-    descriptions), the secrets and SSH agents it mounts, its name and description.
-
-    Computed by buildwright's frontend: the stages are dispatched as for a build (base images
-    resolved on the engine, for the values ARG defaults expand to); nothing is built. The options
-    are those of `compile` (`dockerfile`, `target`, `build_args`, ...).
-    """
+    """What `buildx build --call=outline` lists for the target (build args, secrets, SSH agents),
+    from the stages dispatched as for a build; nothing is built. Options as for `compile`."""
     with engine_for(engine) as opened:
         return opened.outline(context, options, **keywords)
 
