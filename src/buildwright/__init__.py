@@ -23,20 +23,16 @@ if TYPE_CHECKING:
     from buildwright.aio import AsyncBuild, AsyncEngine, aconnect
     from buildwright.api import (
         BuildResult,
-        Cause,
-        CauseKind,
         CheckResult,
         EngineOptions,
-        Explanation,
-        StepExplanation,
         StepResult,
         build,
         check,
         compile,
-        explain,
         parse_build_args,
     )
     from buildwright.engine import BuildSpec, Engine, connect
+    from buildwright.explain_build import Cause, CauseKind, Explanation, StepExplanation, explain
     from buildwright.options import BuildOptions, OutputOptions
     from buildwright.pipeline import Container, Directory, image, local, scratch
 
@@ -47,19 +43,15 @@ __getattr__, __dir__ = lazy_exports(
         "buildwright.aio": ("AsyncBuild", "AsyncEngine", "aconnect"),
         "buildwright.api": (
             "BuildResult",
-            "Cause",
-            "CauseKind",
             "CheckResult",
             "EngineOptions",
-            "Explanation",
-            "StepExplanation",
             "StepResult",
             "build",
             "check",
             "compile",
-            "explain",
             "parse_build_args",
         ),
+        "buildwright.explain_build": ("Cause", "CauseKind", "Explanation", "StepExplanation", "explain"),
         "buildwright.engine": ("BuildSpec", "Engine", "connect"),
         "buildwright.options": ("BuildOptions", "OutputOptions"),
         "buildwright.pipeline": ("Container", "Directory", "image", "local", "scratch"),

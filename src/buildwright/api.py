@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildwright.cachemiss import Cause, CauseKind, Explanation, StepExplanation
 from buildwright.checks import CheckJob, CheckResult
 from buildwright.client import StepResult
 from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
@@ -29,37 +28,36 @@ from buildwright.client.session.ssh import SSHAgentSpec
 from buildwright.dockerfile import parse_dockerfile
 from buildwright.engine import Engine, EventCallback, engine_for
 from buildwright.errors import BuildConfigError, UsageError
-from buildwright.explain_build import predict_dockerfile_build
 from buildwright.frontend import CompiledBuild, FrontendOptions
 from buildwright.frontend.graph import BuildGraph, build_graph
+from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
 from buildwright.frontend.targets import Target, list_targets, targets_json, targets_text
 from buildwright.inputs import Context, dockerfile_source, read_inputs
-from buildwright.options import BuildOptions, EngineOptions, OutputOptions, split_keywords
+from buildwright.options import BuildOptions, EngineOptions, OutputOptions
 from buildwright.results import BuildResult
 
 __all__ = [
     "BuildGraph",
     "BuildOptions",
     "BuildResult",
-    "Cause",
-    "CauseKind",
     "CheckResult",
     "Engine",
     "EngineOptions",
     "EventCallback",
-    "Explanation",
+    "Outline",
+    "OutlineArg",
+    "OutlineMount",
     "OutputOptions",
     "OutputSpec",
     "SSHAgentSpec",
     "SecretSource",
-    "StepExplanation",
     "StepResult",
     "build",
     "check",
     "compile",
     "disk_usage",
-    "explain",
     "graph",
+    "outline",
     "parse_build_args",
     "parse_key_values",
     "prune",
@@ -152,15 +150,6 @@ def compile(
         return opened.compile(context, options, **keywords)
 
 
-def explain(
-    context: str | Path, options: BuildOptions | None = None, /, *, engine: Engineish = None, **keywords: Any
-) -> Explanation:
-    """Which steps `build` with the same options would run, and why, without building (the last
-    build's record and the engine's cache records); `exit_code` 0 when none. Raises as `compile`."""
-    with engine_for(engine) as opened:
-        return predict_dockerfile_build(opened, context, split_keywords(keywords, options)[0])
-
-
 def check(
     context: str | Path,
     *,
@@ -188,6 +177,15 @@ def check(
         return job.offline()
     with engine_for(engine) as opened:
         return opened.check(job)
+
+
+def outline(
+    context: str | Path, options: BuildOptions | None = None, /, *, engine: Engineish = None, **keywords: Any
+) -> Outline:
+    """What `buildx build --call=outline` lists for the target (build args, secrets, SSH agents),
+    from the stages dispatched as for a build; nothing is built. Options as for `compile`."""
+    with engine_for(engine) as opened:
+        return opened.outline(context, options, **keywords)
 
 
 # --- graph, targets, du, prune: commands beyond build ----------------------------------------

@@ -1,9 +1,9 @@
 """Cache misses explained, for the api layer: the tracker of one build, and the prediction.
 
 `tracker_for` gives `run_dockerfile_build` the `cachemiss.BuildTracker` that keeps the build's
-record (and, with `explain`, explains it); `predict_dockerfile_build` is `buildwright.explain`:
-the Dockerfile compiled on the engine and compared with the last record and the engine's cache
-records, nothing built.
+record (and, with `explain`, explains it); `explain` (exported as `buildwright.explain`) is the
+prediction: the Dockerfile compiled on the engine and compared with the last record and the
+engine's cache records, nothing built.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from buildwright.cachemiss import BuildKey, Explanation, arg_names, build_key
+from buildwright.cachemiss import BuildKey, Cause, CauseKind, Explanation, StepExplanation, arg_names, build_key
 from buildwright.cachemiss.graph import read_graph
 from buildwright.cachemiss.predict import predict_build
 from buildwright.cachemiss.record import RecordStore
@@ -22,10 +22,37 @@ from buildwright.client import GatewayContext
 from buildwright.errors import BuildConfigError
 from buildwright.frontend import CompiledBuild, compile_dockerfile
 from buildwright.inputs import BuildInputs, local_build, read_inputs
-from buildwright.options import BuildOptions
+from buildwright.options import BuildOptions, EngineOptions, split_keywords
 
 if TYPE_CHECKING:
     from buildwright.engine import Engine
+
+__all__ = ["Cause", "CauseKind", "Explanation", "StepExplanation", "explain"]
+
+
+def explain(
+    context: str | Path,
+    options: BuildOptions | None = None,
+    /,
+    *,
+    engine: EngineOptions | Engine | None = None,
+    **keywords: Any,
+) -> Explanation:
+    """Which steps `build` with the same options would run, and why, without building.
+
+    The Dockerfile is compiled on the engine (base images resolved), compared with the record of
+    the last build of the same context, Dockerfile, target and platform (every `build` of a local
+    context keeps one), and with the engine's cache records. The options are `build`'s; those that
+    shape no step (secrets, outputs, ...) change nothing. `exit_code` is 0 when nothing would rebuild.
+
+    Raises:
+        BuildConfigError, DockerfileError: as `build`, and for a remote context or several
+            platforms (no record is kept of those); EngineUnavailableError: no engine answered.
+    """
+    from buildwright.engine import engine_for  # the engine runs builds, which use this module
+
+    with engine_for(engine) as opened:
+        return predict_dockerfile_build(opened, context, split_keywords(keywords, options)[0])
 
 
 def record_key(inputs: BuildInputs, options: BuildOptions) -> BuildKey:

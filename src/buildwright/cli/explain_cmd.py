@@ -100,7 +100,10 @@ def explain(
 
     def work() -> None:
         nonlocal status
-        from buildwright import api  # imported when run, so that --help stays fast
+        from buildwright import (
+            api,  # imported when run, so that --help stays fast
+            explain_build,
+        )
         from buildwright.cli.build_flags import dockerfile_arg
         from buildwright.options import BuildOptions
 
@@ -121,7 +124,7 @@ def explain(
             # Secrets and agents are read only by a build; they never change a step.
         )
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
-        result = api.explain(context, options, engine=engine)
+        result = explain_build.explain(context, options, engine=engine)
         sys.stdout.write(result.json() if format is ExplainFormat.JSON else result.text())
         sys.stdout.flush()
         status = result.exit_code
