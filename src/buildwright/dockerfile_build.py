@@ -7,6 +7,7 @@ Dockerfile is compiled (with its build checks) once the engine's gateway answers
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -78,10 +79,11 @@ def run_dockerfile_build(
     compilation = _Compilation(inputs, tracker)
     started = time.monotonic()
     if on_event is not None and inputs.remote is None and isinstance(context, (str, Path)):
-        # What buildx has the engine load, buildwright read: reported as the same steps.
+        # What buildx has the engine load, buildwright read: reported as the same steps, once the
+        # Dockerfile compiled on a reachable engine (an error before that stays one line).
         named = Path(context) / "Dockerfile" if options.dockerfile is None else options.dockerfile
-        for event in local_load_steps(Path(context), named if isinstance(named, bytes) else Path(named), request.ref):
-            on_event(event)
+        steps = local_load_steps(Path(context), named if isinstance(named, bytes) else Path(named), request.ref)
+        compilation.announce = functools.partial(_report_all, on_event, steps)
     if on_event is not None and inputs.remote is not None:
         on_event = report_fetch_once(on_event)
     try:
@@ -101,6 +103,11 @@ def run_dockerfile_build(
     )
 
 
+def _report_all(on_event: Callable[[BuildEvent], None], events: Sequence[BuildEvent]) -> None:
+    for event in events:
+        on_event(event)
+
+
 class _Compilation:
     """The compile callback of one build, keeping what it compiled for locating a failed step."""
 
@@ -109,6 +116,8 @@ class _Compilation:
         self.inputs = inputs
         self.compiled: list[CompiledBuild] = []
         self.tracker = tracker  # told the definition, for the build's record
+        # Progress for the client's own loading of the inputs, reported once compiled.
+        self.announce: Callable[[], None] | None = None
 
     def compile(self, gateway: GatewayContext) -> CompiledBuildLike:
         inputs = self.inputs = self.inputs.fetched(gateway)
@@ -126,6 +135,9 @@ class _Compilation:
             raise
         # As the reference, the checks report once, for the first platform.
         check_build(inputs, gateway, resolver)
+        if self.announce is not None:
+            self.announce()
+            self.announce = None
         if isinstance(compiled, MultiPlatformBuild):
             self.compiled.extend(part.compiled for part in compiled.builds)
         else:
