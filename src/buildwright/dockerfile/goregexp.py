@@ -7,8 +7,8 @@ program and runs it as a Thompson simulation with a lazily built, size-capped DF
 character costs one dictionary lookup, or one pass over the program the first time a (state,
 character) pair is seen, so a match is O(len(program) * len(text)) at worst.
 
-Parsed: concatenation, `|`, `(...)`, `*`, `+`, `?` (and their lazy forms, equal for a yes/no
-match), `.`, `^`, `$`, `\\A`, `\\z`, `\\b`, `\\B`, `\\Q...\\E`, classes with ranges, `[:name:]`,
+Parsed: concatenation, `|`, `(...)`, `*`, `+`, `?` (and their lazy forms, which only `find`
+tells apart), `.`, `^`, `$`, `\\A`, `\\z`, `\\b`, `\\B`, `\\Q...\\E`, classes with ranges, `[:name:]`,
 `\\d\\s\\w`, one-letter `\\p`/`\\P` categories, and Go's escapes. Go's other forms (`(?flags)`,
 `{n,m}` counts, `\\p{Name}`) cannot come out of a pattern's translation, which escapes
 `(){}|+.$` and emits the rest itself; they are refused here as `RegexpError`, which the matcher
@@ -162,6 +162,7 @@ class _Node:
     cls: CharClass | None = None
     assertion: _Op | None = None
     subs: tuple[_Node, ...] = ()
+    lazy: bool = False
 
 
 _EMPTY = _Node("cat")
@@ -213,12 +214,13 @@ class _Parser:
                 self.pos += 1
                 if not items:
                     raise RegexpError("missing argument to repetition operator")
-                if self.pos < len(text) and text[self.pos] == "?":
+                lazy = self.pos < len(text) and text[self.pos] == "?"
+                if lazy:
                     self.pos += 1
                 if last_was_repeat:
                     raise RegexpError("invalid nested repetition operator")
                 op = {"*": "star", "+": "plus", "?": "quest"}[ch]
-                items[-1] = _Node(op, subs=(items[-1],))
+                items[-1] = _Node(op, subs=(items[-1],), lazy=lazy)
                 repeat = True
             elif ch == "{":
                 raise RegexpError("unsupported repetition count")
@@ -429,13 +431,20 @@ def _emit_one(node: _Node, program: list[_Inst], work: list[_Node | Callable[[],
         def close() -> None:
             if node.op == "star":
                 program.append((_Op.JMP, split, 0, None))
-            program[split] = (_Op.SPLIT, split + 1, len(program), None)
+            # A SPLIT's first branch is the one a leftmost-first search prefers: the body when
+            # greedy, what follows when lazy.
+            body, after = split + 1, len(program)
+            program[split] = (_Op.SPLIT, after, body, None) if node.lazy else (_Op.SPLIT, body, after, None)
 
         work.append(close)
         work.append(node.subs[0])
     elif node.op == "plus":
         start = len(program)
-        work.append(lambda: program.append((_Op.SPLIT, start, len(program) + 1, None)))
+        work.append(
+            lambda: program.append(
+                (_Op.SPLIT, len(program) + 1, start, None) if node.lazy else (_Op.SPLIT, start, len(program) + 1, None)
+            )
+        )
         work.append(node.subs[0])
     else:  # alt: split to each branch, each branch jumps to the end
         _emit_alt(node.subs, program, work)
@@ -471,14 +480,43 @@ def _is_word(ch: str | None) -> bool:
 _SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
 
 
-class _Cache:
-    """Transitions of the lazily built DFA, with a budget on the instruction ids they hold."""
+# What `find` caches per (state, character, context): the threads the new start added, the index
+# of the thread that matched (-1: none), the next state, and each next thread's parent index.
+_FindStep = tuple[int, int, int, tuple[int, ...]]
 
-    __slots__ = ("size", "transitions")
+
+class _Cache:
+    """Transitions of the lazily built DFA, with a budget on the instruction ids they hold.
+
+    `find` keeps its own: its states are thread lists in priority order (interned as ids), not
+    sets. `computed` counts the transitions computed (each one pass over the program), the work
+    a hostile expression could try to multiply.
+    """
+
+    __slots__ = ("computed", "find_steps", "size", "state_ids", "states", "transitions")
 
     def __init__(self) -> None:
         self.transitions: dict[tuple[frozenset[int], str, bool, bool], frozenset[int]] = {}
         self.size = 0
+        self.computed = 0
+        self.states: list[tuple[int, ...]] = []
+        self.state_ids: dict[tuple[int, ...], int] = {}
+        self.find_steps: dict[tuple[int, bool, str, int], _FindStep] = {}
+
+    def clear(self) -> None:
+        self.transitions.clear()
+        self.states.clear()
+        self.state_ids.clear()
+        self.find_steps.clear()
+        self.size = 0
+
+    def intern(self, pcs: tuple[int, ...]) -> int:
+        found = self.state_ids.get(pcs)
+        if found is None:
+            found = self.state_ids[pcs] = len(self.states)
+            self.states.append(pcs)
+            self.size += len(pcs) + 1
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +526,7 @@ class Regexp:
     source: str
     _program: tuple[_Inst, ...] = field(repr=False)
     _anchored: bool = field(repr=False)
+    _has_word_assertions: bool = field(repr=False)
     _cache: _Cache = field(repr=False, default_factory=_Cache, compare=False)
 
     def matches(self, text: str) -> bool:
@@ -495,10 +534,9 @@ class Regexp:
         chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
         if self._cache.size > _CACHE_BUDGET:
             # Bounded memory for a pathological expression: start the cache again.
-            self._cache.transitions.clear()
-            self._cache.size = 0
+            self._cache.clear()
         starts = range(1) if self._anchored else range(len(chars) + 1)
-        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+        words = self._has_word_assertions
         return any(self._matches_at(chars, start, words) for start in starts)
 
     def _matches_at(self, chars: str, start: int, words: bool) -> bool:
@@ -521,6 +559,7 @@ class Regexp:
             found = cache.transitions.get(key)
             if found is None:
                 found = self._step(members, ch, at_end, next_word)
+                cache.computed += 1
                 if cache.size <= _CACHE_BUDGET:
                     cache.transitions[key] = found
                     cache.size += len(members) + len(found) + 1
@@ -539,9 +578,8 @@ class Regexp:
             return any(self.matches(text[:end]) for end in ends)
         chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
         if self._cache.size > _CACHE_BUDGET:
-            self._cache.transitions.clear()
-            self._cache.size = 0
-        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+            self._cache.clear()
+        words = self._has_word_assertions
         accept = len(self._program) - 1
         wanted = set(ends)
         last = ends[-1]
@@ -560,12 +598,126 @@ class Regexp:
             members = self._transition(members, ch, False, words and _is_word(chars[i + 1]))
         return False
 
+    @property
+    def computed_steps(self) -> int:
+        """Transitions computed so far (each one pass over the program): the work done, for tests."""
+        return self._cache.computed
+
+    def find(self, text: str, pos: int = 0) -> tuple[int, int] | None:
+        """Go's `FindStringIndex` from `pos` (the text before it still counts for `^` and `\\b`).
+
+        The leftmost match, and of those the one a backtracking search would find first (greedy
+        and lazy repeats, `|` in order): a Pike VM whose thread lists, in priority order, are
+        cached as DFA states, so each character costs a dictionary lookup and the copy of the
+        threads' start positions; a new state costs one pass over the program. Linear in the text.
+        """
+        chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
+        cache = self._cache
+        if cache.size > _CACHE_BUDGET:
+            cache.clear()
+        size = len(chars)
+        words = self._has_word_assertions
+        anchored = self._anchored
+        steps = cache.find_steps
+        state = cache.intern(())
+        starts: list[int] = []
+        matched: tuple[int, int] | None = None
+        for i in range(pos, size + 1):
+            inject = matched is None and (not anchored or i == 0)
+            if not inject and not starts:
+                break
+            ch = chars[i] if i < size else ""
+            # The context the assertions may need: text ends, and word characters either side.
+            context = (i == 0) | (i == size) << 1 | (i + 1 == size) << 2
+            if words:
+                context |= (i > 0 and _is_word(chars[i - 1])) << 3 | (i + 1 < size and _is_word(chars[i + 1])) << 4
+            key = (state, inject, ch, context)
+            found = steps.get(key)
+            if found is None:
+                if cache.size > _CACHE_BUDGET:
+                    pcs = cache.states[state]
+                    cache.clear()
+                    state = cache.intern(pcs)
+                    key = (state, inject, ch, context)
+                found = self._find_step(cache.states[state], inject, ch, context)
+                steps[key] = found
+                cache.size += len(found[3]) + 4
+            injected, match_index, state, parents = found
+            if injected:
+                starts.extend([i] * injected)
+            if match_index >= 0:
+                matched = (starts[match_index], i)
+            starts = [starts[p] for p in parents]
+        return matched
+
+    def _find_step(self, pcs: tuple[int, ...], inject: bool, ch: str, context: int) -> _FindStep:
+        self._cache.computed += 1
+        begin, end_here, end_next = bool(context & 1), bool(context & 2), bool(context & 4)
+        prev_word, after_word = bool(context & 8), bool(context & 16)
+        threads = list(pcs)
+        injected = 0
+        if inject:
+            present = set(pcs)
+            for pc in self._ordered_closure(0, begin, end_here, prev_word, _is_word(ch or None), set()):
+                if pc not in present:
+                    threads.append(pc)
+                    injected += 1
+        match_index = -1
+        following: list[int] = []
+        parents: list[int] = []
+        seen: set[int] = set()
+        for index, pc in enumerate(threads):
+            op, _, _, cls = self._program[pc]
+            if op is _Op.MATCH:
+                match_index = index  # threads of lower priority are cut
+                break
+            if ch and ((op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n")):
+                for reached in self._ordered_closure(pc + 1, False, end_next, _is_word(ch), after_word, seen):
+                    following.append(reached)
+                    parents.append(index)
+        return injected, match_index, self._cache.intern(tuple(following)), tuple(parents)
+
+    def _ordered_closure(
+        self, seed: int, at_begin: bool, at_end: bool, prev_word: bool, next_word: bool, seen: set[int]
+    ) -> list[int]:
+        """`_closure` in priority order (a SPLIT's first branch first), skipping what `seen` holds."""
+        kept: list[int] = []
+        stack = [seed]
+        program = self._program
+        while stack:
+            pc = stack.pop()
+            if pc in seen:
+                continue
+            seen.add(pc)
+            op, x, y, _ = program[pc]
+            if op is _Op.SPLIT:
+                stack.append(y)
+                stack.append(x)
+            elif op is _Op.JMP:
+                stack.append(x)
+            elif op is _Op.BEGIN_TEXT:
+                if at_begin:
+                    stack.append(pc + 1)
+            elif op is _Op.END_TEXT:
+                if at_end:
+                    stack.append(pc + 1)
+            elif op is _Op.WORD_BOUNDARY:
+                if prev_word != next_word:
+                    stack.append(pc + 1)
+            elif op is _Op.NO_WORD_BOUNDARY:
+                if prev_word == next_word:
+                    stack.append(pc + 1)
+            else:
+                kept.append(pc)
+        return kept
+
     def _transition(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
         cache = self._cache
         key = (members, ch, at_end, next_word)
         found = cache.transitions.get(key)
         if found is None:
             found = self._step(members, ch, at_end, next_word)
+            cache.computed += 1
             if cache.size <= _CACHE_BUDGET:
                 cache.transitions[key] = found
                 cache.size += len(members) + len(found) + 1
@@ -618,7 +770,9 @@ def compile_regexp(source: str) -> Regexp:
     """Parse `source` as Go's `regexp.Compile` would; raises RegexpError where Go errs."""
     tree = _Parser(source).parse()
     anchored = _starts_with_begin(tree)
-    return Regexp(source, tuple(_emit(tree)), anchored)
+    program = tuple(_emit(tree))
+    words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in program)
+    return Regexp(source, program, anchored, words)
 
 
 def _starts_with_begin(node: _Node) -> bool:

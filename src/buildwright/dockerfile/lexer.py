@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from buildwright import _golang
+from buildwright.dockerfile.goregexp import Regexp, compile_regexp
 from buildwright.errors import DockerfileError
 
 _EOF = ""
@@ -448,12 +449,11 @@ class _Word:
             return "${" + name + "/" + pattern + "/" + replacement + "}"
         regex = _pattern_regex(pattern, greedy=True, anchored=False)
         if replace_all:
-            # Go's ReplaceAllString expands `$0`/`${0}` (whole match) and `$$` in the replacement.
-            return regex.sub(lambda m: _expand_template(replacement, m.group(0)), value)
-        found_match = regex.search(value)
-        if found_match is None:
+            return _replace_all(regex, value, replacement)
+        span = regex.find(value)
+        if span is None:
             return value
-        return value[: found_match.start()] + replacement + value[found_match.end() :]
+        return value[: span[0]] + replacement + value[span[1] :]
 
     def process_name(self) -> str:
         name: list[str] = []
@@ -489,8 +489,12 @@ class _Word:
 
 
 @functools.lru_cache(maxsize=256)  # nested `${a#${a#...}}` builds the same few patterns again
-def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a regex."""
+def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> Regexp:
+    """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a Go regexp.
+
+    The same expression the reference builds, run by the linear-time matcher: Python's `re`
+    backtracks, so `*a*a*a...b` against a long value took exponential time.
+    """
     out: list[str] = ["^"] if anchored else []
     star = ".*" if greedy else ".*?"
     chars = _scan_chars(pattern)
@@ -499,8 +503,8 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
         tok = chars[i]
         i += 1
         if tok == "*":
-            # `**` matches what `*` does (the same strings, so the same shortest and longest
-            # match); a run compiles as one star rather than thousands of them.
+            # `**` matches what `*` does (the same strings, so the same leftmost-first match);
+            # a run compiles as one star rather than thousands of them.
             if not out or out[-1] != star:
                 out.append(star)
             continue
@@ -517,15 +521,42 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
                 raise _LexFailure(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'")
             out.append("\\" + following)
             continue
-        out.append(re.escape(tok))
-    return re.compile("".join(out))
+        out.append("\\" + tok if tok in _REGEX_SPECIAL else tok)
+    return compile_regexp("".join(out))
+
+
+# What the reference escapes in a pattern's literal characters (the rest are literal in Go's syntax).
+_REGEX_SPECIAL = frozenset("[]{}.+()|^$")
 
 
 def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    found = _pattern_regex(pattern, greedy=greedy, anchored=True).search(value)
-    if found is None:
+    span = _pattern_regex(pattern, greedy=greedy, anchored=True).find(value)
+    if span is None:
         return value
-    return value[found.end() :]
+    return value[span[1] :]
+
+
+def _replace_all(regex: Regexp, value: str, replacement: str) -> str:
+    """Go's `ReplaceAllString`: `$0`/`${0}` and `$$` expand; an empty match right after a match
+    is not replaced; the search moves on at least one character."""
+    out: list[str] = []
+    last_end = 0
+    pos = 0
+    while pos <= len(value):
+        span = regex.find(value, pos)
+        if span is None:
+            break
+        start, end = span
+        out.append(value[last_end:start])
+        if end > last_end or start == 0:
+            out.append(_expand_template(replacement, value[start:end]))
+        last_end = end
+        pos = pos + 1 if pos + 1 > end else end
+    out.append(value[last_end:])
+    return "".join(out)
+
+
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")  # undecodable bytes, as surrogate escapes
 
 
 def _reverse_pattern(pattern: str) -> str:
@@ -548,8 +579,10 @@ def _reverse_pattern(pattern: str) -> str:
 
 
 def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
-    # Shortest/longest rightmost match: reverse both strings and search from the left.
-    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
+    # Shortest/longest rightmost match: reverse both strings and search from the left. The
+    # reference reverses through a rune slice, which turns each invalid byte into U+FFFD.
+    valid = value if value.isascii() else _INVALID_BYTE.sub("\ufffd", value)
+    return _trim_prefix(_reverse_pattern(pattern), valid[::-1], greedy)[::-1]
 
 
 def _expand_template(template: str, whole: str) -> str:
