@@ -489,22 +489,29 @@ class _Cache:
     """Transitions of the lazily built DFA, with a budget on the instruction ids they hold.
 
     `find` keeps its own: its states are thread lists in priority order (interned as ids), not
-    sets. `computed` counts the transitions computed (each one pass over the program), the work
-    a hostile expression could try to multiply.
+    sets. `computed` counts the transitions computed and `visited` the instructions handled one
+    at a time in Python (what a state holds is otherwise handled as a whole, as a bit mask): the
+    work a hostile expression or text could try to multiply.
     """
 
-    __slots__ = ("computed", "find_steps", "size", "state_ids", "states", "transitions")
+    __slots__ = ("accepting", "closures", "computed", "find_steps", "size", "state_ids", "states", "transitions", "visited")
 
     def __init__(self) -> None:
-        self.transitions: dict[tuple[frozenset[int], str, bool, bool], frozenset[int]] = {}
+        # States are bit masks of instruction ids (a big int's `&`, `|` and shift run in C).
+        self.transitions: dict[tuple[int, str, bool, bool], int] = {}
+        self.accepting: dict[str, int] = {}
+        self.closures: dict[tuple[int, bool, bool, bool], int] = {}
         self.size = 0
         self.computed = 0
+        self.visited = 0
         self.states: list[tuple[int, ...]] = []
         self.state_ids: dict[tuple[int, ...], int] = {}
         self.find_steps: dict[tuple[int, bool, str, int], _FindStep] = {}
 
     def clear(self) -> None:
         self.transitions.clear()
+        self.accepting.clear()
+        self.closures.clear()
         self.states.clear()
         self.state_ids.clear()
         self.find_steps.clear()
@@ -527,7 +534,17 @@ class Regexp:
     _program: tuple[_Inst, ...] = field(repr=False)
     _anchored: bool = field(repr=False)
     _has_word_assertions: bool = field(repr=False)
+    # Instructions a thread can rest on (consume or match): their closure is themselves.
+    _plain: int = field(repr=False)
+    # Literal instructions by character, and the others that consume (classes, `.`).
+    _literals: dict[str, int] = field(repr=False)
+    _classes: tuple[int, ...] = field(repr=False)
     _cache: _Cache = field(repr=False, default_factory=_Cache, compare=False)
+
+    @property
+    def _state_cost(self) -> int:
+        # What a cached mask costs against the budget, in instruction ids (as the sets did).
+        return len(self._program) // 8 + 1
 
     def matches(self, text: str) -> bool:
         """Whether the expression matches anywhere in `text` (invalid bytes read as U+FFFD)."""
@@ -547,7 +564,7 @@ class Regexp:
         nxt = chars[start] if start < size else None
         members = self._closure((0,), start == 0, start == size, _is_word(prev), _is_word(nxt))
         for i in range(start, size):
-            if accept in members:
+            if members >> accept & 1:
                 return True
             if not members:
                 return False
@@ -562,9 +579,9 @@ class Regexp:
                 cache.computed += 1
                 if cache.size <= _CACHE_BUDGET:
                     cache.transitions[key] = found
-                    cache.size += len(members) + len(found) + 1
+                    cache.size += self._state_cost
             members = found
-        return accept in members
+        return bool(members >> accept & 1)
 
     def matches_prefixes(self, text: str, ends: list[int]) -> bool:
         """Whether `matches(text[:end])` holds for some end in `ends` (ascending, each >= 1).
@@ -586,12 +603,12 @@ class Regexp:
         members = self._closure((0,), True, False, False, _is_word(chars[0]))
         for i in range(last):
             # As `_matches_at` on each prefix: states before a prefix's last character are shared.
-            if accept in members:
+            if members >> accept & 1:
                 return True
             if not members:
                 return False
             ch = chars[i]
-            if i + 1 in wanted and accept in self._transition(members, ch, True, False):
+            if i + 1 in wanted and self._transition(members, ch, True, False) >> accept & 1:
                 return True
             if i + 1 == last:
                 break
@@ -602,6 +619,11 @@ class Regexp:
     def computed_steps(self) -> int:
         """Transitions computed so far (each one pass over the program): the work done, for tests."""
         return self._cache.computed
+
+    @property
+    def visited_instructions(self) -> int:
+        """Instructions handled one at a time so far (closures, `find`'s threads): for tests."""
+        return self._cache.visited
 
     def find(self, text: str, pos: int = 0) -> tuple[int, int] | None:
         """Go's `FindStringIndex` from `pos` (the text before it still counts for `^` and `\\b`).
@@ -666,6 +688,7 @@ class Regexp:
         following: list[int] = []
         parents: list[int] = []
         seen: set[int] = set()
+        self._cache.visited += len(threads)
         for index, pc in enumerate(threads):
             op, _, _, cls = self._program[pc]
             if op is _Op.MATCH:
@@ -709,9 +732,10 @@ class Regexp:
                     stack.append(pc + 1)
             else:
                 kept.append(pc)
+        self._cache.visited += len(kept)
         return kept
 
-    def _transition(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
+    def _transition(self, members: int, ch: str, at_end: bool, next_word: bool) -> int:
         cache = self._cache
         key = (members, ch, at_end, next_word)
         found = cache.transitions.get(key)
@@ -720,23 +744,52 @@ class Regexp:
             cache.computed += 1
             if cache.size <= _CACHE_BUDGET:
                 cache.transitions[key] = found
-                cache.size += len(members) + len(found) + 1
+                cache.size += self._state_cost
         return found
 
-    def _step(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
-        seeds: list[int] = []
-        for pc in members:
+    def _step(self, members: int, ch: str, at_end: bool, next_word: bool) -> int:
+        # The threads on an instruction that takes `ch` move to the next one; only those landing
+        # on a jump, split or assertion need a closure (a literal run's threads land on literals).
+        cache = self._cache
+        accepting = cache.accepting.get(ch)
+        if accepting is None:
+            accepting = self._accepting(ch)
+        moved = (members & accepting) << 1
+        found = moved & self._plain
+        rest = moved & ~self._plain
+        if rest:
+            prev_word = _is_word(ch)
+            closures = cache.closures
+            while rest:
+                low = rest & -rest
+                pc = low.bit_length() - 1
+                rest ^= low
+                key = (pc, at_end, prev_word, next_word)
+                reached = closures.get(key)
+                if reached is None:
+                    reached = closures[key] = self._closure((pc,), False, at_end, prev_word, next_word)
+                    cache.size += self._state_cost
+                found |= reached
+        return found
+
+    def _accepting(self, ch: str) -> int:
+        """The instructions that consume `ch`, as a mask (computed once per character)."""
+        mask = self._literals.get(ch, 0)
+        self._cache.visited += len(self._classes)
+        for pc in self._classes:
             op, _, _, cls = self._program[pc]
-            if (op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n"):
-                seeds.append(pc + 1)
-        return self._closure(seeds, False, at_end, _is_word(ch), next_word)
+            if (op is _Op.ANY_NOT_NL and ch != "\n") or (op is _Op.CHAR and cls is not None and cls.contains(ch)):
+                mask |= 1 << pc
+        self._cache.accepting[ch] = mask
+        self._cache.size += self._state_cost
+        return mask
 
     def _closure(
         self, seeds: tuple[int, ...] | list[int], at_begin: bool, at_end: bool, prev_word: bool, next_word: bool
-    ) -> frozenset[int]:
+    ) -> int:
         """The instructions reachable without input, keeping only those that consume or match."""
         seen: set[int] = set()
-        kept: set[int] = set()
+        kept = 0
         stack = list(seeds)
         while stack:
             pc = stack.pop()
@@ -762,8 +815,9 @@ class Regexp:
                 if prev_word == next_word:
                     stack.append(pc + 1)
             else:
-                kept.add(pc)
-        return frozenset(kept)
+                kept |= 1 << pc
+        self._cache.visited += len(seen)
+        return kept
 
 
 def compile_regexp(source: str) -> Regexp:
@@ -772,7 +826,29 @@ def compile_regexp(source: str) -> Regexp:
     anchored = _starts_with_begin(tree)
     program = tuple(_emit(tree))
     words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in program)
-    return Regexp(source, program, anchored, words)
+    plain = 0
+    literals: dict[str, int] = {}
+    classes: list[int] = []
+    for pc, (op, _, _, cls) in enumerate(program):
+        if op in (_Op.CHAR, _Op.ANY_NOT_NL, _Op.MATCH):
+            plain |= 1 << pc
+        if op is _Op.ANY_NOT_NL or (op is _Op.CHAR and cls is not None and _single(cls) is None):
+            classes.append(pc)
+        elif op is _Op.CHAR and cls is not None:
+            code = _single(cls)
+            assert code is not None
+            literals[chr(code)] = literals.get(chr(code), 0) | 1 << pc
+    return Regexp(source, program, anchored, words, plain, literals, tuple(classes))
+
+
+def _single(cls: CharClass) -> int | None:
+    """The one code point a class holds, if it is a plain literal (most instructions are)."""
+    if cls.negated or len(cls.items) != 1:
+        return None
+    item = cls.items[0]
+    if item.category or item.negated or len(item.ranges) != 1 or item.ranges[0][0] != item.ranges[0][1]:
+        return None
+    return item.ranges[0][0]
 
 
 def _starts_with_begin(node: _Node) -> bool:
