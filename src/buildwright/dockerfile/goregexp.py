@@ -494,7 +494,17 @@ class _Cache:
     work a hostile expression or text could try to multiply.
     """
 
-    __slots__ = ("accepting", "closures", "computed", "find_steps", "size", "state_ids", "states", "transitions", "visited")
+    __slots__ = (
+        "accepting",
+        "closures",
+        "computed",
+        "find_steps",
+        "size",
+        "state_ids",
+        "states",
+        "transitions",
+        "visited",
+    )
 
     def __init__(self) -> None:
         # States are bit masks of instruction ids (a big int's `&`, `|` and shift run in C).
@@ -694,7 +704,8 @@ class Regexp:
             if op is _Op.MATCH:
                 match_index = index  # threads of lower priority are cut
                 break
-            if ch and ((op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n")):
+            takes = (op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n")
+            if ch and takes:
                 for reached in self._ordered_closure(pc + 1, False, end_next, _is_word(ch), after_word, seen):
                     following.append(reached)
                     parents.append(index)

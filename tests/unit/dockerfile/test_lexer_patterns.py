@@ -52,7 +52,8 @@ def test_find_cases(source: str, text: str, span: tuple[int, int]) -> None:
     assert compile_regexp(source).find(text) == span
 
 
-globs = st.lists(st.sampled_from(["a", "b", "*", "?", "\\*", "\\?", ".", "(", "^", "+"]), min_size=1, max_size=7).map("".join)
+_GLOB_PARTS = ["a", "b", "*", "?", "\\*", "\\?", ".", "(", "^", "+"]
+globs = st.lists(st.sampled_from(_GLOB_PARTS), min_size=1, max_size=7).map("".join)
 values = st.text(alphabet="ab*?.($\n", max_size=12)
 
 
