@@ -704,8 +704,9 @@ class Regexp:
             if op is _Op.MATCH:
                 match_index = index  # threads of lower priority are cut
                 break
-            takes = (op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n")
-            if ch and takes:
+            if not ch:
+                continue
+            if (op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n"):
                 for reached in self._ordered_closure(pc + 1, False, end_next, _is_word(ch), after_word, seen):
                     following.append(reached)
                     parents.append(index)
