@@ -90,6 +90,9 @@ class ShellLex:
         return WordResult(result, tuple(words), frozenset(state.matched), frozenset(state.unmatched))
 
 
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")  # undecodable bytes, as surrogate escapes
+_ASCII_NAME = re.compile("[0-9]+|[A-Za-z_][A-Za-z0-9_]*")
+
 # Characters that make the lexer do more than copy and split: substitution, heredoc markers,
 # quotes (the escape character is checked separately, it is configurable).
 _SPECIAL = re.compile(r"[$<'\"]")
@@ -227,13 +230,22 @@ _UNSPLIT = _Unsplit()
 _SPACE_RUN = re.compile(r"[^\S\x1c-\x1f]+")
 
 
-def _scan_chars(word: str) -> list[str]:
+def _scan_chars(word: str) -> str:
     # Go's text/scanner skips a byte-order mark at the very start and turns each invalid UTF-8
     # byte into U+FFFD; undecodable bytes reach us as surrogate escapes.
-    chars = ["\ufffd" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in word]
-    if chars and chars[0] == "\ufeff":
-        chars = chars[1:]
-    return chars
+    chars = word if word.isascii() else _INVALID_BYTE.sub("\ufffd", word)
+    return chars[1:] if chars.startswith("\ufeff") else chars
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_run(stop: str, escape: str, quotes: bool) -> tuple[frozenset[str], re.Pattern[str]]:
+    """What `process_stop_on` must look at one character at a time, and a search for the next.
+
+    Everything else is copied (and split) a run at a time: per character, the scanner's loop
+    cost more than all the rest for a long word.
+    """
+    special = {"$", "<", escape} | ({"'", '"'} if quotes else set()) | ({stop} if stop else set())
+    return frozenset(special), re.compile("[" + "".join(re.escape(c) for c in sorted(special)) + "]")
 
 
 class _Word:
@@ -265,9 +277,19 @@ class _Word:
         result: list[str] = []
         saved = self.raw_escapes
         self.raw_escapes = raw_escapes
+        chars = self.chars
+        special_chars, next_special = _plain_run(stop, self.lex.escape, not self.lex.skip_process_quotes)
         try:
-            while self.peek() != _EOF:
-                ch = self.peek()
+            while self.pos < len(chars):
+                ch = chars[self.pos]
+                if ch not in special_chars:
+                    found = next_special.search(chars, self.pos)
+                    end = found.start() if found else len(chars)
+                    run = chars[self.pos : end]
+                    self.pos = end
+                    result.append(run)
+                    words.add_string(run)
+                    continue
                 if stop != _EOF and ch == stop:
                     self.next()
                     return "".join(result), words.get_words()
@@ -358,8 +380,8 @@ class _Word:
             result.append(ch)
 
     def process_dollar(self) -> Generator[_Step, object, str]:
-        self.next()
-        if self.peek() != "{":
+        self.pos += 1  # the `$` seen by the caller
+        if self.pos >= len(self.chars) or self.chars[self.pos] != "{":
             name = self.process_name()
             if name == "":
                 return "$"
@@ -456,7 +478,19 @@ class _Word:
         return value[: span[0]] + replacement + value[span[1] :]
 
     def process_name(self) -> str:
-        name: list[str] = []
+        # The ASCII part at once; what follows (a non-ASCII letter or digit) one at a time.
+        fast = _ASCII_NAME.match(self.chars, self.pos)
+        if fast is None:
+            name: list[str] = []
+        else:
+            name = [fast.group()]
+            self.pos = fast.end()
+            if self.pos >= len(self.chars) or self.chars[self.pos].isascii():
+                return name[0]  # an ASCII character that is not in the name ends it
+            if fast.group()[0].isdigit():
+                while self.peek() != _EOF and _golang.is_digit(self.peek()):
+                    name.append(self.next())
+                return "".join(name)
         while self.peek() != _EOF:
             ch = self.peek()
             if not name and _golang.is_digit(ch):
@@ -554,9 +588,6 @@ def _replace_all(regex: Regexp, value: str, replacement: str) -> str:
         pos = pos + 1 if pos + 1 > end else end
     out.append(value[last_end:])
     return "".join(out)
-
-
-_INVALID_BYTE = re.compile("[\udc80-\udcff]")  # undecodable bytes, as surrogate escapes
 
 
 def _reverse_pattern(pattern: str) -> str:
