@@ -37,6 +37,7 @@ class Stats:
     tried: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     signatures: set[tuple[str, str]] = field(default_factory=set)
+    slowest: tuple[float, str] = (0.0, "")  # the most CPU seconds one input took, and its target
 
     @property
     def total(self) -> int:
@@ -74,8 +75,8 @@ class _Worker:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / _TICKS
 
-    def run(self, batch: list[tuple[int, bytes]], hang_limit: float) -> list[tuple[str, str]]:
-        """A ("ok"|"exception"|"memory"|"hang"|"crash", report) for each input run, in order.
+    def run(self, batch: list[tuple[int, bytes]], hang_limit: float) -> list[tuple[str, str, float]]:
+        """A ("ok"|"exception"|"memory"|"hang"|"crash", report, CPU seconds) per input run, in order.
 
         Fewer results than inputs when the worker stopped (the last result says why): the rest
         were not run. An input hangs when it has used more than `hang_limit` seconds of CPU, so
@@ -83,7 +84,7 @@ class _Worker:
         """
         assert self.proc.stdin is not None and self.proc.stdout is not None
         if not self.ready:
-            return [("crash", f"worker did not start ({self.proc.wait()})")]
+            return [("crash", f"worker did not start ({self.proc.wait()})", 0.0)]
         message = [struct.pack(">I", len(batch))]
         for index, data in batch:
             message.append(struct.pack(">HI", index, len(data)))
@@ -92,9 +93,9 @@ class _Worker:
             self.proc.stdin.write(b"".join(message))
             self.proc.stdin.flush()
         except BrokenPipeError:
-            return [("crash", "worker exited")]
+            return [("crash", "worker exited", 0.0)]
         fd = self.proc.stdout.fileno()
-        results: list[tuple[str, str]] = []
+        results: list[tuple[str, str, float]] = []
         buffer = b""
         cpu_before = self.cpu()  # what the running input has used is the CPU since the last answer
         answered = time.monotonic()
@@ -103,15 +104,15 @@ class _Worker:
             if not ready:
                 used = self.cpu() - cpu_before
                 if used > hang_limit:
-                    results.append(("hang", f"over {hang_limit} s of CPU"))
+                    results.append(("hang", f"over {hang_limit} s of CPU", used))
                     return results
                 if time.monotonic() - answered > WALL_LIMIT:
-                    results.append(("hang", f"no answer in {WALL_LIMIT} s ({used:.1f} s of CPU)"))
+                    results.append(("hang", f"no answer in {WALL_LIMIT} s ({used:.1f} s of CPU)", used))
                     return results
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
-                results.append(("crash", f"worker exited with {self.proc.wait()}"))
+                results.append(("crash", f"worker exited with {self.proc.wait()}", self.cpu() - cpu_before))
                 return results
             buffer += chunk
             while len(buffer) >= _RECORD.size:
@@ -123,7 +124,7 @@ class _Worker:
                 kind = {0: "ok", 1: "exception", 2: "memory"}[status]
                 if kind == "ok" and used > hang_limit:
                     kind, report = "hang", f"took {used:.1f} s of CPU (limit {hang_limit} s)"
-                results.append((kind, report))
+                results.append((kind, report, used))
                 cpu_before, answered = total, time.monotonic()
                 if kind == "memory":
                     return results
@@ -201,8 +202,9 @@ class Fuzzer:
                     made += 1
                 results = worker.run([(_NAMES.index(t), d) for t, d in pending], self.hang_limit)
                 with self._lock:
-                    for (target, data), (kind, report) in zip(pending, results, strict=False):
+                    for (target, data), (kind, report, used) in zip(pending, results, strict=False):
                         self.stats.tried[target] += 1
+                        self.stats.slowest = max(self.stats.slowest, (used, target))
                         if kind != "ok":
                             self._record(target, kind, report, data)
                 if results[-1][0] in ("hang", "crash", "memory"):
