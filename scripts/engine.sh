@@ -9,8 +9,9 @@
 #   scripts/engine.sh status    whether it runs, its versions and socket (exit 3 when stopped)
 #   scripts/engine.sh env       `export` lines for DOCKER_HOST, DOCKER_CONFIG and the client path
 #   scripts/engine.sh selftest  a buildx build on the engine whose RUN step reaches Debian's mirror
-#   scripts/engine.sh buildkitd up NAME [--tcp PORT]   a standalone buildkitd NAME (compiled once, cached):
-#                               its own root, unix socket, optionally 127.0.0.1:PORT with mutual TLS
+#   scripts/engine.sh buildkitd up NAME [--tcp PORT] [--max-parallelism N]   a standalone buildkitd NAME
+#                               (compiled once, cached): its own root, unix socket, optionally 127.0.0.1:PORT
+#                               with mutual TLS, optionally BuildKit's max-parallelism in its [worker.oci]
 #   scripts/engine.sh buildkitd down NAME | status [NAME] | env NAME   stop it, describe, `export` lines
 #
 # Environment: BUILDWRIGHT_ENGINE_SOCK (socket path), BUILDWRIGHT_ENGINE_STATE, BUILDWRIGHT_ENGINE_RUN,

@@ -321,22 +321,26 @@ _bkd_describe() {
     bins=$(readlink "$dir/binaries")
     version=$("$bins/bin/buildkitd" --version 2>/dev/null | awk '{ print $3 }')
     [[ -r $dir/tcp-port ]] && tcp=", tcp://127.0.0.1:$(<"$dir/tcp-port") (mutual TLS, certificates in $dir/tls)"
+    [[ -r $dir/max-parallelism ]] && tcp+=", max-parallelism $(<"$dir/max-parallelism")"
     printf 'buildkitd %s: BuildKit %s (pid %s), unix://%s/buildkitd.sock%s, root %s, Docker Hub mirror %s\n' \
         "$name" "${version:-?}" "$pid" "$dir" "$tcp" "$BW_BKD_STATE/$name" "$BW_BKD_REGISTRY"
 }
 
 _bkd_start() {
-    local name=$1 tcp=$2 bins=$3 dir root sock
+    local name=$1 tcp=$2 bins=$3 parallelism=${4:-} dir root sock limit=""
     dir=$(_bkd_dir "$name")
     root=$BW_BKD_STATE/$name
     sock=$dir/buildkitd.sock
     mkdir -p "$dir" "$root"
     ln -sfn "$bins" "$dir/binaries"
+    # BuildKit's own cap on steps run at once: one daemon then models one node's capacity.
+    [[ -n $parallelism ]] && limit="  max-parallelism = $parallelism"
     cat >"$dir/buildkitd.toml" <<TOML
 # buildwright's buildkitd $name: the OCI worker on the machine's runc, Docker Hub mirrored locally.
 [worker.oci]
   enabled = true
   snapshotter = "overlayfs"
+$limit
 [worker.containerd]
   enabled = false
 [registry."docker.io"]
@@ -345,7 +349,8 @@ _bkd_start() {
   http = true
 TOML
     local -a args=(--config "$dir/buildkitd.toml" --root "$root" --addr "unix://$sock")
-    rm -f "$dir/tcp-port"
+    rm -f "$dir/tcp-port" "$dir/max-parallelism"
+    [[ -n $parallelism ]] && printf '%s\n' "$parallelism" >"$dir/max-parallelism"
     if [[ -n $tcp ]]; then
         _bkd_certs "$dir/tls" "$name"
         args+=(--addr "tcp://127.0.0.1:$tcp" --tlscacert "$dir/tls/ca.pem"
@@ -389,7 +394,7 @@ _bkd_stop() {
     while read -r mount; do
         umount "$mount" 2>/dev/null || umount -l "$mount"
     done < <(awk -v dir="$root" '$2 == dir || index($2, dir "/") == 1 { print $2 }' /proc/mounts | sort -r)
-    rm -f "$dir/buildkitd.pid" "$dir/buildkitd.sock" "$dir/tcp-port"
+    rm -f "$dir/buildkitd.pid" "$dir/buildkitd.sock" "$dir/tcp-port" "$dir/max-parallelism"
 }
 
 _bkd_lock() {
@@ -399,11 +404,13 @@ _bkd_lock() {
 }
 
 bkd_up() {
-    local name="" tcp=""
+    local name="" tcp="" parallelism=""
     while (($#)); do
         case $1 in
         --tcp) tcp=${2:-}; shift 2 || true ;;
         --tcp=*) tcp=${1#--tcp=}; shift ;;
+        --max-parallelism) parallelism=${2:-}; shift 2 || true ;;
+        --max-parallelism=*) parallelism=${1#--max-parallelism=}; shift ;;
         -*) printf 'buildkitd: error: unknown option %q\n' "$1" >&2; exit 2 ;;
         *) [[ -z $name ]] || { printf 'buildkitd: error: one NAME only\n' >&2; exit 2; }; name=$1; shift ;;
         esac
@@ -411,6 +418,10 @@ bkd_up() {
     _bkd_check_name "$name"
     if [[ -n $tcp ]] && ! [[ $tcp =~ ^[0-9]+$ ]] || { [[ -n $tcp ]] && ((tcp < 1 || tcp > 65535)); }; then
         printf 'buildkitd: error: --tcp wants a port number, not %q\n' "$tcp" >&2
+        exit 2
+    fi
+    if [[ -n $parallelism ]] && ! [[ $parallelism =~ ^[1-9][0-9]*$ ]]; then
+        printf 'buildkitd: error: --max-parallelism wants a positive number, not %q\n' "$parallelism" >&2
         exit 2
     fi
     [[ $(id -u) == 0 ]] || _bkd_die "run as root"
@@ -423,9 +434,10 @@ bkd_up() {
     _bkd_lock
     dir=$(_bkd_dir "$name")
     if bw_bkd_pid "$name" >/dev/null; then
-        local running=""
+        local running="" running_limit=""
         [[ -r $dir/tcp-port ]] && running=$(<"$dir/tcp-port")
-        if [[ $running == "$tcp" ]] && _bkd_buildctl "$bins" "$name" debug workers >/dev/null 2>&1; then
+        [[ -r $dir/max-parallelism ]] && running_limit=$(<"$dir/max-parallelism")
+        if [[ $running == "$tcp" && $running_limit == "$parallelism" ]] && _bkd_buildctl "$bins" "$name" debug workers >/dev/null 2>&1; then
             _bkd_describe "$name"
             return 0
         fi
@@ -434,7 +446,7 @@ bkd_up() {
     fi
     _bkd_registry_up
     _bkd_base_images
-    _bkd_start "$name" "$tcp" "$bins"
+    _bkd_start "$name" "$tcp" "$bins" "$parallelism"
     _bkd_describe "$name"
 }
 
@@ -507,7 +519,7 @@ bkd_main() {
     env) bkd_env "$@" ;;
     build) bw_bkd_binaries >/dev/null || exit 4 ;;
     *)
-        printf 'usage: scripts/engine.sh buildkitd up NAME [--tcp PORT] | down NAME | status [NAME] | env NAME | build\n' >&2
+        printf 'usage: scripts/engine.sh buildkitd up NAME [--tcp PORT] [--max-parallelism N] | down NAME | status [NAME] | env NAME | build\n' >&2
         exit 2
         ;;
     esac

@@ -31,16 +31,9 @@ if TYPE_CHECKING:
         compile,
         parse_build_args,
     )
-    from buildwright.pipeline import (
-        BuildSpec,
-        Container,
-        Directory,
-        Engine,
-        connect,
-        image,
-        local,
-        scratch,
-    )
+    from buildwright.engine import BuildSpec, Engine, connect
+    from buildwright.options import BuildOptions, OutputOptions
+    from buildwright.pipeline import Container, Directory, image, local, scratch
 
 # Imported on first use: see buildwright/_lazy.py.
 __getattr__, __dir__ = lazy_exports(
@@ -57,16 +50,9 @@ __getattr__, __dir__ = lazy_exports(
             "compile",
             "parse_build_args",
         ),
-        "buildwright.pipeline": (
-            "BuildSpec",
-            "Container",
-            "Directory",
-            "Engine",
-            "connect",
-            "image",
-            "local",
-            "scratch",
-        ),
+        "buildwright.engine": ("BuildSpec", "Engine", "connect"),
+        "buildwright.options": ("BuildOptions", "OutputOptions"),
+        "buildwright.pipeline": ("Container", "Directory", "image", "local", "scratch"),
     },
 )
 
@@ -78,6 +64,7 @@ __all__ = [
     "BuildCancelled",
     "BuildConfigError",
     "BuildFailed",
+    "BuildOptions",
     "BuildResult",
     "BuildSpec",
     "BuildwrightError",
@@ -92,6 +79,7 @@ __all__ = [
     "EngineUnavailableError",
     "LLBError",
     "OutputError",
+    "OutputOptions",
     "StepResult",
     "UsageError",
     "aconnect",

@@ -21,11 +21,12 @@ from collections.abc import AsyncIterator, Callable, Generator
 from concurrent.futures import Future
 from typing import Any
 
-from buildwright.api import BuildResult, EngineOptions
 from buildwright.client.cancel import CancelScope, cancel_scope
 from buildwright.client.events import BuildEvent
+from buildwright.engine import Engine, Source, connect
 from buildwright.errors import BuildConfigError
-from buildwright.pipeline.engine import Engine, Source, connect
+from buildwright.options import EngineOptions
+from buildwright.results import BuildResult
 
 __all__ = ["AsyncBuild", "AsyncEngine", "aconnect"]
 

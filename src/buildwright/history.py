@@ -14,8 +14,6 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from buildwright.api import EngineOptions
-from buildwright.client import BuildkitClient
 from buildwright.client.events import BuildEvent
 from buildwright.client.history import (
     HistoryRecord,
@@ -28,6 +26,7 @@ from buildwright.client.history import (
 from buildwright.client.history_view import Inspection, build_name, inspect_record, replay_events
 from buildwright.client.localrefs import read_build
 from buildwright.errors import BuildConfigError
+from buildwright.options import EngineOptions
 
 __all__ = ["HistoryRecord", "Inspection", "NamedRecord", "inspect", "logs", "records", "remove"]
 
@@ -49,7 +48,7 @@ def records(*, filters: Iterable[str] = (), engine: EngineOptions | None = None)
     """
     wanted = parse_history_filters(filters)
     options = engine or EngineOptions()
-    with BuildkitClient.connect(options.endpoints()) as client:
+    with options.open_client() as client:
         found = list_history(client.connection, filters=wanted)
     named = [NamedRecord(r, build_name(r.frontend_attrs, read_build(r.ref, options.env))) for r in found]
     named.sort(key=lambda n: (n.record.completed_ns is not None, -(n.record.created_ns or 0)))
@@ -59,7 +58,7 @@ def records(*, filters: Iterable[str] = (), engine: EngineOptions | None = None)
 def inspect(ref: str = "", *, engine: EngineOptions | None = None, cwd: str | None = None) -> Inspection:
     """One record in detail; `ref` is a build id, `^N` (Nth before the newest) or "" (the newest)."""
     options = engine or EngineOptions()
-    with BuildkitClient.connect(options.endpoints()) as client:
+    with options.open_client() as client:
         record = find_record(client.connection, ref)
         return inspect_record(client.connection, record, read_build(record.ref, options.env), cwd=cwd or os.getcwd())
 
@@ -67,7 +66,7 @@ def inspect(ref: str = "", *, engine: EngineOptions | None = None, cwd: str | No
 def logs(ref: str, on_event: Callable[[BuildEvent], None], *, engine: EngineOptions | None = None) -> HistoryRecord:
     """Replay a build's progress events to `on_event`; returns its record."""
     options = engine or EngineOptions()
-    with BuildkitClient.connect(options.endpoints()) as client:
+    with options.open_client() as client:
         record = find_record(client.connection, ref)
         for event in replay_events(client.connection, record.ref):
             on_event(event)
@@ -86,7 +85,7 @@ def remove(refs: Iterable[str] = (), *, all: bool = False, engine: EngineOptions
     if wanted and all:
         raise BuildConfigError("rm requires either --all or at least one argument")
     options = engine or EngineOptions()
-    with BuildkitClient.connect(options.endpoints()) as client:
+    with options.open_client() as client:
         targets = completed_refs(client.connection) if all else wanted
         remove_history(client.connection, targets)
         return targets

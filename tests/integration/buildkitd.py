@@ -57,6 +57,12 @@ class Buildkitd:
             raise AssertionError(f"buildctl {' '.join(args)} on {self.name} failed: {done.stderr.strip()}")
         return done.stdout
 
+    @property
+    def pid(self) -> int:
+        """The daemon's process id (from the pid file next to its socket)."""
+        socket = Path(self.unix_address.removeprefix("unix://"))
+        return int((socket.parent / "buildkitd.pid").read_text().strip())
+
     def has_record(self, fragment: str) -> bool:
         """Whether a cache record of this daemon mentions `fragment` (e.g. a unique RUN command)."""
         return fragment in self.buildctl_run("du", "--verbose")
@@ -77,14 +83,15 @@ def _exports(printed: str) -> dict[str, str]:
     return out
 
 
-def buildkitd_up(name: str, port: int) -> Buildkitd:
-    """Starts (or finds running) daemon `name` with a mutual-TLS port.
+def buildkitd_up(name: str, port: int, *, max_parallelism: int | None = None) -> Buildkitd:
+    """Starts (or finds running) daemon `name` with a mutual-TLS port (and BuildKit's step limit).
 
     Raises:
         BuildkitdUnavailable: the script could not compile a buildkitd here (its reason).
         RuntimeError: the daemon did not start.
     """
-    started = _script("up", name, "--tcp", str(port))
+    limit = ["--max-parallelism", str(max_parallelism)] if max_parallelism is not None else []
+    started = _script("up", name, "--tcp", str(port), *limit)
     if started.returncode == UNAVAILABLE_EXIT:
         reason = [line for line in started.stderr.splitlines() if line.strip()]
         raise BuildkitdUnavailable(reason[-1] if reason else "no buildkitd on this machine")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import buildwright
+from buildwright.client import BuildkitClient
 from buildwright.client.events import BuildEvent, VertexCompleted
 from tests.integration.reference import EngineInfo, run_image, snapshot_image
 
@@ -52,14 +53,14 @@ def test_two_targets_build_concurrently_on_one_connection(
     (tmp_path / "Dockerfile").write_text(TWO_TARGETS)
     nonce = uuid.uuid4().hex
     connects: list[object] = []
-    real_connect = buildwright.pipeline.engine.BuildkitClient.connect
+    real_connect = BuildkitClient.connect
 
     def counting_connect(*args: object, **kwargs: object) -> object:
         connects.append(args)
         return real_connect(*args, **kwargs)  # type: ignore[arg-type]
 
     # Every build must go through the engine's one client; api.build must not open its own.
-    monkeypatch.setattr(buildwright.pipeline.engine.BuildkitClient, "connect", counting_connect)
+    monkeypatch.setattr(BuildkitClient, "connect", counting_connect)
     events: dict[int, list[BuildEvent]] = defaultdict(list)
     lock = threading.Lock()
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 import buildwright
-from buildwright.api import _Inputs, _read_inputs, _with_named_contexts
 from buildwright.errors import BuildConfigError
+from buildwright.inputs import BuildInputs, read_inputs
+from buildwright.options import BuildOptions
 
 
-def _inputs(tmp_path: Path, contexts: dict[str, str]) -> _Inputs:
+def _inputs(tmp_path: Path, contexts: dict[str, str]) -> BuildInputs:
     (tmp_path / "Dockerfile").write_text("FROM busybox\n")
-    return _with_named_contexts(_read_inputs(tmp_path, None, None, None, None, False, None), contexts)
+    return read_inputs(tmp_path, BuildOptions(build_contexts=contexts))
 
 
 def test_directories_are_shared_under_the_context_name_with_their_own_ignore_file(tmp_path: Path) -> None:

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import buildwright
-from buildwright.cli.engine_opts import BuilderOpt, DebugOpt, TlsServerNameOpt, engine_options
+from buildwright.cli.engine_opts import (
+    AddrOpt,
+    BuilderOpt,
+    DebugOpt,
+    TlsCaOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    TlsServerNameOpt,
+    engine_options,
+)
 from buildwright.cli.errors import run_guarded
 from buildwright.client.builders import (
     Builder,
@@ -57,6 +66,10 @@ def create(
     tlscert: Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for the node(s).")] = None,
     tlskey: Annotated[Path | None, typer.Option("--tlskey", help="Client key for the node(s).")] = None,
     tlsservername: TlsServerNameOpt = None,
+    parallelism: Annotated[
+        int | None,
+        typer.Option("--parallelism", min=1, help="Farm legs each node runs at once (default 1)."),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Create a builder (or with --append add nodes to one); the TLS options apply to the nodes given."""
@@ -74,6 +87,7 @@ def create(
                 _absolute(tlscert),
                 _absolute(tlskey),
                 tlsservername,
+                parallelism,
             )
             for addr in node
         ]
@@ -244,10 +258,10 @@ def rm(
 
 
 def version(
-    addr: Annotated[str | None, typer.Option("--addr", help="BuildKit daemon address.")] = None,
-    tlscacert: Annotated[Path | None, typer.Option("--tlscacert", help="CA certificate for a tcp:// endpoint.")] = None,
-    tlscert: Annotated[Path | None, typer.Option("--tlscert", help="Client certificate for a tcp:// endpoint.")] = None,
-    tlskey: Annotated[Path | None, typer.Option("--tlskey", help="Client key for a tcp:// endpoint.")] = None,
+    addr: AddrOpt = None,
+    tlscacert: TlsCaOpt = None,
+    tlscert: TlsCertOpt = None,
+    tlskey: TlsKeyOpt = None,
     tlsservername: TlsServerNameOpt = None,
     builder: BuilderOpt = None,
     client_only: Annotated[bool, typer.Option("--client", help="Only buildwright's version; no engine.")] = False,

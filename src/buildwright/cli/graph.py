@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+from buildwright.cli.build_flags import dockerfile_arg
+from buildwright.cli.build_opts import BuildArgOpt, BuildContextOpt, ContextArg, FileOpt, TargetOpt
+from buildwright.cli.engine_opts import DebugOpt, LogFormatOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.errors import BuildConfigError
@@ -21,26 +24,17 @@ class GraphFormat(enum.StrEnum):
 
 
 def graph(
-    context: Annotated[Path, typer.Argument(help="Build context directory.", show_default=False)],
-    file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="Name of the Dockerfile (default: PATH/Dockerfile).")
-    ] = None,
-    target: Annotated[str | None, typer.Option("--target", help="The stage to build (default: the last).")] = None,
-    build_arg: Annotated[
-        list[str] | None, typer.Option("--build-arg", help="Set build-time variables (KEY=VALUE).")
-    ] = None,
-    build_context: Annotated[
-        list[str] | None,
-        typer.Option("--build-context", help="Additional build contexts (name=dir or name=docker-image://ref)."),
-    ] = None,
+    context: ContextArg,
+    file: FileOpt = None,
+    target: TargetOpt = None,
+    build_arg: BuildArgOpt = None,
+    build_context: BuildContextOpt = None,
     format: Annotated[
         GraphFormat, typer.Option("--format", help="text (levels and pruned stages), dot (Graphviz) or svg.")
     ] = GraphFormat.TEXT,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show debug logs and tracebacks.")] = False,
-    log_format: Annotated[
-        LogFormat, typer.Option("--log-format", help="Format of logs on stderr: text or json (structured).")
-    ] = LogFormat.TEXT,
+    debug: DebugOpt = False,
+    log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
     """Show which stages a build runs, which run side by side, and which are pruned; no engine needed.
 
@@ -54,7 +48,7 @@ def graph(
 
         stage_graph = api.graph(
             context,
-            dockerfile=file,
+            dockerfile=dockerfile_arg(file),
             target=target,
             build_args=api.parse_build_args(build_arg or ()),
             build_contexts=api.parse_key_values(build_context or (), what="context"),

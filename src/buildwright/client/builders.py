@@ -35,6 +35,8 @@ class Node:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_server_name: str | None = None
+    # How many legs of a farm build run on this node at once (None: one).
+    parallelism: int | None = None
 
     def tls(self) -> TLSConfig | None:
         if not (self.tls_ca or self.tls_cert or self.tls_key or self.tls_server_name):
@@ -97,6 +99,10 @@ def _node_from_toml(path: Path, builder: str, raw: object) -> Node:
     if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
         raise BuildConfigError(f"{path}: builder {builder!r}: platforms must be a list of strings")
     server_name = raw.get("tlsservername")
+    parallelism = raw.get("parallelism")
+    valid = isinstance(parallelism, int) and not isinstance(parallelism, bool) and parallelism >= 1
+    if parallelism is not None and not valid:
+        raise BuildConfigError(f"{path}: builder {builder!r}: parallelism must be a positive integer")
     return Node(
         name=str(raw.get("name", "")),
         endpoint=raw["endpoint"],
@@ -105,6 +111,7 @@ def _node_from_toml(path: Path, builder: str, raw: object) -> Node:
         tls_cert=_opt_path(raw.get("tlscert")),
         tls_key=_opt_path(raw.get("tlskey")),
         tls_server_name=server_name if isinstance(server_name, str) and server_name else None,
+        parallelism=parallelism,
     )
 
 
@@ -164,6 +171,8 @@ def render_store(store: Store) -> str:
             ):
                 if value is not None:
                     lines.append(f"{key} = {_toml_str(str(value))}")
+            if node.parallelism is not None:
+                lines.append(f"parallelism = {node.parallelism}")
     return "\n".join(lines) + "\n"
 
 
@@ -336,6 +345,22 @@ def builder_endpoints(
 ) -> tuple[Endpoint, ...] | None:
     """The endpoints of the builder named by `--builder` (`name`), else BUILDWRIGHT_BUILDER, else
     the one `builder use` chose when BUILDKIT_HOST is unset; None when no builder applies."""
+    found = chosen_builder(name, env)
+    if found is None:
+        return None
+    builder, origin = found
+    return tuple(
+        n.to_endpoint(f"builder {builder.name} ({origin}) node {n.name}") for n in select_nodes(builder, platforms)
+    )
+
+
+def chosen_builder(name: str | None, env: Mapping[str, str] | None = None) -> tuple[Builder, str] | None:
+    """The builder `--builder` (`name`) names, else BUILDWRIGHT_BUILDER, else the one `builder use`
+    chose when BUILDKIT_HOST is unset, with where its name came from; None when no builder applies.
+
+    Raises:
+        BuildConfigError: the name is in no store.
+    """
     environ = os.environ if env is None else env
     origin = "--builder"
     if not name:
@@ -344,8 +369,7 @@ def builder_endpoints(
         name, origin = load_store(environ).current, "builder use"
     if not name:
         return None
-    builder = find_builder(name, environ)
-    return tuple(n.to_endpoint(f"builder {name} ({origin}) node {n.name}") for n in select_nodes(builder, platforms))
+    return find_builder(name, environ), origin
 
 
 def engine_endpoints(

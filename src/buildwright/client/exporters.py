@@ -92,7 +92,8 @@ def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[
             out.append(ExportSpec("moby", dict(spec.attrs)))
         elif spec.type == ENGINE_IMAGE:
             attrs = dict(spec.attrs)
-            if attrs.get("name"):
+            # A push by digest names repositories only: a tag added here would be refused.
+            if attrs.get("name") and attrs.get("push-by-digest") != "true":
                 attrs["name"] = ",".join(_qualified(name) for name in attrs["name"].split(","))
             out.append(ExportSpec("image", attrs))
         elif spec.type == "moby" and not engine.is_dockerd:

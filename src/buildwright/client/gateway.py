@@ -59,6 +59,12 @@ class GatewayError(EngineError):
         self.code = code
         self.details = details
 
+    @classmethod
+    def from_rpc(cls, exc: grpc.RpcError) -> GatewayError:
+        """The failed gateway call's error, with the engine's status and text."""
+        code = rpc_code(exc)
+        return cls(rpc_details(exc), code.name if code else None, rpc_details(exc))
+
 
 class Gateway:
     """LLBBridge calls for the build `build_ref`."""
@@ -161,8 +167,7 @@ class Gateway:
         try:
             response = self._conn.gateway.Solve(request, metadata=self._metadata)
         except grpc.RpcError as exc:
-            code = rpc_code(exc)
-            raise GatewayError(rpc_details(exc), code.name if code else None, rpc_details(exc)) from exc
+            raise GatewayError.from_rpc(exc) from exc
         if not response.HasField("result"):
             raise EngineError("the engine returned no result for the solve (allowResultReturn unsupported?)")
         return response.result
@@ -176,8 +181,7 @@ class Gateway:
         try:
             response = self._conn.gateway.ReadFile(request, metadata=self._metadata)
         except grpc.RpcError as exc:
-            code = rpc_code(exc)
-            raise GatewayError(rpc_details(exc), code.name if code else None, rpc_details(exc)) from exc
+            raise GatewayError.from_rpc(exc) from exc
         return bytes(response.Data)
 
     def solve_all(self, definitions: Sequence[ops_pb2.Definition]) -> list[Any]:
@@ -202,8 +206,7 @@ class Gateway:
                 try:
                     future.result()
                 except grpc.RpcError as exc:
-                    code = rpc_code(exc)
-                    raise GatewayError(rpc_details(exc), code.name if code else None, rpc_details(exc)) from exc
+                    raise GatewayError.from_rpc(exc) from exc
         finally:
             for future in futures:
                 future.cancel()

@@ -305,6 +305,13 @@ def list_history(
     return tuple(records)
 
 
+def count_active_builds(conn: Connection) -> int:
+    """How many builds the engine is running now (anyone's: this is how busy it is)."""
+    request = control_pb2.BuildHistoryRequest(ActiveOnly=True, EarlyExit=True)
+    with engine_errors("list active builds", str(conn.endpoint)):
+        return sum(1 for event in conn.control.ListenBuildHistory(request) if event.type == control_pb2.STARTED)
+
+
 def _engine_clock(metadata: Iterable[tuple[str, Any]] | None) -> datetime | None:
     for key, value in metadata or ():
         if key == _TIMESTAMP_HEADER and isinstance(value, str):

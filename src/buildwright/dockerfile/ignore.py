@@ -104,7 +104,6 @@ class Pattern:
         assert self._regex is not None
         return self._regex.matches(path)
 
-
     def matches_a_parent(self, path: str, dirs: list[str]) -> bool:
         """Whether one of `path`'s parents (`dirs`: its parent split on "/") matches, errors ignored."""
         if self._kind is _Kind.REGEX and self._regex is not None and not self._error:

@@ -307,9 +307,7 @@ def _node_from_line(line: str, escape: str, comments: tuple[str, ...]) -> Node:
     return node
 
 
-def _leaf_node(
-    line: str, escape: str, split: tuple[str, tuple[str, ...], str], comments: tuple[str, ...]
-) -> Node:
+def _leaf_node(line: str, escape: str, split: tuple[str, tuple[str, ...], str], comments: tuple[str, ...]) -> Node:
     cmd, flags, args = split
     keyword = cmd.lower()
     values: tuple[str, ...] = ()

@@ -5,7 +5,7 @@ Names keep BuildKit's Go `client/llb` words (`image`, `local`, `scratch`, `run`,
 """
 
 from buildwright.llb import caps
-from buildwright.llb.constraints import CUSTOM_NAME_KEY, OpMetadata, ProgressGroup
+from buildwright.llb.constraints import CUSTOM_NAME_KEY, OpMetadata, OpOptions, ProgressGroup
 from buildwright.llb.definition import Definition
 from buildwright.llb.env import EnvList
 from buildwright.llb.exec import (
@@ -61,6 +61,7 @@ __all__ = [
     "MountContentCache",
     "NetMode",
     "OpMetadata",
+    "OpOptions",
     "Platform",
     "ProgressGroup",
     "ProxyEnv",

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from buildwright._pb import ops_pb2 as pb
 from buildwright.llb.platform import Platform
@@ -108,6 +108,24 @@ class Constraints:
         if self.platform is not None or platform is None:
             return self
         return replace(self, platform=platform)
+
+
+Location: TypeAlias = SourceLocation | SourceRange | Sequence[SourceLocation | SourceRange] | None
+
+
+class OpOptions(TypedDict, total=False):
+    """The keyword options every op constructor of the State API takes (`**options`).
+
+    custom_name: the step's name in progress; description: more `llb.*` display keys;
+    ignore_cache: always run it; progress_group: the progress line it is shown under;
+    location: the source lines it comes from (the definition's source map).
+    """
+
+    custom_name: str | None
+    description: Mapping[str, str] | None
+    ignore_cache: bool
+    progress_group: ProgressGroup | None
+    location: Location
 
 
 def make_constraints(

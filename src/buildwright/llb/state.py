@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import Any, Unpack
 
 from buildwright import _gopath
 from buildwright.errors import LLBError
-from buildwright.llb.constraints import Constraints, ProgressGroup, make_constraints
+from buildwright.llb.constraints import Constraints, OpOptions, make_constraints
 from buildwright.llb.definition import Definition
 from buildwright.llb.env import EnvList
 from buildwright.llb.exec import (
@@ -37,12 +37,10 @@ from buildwright.llb.marshal import marshal
 from buildwright.llb.merge import DiffOp, MergeOp
 from buildwright.llb.platform import Platform
 from buildwright.llb.source import DiffType, ResolveMode, http_source, image_source, local_source
-from buildwright.llb.sourcemap import SourceLocation, SourceMap
+from buildwright.llb.sourcemap import SourceMap
 from buildwright.llb.vertex import LateVertex, Output
-from buildwright.location import SourceRange
 
 # Where an op came from: source-map locations, or bare Dockerfile ranges (see `SourceMap`).
-Location: TypeAlias = SourceLocation | SourceRange | Sequence[SourceLocation | SourceRange] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,13 +209,9 @@ class State:
         cgroup_parent: str | None = None,
         cdi_devices: Sequence[CDIDevice] = (),
         proxy_env: ProxyEnv | None = None,
-        custom_name: str | None = None,
-        description: Mapping[str, str] | None = None,
-        ignore_cache: bool = False,
         export_cache: bool | None = None,
-        progress_group: ProgressGroup | None = None,
-        location: Location = None,
         platform: Platform | None = None,
+        **options: Unpack[OpOptions],
     ) -> ExecState:
         """Run `args` in a container whose root is this state.
 
@@ -245,15 +239,7 @@ class State:
             base = base.with_extra_host(h.host, h.ip)
         for u in ulimits:
             base = base.with_ulimit(u.name, u.soft, u.hard)
-        c = make_constraints(
-            custom_name=custom_name,
-            description=description,
-            ignore_cache=ignore_cache,
-            export_cache=export_cache,
-            progress_group=progress_group,
-            location=location,
-            platform=platform,
-        )
+        c = make_constraints(export_cache=export_cache, platform=platform, **options)
         m = base.meta
         # The exec's platform: its own constraint, else the state's (else marshal's).
         c = c.with_platform_default(m.platform)
@@ -292,25 +278,13 @@ class State:
         self,
         action: FileAction,
         *,
-        custom_name: str | None = None,
-        description: Mapping[str, str] | None = None,
-        ignore_cache: bool = False,
         export_cache: bool | None = None,
-        progress_group: ProgressGroup | None = None,
-        location: Location = None,
         platform: Platform | None = None,
+        **options: Unpack[OpOptions],
     ) -> State:
         """Apply a chain of file actions (`mkdir`, `mkfile`, `rm`, `symlink`, `copy`) to this state."""
         bound = check_action(action)._bind(self)
-        c = make_constraints(
-            custom_name=custom_name,
-            description=description,
-            ignore_cache=ignore_cache,
-            export_cache=export_cache,
-            progress_group=progress_group,
-            location=location,
-            platform=platform,
-        )
+        c = make_constraints(export_cache=export_cache, platform=platform, **options)
         return self.with_output(FileOp(bound, c).output())
 
     def marshal(
@@ -401,24 +375,13 @@ def image(
     record_type: str | None = None,
     layer_limit: int | None = None,
     checksum: str | None = None,
-    custom_name: str | None = None,
-    description: Mapping[str, str] | None = None,
-    ignore_cache: bool = False,
-    progress_group: ProgressGroup | None = None,
-    location: Location = None,
+    **options: Unpack[OpOptions],
 ) -> State:
     """A registry image (`docker-image://`); `ref` is normalised like `docker.io/library/x:latest`.
 
     Apply the image's config (env, workdir, platform) with `State.with_image_config`.
     """
-    c = make_constraints(
-        custom_name=custom_name,
-        description=description,
-        ignore_cache=ignore_cache,
-        progress_group=progress_group,
-        location=location,
-        platform=platform,
-    )
+    c = make_constraints(platform=platform, **options)
     op = image_source(
         ref, c, resolve_mode=resolve_mode, record_type=record_type, layer_limit=layer_limit, checksum=checksum
     )
@@ -438,20 +401,10 @@ def local(
     metadata_only: bool = False,
     metadata_only_exceptions: Sequence[str] = (),
     local_unique_id: str | None = None,
-    custom_name: str | None = None,
-    description: Mapping[str, str] | None = None,
-    ignore_cache: bool = False,
-    progress_group: ProgressGroup | None = None,
-    location: Location = None,
+    **options: Unpack[OpOptions],
 ) -> State:
     """A client-side directory (`local://name`) sent through the session `session_id`."""
-    c = make_constraints(
-        custom_name=custom_name,
-        description=description,
-        ignore_cache=ignore_cache,
-        progress_group=progress_group,
-        location=location,
-    )
+    c = make_constraints(**options)
     op = local_source(
         name,
         c,
@@ -480,20 +433,10 @@ def http(
     auth_header_secret: str | None = None,
     accept: str | None = None,
     user_agent: str | None = None,
-    custom_name: str | None = None,
-    description: Mapping[str, str] | None = None,
-    ignore_cache: bool = False,
-    progress_group: ProgressGroup | None = None,
-    location: Location = None,
+    **options: Unpack[OpOptions],
 ) -> State:
     """A file downloaded over HTTP(S), saved as `filename` (default: from the URL)."""
-    c = make_constraints(
-        custom_name=custom_name,
-        description=description,
-        ignore_cache=ignore_cache,
-        progress_group=progress_group,
-        location=location,
-    )
+    c = make_constraints(**options)
     op = http_source(
         url,
         c,
@@ -523,20 +466,10 @@ def git(
     checksum: str | None = None,
     skip_submodules: bool = False,
     mtime: str | None = None,
-    custom_name: str | None = None,
-    description: Mapping[str, str] | None = None,
-    ignore_cache: bool = False,
-    progress_group: ProgressGroup | None = None,
-    location: Location = None,
+    **options: Unpack[OpOptions],
 ) -> State:
     """A git repository checkout (`git://host/path#ref:subdir`); `fragment` is the old `ref:subdir` form."""
-    c = make_constraints(
-        custom_name=custom_name,
-        description=description,
-        ignore_cache=ignore_cache,
-        progress_group=progress_group,
-        location=location,
-    )
+    c = make_constraints(**options)
     op = git_source(
         url,
         fragment,
@@ -557,12 +490,7 @@ def git(
 
 def merge(
     states: Sequence[State],
-    *,
-    custom_name: str | None = None,
-    description: Mapping[str, str] | None = None,
-    ignore_cache: bool = False,
-    progress_group: ProgressGroup | None = None,
-    location: Location = None,
+    **options: Unpack[OpOptions],
 ) -> State:
     """Stack `states` in order; scratch inputs are dropped, and one input is returned as is."""
     from buildwright.llb import caps
@@ -572,14 +500,7 @@ def merge(
         return scratch()
     if len(kept) == 1:
         return kept[0]
-    c = make_constraints(
-        custom_name=custom_name,
-        description=description,
-        ignore_cache=ignore_cache,
-        progress_group=progress_group,
-        location=location,
-        caps=(caps.MERGE_OP,),
-    )
+    c = make_constraints(caps=(caps.MERGE_OP,), **options)
     outputs = tuple(s.output for s in kept if s.output is not None)
     return kept[0].with_output(MergeOp(outputs, c).output())
 
@@ -587,24 +508,12 @@ def merge(
 def diff(
     lower: State,
     upper: State,
-    *,
-    custom_name: str | None = None,
-    description: Mapping[str, str] | None = None,
-    ignore_cache: bool = False,
-    progress_group: ProgressGroup | None = None,
-    location: Location = None,
+    **options: Unpack[OpOptions],
 ) -> State:
     """The changes that turn `lower` into `upper`, as a filesystem."""
     from buildwright.llb import caps
 
     if lower.output is None:
         return scratch() if upper.output is None else upper
-    c = make_constraints(
-        custom_name=custom_name,
-        description=description,
-        ignore_cache=ignore_cache,
-        progress_group=progress_group,
-        location=location,
-        caps=(caps.DIFF_OP,),
-    )
+    c = make_constraints(caps=(caps.DIFF_OP,), **options)
     return lower.with_output(DiffOp(lower.output, upper.output, c).output())

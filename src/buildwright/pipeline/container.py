@@ -19,14 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from buildwright.client.outputs import OutputSpec
 from buildwright.errors import LLBError
 from buildwright.llb import CacheSharing, normalize_image_ref
 
 if TYPE_CHECKING:
-    from buildwright.api import BuildResult, BuildRunner, EngineOptions, EventCallback
+    from buildwright.engine import Engine, EventCallback
+    from buildwright.options import EngineOptions
+    from buildwright.results import BuildResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +294,7 @@ class Container:
         outputs: Sequence[str | OutputSpec] = (),
         push: bool = False,
         output_stream: BinaryIO | None = None,
-        engine: EngineOptions | BuildRunner | None = None,
+        engine: EngineOptions | Engine | None = None,
         no_cache: bool = False,
         on_event: EventCallback | None = None,
     ) -> BuildResult:
@@ -318,11 +320,15 @@ class Container:
             on_event=on_event,
         )
 
+    def build_with(self, engine: Engine, /, **options: Any) -> BuildResult:
+        """Build on the open `engine` (what `Engine.build(container, ...)` calls)."""
+        return self.build(engine=engine, **options)
+
     def export(
         self,
         dest: str | Path,
         *,
-        engine: EngineOptions | BuildRunner | None = None,
+        engine: EngineOptions | Engine | None = None,
         on_event: EventCallback | None = None,
     ) -> BuildResult:
         """Build, and write the container's filesystem into the local directory `dest`."""

@@ -20,8 +20,8 @@ def test_build_help_lists_the_cache_flags() -> None:
 def test_repeated_cache_flags_reach_the_api_in_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_build(context: Any, **kwargs: Any) -> Any:
-        seen.update(kwargs)
+    def fake_build(context: Any, options: api.BuildOptions, output: api.OutputOptions, **kwargs: Any) -> Any:
+        seen.update(cache_from=options.cache_from, cache_to=options.cache_to)
         return api.BuildResult(image_id=None, metadata={})
 
     monkeypatch.setattr(api, "build", fake_build)
