@@ -303,10 +303,11 @@ def test_a_local_context_as_a_base_carries_the_stage_platform() -> None:
     # (dockerfile2llb: `d.state = st.Platform(*platform)`), so the steps on it carry the platform
     # as they do on an image base (issue 10: the LLB must be the reference's in that role).
     contexts = {"base": NamedContext("base", "local:rootfs")}
-    on_local = ops(compile_text("FROM base\nRUN true\n", named_contexts=contexts))
-    on_image = ops(compile_text("FROM busybox\nRUN true\n"))
-    local = next(op for op in on_local if op["op"].get("source", {}).get("identifier") == "local://base")
+    arm = Platform("linux", "arm64")
+    on_local = ops(compile_text("FROM base\nRUN true\n", named_contexts=contexts, target_platform=arm))
+    on_image = ops(compile_text("FROM busybox\nRUN true\n", target_platform=arm))
+    local = next(op for op in on_local if op["op"].get("source", {}).get("identifier") == "local://rootfs")
     assert local["op"]["source"]["attrs"]["local.sharedkeyhint"] == "context:base"
     run_on_local = next(op["op"] for op in on_local if "exec" in op["op"])
     run_on_image = next(op["op"] for op in on_image if "exec" in op["op"])
-    assert run_on_local["platform"] == run_on_image["platform"] == {"Architecture": "amd64", "OS": "linux"}
+    assert run_on_local["platform"] == run_on_image["platform"] == {"Architecture": "arm64", "OS": "linux"}
