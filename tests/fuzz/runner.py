@@ -112,7 +112,7 @@ class _Worker:
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
-                results.append(("crash", f"worker exited with {self.proc.wait()}", self.cpu() - cpu_before))
+                results.append(("crash", f"worker exited with {self.proc.wait()}", 0.0))
                 return results
             buffer += chunk
             while len(buffer) >= _RECORD.size:
