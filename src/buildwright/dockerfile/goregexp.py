@@ -18,6 +18,7 @@ defaults: `^`/`$` match at the text's ends only, `.` does not match a newline, c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -147,6 +148,7 @@ class CharClass:
         return any(item.contains(code) for item in self.items) != self.negated
 
 
+@functools.lru_cache(maxsize=4096)  # a long literal pattern repeats the same few characters
 def _literal(code: int) -> CharClass:
     return CharClass((_Item(((code, code),)),))
 
@@ -166,6 +168,11 @@ class _Node:
 
 
 _EMPTY = _Node("cat")
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_node(code: int) -> _Node:
+    return _Node("char", cls=_literal(code))
 
 
 class _Parser:
@@ -228,7 +235,7 @@ class _Parser:
                 self._escape_item(items)
             else:
                 self.pos += 1
-                items.append(_Node("char", cls=_literal(ord(ch))))
+                items.append(_literal_node(ord(ch)))
             last_was_repeat = repeat
         if len(frames) != 1:
             raise RegexpError("missing closing )")
@@ -249,13 +256,13 @@ class _Parser:
             end = text.find("\\E", self.pos + 2)
             literal = text[self.pos + 2 :] if end < 0 else text[self.pos + 2 : end]
             self.pos = len(text) if end < 0 else end + 2
-            items.extend(_Node("char", cls=_literal(ord(c))) for c in literal)
+            items.extend(_literal_node(ord(c)) for c in literal)
             return
         item = self._class_escape()
         if item is not None:
             items.append(_Node("char", cls=CharClass((item,))))
             return
-        items.append(_Node("char", cls=_literal(self._escape())))
+        items.append(_literal_node(self._escape()))
 
     def _class_escape(self) -> _Item | None:
         """`\\d`-style Perl classes and `\\p`/`\\P` Unicode categories at `pos`, else None."""
@@ -499,6 +506,7 @@ class _Cache:
         "closures",
         "computed",
         "find_steps",
+        "last",
         "size",
         "state_ids",
         "states",
@@ -514,6 +522,8 @@ class _Cache:
         self.size = 0
         self.computed = 0
         self.visited = 0
+        # The last question and its answer: a file repeating one pattern asks it again at once.
+        self.last: tuple[object, bool] | None = None
         self.states: list[tuple[int, ...]] = []
         self.state_ids: dict[tuple[int, ...], int] = {}
         self.find_steps: dict[tuple[int, bool, str, int], _FindStep] = {}
@@ -546,8 +556,8 @@ class Regexp:
     _has_word_assertions: bool = field(repr=False)
     # Instructions a thread can rest on (consume or match): their closure is themselves.
     _plain: int = field(repr=False)
-    # Literal instructions by character, and the others that consume (classes, `.`).
-    _literals: dict[str, int] = field(repr=False)
+    # Literal instructions by character (ascending), and the others that consume (classes, `.`).
+    _literals: dict[str, list[int]] = field(repr=False)
     _classes: tuple[int, ...] = field(repr=False)
     _cache: _Cache = field(repr=False, default_factory=_Cache, compare=False)
 
@@ -558,6 +568,14 @@ class Regexp:
 
     def matches(self, text: str) -> bool:
         """Whether the expression matches anywhere in `text` (invalid bytes read as U+FFFD)."""
+        last = self._cache.last
+        if last is not None and last[0] == text:
+            return last[1]
+        found = self._matches(text)
+        self._cache.last = (text, found)
+        return found
+
+    def _matches(self, text: str) -> bool:
         chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
         if self._cache.size > _CACHE_BUDGET:
             # Bounded memory for a pathological expression: start the cache again.
@@ -601,6 +619,15 @@ class Regexp:
         """
         if not ends:
             return False
+        key = (text, tuple(ends))
+        last = self._cache.last
+        if last is not None and last[0] == key:
+            return last[1]
+        found = self._matches_prefixes(text, ends)
+        self._cache.last = (key, found)
+        return found
+
+    def _matches_prefixes(self, text: str, ends: list[int]) -> bool:
         if not self._anchored:
             return any(self.matches(text[:end]) for end in ends)
         chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
@@ -786,7 +813,7 @@ class Regexp:
 
     def _accepting(self, ch: str) -> int:
         """The instructions that consume `ch`, as a mask (computed once per character)."""
-        mask = self._literals.get(ch, 0)
+        mask = _mask(self._literals.get(ch, []))
         self._cache.visited += len(self._classes)
         for pc in self._classes:
             op, _, _, cls = self._program[pc]
@@ -838,19 +865,28 @@ def compile_regexp(source: str) -> Regexp:
     anchored = _starts_with_begin(tree)
     program = tuple(_emit(tree))
     words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in program)
-    plain = 0
-    literals: dict[str, int] = {}
+    # Masks built from bytes, not by OR-ing one bit at a time (quadratic for a 400 KB pattern).
+    plain = bytearray((len(program) + 7) // 8)
+    literals: dict[str, list[int]] = {}
     classes: list[int] = []
     for pc, (op, _, _, cls) in enumerate(program):
         if op in (_Op.CHAR, _Op.ANY_NOT_NL, _Op.MATCH):
-            plain |= 1 << pc
-        if op is _Op.ANY_NOT_NL or (op is _Op.CHAR and cls is not None and _single(cls) is None):
+            plain[pc >> 3] |= 1 << (pc & 7)
+        code = _single(cls) if op is _Op.CHAR and cls is not None else None
+        if code is not None:
+            literals.setdefault(chr(code), []).append(pc)
+        elif op is _Op.ANY_NOT_NL or op is _Op.CHAR:
             classes.append(pc)
-        elif op is _Op.CHAR and cls is not None:
-            code = _single(cls)
-            assert code is not None
-            literals[chr(code)] = literals.get(chr(code), 0) | 1 << pc
-    return Regexp(source, program, anchored, words, plain, literals, tuple(classes))
+    return Regexp(
+        source, program, anchored, words, int.from_bytes(plain, "little"), literals, tuple(classes)
+    )
+
+
+def _mask(pcs: list[int]) -> int:
+    bits = bytearray((pcs[-1] >> 3) + 1) if pcs else bytearray()
+    for pc in pcs:
+        bits[pc >> 3] |= 1 << (pc & 7)
+    return int.from_bytes(bits, "little")
 
 
 def _single(cls: CharClass) -> int | None:

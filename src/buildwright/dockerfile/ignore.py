@@ -135,6 +135,7 @@ class PatternMatcher:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         compiled: list[Pattern] = []
+        shared: dict[tuple[str, bool], Pattern] = {}
         exclusions = False
         for raw in patterns:
             text = _golang.trim_space(raw)
@@ -155,7 +156,11 @@ class PatternMatcher:
                 _golang.filepath_match(text, ".")
             except _golang.BadPatternError:
                 raise PatternError("syntax error in pattern") from None
-            compiled.append(_compile(text, exclusion))
+            # Identical lines share one compiled pattern (and its matcher's cache and last answer).
+            key = (text, exclusion)
+            if key not in shared:
+                shared[key] = _compile(text, exclusion)
+            compiled.append(shared[key])
         self._patterns = tuple(compiled)
         self._exclusions = exclusions
 

@@ -37,3 +37,30 @@ def test_a_repeated_literal_after_a_double_star_is_linear() -> None:
     assert matcher.matches_or_parent_matches(path)
     assert not matcher.matches_or_parent_matches(path[:-1])
     assert compiled.visited_instructions < 20 * (len(pattern) + len(path))
+
+
+def test_repeated_lines_share_one_pattern_and_answer_from_its_last_match() -> None:
+    # Found by the long fuzz run: 182 copies of one 3.6 KB line were each compiled and matched
+    # against every path (6.9 s of CPU); now one pattern, asked once per path.
+    line = "caf" + "${a:-" * 600 + "}" * 600 + "*"
+    matcher = PatternMatcher([line] * 182)
+    assert len({id(pattern) for pattern in matcher.patterns}) == 1
+    compiled = matcher.patterns[0]._regex
+    assert compiled is not None
+    path = "caf" + "${a:-" * 600 + "}" * 600 + "x"
+    assert matcher.matches_or_parent_matches(path)
+    once = compiled.computed_steps
+    single = PatternMatcher([line])
+    assert single.matches_or_parent_matches(path)
+    assert single.patterns[0]._regex is not None and single.patterns[0]._regex.computed_steps == once
+
+
+def test_a_long_literal_pattern_shares_its_character_classes() -> None:
+    # Found by the long fuzz run: a 420 KB `${a#...}` pattern took 1.5 s to compile, one class
+    # object per character and masks built bit by bit; the classes are now shared per character.
+    from buildwright.dockerfile.goregexp import compile_regexp
+
+    compiled = compile_regexp("^" + "--x=y " * 20_000 + ".*")
+    assert compiled.find("--x=y " * 20_000 + "tail") == (0, 120_004)
+    classes = {id(inst[3]) for inst in compiled._program if inst[3] is not None}
+    assert len(classes) <= 5
