@@ -28,7 +28,6 @@ from tests.integration.corpus.runner import (
     check_success,
     error_line,
     first_uncached,
-    missing_api,
     reference_lines,
     steps,
 )
@@ -40,10 +39,7 @@ CASES = load_cases()
 
 def _param(case: Case, transport: str | None = None) -> object:
     marks: list[pytest.MarkDecorator] = []
-    missing = missing_api(case) if case.problem is None else None
-    if missing is not None:
-        marks.append(pytest.mark.xfail(reason=missing, run=False))
-    elif case.xfail:
+    if case.xfail:
         # Strict: once buildwright is fixed the case passes, and the xfail key must go.
         marks.append(pytest.mark.xfail(reason=case.xfail, strict=True))
     if transport is not None:
@@ -114,7 +110,7 @@ def corpus_on_buildkitd(
     runner = BuildkitdCorpusRunner(
         engine, buildkitd, remote_builder(engine, buildkitd, tcp=False), _server_args(request, sorted(kinds))
     )
-    cases = {case.name: case for case in CASES if case.problem is None and missing_api(case) is None}
+    cases = {case.name: case for case in CASES if case.problem is None}
     prefetch: Prefetch[str, BuildkitdCaseRuns] = Prefetch(list(cases), lambda name: runner.run(cases[name]))
     yield prefetch
     prefetch.close()

@@ -8,7 +8,6 @@ frontend's. Runs are memoised per session, so the figure reuses the per-case bui
 
 from __future__ import annotations
 
-import inspect
 import re
 import string
 import subprocess
@@ -117,9 +116,6 @@ class CorpusRunner:
     def _build(self, case: Case, server_args: Mapping[str, str]) -> CaseRun:
         if case.problem is not None:
             raise AssertionError(f"invalid case {case.name}: {case.problem}")
-        missing = missing_api(case)
-        if missing is not None:
-            return CaseRun(case, None, None, None, None, None, not_run=missing)
         build_args = {**server_args, **_substituted(case.build_args, server_args)}
         contexts = {name: _context_value(case, value, server_args) for name, value in case.build_contexts.items()}
         built = case
@@ -212,13 +208,6 @@ class CorpusRunner:
         return subprocess.run(
             command, env=dict(self._engine.env), capture_output=True, text=True, timeout=_CLI_TIMEOUT_S, check=False
         )
-
-
-def missing_api(case: Case) -> str | None:
-    """Why buildwright's API cannot build this case yet, or None."""
-    if case.build_contexts and "build_contexts" not in inspect.signature(buildwright.build).parameters:
-        return "buildwright.build() has no build_contexts parameter yet (named contexts)"
-    return None
 
 
 def _substituted(values: Mapping[str, str], server_args: Mapping[str, str]) -> dict[str, str]:
