@@ -149,6 +149,12 @@ class PatternMatcher:
                 exclusion = True
                 exclusions = True
                 text = text[1:]
+            # Identical lines are checked once and share one compiled pattern (and its matcher's
+            # cache and last answer): a file repeating a long line cost that line's work each time.
+            key = (text, exclusion)
+            if key in shared:
+                compiled.append(shared[key])
+                continue
             problem = _too_complex(text)
             if problem is not None:
                 raise PatternError(problem)
@@ -156,10 +162,7 @@ class PatternMatcher:
                 _golang.filepath_match(text, ".")
             except _golang.BadPatternError:
                 raise PatternError("syntax error in pattern") from None
-            # Identical lines share one compiled pattern (and its matcher's cache and last answer).
-            key = (text, exclusion)
-            if key not in shared:
-                shared[key] = _compile(text, exclusion)
+            shared[key] = _compile(text, exclusion)
             compiled.append(shared[key])
         self._patterns = tuple(compiled)
         self._exclusions = exclusions
