@@ -90,9 +90,9 @@ fuzz: venv proto
 	$(PY) -m tests.fuzz --inputs $(FUZZ_INPUTS) --jobs 2 --findings fuzz-findings
 
 # The bounded run, also the last step of `make test`: a fixed seed, so the same inputs every time
-# (25-70 s on two shared cores); fails on any finding. Hangs are counted in CPU seconds, so a
+# (40-60 s on two shared cores); fails on any finding. Hangs are counted in CPU seconds, so a
 # loaded machine slows the run down but cannot turn an input into a hang.
-FUZZ_SHORT_INPUTS ?= 8000
+FUZZ_SHORT_INPUTS ?= 30000
 FUZZ_SHORT = $(PY) -m tests.fuzz --inputs $(FUZZ_SHORT_INPUTS) --seed 1 --jobs 2 --progress 0 --findings fuzz-findings
 fuzz-short: venv proto
 	$(FUZZ_SHORT)
