@@ -30,6 +30,7 @@ from buildwright.engine import Engine, EventCallback, engine_for
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions
 from buildwright.frontend.graph import BuildGraph, build_graph
+from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
 from buildwright.frontend.targets import Target, list_targets, targets_json, targets_text
 from buildwright.inputs import Context, dockerfile_source, read_inputs
 from buildwright.options import BuildOptions, EngineOptions, OutputOptions
@@ -43,6 +44,9 @@ __all__ = [
     "Engine",
     "EngineOptions",
     "EventCallback",
+    "Outline",
+    "OutlineArg",
+    "OutlineMount",
     "OutputOptions",
     "OutputSpec",
     "SSHAgentSpec",
@@ -53,6 +57,7 @@ __all__ = [
     "compile",
     "disk_usage",
     "graph",
+    "outline",
     "parse_build_args",
     "parse_key_values",
     "prune",
@@ -172,6 +177,15 @@ def check(
         return job.offline()
     with engine_for(engine) as opened:
         return opened.check(job)
+
+
+def outline(
+    context: str | Path, options: BuildOptions | None = None, /, *, engine: Engineish = None, **keywords: Any
+) -> Outline:
+    """What `buildx build --call=outline` lists for the target (build args, secrets, SSH agents),
+    from the stages dispatched as for a build; nothing is built. Options as for `compile`."""
+    with engine_for(engine) as opened:
+        return opened.outline(context, options, **keywords)
 
 
 # --- graph, targets, du, prune: commands beyond build ----------------------------------------

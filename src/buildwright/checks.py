@@ -22,6 +22,7 @@ from buildwright.frontend.lint import (
     render_findings,
     run_lint,
 )
+from buildwright.frontend.lint.report_json import findings_json
 from buildwright.frontend.platforms import parse_platforms
 from buildwright.inputs import BuildInputs, dockerfile_source, ignore_patterns, resolve_mode
 from buildwright.llb.platform import Platform
@@ -40,6 +41,7 @@ class CheckResult:
 
     lint: LintResult
     display_name: str
+    session_id: str = ""  # the session the engine read the Dockerfile in ("" offline)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -58,6 +60,10 @@ class CheckResult:
 
     def error_report(self) -> str:
         return render_error(self.lint, self.display_name)
+
+    def json(self) -> str:
+        """The JSON `docker buildx build --call=check,format=json` prints (the reference's lint result)."""
+        return findings_json(self.lint, self.session_id)
 
     @property
     def request_error(self) -> bool:
@@ -123,7 +129,7 @@ class CheckJob:
             ),
             gateway.resolver,
         )
-        return CheckResult(result, self.display_name)
+        return CheckResult(result, self.display_name, gateway.session_id)
 
 
 def check_build(

@@ -24,6 +24,7 @@ from buildwright.client.attestations import default_provenance_wanted, parse_att
 from buildwright.client.cache import inline_cache_from_build_args, parse_cache_specs
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.events import BuildEvent
+from buildwright.client.internal_steps import local_load_steps
 from buildwright.client.localrefs import new_build_ref, record_build
 from buildwright.client.outputs import (
     STDOUT,
@@ -33,6 +34,7 @@ from buildwright.client.outputs import (
     plan_exports,
     write_file_atomic,
 )
+from buildwright.client.remote_context import report_fetch_once
 from buildwright.client.session.secrets import load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile
@@ -69,6 +71,13 @@ def run_dockerfile_build(
     record_build(request.ref, local_build(origin, options.dockerfile, options.target))
     compilation = _Compilation(inputs)
     started = time.monotonic()
+    if on_event is not None and inputs.remote is None and isinstance(context, (str, Path)):
+        # What buildx has the engine load, buildwright read: reported as the same steps.
+        named = Path(context) / "Dockerfile" if options.dockerfile is None else options.dockerfile
+        for event in local_load_steps(Path(context), named if isinstance(named, bytes) else Path(named), request.ref):
+            on_event(event)
+    if on_event is not None and inputs.remote is not None:
+        on_event = report_fetch_once(on_event)
     try:
         result = engine.run(request, compilation.compile, on_event, tuple(str(p) for p in inputs.platforms))
     except BuildFailed as exc:

@@ -33,6 +33,8 @@ from buildwright.client.events import BuildEvent
 from buildwright.dockerfile_build import run_dockerfile_build
 from buildwright.errors import BuildConfigError, EngineError
 from buildwright.frontend import CompiledBuild, compile_dockerfile
+from buildwright.frontend.convert import dispatch_dockerfile
+from buildwright.frontend.outline import Outline, outline_of
 from buildwright.inputs import Context, read_inputs
 from buildwright.options import BuildOptions, EngineOptions, OutputOptions, split_keywords
 from buildwright.results import BuildResult
@@ -169,6 +171,20 @@ class Engine:
             # A remote context is fetched on the engine first, as a build fetches it.
             fetched = inputs.fetched(gateway)
             return compile_dockerfile(fetched.dockerfile, fetched.frontend_options(gateway), gateway.resolver)
+
+        return self.evaluate(run)
+
+    def outline(self, context: Context, options: BuildOptions | None = None, /, **keywords: Any) -> Outline:
+        """What `--call=outline` lists for the target, from the stages dispatched here; nothing is built."""
+        build_options, _ = split_keywords(keywords, options)
+        inputs = read_inputs(context, build_options)
+
+        def run(gateway: GatewayContext) -> Outline:
+            fetched = inputs.fetched(gateway)
+            frontend = fetched.frontend_options(gateway)
+            dispatched = dispatch_dockerfile(fetched.dockerfile, frontend, gateway.resolver)
+            source = "\n".join(fetched.dockerfile.lines).encode("utf-8", "surrogateescape")
+            return outline_of(fetched.dockerfile, dispatched, frontend, source)
 
         return self.evaluate(run)
 

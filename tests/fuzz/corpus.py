@@ -59,7 +59,7 @@ _EXPAND_EXTRA = (
     "$a ${b} '$a' \"$b\" \\$a",
     "${a#x} ${a%%y*} ${a/x/y} ${a:+set} ${a:?err}",
     "${unset:-default} ${empty:=v}",
-    "a\\ b 'c d' \"e\\\"f\"",
+    'a\\ b \'c d\' "e\\"f"',
 )
 
 

@@ -70,7 +70,9 @@ def test_api_build_loses_the_engine_mid_step(proxy: CutProxy, tmp_path: Path) ->
     before = _ours()
     cutter = _cut_when_running(proxy, marker)
     with pytest.raises(EngineLostError) as caught:
-        api.build(tmp_path, outputs=[f"type=local,dest={dest}"], engine=api.EngineOptions(addr=f"docker://{proxy.path}"))
+        api.build(
+            tmp_path, outputs=[f"type=local,dest={dest}"], engine=api.EngineOptions(addr=f"docker://{proxy.path}")
+        )
     cut_at = time.monotonic()
     cutter.join(5)
     assert f"docker://{proxy.path}" in str(caught.value) and "\n" not in str(caught.value)
@@ -141,7 +143,9 @@ def test_engine_lost_during_the_export_leaves_no_partial_output(proxy: CutProxy,
     cutter = threading.Thread(target=cut_when_exporting, name="test-cutter", daemon=True)
     cutter.start()
     with pytest.raises(EngineLostError) as caught:
-        api.build(tmp_path, outputs=[f"type=local,dest={dest}"], engine=api.EngineOptions(addr=f"docker://{proxy.path}"))
+        api.build(
+            tmp_path, outputs=[f"type=local,dest={dest}"], engine=api.EngineOptions(addr=f"docker://{proxy.path}")
+        )
     cutter.join(5)
     assert f"docker://{proxy.path}" in str(caught.value)
     assert partial() == [] and not dest.exists()

@@ -56,7 +56,7 @@ from buildwright.cli.build_opts import (
     TargetOpt,
     UlimitOpt,
 )
-from buildwright.cli.call import CallSpec, parse_call, run_targets
+from buildwright.cli.call import CallSpec, parse_call, run_outline, run_targets
 from buildwright.cli.engine_opts import (
     AddrOpt,
     BuilderOpt,
@@ -182,18 +182,29 @@ def _run_call(method: CallSpec, flags: dict[str, Any]) -> None:
         if flags["quiet"]:
             sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
         raise typer.Exit(run_targets(context, dockerfile_arg(flags["file"]), method, debug=flags["debug"]))
+    engine_flags = ("addr", "tlscacert", "tlscert", "tlskey", "tlsservername", "builder")
     if method.name == "check":
-        if method.format == "json":
-            raise typer.BadParameter("--call=check,format=json is not supported yet", param_hint="--call")
-        engine_flags = ("addr", "tlscacert", "tlscert", "tlskey", "tlsservername", "builder", "debug", "log_format")
         check(
             context,
             file=flags["file"],
             target=flags["target"],
             build_arg=flags["build_args"],
+            debug=flags["debug"],
+            log_format=flags["log_format"],
+            json_format=method.format == "json",
             **{name: flags[name] for name in engine_flags},
         )
-    raise typer.BadParameter("--call=outline is not supported yet", param_hint="--call")
+    raise typer.Exit(
+        run_outline(
+            flags["context"],
+            dockerfile_arg(flags["file"]),
+            method,
+            target=flags["target"],
+            build_args=tuple(flags["build_args"] or ()),
+            engine=engine_options(*(flags[name] for name in engine_flags)),
+            debug=flags["debug"],
+        )
+    )
 
 
 @app.command()
@@ -250,6 +261,9 @@ def check(
     builder: BuilderOpt = None,
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
+    json_format: Annotated[
+        bool, typer.Option("--json", help="Print the result as buildx's --call=check,format=json does.")
+    ] = False,
 ) -> None:
     """Run the build checks on a Dockerfile without building it (like `docker buildx build --check`).
 
@@ -272,7 +286,7 @@ def check(
             engine=engine,
             offline=offline,
         )
-        sys.stdout.write(result.report())
+        sys.stdout.write(result.json() + "\n" if json_format else result.report())
         sys.stdout.flush()
         if result.error is not None:
             # buildx prints a check's error text, which ends with a newline, as one more line.

@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from buildwright.cli.errors import run_guarded
+
+if TYPE_CHECKING:
+    from buildwright.api import EngineOptions
 
 _NAMES = ("build", "check", "outline", "targets")
 
@@ -45,6 +49,27 @@ def run_targets(context: Path, dockerfile: Path | bytes | None, spec: CallSpec, 
 
         listing = api.targets(context, dockerfile=dockerfile)
         sys.stdout.write(listing.json() + "\n" if spec.format == "json" else listing.text())
+        sys.stdout.flush()
+
+    return run_guarded(work, debug=debug)
+
+
+def run_outline(
+    context: str,
+    dockerfile: Path | bytes | None,
+    spec: CallSpec,
+    *,
+    target: str | None,
+    build_args: tuple[str, ...],
+    engine: EngineOptions,
+    debug: bool,
+) -> int:
+    def work() -> None:
+        from buildwright import api
+
+        args = api.parse_build_args(build_args)
+        result = api.outline(context, dockerfile=dockerfile, target=target, build_args=args, engine=engine)
+        sys.stdout.write(result.json() + "\n" if spec.format == "json" else result.text())
         sys.stdout.flush()
 
     return run_guarded(work, debug=debug)

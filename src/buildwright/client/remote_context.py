@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import posixpath
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from buildwright import llb
+from buildwright.client.events import BuildEvent, VertexCached, VertexCompleted, VertexQueued, VertexStarted
 from buildwright.client.gateway import GatewayError
 from buildwright.client.solve import GatewayContext, SolvedFiles
 from buildwright.errors import BuildConfigError
@@ -162,3 +164,28 @@ def _read_dockerfile(files: SolvedFiles, filename: str) -> bytes:
 def _one_line(text: str) -> str:
     # The engine's git errors quote git's stderr, several lines long.
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+# The names of the steps that fetch a remote context.
+_LOAD_NAMES = ("[internal] load git source ", "[internal] load remote build context")
+
+
+def report_fetch_once(on_event: Callable[[BuildEvent], None]) -> Callable[[BuildEvent], None]:
+    """`on_event` without the second report of a remote context's fetch.
+
+    The context is solved once to read its Dockerfile and is then the build's input, where the
+    engine reports the same step again as cached; buildx's frontend does both in one solve, so
+    its progress shows the step once. The repeat is dropped, nothing else.
+    """
+    completed: set[str] = set()
+
+    def forward(event: BuildEvent) -> None:
+        if isinstance(event, (VertexCompleted, VertexCached)) and event.name.startswith(_LOAD_NAMES):
+            if event.digest in completed:
+                return
+            completed.add(event.digest)
+        elif isinstance(event, (VertexQueued, VertexStarted)) and event.digest in completed:
+            return
+        on_event(event)
+
+    return forward

@@ -162,9 +162,38 @@ def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolve
         return _compile_dockerfile(dockerfile, options, resolver)
 
 
-def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
-    check_syntax(dockerfile, options.build_args)
-    setup = plan_stages(dockerfile, options)
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    """Phases 1-4 done: every reachable stage dispatched (the late context states still unbound)."""
+
+    setup: StageSetup
+    graph: StageGraph
+    target: StageNode
+    reachable: tuple[StageNode, ...]
+    builds: Mapping[int, StageBuild]
+
+
+def dispatch_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> Dispatched:
+    """The stages `compile_dockerfile` would marshal, for reports on them (`--call=outline`)."""
+    with errors_located_in(dockerfile):
+        check_syntax(dockerfile, options.build_args)
+        setup = plan_stages(dockerfile, options)
+        graph, target, reachable, builds, *_ = _dispatch_stages(dockerfile, options, resolver, setup)
+        return Dispatched(setup, graph, target, tuple(reachable), builds)
+
+
+def _dispatch_stages(
+    dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver, setup: StageSetup
+) -> tuple[
+    StageGraph,
+    StageNode,
+    Sequence[StageNode],
+    dict[int, StageBuild],
+    dict[int, _Base],
+    dict[int, set[str]],
+    dict[int, tuple[NamedContext, llb.LateState]],
+    llb.LateState,
+]:
     lex, global_args, target_platform = setup.lex, setup.global_args, setup.target_platform
     graph, target_index = setup.graph, setup.target_index
 
@@ -209,6 +238,16 @@ def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolv
     main_context = llb.LateState()
     local_contexts: dict[int, tuple[NamedContext, llb.LateState]] = {}
     builds = _dispatch_all(graph, reachable, bases, context, main_context.state, options, read_paths, local_contexts)
+    return graph, target, reachable, builds, bases, read_paths, local_contexts, main_context
+
+
+def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
+    check_syntax(dockerfile, options.build_args)
+    setup = plan_stages(dockerfile, options)
+    graph, target, reachable, builds, bases, read_paths, local_contexts, main_context = _dispatch_stages(
+        dockerfile, options, resolver, setup
+    )
+    target_platform = setup.target_platform
     read_paths.setdefault(_chain_root(graph, target), set()).add("/")
     context_paths: set[str] = set()
     for build in builds.values():

@@ -43,6 +43,7 @@ from buildwright.frontend.stage_build import (
     COMMAND_DESCRIPTION_KEY,
     DEFAULT_SHELL,
     NON_ENV_ARGS,
+    ArgUse,
     DispatchContext,
     StageBuild,
     commit,
@@ -246,19 +247,23 @@ def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContex
     state = build.state
     build_args = list(build.build_args)
     words = []
+    uses = list(build.arg_uses)
     for arg in instruction.args:
         value = arg.value
+        inherited = False
         if arg.key in context.build_args:
             value = context.build_args[arg.key]
         elif value is not None:
             value = context.lex.process_word(value, state.env.as_dict())
         elif arg.key in context.global_args:
             value = context.global_args[arg.key]
+            inherited = True
         if value is not None and arg.key not in NON_ENV_ARGS:
             state = state.add_env(arg.key, value)
         build_args.append((arg.key, value))
         words.append(arg.key if value is None else f"{arg.key}={value}")
-    updated = replace(build, state=state, build_args=tuple(build_args))
+        uses.append(ArgUse(arg.key, value, arg.doc_comment, instruction.location, inherited))
+    updated = replace(build, state=state, build_args=tuple(build_args), arg_uses=tuple(uses))
     return commit(updated, "ARG " + " ".join(words))
 
 

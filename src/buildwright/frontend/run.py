@@ -86,7 +86,12 @@ def dispatch_run(
         ignore_cache=build.ignore_cache,
     )
     history = "RUN " + run_command_string(args, build.build_args, env) + " # buildkit"
-    updated = replace(build, state=exec_state.root(), context_paths=build.context_paths | run_mounts.context_paths)
+    updated = replace(
+        build,
+        state=exec_state.root(),
+        context_paths=build.context_paths | run_mounts.context_paths,
+        mount_uses=build.mount_uses + run_mounts.uses,
+    )
     return commit(updated, history, layer=True)
 
 

@@ -15,7 +15,7 @@ from buildwright import _gopath, llb
 from buildwright.dockerfile import EnvExpander, RunInstruction
 from buildwright.dockerfile.mounts import BIND, CACHE, SECRET, SSH, TMPFS, MountSpec
 from buildwright.errors import DockerfileError
-from buildwright.frontend.stage_build import DispatchContext, StageBuild
+from buildwright.frontend.stage_build import DispatchContext, MountUse, StageBuild
 from buildwright.llb.exec import CacheSharing, Mount, MountKind, SecretMount, SSHMount
 
 # Build arg that namespaces every cache mount id (buildx `--build-arg BUILDKIT_CACHE_MOUNT_NS=...`).
@@ -43,6 +43,7 @@ class RunMounts:
 
     mounts: tuple[RunMount, ...]
     context_paths: frozenset[str]
+    uses: tuple[MountUse, ...] = ()  # the secrets and SSH agents, for `--call=outline`
 
 
 def dispatch_run_mounts(
@@ -55,6 +56,7 @@ def dispatch_run_mounts(
     """Lower the (already expanded) mounts of `instruction`, in the order they were written."""
     out: list[RunMount] = []
     used: set[str] = set()
+    uses: list[MountUse] = []
     namespace = context.build_args.get(CACHE_NS_ARG, "")
     for index, spec in enumerate(instruction.mounts):
         from_stage = spec.from_stage
@@ -64,10 +66,13 @@ def dispatch_run_mounts(
         if from_stage:
             state = sources[index].state if index < len(sources) else llb.scratch()
         if spec.type == SECRET:
-            out.append(secret_mount(spec))
+            secret = secret_mount(spec)
+            out.append(secret)
+            uses.append(MountUse("secret", secret.id, spec.required, instruction.location))
             continue
         if spec.type == SSH:
             out.append(ssh_mount(spec))
+            uses.append(MountUse("ssh", spec.cache_id or DEFAULT_SSH_ID, spec.required, instruction.location))
             continue
         tmpfs = spec.type == TMPFS
         if tmpfs:
@@ -105,7 +110,7 @@ def dispatch_run_mounts(
             # Even a tmpfs without `from` marks "/" as read, as the reference does: the whole
             # context is then sent.
             used.add(source_path)
-    return RunMounts(tuple(out), frozenset(used))
+    return RunMounts(tuple(out), frozenset(used), tuple(uses))
 
 
 def secret_mount(spec: MountSpec) -> SecretMount:

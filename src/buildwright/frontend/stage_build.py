@@ -15,6 +15,7 @@ from buildwright.frontend.platform_names import step_prefix
 from buildwright.frontend.run_options import RunDefaults
 from buildwright.frontend.stages import StageNode
 from buildwright.llb.platform import Platform
+from buildwright.location import SourceRange
 
 COMMAND_DESCRIPTION_KEY = "com.docker.dockerfile.v1.command"
 DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -48,6 +49,31 @@ class DispatchContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ArgUse:
+    """An ARG the stage declared, for `--call=outline`: its value as dispatched and its doc comment.
+
+    `inherited` marks a bare `ARG name` that takes the global value: the outline then keeps the
+    global declaration's value and description, as the reference does.
+    """
+
+    key: str
+    value: str | None
+    description: str
+    location: SourceRange
+    inherited: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MountUse:
+    """A secret or SSH mount a RUN of the stage uses, for `--call=outline`."""
+
+    kind: str  # "secret" or "ssh"
+    id: str
+    required: bool
+    location: SourceRange
+
+
+@dataclass(frozen=True, slots=True)
 class StageBuild:
     """A stage part-way through dispatch: its LLB state, image config and bookkeeping."""
 
@@ -66,6 +92,9 @@ class StageBuild:
     context_paths: frozenset[str] = field(default_factory=frozenset)
     # A multi-platform build names every step after its platform (`[linux/arm64 stage 1/2] ...`).
     platform_prefix: bool = False
+    # What `--call=outline` reports, in dispatch order (never part of the LLB).
+    arg_uses: tuple[ArgUse, ...] = ()
+    mount_uses: tuple[MountUse, ...] = ()
 
     def step_name(self, text: str) -> tuple[str, StageBuild]:
         """The progress name `[stage i/n] TEXT` of the next step, and the stage with i advanced."""

@@ -33,7 +33,10 @@ def test_the_leases_of_a_process_that_is_gone_do_not_count(tmp_path: Path) -> No
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     path = records_path(env).with_name("running.json")
     path.parent.mkdir(parents=True)
-    leases = {"x": {"pid": int(gone.stdout), "node": "tcp://a", "legs": 3}, "y": {"pid": os.getpid(), "node": "tcp://b"}}
+    leases = {
+        "x": {"pid": int(gone.stdout), "node": "tcp://a", "legs": 3},
+        "y": {"pid": os.getpid(), "node": "tcp://b"},
+    }
     path.write_text(json.dumps(leases))
     assert Leases(env).busy() == {"tcp://b": 1}
 

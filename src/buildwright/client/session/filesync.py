@@ -201,6 +201,17 @@ def _packet_data(file_id: int, data: bytes) -> bytes:
     return head + b"\x22" + _varint(len(data)) + data
 
 
+def packet_stat_size(stat: stat_pb2.Stat) -> int:
+    """The size of the STAT packet of `stat` (what a receiver counts for it)."""
+    return len(_packet_stat(stat))
+
+
+def packet_data_size(file_id: int, size: int) -> int:
+    """The size of a DATA packet of file `file_id` carrying `size` bytes (0: the end of the file)."""
+    head = 2 + (1 + len(_varint(file_id)) if file_id else 0)
+    return head + (1 + len(_varint(size)) + size if size else 0)
+
+
 def _varint(value: int) -> bytes:
     out = bytearray()
     while value >= 0x80:
