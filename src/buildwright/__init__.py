@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         parse_build_args,
     )
     from buildwright.engine import BuildSpec, Engine, connect
+    from buildwright.explain_build import Cause, CauseKind, Explanation, StepExplanation, explain
     from buildwright.options import BuildOptions, OutputOptions
     from buildwright.pipeline import Container, Directory, image, local, scratch
 
@@ -50,6 +51,7 @@ __getattr__, __dir__ = lazy_exports(
             "compile",
             "parse_build_args",
         ),
+        "buildwright.explain_build": ("Cause", "CauseKind", "Explanation", "StepExplanation", "explain"),
         "buildwright.engine": ("BuildSpec", "Engine", "connect"),
         "buildwright.options": ("BuildOptions", "OutputOptions"),
         "buildwright.pipeline": ("Container", "Directory", "image", "local", "scratch"),
@@ -68,6 +70,8 @@ __all__ = [
     "BuildResult",
     "BuildSpec",
     "BuildwrightError",
+    "Cause",
+    "CauseKind",
     "CheckResult",
     "Container",
     "Directory",
@@ -77,9 +81,11 @@ __all__ = [
     "EngineLostError",
     "EngineOptions",
     "EngineUnavailableError",
+    "Explanation",
     "LLBError",
     "OutputError",
     "OutputOptions",
+    "StepExplanation",
     "StepResult",
     "UsageError",
     "aconnect",
@@ -87,6 +93,7 @@ __all__ = [
     "check",
     "compile",
     "connect",
+    "explain",
     "image",
     "local",
     "parse_build_args",

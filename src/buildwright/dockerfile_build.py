@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from buildwright.cachemiss.tracker import BuildTracker
 from buildwright.checks import check_build
 from buildwright.client import BuildRequest, CompiledBuildLike, ExportSpec, GatewayContext, node_id, shared_key_for
 from buildwright.client import BuildResult as EngineBuildResult
@@ -39,6 +40,7 @@ from buildwright.client.session.secrets import load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, BuildFailed, DockerfileError
+from buildwright.explain_build import tracker_for
 from buildwright.frontend import CompiledBuild, compile_dockerfile
 from buildwright.frontend.lint import CachingResolver
 from buildwright.frontend.platforms import MultiPlatformBuild, compile_platforms
@@ -69,7 +71,11 @@ def run_dockerfile_build(
     request = _request(context, inputs, options, output, engine)
     origin = "-" if not isinstance(context, (str, Path)) else inputs.remote.url if inputs.remote else inputs.context
     record_build(request.ref, local_build(origin, options.dockerfile, options.target))
-    compilation = _Compilation(inputs)
+    tracker = tracker_for(inputs, options, request.local_dirs)
+    if tracker is not None:
+        request = replace(request, on_file_sent=tracker.on_file_sent)
+        on_event = tracker.watch(on_event)
+    compilation = _Compilation(inputs, tracker)
     started = time.monotonic()
     if on_event is not None and inputs.remote is None and isinstance(context, (str, Path)):
         # What buildx has the engine load, buildwright read: reported as the same steps.
@@ -91,16 +97,18 @@ def run_dockerfile_build(
         steps=result.steps,
         duration=time.monotonic() - started,
         warnings=result.warnings,
+        explanation=tracker.finish(result.steps) if tracker is not None else None,
     )
 
 
 class _Compilation:
     """The compile callback of one build, keeping what it compiled for locating a failed step."""
 
-    def __init__(self, inputs: BuildInputs) -> None:
+    def __init__(self, inputs: BuildInputs, tracker: BuildTracker | None) -> None:
         # A remote context's Dockerfile is known once the engine fetched it (inside the build).
         self.inputs = inputs
         self.compiled: list[CompiledBuild] = []
+        self.tracker = tracker  # told the definition, for the build's record
 
     def compile(self, gateway: GatewayContext) -> CompiledBuildLike:
         inputs = self.inputs = self.inputs.fetched(gateway)
@@ -122,6 +130,8 @@ class _Compilation:
             self.compiled.extend(part.compiled for part in compiled.builds)
         else:
             self.compiled.append(compiled)
+            if self.tracker is not None:
+                self.tracker.compiled(compiled.definition)
         return compiled
 
 

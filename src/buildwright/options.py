@@ -85,6 +85,9 @@ class BuildOptions:
     pull: bool = False
     cache_from: Iterable[str] = ()
     cache_to: Iterable[str] = ()
+    # Keep the build's record either way; with `explain`, the result's `explanation` names why
+    # each step ran (see `buildwright.explain`).
+    explain: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from buildwright.cachemiss import Explanation
 from buildwright.client import StepResult
 from buildwright.frontend import StagePlan
 
@@ -23,6 +24,8 @@ class BuildResult:
         duration: seconds from connecting the session to the end of the export.
         warnings: what the user must know about the result, e.g. that a buildkitd kept it in its
             cache only (no output was named and it has no image store).
+        explanation: with `explain=True`, why each step that ran did (None otherwise, and for a
+            remote context or a multi-platform build, which keep no record).
     """
 
     image_id: str | None
@@ -31,6 +34,7 @@ class BuildResult:
     steps: tuple[StepResult, ...] = ()
     duration: float = 0.0
     warnings: tuple[str, ...] = ()
+    explanation: Explanation | None = None
 
     @property
     def cached_steps(self) -> tuple[StepResult, ...]:

@@ -16,6 +16,7 @@ from buildwright.options import BuildOptions, OutputOptions, split_keywords
 NOT_OPTIONS = {
     "context", "file", "call", "print_", "progress", "quiet", "debug", "log_format", "addr", "tlscacert",
     "tlscert", "tlskey", "tlsservername", "builder", "legacy_rm", "legacy_force_rm", "legacy_compress",
+    "format",  # how --explain prints (text or json), like --progress
 }  # fmt: skip
 
 

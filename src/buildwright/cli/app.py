@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, history_cmd
+from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, explain_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.build_flags import dockerfile_arg, options_from_flags
 from buildwright.cli.build_opts import (
@@ -82,6 +82,15 @@ app = typer.Typer(
 )
 
 
+ExplainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--explain", help="After the build, name the cause of each step that ran instead of coming from the cache."
+    ),
+]
+ExplainFormatOpt = Annotated[explain_cmd.ExplainFormat, typer.Option("--format", help="With --explain: text or json.")]
+
+
 @app.command()
 def build(
     context: BuildContextArg,
@@ -116,6 +125,8 @@ def build(
     shm_size: ShmSizeOpt = None,
     ulimits: UlimitOpt = None,
     cgroup_parent: CgroupParentOpt = None,
+    explain: ExplainOpt = False,
+    format: ExplainFormatOpt = explain_cmd.ExplainFormat.TEXT,
     progress: ProgressOpt = "auto",
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -169,8 +180,16 @@ def build(
             typer.echo(f"WARNING: {warning}", err=True)
         # Nothing follows an output written to stdout (buildx prints no image id after the tar).
         to_stdout = any(_writes_stdout(spec) for spec in outputs or ())
-        if result.image_id and display.print_image_id and not to_stdout:
+        as_json = explain and format is explain_cmd.ExplainFormat.JSON
+        if result.image_id and display.print_image_id and not to_stdout and not as_json:
             typer.echo(result.image_id)
+        if result.explanation is not None:
+            # Requested output goes to stdout, unless the build's own output is there; the JSON
+            # carries the image id, so stdout stays one document.
+            text = result.explanation.json(image_id=result.image_id or "") if as_json else result.explanation.text()
+            typer.echo(text, nl=False, err=to_stdout)
+        elif explain:
+            typer.echo("WARNING: --explain: no record is kept of a remote context or a multi-platform build", err=True)
 
     raise typer.Exit(run_guarded(work, debug=debug))
 
@@ -297,6 +316,7 @@ def check(
 
 
 # Commands beyond build, each in its own module.
+app.command("explain")(explain_cmd.explain)
 app.command("graph")(graph_cmd.graph)
 app.command("du")(cache_cmds.du)
 app.command("prune")(cache_cmds.prune)

@@ -90,6 +90,15 @@ class BuildWarning:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class StepCause:
+    """Why a step that started is running (`build --explain`: from the previous build's record)."""
+
+    digest: str
+    name: str
+    cause: str
+
+
 BuildEvent = (
     VertexQueued
     | VertexStarted
@@ -99,6 +108,7 @@ BuildEvent = (
     | StatusProgress
     | LogChunk
     | BuildWarning
+    | StepCause
 )
 
 

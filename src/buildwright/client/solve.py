@@ -39,7 +39,7 @@ from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AuthAttachable, CredentialSource
 from buildwright.client.session.content import ContentStoreAttachable
 from buildwright.client.session.filesend import FileSendAttachable
-from buildwright.client.session.filesync import FileSyncAttachable
+from buildwright.client.session.filesync import FileSyncAttachable, SentObserver
 from buildwright.client.session.fswalk import MatcherFactory
 from buildwright.client.session.health import HealthAttachable
 from buildwright.client.session.patterns import default_matcher_factory
@@ -111,6 +111,8 @@ class BuildRequest:
     # added when the engine can store it and no provenance option was given.
     attestations: Attestations = field(default_factory=Attestations)
     default_provenance: bool = False
+    # Told each entry the session sends of a local directory (the build record keeps them).
+    on_file_sent: SentObserver | None = None
     # Streams the engine pulls by id (`http://buildkit-session/<id>`): a context read from stdin.
     uploads: Mapping[str, BinaryIO] = field(default_factory=dict)
 
@@ -294,7 +296,7 @@ def _build_failed(message: str, watcher: _StatusWatcher) -> BuildFailed:
 def _attachables(request: BuildRequest) -> list[Attachable]:
     items: list[Attachable] = [HealthAttachable(), AuthAttachable(request.registry_auth)]
     if request.local_dirs:
-        items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory))
+        items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory, request.on_file_sent))
     if request.secrets:
         items.append(SecretsAttachable(request.secrets))
     if request.ssh_agents:

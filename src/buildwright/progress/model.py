@@ -20,6 +20,7 @@ from buildwright.client.events import (
     BuildWarning,
     LogChunk,
     StatusProgress,
+    StepCause,
     VertexCached,
     VertexCompleted,
     VertexFailed,
@@ -66,6 +67,7 @@ class StepView:
     warnings: tuple[str, ...]
     logs: tuple[str, ...]
     log_bytes: int
+    cause: str = ""  # why the step runs (`build --explain`)
 
     @property
     def finished(self) -> bool:
@@ -104,6 +106,7 @@ class _Step:
     logs: deque[str] = field(default_factory=deque)
     partial: str = ""
     log_bytes: int = 0
+    cause: str = ""
 
 
 class ProgressModel:
@@ -147,6 +150,8 @@ class ProgressModel:
             self._log(event)
         elif isinstance(event, BuildWarning) and event.vertex in self._steps:
             self._steps[event.vertex].warnings.append(event.short)
+        elif isinstance(event, StepCause) and event.digest in self._steps:
+            self._steps[event.digest].cause = event.cause
 
     def snapshot(self, now: datetime) -> BuildSnapshot:
         """The build as of `now` (our clock)."""
@@ -230,4 +235,5 @@ class ProgressModel:
             warnings=tuple(step.warnings),
             logs=logs,
             log_bytes=step.log_bytes,
+            cause=step.cause,
         )

@@ -27,6 +27,7 @@ from buildwright.client.events import (
     BuildWarning,
     LogChunk,
     StatusProgress,
+    StepCause,
     VertexCached,
     VertexCompleted,
     VertexFailed,
@@ -122,6 +123,9 @@ class PlainRenderer:
         elif isinstance(event, LogChunk | BuildWarning):
             self._release_tasks()
             self._release(keep=event.vertex)
+        elif isinstance(event, StepCause):
+            self._release_tasks()
+            self._release(keep=event.digest)
         else:
             self._release(keep=None)
         if isinstance(event, VertexQueued):
@@ -147,6 +151,9 @@ class PlainRenderer:
             self._task(event)
         elif isinstance(event, LogChunk):
             self._log(event)
+        elif isinstance(event, StepCause):
+            self._open(event.digest)
+            self._line(event.digest, f"RUNS BECAUSE {event.cause}")
         elif isinstance(event, BuildWarning):
             self._warnings.append(event)
             # A warning about no step in particular shows only in the summary at the end.

@@ -26,6 +26,7 @@ from buildwright.client.events import (
     BuildWarning,
     LogChunk,
     StatusProgress,
+    StepCause,
     VertexCached,
     VertexCompleted,
     VertexFailed,
@@ -68,6 +69,8 @@ class RawJsonRenderer:
 
     def handle(self, event: BuildEvent) -> None:
         """Write the status object for `event`."""
+        if isinstance(event, StepCause):
+            return  # ours, not the engine's: the engine's status stream has no such message
         with self._lock:
             message = self.message(event)
             self._out.write(go_json(message) + "\n")
@@ -81,6 +84,8 @@ class RawJsonRenderer:
             return {"logs": [_log(event)]}
         if isinstance(event, BuildWarning):
             return {"warnings": [_warning(event)]}
+        if isinstance(event, StepCause):
+            return {}
         return {"vertexes": [_vertex_json(self._vertex(event))]}
 
     def _vertex(self, event: _VertexEvent) -> _Vertex:

@@ -85,6 +85,8 @@ def _jobs(steps: tuple[StepView, ...]) -> list[_Job]:
             name, style = f"CANCELED {name}", STYLE_CANCELED
         elif step.state is StepState.CACHED:
             name = f"CACHED {name}"
+        if step.cause and step.state is not StepState.CACHED:
+            name = f"{name} <- {step.cause}"  # `build --explain`: why it runs
         jobs.append(_Job(name, step.seconds, "", step.finished, style, step))
         for task in step.tasks:
             amount = ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import grpc
@@ -38,6 +38,9 @@ _REQ = wire_pb2.Packet.PACKET_REQ
 _DATA = wire_pb2.Packet.PACKET_DATA
 _FIN = wire_pb2.Packet.PACKET_FIN
 _ERR = wire_pb2.Packet.PACKET_ERR
+
+# Told each entry sent: (dir name, path, Go file mode, size, mtime in ns, link target).
+SentObserver = Callable[[str, str, int, int, int, str], None]
 
 
 def request_options(metadata: Sequence[tuple[str, str | bytes]]) -> dict[str, list[str]]:
@@ -65,8 +68,10 @@ class _Sender:
         root: Path,
         spec: FilterSpec,
         matcher_factory: MatcherFactory | None,
+        observe: Callable[[str, int, int, int, str], None] | None = None,
     ) -> None:
         self._stream = stream
+        self._observe = observe
         self._root = root
         self._spec = spec
         self._matcher_factory = matcher_factory
@@ -79,9 +84,13 @@ class _Sender:
     async def _send_stats(self) -> None:
         send = self._stream.send
         files = self._files
+        observe = self._observe
         index = 0
         try:
             for entry in walk(self._root, self._spec, self._matcher_factory):
+                if observe is not None:
+                    stat = entry.stat
+                    observe(stat.path, stat.mode, stat.size, stat.modTime, stat.linkname)
                 if entry.identity is not None:
                     files[index] = (entry.stat.path, entry.identity)
                 index += 1
@@ -228,9 +237,16 @@ _FIN_BYTES = wire_pb2.Packet(type=_FIN).SerializeToString()
 class FileSyncAttachable:
     """Shares named local directories (`context`, `dockerfile`, ...) through FileSync.DiffCopy."""
 
-    def __init__(self, dirs: Mapping[str, Path], matcher_factory: MatcherFactory | None = None) -> None:
+    def __init__(
+        self,
+        dirs: Mapping[str, Path],
+        matcher_factory: MatcherFactory | None = None,
+        observer: SentObserver | None = None,
+    ) -> None:
         self._dirs = {name: Path(path) for name, path in dirs.items()}
         self._matcher_factory = matcher_factory
+        # Told what is sent (build records keep it to explain cache misses later).
+        self._observer = observer
 
     async def _diff_copy(self, stream: ServerStream) -> None:
         opts = request_options(stream.metadata)
@@ -243,7 +259,14 @@ class FileSyncAttachable:
             exclude_patterns=tuple(opts.get("exclude-patterns", ())),
             follow_paths=tuple(opts.get("followpaths", ())),
         )
-        sender = _Sender(stream, root, spec, self._matcher_factory)
+        observer = self._observer
+        observe = None
+        if observer is not None:
+
+            def observe(path: str, mode: int, size: int, mtime: int, linkname: str) -> None:
+                observer(name, path, mode, size, mtime, linkname)
+
+        sender = _Sender(stream, root, spec, self._matcher_factory, observe)
         await sender.run()
         _log.debug("context_sent", dir=name, entries=sender.entries, bytes=sender.bytes_sent)
 

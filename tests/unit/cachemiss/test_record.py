@@ -1,0 +1,111 @@
+"""Build records: JSON round trip, unreadable records ignored, the folder bounded oldest first."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from buildwright.cachemiss import record as record_module
+from buildwright.cachemiss.context import FileMeta
+from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, record_from_json
+from tests.unit.cachemiss.helpers import graph_of, snapshot
+
+DOCKERFILE = """\
+FROM busybox AS build
+ARG VERSION=1.2
+COPY src/ /src/
+RUN --mount=type=bind,source=conf,target=/conf --mount=type=secret,id=token,env=TOKEN echo $VERSION
+FROM busybox
+COPY --from=build /src /x
+"""
+
+
+def _record(key: BuildKey, *, build_args: dict[str, str] | None = None) -> BuildRecord:
+    graph = graph_of(DOCKERFILE, build_args=build_args or {"VERSION": "1.3"})
+    files = {"context": snapshot({"src/a.c": "int main;", "src/big": 5_000_000}, dirs=["src"])}
+    ran = frozenset(step.key for step in graph.steps[:3])
+    return BuildRecord(key, graph, ran, files, build_args or {"VERSION": "1.3"}, started=10.5, finished=12.25)
+
+
+def test_a_record_reads_back_as_it_was_written(tmp_path: Path) -> None:
+    key = BuildKey("/work/app", "/work/app/Dockerfile.dev", "build", "linux/amd64")
+    written = _record(key)
+    store = RecordStore(tmp_path)
+    store.save(written)
+    assert store.load(key) == written
+    # One file per key, named from the key; the folder is private.
+    assert [p.name for p in tmp_path.iterdir()] == [key.file_name()]
+    assert tmp_path.stat().st_mode & 0o077 == 0
+
+
+def test_each_key_has_its_own_record(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path)
+    one = BuildKey("/app", "", "", "")
+    other = BuildKey("/app", "", "test", "")
+    store.save(_record(one))
+    assert store.load(other) is None
+    store.save(_record(other, build_args={"VERSION": "9"}))
+    loaded = store.load(one)
+    assert loaded is not None and loaded.build_args == {"VERSION": "1.3"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", "[]", '{"version": 99}', '{"version": 1, "key": {"context": "/app"}}', '{"version": 1}'],
+)
+def test_an_unreadable_record_is_no_record(tmp_path: Path, content: str) -> None:
+    key = BuildKey("/app", "", "", "")
+    (tmp_path / key.file_name()).write_text(content)
+    assert RecordStore(tmp_path).load(key) is None
+
+
+def test_a_record_of_another_key_in_the_file_is_not_taken(tmp_path: Path) -> None:
+    key = BuildKey("/app", "", "", "")
+    other = _record(BuildKey("/elsewhere", "", "", ""))
+    (tmp_path / key.file_name()).write_text(json.dumps(other.to_json()))
+    assert RecordStore(tmp_path).load(key) is None
+
+
+def test_an_unwritable_folder_only_loses_the_record(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    RecordStore(blocker / "builds").save(_record(BuildKey("/app", "", "", "")))  # no exception
+
+
+def test_the_folder_is_bounded_and_pruned_oldest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record_module, "MAX_RECORDS", 3)
+    store = RecordStore(tmp_path)
+    keys = [BuildKey(f"/app{i}", "", "", "") for i in range(5)]
+    for age, key in enumerate(keys[:3]):
+        store.save(_record(key))
+        # Older records have older times (set, not slept for).
+        os.utime(tmp_path / key.file_name(), (1000 + age, 1000 + age))
+    store.save(_record(keys[3]))
+    assert store.load(keys[0]) is None  # the oldest went
+    assert all(store.load(key) is not None for key in keys[1:4])
+    # Building an old key again makes it the newest: the next one to go is the next oldest.
+    store.save(_record(keys[1]))
+    store.save(_record(keys[4]))
+    assert store.load(keys[2]) is None
+    assert {p.name for p in tmp_path.glob("*.json")} == {keys[i].file_name() for i in (1, 3, 4)}
+
+
+def test_the_record_is_bounded_per_directory() -> None:
+    # The context's entries are capped when they are collected (test_context); a record stays a
+    # small file: one compact line per entry, hashes only for small files.
+    written = _record(BuildKey("/app", "", "", ""))
+    entries = written.to_json()["files"]["context"]["entries"]
+    assert entries["src/big"] == [0o644, 5_000_000, 1000, "", None]
+    assert FileMeta.from_json(entries["src/a.c"]) == written.files["context"].entries["src/a.c"]
+
+
+def test_no_secret_value_reaches_a_record() -> None:
+    # A secret reaches a RUN as a mount the engine fills from the session: its id is in the
+    # definition, never its value (the value is not even an input of the compile).
+    written = json.dumps(_record(BuildKey("/app", "", "", "")).to_json())
+    assert "token" in written  # the mount's id, so the test looks where the secret would be
+    run = next(step for step in record_from_json(json.loads(written)).graph.steps if step.kind == "exec")
+    assert not any(item.startswith("TOKEN=") for item in run.env)

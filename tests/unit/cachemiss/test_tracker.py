@@ -1,0 +1,113 @@
+"""A build watched for its record: what the session sent, what ran, the live causes, the record saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from buildwright.cachemiss import arg_names
+from buildwright.cachemiss.causes import CauseKind
+from buildwright.cachemiss.record import BuildKey, RecordStore
+from buildwright.cachemiss.report import Explanation
+from buildwright.cachemiss.tracker import BuildTracker, ran_digests
+from buildwright.client.events import BuildEvent, StepCause, VertexStarted
+from buildwright.client.steps import StepResult
+from buildwright.dockerfile import parse_dockerfile
+from buildwright.frontend.convert import compile_dockerfile
+from buildwright.frontend.options import FrontendOptions
+from buildwright.llb import Definition
+from tests.unit.cachemiss.helpers import Resolver
+
+DOCKERFILE = "FROM busybox\nARG V=1\nCOPY src/ /src/\nRUN echo $V\n"
+KEY = BuildKey("/ctx", "", "", "")
+
+
+def _definition(session: str, args: dict[str, str]) -> Definition:
+    options = FrontendOptions(session_id=session, build_args=args)
+    return compile_dockerfile(parse_dockerfile(DOCKERFILE), options, Resolver()).definition
+
+
+def _build(
+    store: RecordStore, context: Path, session: str, args: dict[str, str], *, ran: tuple[str, ...]
+) -> tuple[Explanation | None, list[BuildEvent]]:
+    """One build as api.build drives the tracker: the session sends, the steps run, it finishes."""
+    tracker = BuildTracker(
+        KEY,
+        local_dirs={"context": context},
+        build_args=args,
+        arg_names=arg_names(parse_dockerfile(DOCKERFILE)),
+        no_cache=False,
+        explain=True,
+        dockerfile_name="Dockerfile",
+        store=store,
+    )
+    events: list[BuildEvent] = []
+    handle = tracker.watch(events.append)
+    assert handle is not None
+    definition = _definition(session, args)
+    tracker.compiled(definition)
+    for path in sorted(p.relative_to(context).as_posix() for p in context.rglob("*")):
+        stat = (context / path).stat()
+        mode = (1 << 31 | 0o755) if (context / path).is_dir() else 0o644
+        size = 0 if (context / path).is_dir() else stat.st_size
+        tracker.on_file_sent("context", path, mode, size, stat.st_mtime_ns, "")
+    results = []
+    for digest in definition.digests:
+        meta = definition.metadata.get(digest)
+        name = dict(meta.description).get("llb.customname", "") if meta is not None else ""
+        if name.startswith("[2/3]") or name.startswith("[3/3]"):
+            # The engine may report a step under another digest (dockerd re-digests): by name then.
+            reported = "sha256:" + "9" * 64 if name.startswith("[3/3]") else digest
+            cached = not name.startswith(ran)
+            if not cached:
+                handle(VertexStarted(reported, name, None))
+            results.append(StepResult(name, reported, cached=cached))
+    return tracker.finish(results), events
+
+
+def test_first_then_changed_arg_then_nothing(tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    (context / "src").mkdir(parents=True)
+    (context / "src" / "a").write_text("a")
+    store = RecordStore(tmp_path / "records")
+    first, events = _build(store, context, "s1", {"V": "1"}, ran=("[2/3]", "[3/3]"))
+    assert first is not None
+    assert {step.cause.kind for step in first.rebuilt if step.cause} == {CauseKind.NO_RECORD}
+    assert [e.cause for e in events if isinstance(e, StepCause)] == ["no earlier build recorded"] * 2
+    saved = store.load(KEY)
+    assert saved is not None and saved.build_args == {"V": "1"}
+    assert set(saved.files["context"].entries) == {"src", "src/a"}
+    assert saved.files["context"].entries["src/a"].sha256 is not None  # hashed after the build
+
+    second, events = _build(store, context, "s2", {"V": "2"}, ran=("[3/3]",))
+    assert second is not None
+    assert [(step.name, step.cause.text if step.cause else None) for step in second.rebuilt] == [
+        ("[3/3] RUN echo 2", "ARG V=1 -> 2")
+    ]
+    # The cause went to the progress view as the step started.
+    assert [(e.name, e.cause) for e in events if isinstance(e, StepCause)] == [("[3/3] RUN echo 2", "ARG V=1 -> 2")]
+
+    # The engine ran the COPY again though nothing changed: its cache was gone.
+    third, _ = _build(store, context, "s3", {"V": "2"}, ran=("[2/3]", "[3/3]"))
+    assert third is not None
+    assert [(step.name, step.cause.kind if step.cause else None) for step in third.rebuilt] == [
+        ("[2/3] COPY src/ /src/", CauseKind.CACHE_GONE),
+        ("[3/3] RUN echo 2", CauseKind.PARENT),
+    ]
+
+    fourth, events = _build(store, context, "s4", {"V": "2"}, ran=())
+    assert fourth is not None and fourth.rebuilt == () and fourth.exit_code == 0
+    assert not [e for e in events if isinstance(e, StepCause)]
+
+
+def test_ran_digests_match_by_name_when_the_engine_re_digests() -> None:
+    from buildwright.cachemiss.graph import read_graph
+
+    graph = read_graph(_definition("s", {}))
+    run = next(step for step in graph.steps if step.name.startswith("[3/3]"))
+    copy = next(step for step in graph.steps if step.name.startswith("[2/3]"))
+    results = [
+        StepResult(run.name, "sha256:" + "0" * 64),
+        StepResult(copy.name, copy.digest, cached=True),
+        StepResult("[internal] something else", "sha256:" + "1" * 64),
+    ]
+    assert ran_digests(graph, results) == {run.digest}
