@@ -28,6 +28,8 @@ def main() -> int:
         if finding.reproducer is not None:
             print(f"finding: {finding.target} {finding.kind}: {finding.summary} -> {finding.reproducer}")
     print(f"inputs tried: {stats.total}; findings: {len(stats.findings)} ({len(stats.signatures)} distinct)")
+    used, target = stats.slowest
+    print(f"slowest input: {used:.2f} s of CPU ({target}); hang limit {fuzzer.hang_limit} s of CPU")
     return 1 if stats.findings else 0
 
 

@@ -19,7 +19,7 @@ from tests.fuzz.corpus import ROOT, seeds
 from tests.fuzz.mutate import mutate
 from tests.fuzz.targets import TARGETS
 
-HANG_LIMIT = 5.0
+HANG_LIMIT = 5.0  # CPU seconds one input may use
 MEMORY_LIMIT = 1 << 30
 _NAMES = sorted(TARGETS)
 
@@ -37,10 +37,19 @@ class Stats:
     tried: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     signatures: set[tuple[str, str]] = field(default_factory=set)
+    slowest: tuple[float, str] = (0.0, "")  # the most CPU seconds one input took, and its target
 
     @property
     def total(self) -> int:
         return sum(self.tried.values())
+
+
+# A wait with no CPU used is not what the hang limit measures; this catches it (a worker stuck
+# on a lock or a pipe) without flagging an input that a loaded machine merely runs slowly.
+WALL_LIMIT = 120.0
+BATCH = 32  # inputs per round trip to a worker
+_RECORD = struct.Struct(">BddI")  # status, CPU seconds of the input, the worker's CPU total, length
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class _Worker:
@@ -57,37 +66,69 @@ class _Worker:
         # Wait (without a hang limit: startup time is not the input's) for the worker's ready byte.
         self.ready = self.proc.stdout.read(1) == b"R"
 
-    def run(self, index: int, data: bytes, hang_limit: float) -> tuple[str, str]:
-        """("ok"|"exception"|"memory"|"hang"|"crash", report)."""
+    def cpu(self) -> float:
+        """The worker's CPU seconds so far (user and system), from /proc."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def run(self, batch: list[tuple[int, bytes]], hang_limit: float) -> list[tuple[str, str, float]]:
+        """A ("ok"|"exception"|"memory"|"hang"|"crash", report, CPU seconds) per input run, in order.
+
+        Fewer results than inputs when the worker stopped (the last result says why): the rest
+        were not run. An input hangs when it has used more than `hang_limit` seconds of CPU, so
+        the verdict does not depend on how loaded the machine is.
+        """
         assert self.proc.stdin is not None and self.proc.stdout is not None
         if not self.ready:
-            return "crash", f"worker did not start ({self.proc.wait()})"
+            return [("crash", f"worker did not start ({self.proc.wait()})", 0.0)]
+        message = [struct.pack(">I", len(batch))]
+        for index, data in batch:
+            message.append(struct.pack(">HI", index, len(data)))
+            message.append(data)
         try:
-            self.proc.stdin.write(struct.pack(">HI", index, len(data)) + data)
+            self.proc.stdin.write(b"".join(message))
             self.proc.stdin.flush()
         except BrokenPipeError:
-            return "crash", "worker exited"
+            return [("crash", "worker exited", 0.0)]
         fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + hang_limit
-        header = b""
-        while len(header) < 5:
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], max(remaining, 0))
+        results: list[tuple[str, str, float]] = []
+        buffer = b""
+        cpu_before = self.cpu()  # what the running input has used is the CPU since the last answer
+        answered = time.monotonic()
+        while len(results) < len(batch):
+            ready, _, _ = select.select([fd], [], [], min(0.5, hang_limit / 4))
             if not ready:
-                return "hang", f"over {hang_limit} s"
-            chunk = os.read(fd, 5 - len(header))
+                used = self.cpu() - cpu_before
+                if used > hang_limit:
+                    results.append(("hang", f"over {hang_limit} s of CPU", used))
+                    return results
+                if time.monotonic() - answered > WALL_LIMIT:
+                    results.append(("hang", f"no answer in {WALL_LIMIT} s ({used:.1f} s of CPU)", used))
+                    return results
+                continue
+            chunk = os.read(fd, 1 << 16)
             if not chunk:
-                return "crash", f"worker exited with {self.proc.wait()}"
-            header += chunk
-        status, length = struct.unpack(">BI", header)
-        report = b""
-        while len(report) < length:
-            chunk = os.read(fd, length - len(report))
-            if not chunk:
-                break
-            report += chunk
-        kind = {0: "ok", 1: "exception", 2: "memory"}[status]
-        return kind, report.decode("utf-8", "replace")
+                results.append(("crash", f"worker exited with {self.proc.wait()}", 0.0))
+                return results
+            buffer += chunk
+            while len(buffer) >= _RECORD.size:
+                status, used, total, length = _RECORD.unpack_from(buffer)
+                if len(buffer) < _RECORD.size + length:
+                    break
+                report = buffer[_RECORD.size : _RECORD.size + length].decode("utf-8", "replace")
+                buffer = buffer[_RECORD.size + length :]
+                kind = {0: "ok", 1: "exception", 2: "memory"}[status]
+                if kind == "ok" and used > hang_limit:
+                    kind, report = "hang", f"took {used:.1f} s of CPU (limit {hang_limit} s)"
+                results.append((kind, report, used))
+                cpu_before, answered = total, time.monotonic()
+                if kind == "memory":
+                    return results
+        return results
 
     def close(self) -> None:
         self.proc.kill()
@@ -147,21 +188,29 @@ class Fuzzer:
     def _job(self, job: int, count: int, deadline: float | None) -> None:
         rng = random.Random(f"{self.seed}/{job}")
         worker = _Worker()
+        pending: list[tuple[str, bytes]] = []
+        made = 0
         try:
-            for n in range(count):
+            while made < count or pending:
                 if deadline is not None and time.monotonic() > deadline:
                     break
-                target = self.targets[n % len(self.targets)]
-                pool = self.seeds[target]
-                data = mutate(rng, rng.choice(pool), pool) if rng.random() < 0.97 else rng.choice(pool)
-                kind, report = worker.run(_NAMES.index(target), data, self.hang_limit)
-                if kind in ("hang", "crash", "memory"):
+                while len(pending) < BATCH and made < count:
+                    target = self.targets[made % len(self.targets)]
+                    pool = self.seeds[target]
+                    data = mutate(rng, rng.choice(pool), pool) if rng.random() < 0.97 else rng.choice(pool)
+                    pending.append((target, data))
+                    made += 1
+                results = worker.run([(_NAMES.index(t), d) for t, d in pending], self.hang_limit)
+                with self._lock:
+                    for (target, data), (kind, report, used) in zip(pending, results, strict=False):
+                        self.stats.tried[target] += 1
+                        self.stats.slowest = max(self.stats.slowest, (used, target))
+                        if kind != "ok":
+                            self._record(target, kind, report, data)
+                if results[-1][0] in ("hang", "crash", "memory"):
                     worker.close()
                     worker = _Worker()
-                with self._lock:
-                    self.stats.tried[target] += 1
-                    if kind != "ok":
-                        self._record(target, kind, report, data)
+                pending = pending[len(results) :]
         finally:
             worker.close()
 

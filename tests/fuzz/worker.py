@@ -1,8 +1,11 @@
 """The fuzz worker: runs inputs sent by the runner under a memory limit and reports findings.
 
-Protocol on stdin/stdout: the runner sends `>HI` (target index, length) and the input; the worker
-answers `>BI` (0 clean, 1 finding, 2 memory) and a UTF-8 report. The runner enforces the hang
-limit by killing the worker, so even a loop inside C code is caught.
+Protocol on stdin/stdout: after its ready byte `R`, the worker reads batches: `>I` (count), then
+for each input `>HI` (target index, length) and its bytes. It runs them in order and answers each
+with `>BddI` (0 clean, 1 finding, 2 memory; the CPU seconds it took; the process's CPU seconds so
+far; the report's length) and a UTF-8 report, flushed at once, so the runner knows which input
+is running. The runner enforces the hang limit by killing the worker, so even a loop inside C
+code is caught.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import resource
 import struct
 import sys
+import time
 import traceback
 
 from buildwright.errors import BuildwrightError
@@ -28,6 +32,19 @@ def _report(exc: BaseException) -> str:
     return f"{type(exc).__name__} at {where}\n{tail}"
 
 
+def _read_batch(stdin: object) -> list[tuple[int, bytes]] | None:
+    read = stdin.read  # type: ignore[attr-defined]
+    header = read(4)
+    if len(header) < 4:
+        return None
+    (count,) = struct.unpack(">I", header)
+    batch = []
+    for _ in range(count):
+        index, length = struct.unpack(">HI", read(6))
+        batch.append((index, read(length)))
+    return batch
+
+
 def main() -> None:
     memory_limit = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -37,25 +54,26 @@ def main() -> None:
     stdout.write(b"R")
     stdout.flush()
     while True:
-        header = stdin.read(6)
-        if len(header) < 6:
+        batch = _read_batch(stdin)
+        if batch is None:
             return
-        index, length = struct.unpack(">HI", header)
-        data = stdin.read(length)
-        status, report = 0, ""
-        try:
-            TARGETS[_NAMES[index]](data)
-        except BuildwrightError:
-            pass
-        except MemoryError as exc:
-            status, report = 2, _report(exc)
-        except Exception as exc:  # every other exception is what the fuzzer looks for
-            status, report = 1, _report(exc)
-        payload = report.encode("utf-8", "replace")
-        stdout.write(struct.pack(">BI", status, len(payload)) + payload)
-        stdout.flush()
-        if status == 2:
-            return  # the heap may be in a poor state: the runner starts a new worker
+        for index, data in batch:
+            status, report = 0, ""
+            start = time.process_time()
+            try:
+                TARGETS[_NAMES[index]](data)
+            except BuildwrightError:
+                pass
+            except MemoryError as exc:
+                status, report = 2, _report(exc)
+            except Exception as exc:  # every other exception is what the fuzzer looks for
+                status, report = 1, _report(exc)
+            total = time.process_time()
+            payload = report.encode("utf-8", "replace")
+            stdout.write(struct.pack(">BddI", status, total - start, total, len(payload)) + payload)
+            stdout.flush()
+            if status == 2:
+                return  # the heap may be in a poor state: the runner starts a new worker
 
 
 if __name__ == "__main__":

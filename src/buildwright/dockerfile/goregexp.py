@@ -7,8 +7,8 @@ program and runs it as a Thompson simulation with a lazily built, size-capped DF
 character costs one dictionary lookup, or one pass over the program the first time a (state,
 character) pair is seen, so a match is O(len(program) * len(text)) at worst.
 
-Parsed: concatenation, `|`, `(...)`, `*`, `+`, `?` (and their lazy forms, equal for a yes/no
-match), `.`, `^`, `$`, `\\A`, `\\z`, `\\b`, `\\B`, `\\Q...\\E`, classes with ranges, `[:name:]`,
+Parsed: concatenation, `|`, `(...)`, `*`, `+`, `?` (and their lazy forms, which only `find`
+tells apart), `.`, `^`, `$`, `\\A`, `\\z`, `\\b`, `\\B`, `\\Q...\\E`, classes with ranges, `[:name:]`,
 `\\d\\s\\w`, one-letter `\\p`/`\\P` categories, and Go's escapes. Go's other forms (`(?flags)`,
 `{n,m}` counts, `\\p{Name}`) cannot come out of a pattern's translation, which escapes
 `(){}|+.$` and emits the rest itself; they are refused here as `RegexpError`, which the matcher
@@ -18,6 +18,7 @@ defaults: `^`/`$` match at the text's ends only, `.` does not match a newline, c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -147,6 +148,7 @@ class CharClass:
         return any(item.contains(code) for item in self.items) != self.negated
 
 
+@functools.lru_cache(maxsize=4096)  # a long literal pattern repeats the same few characters
 def _literal(code: int) -> CharClass:
     return CharClass((_Item(((code, code),)),))
 
@@ -162,9 +164,15 @@ class _Node:
     cls: CharClass | None = None
     assertion: _Op | None = None
     subs: tuple[_Node, ...] = ()
+    lazy: bool = False
 
 
 _EMPTY = _Node("cat")
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_node(code: int) -> _Node:
+    return _Node("char", cls=_literal(code))
 
 
 class _Parser:
@@ -213,12 +221,13 @@ class _Parser:
                 self.pos += 1
                 if not items:
                     raise RegexpError("missing argument to repetition operator")
-                if self.pos < len(text) and text[self.pos] == "?":
+                lazy = self.pos < len(text) and text[self.pos] == "?"
+                if lazy:
                     self.pos += 1
                 if last_was_repeat:
                     raise RegexpError("invalid nested repetition operator")
                 op = {"*": "star", "+": "plus", "?": "quest"}[ch]
-                items[-1] = _Node(op, subs=(items[-1],))
+                items[-1] = _Node(op, subs=(items[-1],), lazy=lazy)
                 repeat = True
             elif ch == "{":
                 raise RegexpError("unsupported repetition count")
@@ -226,7 +235,7 @@ class _Parser:
                 self._escape_item(items)
             else:
                 self.pos += 1
-                items.append(_Node("char", cls=_literal(ord(ch))))
+                items.append(_literal_node(ord(ch)))
             last_was_repeat = repeat
         if len(frames) != 1:
             raise RegexpError("missing closing )")
@@ -247,13 +256,13 @@ class _Parser:
             end = text.find("\\E", self.pos + 2)
             literal = text[self.pos + 2 :] if end < 0 else text[self.pos + 2 : end]
             self.pos = len(text) if end < 0 else end + 2
-            items.extend(_Node("char", cls=_literal(ord(c))) for c in literal)
+            items.extend(_literal_node(ord(c)) for c in literal)
             return
         item = self._class_escape()
         if item is not None:
             items.append(_Node("char", cls=CharClass((item,))))
             return
-        items.append(_Node("char", cls=_literal(self._escape())))
+        items.append(_literal_node(self._escape()))
 
     def _class_escape(self) -> _Item | None:
         """`\\d`-style Perl classes and `\\p`/`\\P` Unicode categories at `pos`, else None."""
@@ -429,13 +438,20 @@ def _emit_one(node: _Node, program: list[_Inst], work: list[_Node | Callable[[],
         def close() -> None:
             if node.op == "star":
                 program.append((_Op.JMP, split, 0, None))
-            program[split] = (_Op.SPLIT, split + 1, len(program), None)
+            # A SPLIT's first branch is the one a leftmost-first search prefers: the body when
+            # greedy, what follows when lazy.
+            body, after = split + 1, len(program)
+            program[split] = (_Op.SPLIT, after, body, None) if node.lazy else (_Op.SPLIT, body, after, None)
 
         work.append(close)
         work.append(node.subs[0])
     elif node.op == "plus":
         start = len(program)
-        work.append(lambda: program.append((_Op.SPLIT, start, len(program) + 1, None)))
+        work.append(
+            lambda: program.append(
+                (_Op.SPLIT, len(program) + 1, start, None) if node.lazy else (_Op.SPLIT, start, len(program) + 1, None)
+            )
+        )
         work.append(node.subs[0])
     else:  # alt: split to each branch, each branch jumps to the end
         _emit_alt(node.subs, program, work)
@@ -471,14 +487,63 @@ def _is_word(ch: str | None) -> bool:
 _SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
 
 
-class _Cache:
-    """Transitions of the lazily built DFA, with a budget on the instruction ids they hold."""
+# What `find` caches per (state, character, context): the threads the new start added, the index
+# of the thread that matched (-1: none), the next state, and each next thread's parent index.
+_FindStep = tuple[int, int, int, tuple[int, ...]]
 
-    __slots__ = ("size", "transitions")
+
+class _Cache:
+    """Transitions of the lazily built DFA, with a budget on the instruction ids they hold.
+
+    `find` keeps its own: its states are thread lists in priority order (interned as ids), not
+    sets. `computed` counts the transitions computed and `visited` the instructions handled one
+    at a time in Python (what a state holds is otherwise handled as a whole, as a bit mask): the
+    work a hostile expression or text could try to multiply.
+    """
+
+    __slots__ = (
+        "accepting",
+        "closures",
+        "computed",
+        "find_steps",
+        "last",
+        "size",
+        "state_ids",
+        "states",
+        "transitions",
+        "visited",
+    )
 
     def __init__(self) -> None:
-        self.transitions: dict[tuple[frozenset[int], str, bool, bool], frozenset[int]] = {}
+        # States are bit masks of instruction ids (a big int's `&`, `|` and shift run in C).
+        self.transitions: dict[tuple[int, str, bool, bool], int] = {}
+        self.accepting: dict[str, int] = {}
+        self.closures: dict[tuple[int, bool, bool, bool], int] = {}
         self.size = 0
+        self.computed = 0
+        self.visited = 0
+        # The last question and its answer: a file repeating one pattern asks it again at once.
+        self.last: tuple[object, bool] | None = None
+        self.states: list[tuple[int, ...]] = []
+        self.state_ids: dict[tuple[int, ...], int] = {}
+        self.find_steps: dict[tuple[int, bool, str, int], _FindStep] = {}
+
+    def clear(self) -> None:
+        self.transitions.clear()
+        self.accepting.clear()
+        self.closures.clear()
+        self.states.clear()
+        self.state_ids.clear()
+        self.find_steps.clear()
+        self.size = 0
+
+    def intern(self, pcs: tuple[int, ...]) -> int:
+        found = self.state_ids.get(pcs)
+        if found is None:
+            found = self.state_ids[pcs] = len(self.states)
+            self.states.append(pcs)
+            self.size += len(pcs) + 1
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,17 +553,35 @@ class Regexp:
     source: str
     _program: tuple[_Inst, ...] = field(repr=False)
     _anchored: bool = field(repr=False)
+    _has_word_assertions: bool = field(repr=False)
+    # Instructions a thread can rest on (consume or match): their closure is themselves.
+    _plain: int = field(repr=False)
+    # Literal instructions by character (ascending), and the others that consume (classes, `.`).
+    _literals: dict[str, list[int]] = field(repr=False)
+    _classes: tuple[int, ...] = field(repr=False)
     _cache: _Cache = field(repr=False, default_factory=_Cache, compare=False)
+
+    @property
+    def _state_cost(self) -> int:
+        # What a cached mask costs against the budget, in instruction ids (as the sets did).
+        return len(self._program) // 8 + 1
 
     def matches(self, text: str) -> bool:
         """Whether the expression matches anywhere in `text` (invalid bytes read as U+FFFD)."""
+        last = self._cache.last
+        if last is not None and last[0] == text:
+            return last[1]
+        found = self._matches(text)
+        self._cache.last = (text, found)
+        return found
+
+    def _matches(self, text: str) -> bool:
         chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
         if self._cache.size > _CACHE_BUDGET:
             # Bounded memory for a pathological expression: start the cache again.
-            self._cache.transitions.clear()
-            self._cache.size = 0
+            self._cache.clear()
         starts = range(1) if self._anchored else range(len(chars) + 1)
-        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+        words = self._has_word_assertions
         return any(self._matches_at(chars, start, words) for start in starts)
 
     def _matches_at(self, chars: str, start: int, words: bool) -> bool:
@@ -509,7 +592,7 @@ class Regexp:
         nxt = chars[start] if start < size else None
         members = self._closure((0,), start == 0, start == size, _is_word(prev), _is_word(nxt))
         for i in range(start, size):
-            if accept in members:
+            if members >> accept & 1:
                 return True
             if not members:
                 return False
@@ -521,11 +604,12 @@ class Regexp:
             found = cache.transitions.get(key)
             if found is None:
                 found = self._step(members, ch, at_end, next_word)
+                cache.computed += 1
                 if cache.size <= _CACHE_BUDGET:
                     cache.transitions[key] = found
-                    cache.size += len(members) + len(found) + 1
+                    cache.size += self._state_cost
             members = found
-        return accept in members
+        return bool(members >> accept & 1)
 
     def matches_prefixes(self, text: str, ends: list[int]) -> bool:
         """Whether `matches(text[:end])` holds for some end in `ends` (ascending, each >= 1).
@@ -535,56 +619,216 @@ class Regexp:
         """
         if not ends:
             return False
+        key = (text, tuple(ends))
+        last = self._cache.last
+        if last is not None and last[0] == key:
+            return last[1]
+        found = self._matches_prefixes(text, ends)
+        self._cache.last = (key, found)
+        return found
+
+    def _matches_prefixes(self, text: str, ends: list[int]) -> bool:
         if not self._anchored:
             return any(self.matches(text[:end]) for end in ends)
         chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
         if self._cache.size > _CACHE_BUDGET:
-            self._cache.transitions.clear()
-            self._cache.size = 0
-        words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in self._program)
+            self._cache.clear()
+        words = self._has_word_assertions
         accept = len(self._program) - 1
         wanted = set(ends)
         last = ends[-1]
         members = self._closure((0,), True, False, False, _is_word(chars[0]))
         for i in range(last):
             # As `_matches_at` on each prefix: states before a prefix's last character are shared.
-            if accept in members:
+            if members >> accept & 1:
                 return True
             if not members:
                 return False
             ch = chars[i]
-            if i + 1 in wanted and accept in self._transition(members, ch, True, False):
+            if i + 1 in wanted and self._transition(members, ch, True, False) >> accept & 1:
                 return True
             if i + 1 == last:
                 break
             members = self._transition(members, ch, False, words and _is_word(chars[i + 1]))
         return False
 
-    def _transition(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
+    @property
+    def computed_steps(self) -> int:
+        """Transitions computed so far (each one pass over the program): the work done, for tests."""
+        return self._cache.computed
+
+    @property
+    def visited_instructions(self) -> int:
+        """Instructions handled one at a time so far (closures, `find`'s threads): for tests."""
+        return self._cache.visited
+
+    def find(self, text: str, pos: int = 0) -> tuple[int, int] | None:
+        """Go's `FindStringIndex` from `pos` (the text before it still counts for `^` and `\\b`).
+
+        The leftmost match, and of those the one a backtracking search would find first (greedy
+        and lazy repeats, `|` in order): a Pike VM whose thread lists, in priority order, are
+        cached as DFA states, so each character costs a dictionary lookup and the copy of the
+        threads' start positions; a new state costs one pass over the program. Linear in the text.
+        """
+        chars = text if text.isascii() else _SURROGATE_ESCAPE.sub("\ufffd", text)
+        cache = self._cache
+        if cache.size > _CACHE_BUDGET:
+            cache.clear()
+        size = len(chars)
+        words = self._has_word_assertions
+        anchored = self._anchored
+        steps = cache.find_steps
+        state = cache.intern(())
+        starts: list[int] = []
+        matched: tuple[int, int] | None = None
+        for i in range(pos, size + 1):
+            inject = matched is None and (not anchored or i == 0)
+            if not inject and not starts:
+                break
+            ch = chars[i] if i < size else ""
+            # The context the assertions may need: text ends, and word characters either side.
+            context = (i == 0) | (i == size) << 1 | (i + 1 == size) << 2
+            if words:
+                context |= (i > 0 and _is_word(chars[i - 1])) << 3 | (i + 1 < size and _is_word(chars[i + 1])) << 4
+            key = (state, inject, ch, context)
+            found = steps.get(key)
+            if found is None:
+                if cache.size > _CACHE_BUDGET:
+                    pcs = cache.states[state]
+                    cache.clear()
+                    state = cache.intern(pcs)
+                    key = (state, inject, ch, context)
+                found = self._find_step(cache.states[state], inject, ch, context)
+                steps[key] = found
+                cache.size += len(found[3]) + 4
+            injected, match_index, state, parents = found
+            if injected:
+                starts.extend([i] * injected)
+            if match_index >= 0:
+                matched = (starts[match_index], i)
+            starts = [starts[p] for p in parents]
+        return matched
+
+    def _find_step(self, pcs: tuple[int, ...], inject: bool, ch: str, context: int) -> _FindStep:
+        self._cache.computed += 1
+        begin, end_here, end_next = bool(context & 1), bool(context & 2), bool(context & 4)
+        prev_word, after_word = bool(context & 8), bool(context & 16)
+        threads = list(pcs)
+        injected = 0
+        if inject:
+            present = set(pcs)
+            for pc in self._ordered_closure(0, begin, end_here, prev_word, _is_word(ch or None), set()):
+                if pc not in present:
+                    threads.append(pc)
+                    injected += 1
+        match_index = -1
+        following: list[int] = []
+        parents: list[int] = []
+        seen: set[int] = set()
+        self._cache.visited += len(threads)
+        for index, pc in enumerate(threads):
+            op, _, _, cls = self._program[pc]
+            if op is _Op.MATCH:
+                match_index = index  # threads of lower priority are cut
+                break
+            if not ch:
+                continue
+            if (op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n"):
+                for reached in self._ordered_closure(pc + 1, False, end_next, _is_word(ch), after_word, seen):
+                    following.append(reached)
+                    parents.append(index)
+        return injected, match_index, self._cache.intern(tuple(following)), tuple(parents)
+
+    def _ordered_closure(
+        self, seed: int, at_begin: bool, at_end: bool, prev_word: bool, next_word: bool, seen: set[int]
+    ) -> list[int]:
+        """`_closure` in priority order (a SPLIT's first branch first), skipping what `seen` holds."""
+        kept: list[int] = []
+        stack = [seed]
+        program = self._program
+        while stack:
+            pc = stack.pop()
+            if pc in seen:
+                continue
+            seen.add(pc)
+            op, x, y, _ = program[pc]
+            if op is _Op.SPLIT:
+                stack.append(y)
+                stack.append(x)
+            elif op is _Op.JMP:
+                stack.append(x)
+            elif op is _Op.BEGIN_TEXT:
+                if at_begin:
+                    stack.append(pc + 1)
+            elif op is _Op.END_TEXT:
+                if at_end:
+                    stack.append(pc + 1)
+            elif op is _Op.WORD_BOUNDARY:
+                if prev_word != next_word:
+                    stack.append(pc + 1)
+            elif op is _Op.NO_WORD_BOUNDARY:
+                if prev_word == next_word:
+                    stack.append(pc + 1)
+            else:
+                kept.append(pc)
+        self._cache.visited += len(kept)
+        return kept
+
+    def _transition(self, members: int, ch: str, at_end: bool, next_word: bool) -> int:
         cache = self._cache
         key = (members, ch, at_end, next_word)
         found = cache.transitions.get(key)
         if found is None:
             found = self._step(members, ch, at_end, next_word)
+            cache.computed += 1
             if cache.size <= _CACHE_BUDGET:
                 cache.transitions[key] = found
-                cache.size += len(members) + len(found) + 1
+                cache.size += self._state_cost
         return found
 
-    def _step(self, members: frozenset[int], ch: str, at_end: bool, next_word: bool) -> frozenset[int]:
-        seeds: list[int] = []
-        for pc in members:
+    def _step(self, members: int, ch: str, at_end: bool, next_word: bool) -> int:
+        # The threads on an instruction that takes `ch` move to the next one; only those landing
+        # on a jump, split or assertion need a closure (a literal run's threads land on literals).
+        cache = self._cache
+        accepting = cache.accepting.get(ch)
+        if accepting is None:
+            accepting = self._accepting(ch)
+        moved = (members & accepting) << 1
+        found = moved & self._plain
+        rest = moved & ~self._plain
+        if rest:
+            prev_word = _is_word(ch)
+            closures = cache.closures
+            while rest:
+                low = rest & -rest
+                pc = low.bit_length() - 1
+                rest ^= low
+                key = (pc, at_end, prev_word, next_word)
+                reached = closures.get(key)
+                if reached is None:
+                    reached = closures[key] = self._closure((pc,), False, at_end, prev_word, next_word)
+                    cache.size += self._state_cost
+                found |= reached
+        return found
+
+    def _accepting(self, ch: str) -> int:
+        """The instructions that consume `ch`, as a mask (computed once per character)."""
+        mask = _mask(self._literals.get(ch, []))
+        self._cache.visited += len(self._classes)
+        for pc in self._classes:
             op, _, _, cls = self._program[pc]
-            if (op is _Op.CHAR and cls is not None and cls.contains(ch)) or (op is _Op.ANY_NOT_NL and ch != "\n"):
-                seeds.append(pc + 1)
-        return self._closure(seeds, False, at_end, _is_word(ch), next_word)
+            if (op is _Op.ANY_NOT_NL and ch != "\n") or (op is _Op.CHAR and cls is not None and cls.contains(ch)):
+                mask |= 1 << pc
+        self._cache.accepting[ch] = mask
+        self._cache.size += self._state_cost
+        return mask
 
     def _closure(
         self, seeds: tuple[int, ...] | list[int], at_begin: bool, at_end: bool, prev_word: bool, next_word: bool
-    ) -> frozenset[int]:
+    ) -> int:
         """The instructions reachable without input, keeping only those that consume or match."""
         seen: set[int] = set()
-        kept: set[int] = set()
+        kept = 0
         stack = list(seeds)
         while stack:
             pc = stack.pop()
@@ -610,15 +854,49 @@ class Regexp:
                 if prev_word == next_word:
                     stack.append(pc + 1)
             else:
-                kept.add(pc)
-        return frozenset(kept)
+                kept |= 1 << pc
+        self._cache.visited += len(seen)
+        return kept
 
 
 def compile_regexp(source: str) -> Regexp:
     """Parse `source` as Go's `regexp.Compile` would; raises RegexpError where Go errs."""
     tree = _Parser(source).parse()
     anchored = _starts_with_begin(tree)
-    return Regexp(source, tuple(_emit(tree)), anchored)
+    program = tuple(_emit(tree))
+    words = any(inst[0] is _Op.WORD_BOUNDARY or inst[0] is _Op.NO_WORD_BOUNDARY for inst in program)
+    # Masks built from bytes, not by OR-ing one bit at a time (quadratic for a 400 KB pattern).
+    plain = bytearray((len(program) + 7) // 8)
+    literals: dict[str, list[int]] = {}
+    classes: list[int] = []
+    for pc, (op, _, _, cls) in enumerate(program):
+        if op in (_Op.CHAR, _Op.ANY_NOT_NL, _Op.MATCH):
+            plain[pc >> 3] |= 1 << (pc & 7)
+        code = _single(cls) if op is _Op.CHAR and cls is not None else None
+        if code is not None:
+            literals.setdefault(chr(code), []).append(pc)
+        elif op is _Op.ANY_NOT_NL or op is _Op.CHAR:
+            classes.append(pc)
+    return Regexp(
+        source, program, anchored, words, int.from_bytes(plain, "little"), literals, tuple(classes)
+    )
+
+
+def _mask(pcs: list[int]) -> int:
+    bits = bytearray((pcs[-1] >> 3) + 1) if pcs else bytearray()
+    for pc in pcs:
+        bits[pc >> 3] |= 1 << (pc & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _single(cls: CharClass) -> int | None:
+    """The one code point a class holds, if it is a plain literal (most instructions are)."""
+    if cls.negated or len(cls.items) != 1:
+        return None
+    item = cls.items[0]
+    if item.category or item.negated or len(item.ranges) != 1 or item.ranges[0][0] != item.ranges[0][1]:
+        return None
+    return item.ranges[0][0]
 
 
 def _starts_with_begin(node: _Node) -> bool:

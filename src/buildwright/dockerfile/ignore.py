@@ -135,6 +135,7 @@ class PatternMatcher:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         compiled: list[Pattern] = []
+        shared: dict[tuple[str, bool], Pattern] = {}
         exclusions = False
         for raw in patterns:
             text = _golang.trim_space(raw)
@@ -148,6 +149,12 @@ class PatternMatcher:
                 exclusion = True
                 exclusions = True
                 text = text[1:]
+            # Identical lines are checked once and share one compiled pattern (and its matcher's
+            # cache and last answer): a file repeating a long line cost that line's work each time.
+            key = (text, exclusion)
+            if key in shared:
+                compiled.append(shared[key])
+                continue
             problem = _too_complex(text)
             if problem is not None:
                 raise PatternError(problem)
@@ -155,7 +162,8 @@ class PatternMatcher:
                 _golang.filepath_match(text, ".")
             except _golang.BadPatternError:
                 raise PatternError("syntax error in pattern") from None
-            compiled.append(_compile(text, exclusion))
+            shared[key] = _compile(text, exclusion)
+            compiled.append(shared[key])
         self._patterns = tuple(compiled)
         self._exclusions = exclusions
 

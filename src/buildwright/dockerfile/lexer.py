@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from buildwright import _golang
+from buildwright.dockerfile.goregexp import Regexp, compile_regexp
 from buildwright.errors import DockerfileError
 
 _EOF = ""
@@ -88,6 +89,9 @@ class ShellLex:
             raise ShellLexError(f"failed to process {_golang.quote(word)}: {exc.message}") from exc
         return WordResult(result, tuple(words), frozenset(state.matched), frozenset(state.unmatched))
 
+
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")  # undecodable bytes, as surrogate escapes
+_ASCII_NAME = re.compile("[0-9]+|[A-Za-z_][A-Za-z0-9_]*")
 
 # Characters that make the lexer do more than copy and split: substitution, heredoc markers,
 # quotes (the escape character is checked separately, it is configurable).
@@ -226,13 +230,22 @@ _UNSPLIT = _Unsplit()
 _SPACE_RUN = re.compile(r"[^\S\x1c-\x1f]+")
 
 
-def _scan_chars(word: str) -> list[str]:
+def _scan_chars(word: str) -> str:
     # Go's text/scanner skips a byte-order mark at the very start and turns each invalid UTF-8
     # byte into U+FFFD; undecodable bytes reach us as surrogate escapes.
-    chars = ["\ufffd" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in word]
-    if chars and chars[0] == "\ufeff":
-        chars = chars[1:]
-    return chars
+    chars = word if word.isascii() else _INVALID_BYTE.sub("\ufffd", word)
+    return chars[1:] if chars.startswith("\ufeff") else chars
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_run(stop: str, escape: str, quotes: bool) -> tuple[frozenset[str], re.Pattern[str]]:
+    """What `process_stop_on` must look at one character at a time, and a search for the next.
+
+    Everything else is copied (and split) a run at a time: per character, the scanner's loop
+    cost more than all the rest for a long word.
+    """
+    special = {"$", "<", escape} | ({"'", '"'} if quotes else set()) | ({stop} if stop else set())
+    return frozenset(special), re.compile("[" + "".join(re.escape(c) for c in sorted(special)) + "]")
 
 
 class _Word:
@@ -264,9 +277,19 @@ class _Word:
         result: list[str] = []
         saved = self.raw_escapes
         self.raw_escapes = raw_escapes
+        chars = self.chars
+        special_chars, next_special = _plain_run(stop, self.lex.escape, not self.lex.skip_process_quotes)
         try:
-            while self.peek() != _EOF:
-                ch = self.peek()
+            while self.pos < len(chars):
+                ch = chars[self.pos]
+                if ch not in special_chars:
+                    found = next_special.search(chars, self.pos)
+                    end = found.start() if found else len(chars)
+                    run = chars[self.pos : end]
+                    self.pos = end
+                    result.append(run)
+                    words.add_string(run)
+                    continue
                 if stop != _EOF and ch == stop:
                     self.next()
                     return "".join(result), words.get_words()
@@ -357,8 +380,8 @@ class _Word:
             result.append(ch)
 
     def process_dollar(self) -> Generator[_Step, object, str]:
-        self.next()
-        if self.peek() != "{":
+        self.pos += 1  # the `$` seen by the caller
+        if self.pos >= len(self.chars) or self.chars[self.pos] != "{":
             name = self.process_name()
             if name == "":
                 return "$"
@@ -448,15 +471,26 @@ class _Word:
             return "${" + name + "/" + pattern + "/" + replacement + "}"
         regex = _pattern_regex(pattern, greedy=True, anchored=False)
         if replace_all:
-            # Go's ReplaceAllString expands `$0`/`${0}` (whole match) and `$$` in the replacement.
-            return regex.sub(lambda m: _expand_template(replacement, m.group(0)), value)
-        found_match = regex.search(value)
-        if found_match is None:
+            return _replace_all(regex, value, replacement)
+        span = regex.find(value)
+        if span is None:
             return value
-        return value[: found_match.start()] + replacement + value[found_match.end() :]
+        return value[: span[0]] + replacement + value[span[1] :]
 
     def process_name(self) -> str:
-        name: list[str] = []
+        # The ASCII part at once; what follows (a non-ASCII letter or digit) one at a time.
+        fast = _ASCII_NAME.match(self.chars, self.pos)
+        if fast is None:
+            name: list[str] = []
+        else:
+            name = [fast.group()]
+            self.pos = fast.end()
+            if self.pos >= len(self.chars) or self.chars[self.pos].isascii():
+                return name[0]  # an ASCII character that is not in the name ends it
+            if fast.group()[0].isdigit():
+                while self.peek() != _EOF and _golang.is_digit(self.peek()):
+                    name.append(self.next())
+                return "".join(name)
         while self.peek() != _EOF:
             ch = self.peek()
             if not name and _golang.is_digit(ch):
@@ -489,8 +523,12 @@ class _Word:
 
 
 @functools.lru_cache(maxsize=256)  # nested `${a#${a#...}}` builds the same few patterns again
-def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a regex."""
+def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> Regexp:
+    """Turn a `${var#pattern}`-style glob (`*`, `?`, escapes; no brackets) into a Go regexp.
+
+    The same expression the reference builds, run by the linear-time matcher: Python's `re`
+    backtracks, so `*a*a*a...b` against a long value took exponential time.
+    """
     out: list[str] = ["^"] if anchored else []
     star = ".*" if greedy else ".*?"
     chars = _scan_chars(pattern)
@@ -499,8 +537,8 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
         tok = chars[i]
         i += 1
         if tok == "*":
-            # `**` matches what `*` does (the same strings, so the same shortest and longest
-            # match); a run compiles as one star rather than thousands of them.
+            # `**` matches what `*` does (the same strings, so the same leftmost-first match);
+            # a run compiles as one star rather than thousands of them.
             if not out or out[-1] != star:
                 out.append(star)
             continue
@@ -517,15 +555,39 @@ def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
                 raise _LexFailure(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'")
             out.append("\\" + following)
             continue
-        out.append(re.escape(tok))
-    return re.compile("".join(out))
+        out.append("\\" + tok if tok in _REGEX_SPECIAL else tok)
+    return compile_regexp("".join(out))
+
+
+# What the reference escapes in a pattern's literal characters (the rest are literal in Go's syntax).
+_REGEX_SPECIAL = frozenset("[]{}.+()|^$")
 
 
 def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    found = _pattern_regex(pattern, greedy=greedy, anchored=True).search(value)
-    if found is None:
+    span = _pattern_regex(pattern, greedy=greedy, anchored=True).find(value)
+    if span is None:
         return value
-    return value[found.end() :]
+    return value[span[1] :]
+
+
+def _replace_all(regex: Regexp, value: str, replacement: str) -> str:
+    """Go's `ReplaceAllString`: `$0`/`${0}` and `$$` expand; an empty match right after a match
+    is not replaced; the search moves on at least one character."""
+    out: list[str] = []
+    last_end = 0
+    pos = 0
+    while pos <= len(value):
+        span = regex.find(value, pos)
+        if span is None:
+            break
+        start, end = span
+        out.append(value[last_end:start])
+        if end > last_end or start == 0:
+            out.append(_expand_template(replacement, value[start:end]))
+        last_end = end
+        pos = pos + 1 if pos + 1 > end else end
+    out.append(value[last_end:])
+    return "".join(out)
 
 
 def _reverse_pattern(pattern: str) -> str:
@@ -548,8 +610,10 @@ def _reverse_pattern(pattern: str) -> str:
 
 
 def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
-    # Shortest/longest rightmost match: reverse both strings and search from the left.
-    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
+    # Shortest/longest rightmost match: reverse both strings and search from the left. The
+    # reference reverses through a rune slice, which turns each invalid byte into U+FFFD.
+    valid = value if value.isascii() else _INVALID_BYTE.sub("\ufffd", value)
+    return _trim_prefix(_reverse_pattern(pattern), valid[::-1], greedy)[::-1]
 
 
 def _expand_template(template: str, whole: str) -> str:

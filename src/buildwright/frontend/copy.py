@@ -98,7 +98,8 @@ def dispatch_copy(
     for heredoc in instruction.heredocs:
         history.append(f"<<{heredoc.name}")
         document = llb.scratch().file(
-            llb.mkfile(heredoc.name, 0o644, heredoc.data.encode()),
+            # A bytes field: the reference writes the heredoc's bytes as they are, valid UTF-8 or not.
+            llb.mkfile(heredoc.name, 0o644, heredoc.data.encode("utf-8", "surrogateescape")),
             custom_name=_INLINE_DOCUMENT_NAME,
             platform=build.platform,
         )

@@ -296,3 +296,18 @@ def test_an_image_of_another_worker_platform_is_built_on_that_platform() -> None
     # An explicit --platform wins.
     compiled = compile_text("FROM armimage\nRUN true\n", resolver, build_platforms=workers, target_platform=workers[0])
     assert all(op["op"].get("platform", {}).get("Architecture") != "arm64" for op in ops(compiled))
+
+
+def test_a_local_context_as_a_base_carries_the_stage_platform() -> None:
+    # The reference loads a named context used by FROM and sets the stage platform on its state
+    # (dockerfile2llb: `d.state = st.Platform(*platform)`), so the steps on it carry the platform
+    # as they do on an image base (issue 10: the LLB must be the reference's in that role).
+    contexts = {"base": NamedContext("base", "local:rootfs")}
+    arm = Platform("linux", "arm64")
+    on_local = ops(compile_text("FROM base\nRUN true\n", named_contexts=contexts, target_platform=arm))
+    on_image = ops(compile_text("FROM busybox\nRUN true\n", target_platform=arm))
+    local = next(op for op in on_local if op["op"].get("source", {}).get("identifier") == "local://rootfs")
+    assert local["op"]["source"]["attrs"]["local.sharedkeyhint"] == "context:base"
+    run_on_local = next(op["op"] for op in on_local if "exec" in op["op"])
+    run_on_image = next(op["op"] for op in on_image if "exec" in op["op"])
+    assert run_on_local["platform"] == run_on_image["platform"] == {"Architecture": "arm64", "OS": "linux"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from buildwright import llb
+from buildwright._pb import ops_pb2
 from buildwright.client.session.fswalk import walk
 from buildwright.client.session.patterns import default_matcher_factory
 from buildwright.dockerfile import read_ignore_patterns
@@ -64,3 +65,16 @@ def test_context_file_name_not_utf8_is_refused_by_name(tmp_path: Path) -> None:
         pass
     with pytest.raises(BuildConfigError, match=r'file name is not valid UTF-8.*"caf\\xe9"'):
         list(walk(tmp_path, matcher_factory=default_matcher_factory))
+
+
+def test_copy_heredoc_with_an_invalid_byte_writes_the_bytes_as_they_are() -> None:
+    # Found by the long fuzz run (a UnicodeEncodeError): a file's content is a bytes field in the
+    # LLB, so the reference writes the heredoc's bytes unchanged; only string fields must be UTF-8.
+    compiled, _ = compile_text(f"FROM busybox\nCOPY <<'EOT' /x\n{LATIN1}\nEOT\n")
+    data = []
+    for raw in getattr(compiled.definition.to_pb(), "def"):
+        op = ops_pb2.Op()
+        op.ParseFromString(raw)
+        if op.HasField("file"):
+            data.extend(action.mkfile.data for action in op.file.actions if action.HasField("mkfile"))
+    assert data == [b"caf\xe9\n"]
