@@ -65,3 +65,11 @@ def test_flags_become_options() -> None:
     assert built.build_contexts == {"base": "docker-image://busybox"}
     assert built.platform == ("linux/arm64",) and built.network == "none" and built.secrets == ()
     assert output.tags == ("a:1", "b:2")
+
+
+def test_every_explain_flag_is_an_option_field_or_says_how_to_run() -> None:
+    from buildwright.cli.explain_cmd import explain
+
+    names = {f.name for f in fields(BuildOptions)}
+    parameters = set(inspect.signature(explain).parameters) - {"secrets", "ssh", "format"}
+    assert parameters - NOT_OPTIONS <= names, parameters - NOT_OPTIONS - names

@@ -24,6 +24,7 @@ from buildwright.cli.build_opts import (
     NetworkOpt,
     NoCacheFilterOpt,
     NoCacheOpt,
+    PlatformsOpt,
     PullOpt,
     SecretOpt,
     ShmSizeOpt,
@@ -55,12 +56,6 @@ FormatOpt = Annotated[
     ExplainFormat,
     typer.Option("--format", help="text (one line per step with its cause) or json."),
 ]
-PlatformOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--platform", help="Set the target platform (os/arch\\[/variant]).", envvar="DOCKER_DEFAULT_PLATFORM"
-    ),
-]
 
 
 def explain(
@@ -69,7 +64,7 @@ def explain(
     target: TargetOpt = None,
     build_args: BuildArgOpt = None,
     build_contexts: BuildContextOpt = None,
-    platform: PlatformOpt = None,
+    platform: PlatformsOpt = None,
     no_cache: NoCacheOpt = False,
     no_cache_filter: NoCacheFilterOpt = None,
     pull: PullOpt = False,
@@ -95,34 +90,18 @@ def explain(
     The Dockerfile is compiled, compared with the record of the last build of the same context,
     Dockerfile, target and platform, and with the engine's cache records.
     """
+    # Every parameter by the option it sets; secrets and agents are read only by a build (they
+    # never change a step), so they are accepted as build takes them and left out.
+    flags = {name: value for name, value in locals().items() if name not in ("secrets", "ssh")}
     configure_logging(debug=debug, log_format=log_format)
     status = 0
 
     def work() -> None:
         nonlocal status
-        from buildwright import (
-            api,  # imported when run, so that --help stays fast
-            explain_build,
-        )
-        from buildwright.cli.build_flags import dockerfile_arg
-        from buildwright.options import BuildOptions
+        from buildwright import explain_build  # imported when run, so that --help stays fast
+        from buildwright.cli.build_flags import dockerfile_arg, options_from_flags
 
-        options = BuildOptions(
-            dockerfile=dockerfile_arg(file),
-            target=target,
-            build_args=api.parse_build_args(build_args or ()),
-            build_contexts=api.parse_key_values(build_contexts or (), what="context"),
-            platform=platform,
-            no_cache=no_cache,
-            no_cache_filter=tuple(no_cache_filter or ()),
-            pull=pull,
-            network=network,
-            add_hosts=tuple(add_hosts or ()),
-            shm_size=shm_size,
-            ulimits=tuple(ulimits or ()),
-            cgroup_parent=cgroup_parent,
-            # Secrets and agents are read only by a build; they never change a step.
-        )
+        options, _ = options_from_flags(flags, dockerfile_arg(file))
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         result = explain_build.explain(context, options, engine=engine)
         sys.stdout.write(result.json() if format is ExplainFormat.JSON else result.text())
