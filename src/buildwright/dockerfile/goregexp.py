@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -743,8 +743,15 @@ class Regexp:
         self, seed: int, at_begin: bool, at_end: bool, prev_word: bool, next_word: bool, seen: set[int]
     ) -> list[int]:
         """`_closure` in priority order (a SPLIT's first branch first), skipping what `seen` holds."""
-        kept: list[int] = []
-        stack = [seed]
+        kept = list(self._walk([seed], seen, at_begin, at_end, prev_word, next_word))
+        self._cache.visited += len(kept)
+        return kept
+
+    def _walk(
+        self, stack: list[int], seen: set[int], at_begin: bool, at_end: bool, prev_word: bool, next_word: bool
+    ) -> Iterator[int]:
+        """The instructions reachable from `stack` without input that consume or match, in
+        priority order; every instruction passed goes into `seen`."""
         program = self._program
         while stack:
             pc = stack.pop()
@@ -770,9 +777,7 @@ class Regexp:
                 if prev_word == next_word:
                     stack.append(pc + 1)
             else:
-                kept.append(pc)
-        self._cache.visited += len(kept)
-        return kept
+                yield pc
 
     def _transition(self, members: int, ch: str, at_end: bool, next_word: bool) -> int:
         cache = self._cache
@@ -829,32 +834,8 @@ class Regexp:
         """The instructions reachable without input, keeping only those that consume or match."""
         seen: set[int] = set()
         kept = 0
-        stack = list(seeds)
-        while stack:
-            pc = stack.pop()
-            if pc in seen:
-                continue
-            seen.add(pc)
-            op, x, y, _ = self._program[pc]
-            if op is _Op.SPLIT:
-                stack.append(y)
-                stack.append(x)
-            elif op is _Op.JMP:
-                stack.append(x)
-            elif op is _Op.BEGIN_TEXT:
-                if at_begin:
-                    stack.append(pc + 1)
-            elif op is _Op.END_TEXT:
-                if at_end:
-                    stack.append(pc + 1)
-            elif op is _Op.WORD_BOUNDARY:
-                if prev_word != next_word:
-                    stack.append(pc + 1)
-            elif op is _Op.NO_WORD_BOUNDARY:
-                if prev_word == next_word:
-                    stack.append(pc + 1)
-            else:
-                kept |= 1 << pc
+        for pc in self._walk(list(seeds), seen, at_begin, at_end, prev_word, next_word):
+            kept |= 1 << pc
         self._cache.visited += len(seen)
         return kept
 
