@@ -10,11 +10,9 @@ through mounts, never through the definition or the context walk this is made fr
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -25,6 +23,7 @@ from buildwright._log import get_logger
 from buildwright.cachemiss.context import DirSnapshot, FileMeta
 from buildwright.cachemiss.graph import ContextRead, LocalFilter, Step, StepGraph
 from buildwright.client.identity import state_dir
+from buildwright.client.statefiles import prune_oldest, write_json
 
 _log = get_logger(__name__)
 
@@ -159,28 +158,10 @@ class RecordStore:
 
     def save(self, record: BuildRecord) -> None:
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".record-", dir=self.folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(record.to_json(), f, separators=(",", ":"))
-                os.replace(temp, self.folder / record.key.file_name())
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
-            self._prune()
+            write_json(self.folder / record.key.file_name(), record.to_json(), compact=True)
+            prune_oldest(self.folder, MAX_RECORDS, lambda name: name.endswith(".json"))
         except OSError as exc:
             _log.debug("build_record_not_saved", error=str(exc))
-
-    def _prune(self) -> None:
-        entries = [e for e in os.scandir(self.folder) if e.is_file() and e.name.endswith(".json")]
-        if len(entries) <= MAX_RECORDS:
-            return
-        entries.sort(key=lambda e: e.stat().st_mtime)
-        for entry in entries[: len(entries) - MAX_RECORDS]:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
 
 
 def now() -> float:

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from buildwright._log import get_logger
 from buildwright.client.identity import state_dir
 from buildwright.client.session.session import new_session_id
+from buildwright.client.statefiles import prune_oldest, write_json
 
 _log = get_logger(__name__)
 
@@ -57,24 +57,10 @@ def record_build(ref: str, build: LocalBuild, env: Mapping[str, str] | None = No
     folder = _ours(environ)
     body = {"Target": build.target, "LocalPath": build.context, "DockerfilePath": build.dockerfile}
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".ref-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body, f)
-        os.replace(temp, folder / ref)
-        _prune(folder)
+        write_json(folder / ref, body)
+        prune_oldest(folder, MAX_RECORDS, lambda name: not name.startswith("."))
     except OSError as exc:
         _log.debug("build_ref_not_recorded", ref=ref, error=str(exc))
-
-
-def _prune(folder: Path) -> None:
-    entries = [e for e in os.scandir(folder) if e.is_file() and not e.name.startswith(".")]
-    if len(entries) <= MAX_RECORDS:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime)
-    for entry in entries[: len(entries) - MAX_RECORDS]:
-        with contextlib.suppress(OSError):
-            os.unlink(entry.path)
 
 
 def read_build(ref: str, env: Mapping[str, str] | None = None) -> LocalBuild | None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from buildwright.client.statefiles import write_json
 from buildwright.farm.records import locked, records_path
 
 
@@ -51,10 +51,7 @@ def _read(path: Path) -> dict[str, dict[str, object]]:
 
 
 def _write(path: Path, leases: Mapping[str, Mapping[str, object]]) -> None:
-    fd, temp = tempfile.mkstemp(prefix=".running-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(leases, out)
-    os.replace(temp, path)
+    write_json(path, leases)
 
 
 class Leases:

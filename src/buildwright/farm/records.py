@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from types import MappingProxyType
 
 from buildwright._log import get_logger
 from buildwright.client.identity import state_dir
+from buildwright.client.statefiles import write_json
 
 _log = get_logger(__name__)
 
@@ -99,7 +98,4 @@ def record_leg(leg_key: str, node_key: str, digests: Iterable[str], env: Mapping
         kept = [d for d in nodes.get(node_key, []) if d not in fresh] + new
         nodes[node_key] = kept[-MAX_VERTICES:]
         legs[leg_key] = node_key
-        fd, temp = tempfile.mkstemp(prefix=".placements-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"version": _VERSION, "nodes": nodes, "legs": legs}, out)
-        os.replace(temp, path)
+        write_json(path, {"version": _VERSION, "nodes": nodes, "legs": legs})
