@@ -193,8 +193,10 @@ class Engine:
         return self.evaluate(job.on_gateway)
 
     def disk_usage(self, filters: Iterable[str] = ()) -> tuple[UsageRecord, ...]:
-        """The engine's build cache records (`docker buildx du`)."""
-        return disk_usage(self.connection, parse_filters(filters))
+        """The engine's build cache records (`docker buildx du`); a bad filter fails before the
+        engine is contacted."""
+        cache_filter = parse_filters(filters)
+        return disk_usage(self.connection, cache_filter)
 
     def prune(
         self, options: PruneOptions, on_record: Callable[[UsageRecord], None] | None = None
