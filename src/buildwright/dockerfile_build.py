@@ -173,6 +173,7 @@ def _request(
         attestations=parse_attestations(output.attest, provenance=output.provenance, sbom=output.sbom),
         default_provenance=default_provenance_wanted(env or os.environ),
         uploads=uploads(context, inputs),
+        content_stores=inputs.layout_stores,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from buildwright import llb
 from buildwright.client import GatewayContext
+from buildwright.client.layoutimage import read_layout_context
 from buildwright.client.localrefs import LocalBuild
 from buildwright.client.remote_context import (
     UPLOAD_URL_PREFIX,
@@ -29,7 +30,13 @@ from buildwright.dockerfile import Dockerfile, parse_dockerfile, read_ignore_pat
 from buildwright.errors import BuildConfigError, DockerfileError
 from buildwright.frontend import FrontendOptions
 from buildwright.frontend.args import source_date_epoch
-from buildwright.frontend.contexts import DOCKER_IMAGE_PREFIX, LOCAL_PREFIX, NamedContext, context_name
+from buildwright.frontend.contexts import (
+    DOCKER_IMAGE_PREFIX,
+    LOCAL_PREFIX,
+    OCI_LAYOUT_PREFIX,
+    NamedContext,
+    context_name,
+)
 from buildwright.frontend.platforms import multi_platform_requested, parse_platforms
 from buildwright.frontend.run_options import RunDefaults, resolve_host_gateway, run_defaults_from_flags
 from buildwright.llb.platform import Platform
@@ -56,6 +63,8 @@ class BuildInputs:
     no_cache_stages: tuple[str, ...] = ()
     named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
     named_dirs: Mapping[str, Path] = field(default_factory=dict)  # local named contexts by session dir name
+    # The OCI layout directories of `oci-layout://` contexts, by the content store id the engine asks for.
+    layout_stores: Mapping[str, Path] = field(default_factory=dict)
     pull: bool = False  # resolve every base image from its registry, never from the engine's store
     # --network, --add-host, ... as given (host-gateway is resolved once the engine is known).
     run_defaults: RunDefaults = field(default_factory=RunDefaults)
@@ -238,14 +247,24 @@ def _with_named_contexts(inputs: BuildInputs, build_contexts: Mapping[str, str] 
         return inputs
     contexts: dict[str, NamedContext] = {}
     dirs: dict[str, Path] = {}
+    stores: dict[str, Path] = {}
     for raw_name, value in build_contexts.items():
         name = context_name(raw_name)
+        if value.startswith(OCI_LAYOUT_PREFIX):
+            try:
+                layout = read_layout_context(value)
+            except BuildConfigError as exc:
+                raise BuildConfigError(f"build context {raw_name}={value}: {exc}") from exc
+            contexts[name] = NamedContext(name, layout.value, layout=layout.image)
+            stores[layout.store_key] = layout.directory
+            continue
         if value.startswith((DOCKER_IMAGE_PREFIX, "git@", "git://", "ssh://", "http://", "https://")):
             contexts[name] = NamedContext(name, value)
             continue
         if "://" in value or value.startswith("target:"):
             raise BuildConfigError(
-                f"build context {raw_name}={value}: images, git and http(s) URLs and directories are supported"
+                f"build context {raw_name}={value}: images, OCI layouts, git and http(s) URLs and directories"
+                " are supported"
             )
         directory = Path(value)
         if not directory.is_dir():
@@ -254,7 +273,7 @@ def _with_named_contexts(inputs: BuildInputs, build_contexts: Mapping[str, str] 
         dirs[local_name] = directory.resolve()
         excludes = _read_ignore_file(directory / ".dockerignore")
         contexts[name] = NamedContext(name, f"{LOCAL_PREFIX}{local_name}", excludes)
-    return replace(inputs, named_contexts=contexts, named_dirs=dirs)
+    return replace(inputs, named_contexts=contexts, named_dirs=dirs, layout_stores=stores)
 
 
 def dockerfile_source(context_dir: Path, dockerfile: str | Path | bytes | None) -> tuple[Path, bytes]:

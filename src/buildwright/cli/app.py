@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from buildwright.cli import builder_cmd, cache_cmds, engine_cmd, explain_cmd, history_cmd
+from buildwright.cli import bake_cmd, builder_cmd, cache_cmds, engine_cmd, explain_cmd, history_cmd
 from buildwright.cli import graph as graph_cmd
 from buildwright.cli.build_flags import dockerfile_arg, options_from_flags
 from buildwright.cli.build_opts import (
@@ -316,6 +316,7 @@ def check(
 
 
 # Commands beyond build, each in its own module.
+app.command("bake")(bake_cmd.bake)
 app.command("explain")(explain_cmd.explain)
 app.command("graph")(graph_cmd.graph)
 app.command("du")(cache_cmds.du)

@@ -38,6 +38,7 @@ from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AuthAttachable, CredentialSource
 from buildwright.client.session.content import ContentStoreAttachable
+from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import FileSendAttachable
 from buildwright.client.session.filesync import FileSyncAttachable, SentObserver
 from buildwright.client.session.fswalk import MatcherFactory
@@ -115,6 +116,8 @@ class BuildRequest:
     on_file_sent: SentObserver | None = None
     # Streams the engine pulls by id (`http://buildkit-session/<id>`): a context read from stdin.
     uploads: Mapping[str, BinaryIO] = field(default_factory=dict)
+    # OCI layout directories read as content stores by id (`oci:<id>`): `oci-layout://` contexts.
+    content_stores: Mapping[str, Path] = field(default_factory=dict)
 
 
 def shared_key_for(context_dir: Path, node_id: str) -> str:
@@ -333,7 +336,8 @@ def run_build(
     attest_attrs = _attestation_attrs(conn, request)
     attachables = _attachables(request)
     # One content service serves the cache directories and an OCI layout output (store "export").
-    stores = {**cache.stores, **targets.content_stores}
+    layouts = {key: LocalContentStore(path) for key, path in request.content_stores.items()}
+    stores = {**layouts, **cache.stores, **targets.content_stores}
     if stores:
         attachables.append(ContentStoreAttachable(stores))
     if not targets.empty:

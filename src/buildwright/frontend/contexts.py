@@ -9,7 +9,7 @@ on both sides, as buildx and the reference frontend do; `scratch` and `context` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from buildwright import llb
 from buildwright.errors import BuildConfigError, DockerfileError, LLBError
@@ -17,10 +17,32 @@ from buildwright.frontend.gitref import parse_git_ref
 from buildwright.frontend.http_source import has_http_scheme
 
 DOCKER_IMAGE_PREFIX = "docker-image://"
+OCI_LAYOUT_PREFIX = "oci-layout://"
 LOCAL_PREFIX = "local:"
 _NEVER_LOOKED_UP = frozenset({"scratch", "context"})
 _DOCKER_HUB = "docker.io/"
 _OFFICIAL = "docker.io/library/"
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutImage:
+    """The image of an `oci-layout://` context: a descriptor of an OCI layout directory the client
+    serves in the session as content store `oci:<store_id>`, and its image configs, read by the
+    client (by platform, `linux/arm64`; one entry keyed "" when the descriptor is one manifest)."""
+
+    store_id: str
+    digest: str
+    configs: Mapping[str, bytes] = field(default_factory=dict)
+
+    def config_for(self, platform: str) -> bytes | None:
+        """The config of the image for `platform` (`os/arch[/variant]`), None when there is none."""
+        if "" in self.configs:
+            return self.configs[""]
+        found = self.configs.get(platform)
+        if found is None and platform.count("/") == 1:
+            # An image of the platform's default variant (`linux/arm64/v8` for `linux/arm64`).
+            found = next((c for p, c in self.configs.items() if p.startswith(platform + "/")), None)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +56,8 @@ class NamedContext:
     name: str
     value: str
     excludes: tuple[str, ...] = ()
+    # Set for an `oci-layout://` context (the value is then `oci-layout://<store>@<digest>`).
+    layout: LayoutImage | None = None
 
     @property
     def image_ref(self) -> str | None:

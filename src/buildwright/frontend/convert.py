@@ -34,7 +34,7 @@ from buildwright.dockerfile import (
 from buildwright.errors import DockerfileError, LLBError
 from buildwright.frontend import paths
 from buildwright.frontend.args import default_args, meta_args, proxy_env, source_date_epoch
-from buildwright.frontend.contexts import NamedContext, find_context, remote_state
+from buildwright.frontend.contexts import LayoutImage, NamedContext, find_context, remote_state
 from buildwright.frontend.dispatch import apply_base_config, dispatch_instruction, inherit_stage, start_stage
 from buildwright.frontend.image import ImageConfig
 from buildwright.frontend.options import CompiledBuild, FrontendOptions, StagePlan
@@ -505,6 +505,9 @@ def _resolve_bases(
         named = node.context
         if named is None and node.base_name != SCRATCH:
             named = find_context(options.named_contexts, node.base_name)
+        if named is not None and named.layout is not None:
+            bases[node.index] = _layout_base(graph, node, named, named.layout, platform, options)
+            continue
         if named is not None:
             image_ref = named.image_ref
             try:
@@ -577,6 +580,37 @@ def _resolve_bases(
             None, image, platform, state=state.with_platform(platform), base_config=base_image.to_json()
         )
     return bases
+
+
+def _layout_base(
+    graph: StageGraph,
+    node: StageNode,
+    named: NamedContext,
+    layout: LayoutImage,
+    platform: Platform,
+    options: FrontendOptions,
+) -> _Base:
+    """An `oci-layout://` context: the image the client serves from its layout, named as the
+    reference frontend names it (the context's name with the layout's digest)."""
+    config = layout.config_for(platform_id(platform))
+    if config is None:
+        raise DockerfileError(
+            f"build context {named.name}: the OCI layout has no image for {platform_id(platform)}",
+            _node_location(graph, node),
+        )
+    name = llb.normalize_image_ref(named.name).removesuffix(":latest")
+    state = llb.oci_layout(
+        f"{name}@{layout.digest}",
+        session_id=options.session_id,
+        store_id=layout.store_id,
+        platform=platform,
+        custom_name=f"[context {named.name}] OCI load from client",
+    ).with_image_config(config)
+    base_image = ImageConfig.from_json(config)
+    image = _context_image(node, replace(base_image, created=None), platform)
+    if node.context is not None and image.os and image.architecture:
+        platform = image.platform
+    return _Base(None, image, platform, state=state.with_platform(platform), base_config=base_image.to_json())
 
 
 def _auto_detect_platform(image: ImageConfig, target: Platform, supported: Sequence[Platform]) -> Platform:

@@ -39,7 +39,20 @@ from buildwright.llb.platform import Platform, default_platform
 from buildwright.llb.reference import normalize_image_ref
 from buildwright.llb.source import DiffType, ResolveMode
 from buildwright.llb.sourcemap import SourceLocation, SourceMap
-from buildwright.llb.state import ExecState, LateState, State, StateMeta, diff, git, http, image, local, merge, scratch
+from buildwright.llb.state import (
+    ExecState,
+    LateState,
+    State,
+    StateMeta,
+    diff,
+    git,
+    http,
+    image,
+    local,
+    merge,
+    oci_layout,
+    scratch,
+)
 from buildwright.llb.vertex import digest_of
 
 __all__ = [
@@ -90,6 +103,7 @@ __all__ = [
     "mkdir",
     "mkfile",
     "normalize_image_ref",
+    "oci_layout",
     "rm",
     "scratch",
     "secret",

@@ -23,6 +23,9 @@ ATTR_IMAGE_RESOLVE_MODE = "image.resolvemode"
 ATTR_IMAGE_RECORD_TYPE = "image.recordtype"
 ATTR_IMAGE_LAYER_LIMIT = "image.layerlimit"
 ATTR_IMAGE_CHECKSUM = "image.checksum"
+# solver/pb/attr.go: AttrOCILayoutSessionID, AttrOCILayoutStoreID.
+ATTR_OCI_SESSION_ID = "oci.session"
+ATTR_OCI_STORE_ID = "oci.store"
 ATTR_LOCAL_SESSION_ID = "local.session"
 ATTR_LOCAL_UNIQUE_ID = "local.unique"
 ATTR_LOCAL_INCLUDE_PATTERNS = "local.includepattern"
@@ -139,6 +142,13 @@ def image_source(
         attrs[ATTR_IMAGE_CHECKSUM] = checksum
         c = c.with_caps(caps.SOURCE_IMAGE_CHECKSUM)
     return SourceOp("docker-image://" + normalized, MappingProxyType(attrs), c)
+
+
+def oci_layout_source(ref: str, constraints: Constraints, *, session_id: str, store_id: str) -> SourceOp:
+    """An `oci-layout://` source: image `ref` (`name@digest`) read from the content store
+    `store_id` the client serves in session `session_id` (the engine asks for store `oci:<id>`)."""
+    attrs = {ATTR_OCI_SESSION_ID: session_id, ATTR_OCI_STORE_ID: store_id}
+    return SourceOp("oci-layout://" + ref, MappingProxyType(attrs), constraints.with_caps(caps.SOURCE_OCI_LAYOUT))
 
 
 def local_source(

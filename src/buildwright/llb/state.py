@@ -36,7 +36,7 @@ from buildwright.llb.git import git_source
 from buildwright.llb.marshal import marshal
 from buildwright.llb.merge import DiffOp, MergeOp
 from buildwright.llb.platform import Platform
-from buildwright.llb.source import DiffType, ResolveMode, http_source, image_source, local_source
+from buildwright.llb.source import DiffType, ResolveMode, http_source, image_source, local_source, oci_layout_source
 from buildwright.llb.sourcemap import SourceMap
 from buildwright.llb.vertex import LateVertex, Output
 
@@ -386,6 +386,15 @@ def image(
         ref, c, resolve_mode=resolve_mode, record_type=record_type, layer_limit=layer_limit, checksum=checksum
     )
     return _new_state(op.output())
+
+
+def oci_layout(
+    ref: str, *, session_id: str, store_id: str, platform: Platform | None = None, **options: Unpack[OpOptions]
+) -> State:
+    """An image in an OCI layout the client serves in its session (`oci-layout://name@digest`);
+    apply its config with `State.with_image_config`."""
+    c = make_constraints(platform=platform, **options)
+    return _new_state(oci_layout_source(ref, c, session_id=session_id, store_id=store_id).output())
 
 
 def local(
