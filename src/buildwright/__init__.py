@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         compile,
         parse_build_args,
     )
+    from buildwright.bakerun import bake
     from buildwright.engine import BuildSpec, Engine, connect
     from buildwright.explain_build import Cause, CauseKind, Explanation, StepExplanation, explain
     from buildwright.options import BuildOptions, OutputOptions
@@ -51,6 +52,7 @@ __getattr__, __dir__ = lazy_exports(
             "compile",
             "parse_build_args",
         ),
+        "buildwright.bakerun": ("bake",),
         "buildwright.explain_build": ("Cause", "CauseKind", "Explanation", "StepExplanation", "explain"),
         "buildwright.engine": ("BuildSpec", "Engine", "connect"),
         "buildwright.options": ("BuildOptions", "OutputOptions"),
@@ -89,6 +91,7 @@ __all__ = [
     "StepResult",
     "UsageError",
     "aconnect",
+    "bake",
     "build",
     "check",
     "compile",
