@@ -38,8 +38,10 @@ def test_images_and_git_urls_pass_through_and_other_kinds_are_refused(tmp_path: 
     assert inputs.named_contexts["base"].image_ref == "busybox:latest"
     assert inputs.named_contexts["src"].value == "https://example.com/r.git#main"
     assert inputs.named_dirs == {}
-    with pytest.raises(BuildConfigError, match="images, git and http"):
-        _inputs(tmp_path, {"x": "oci-layout:///tmp/layout"})
+    with pytest.raises(BuildConfigError, match="images, OCI layouts, git and http"):
+        _inputs(tmp_path, {"x": "s3://bucket/layout"})
+    with pytest.raises(BuildConfigError, match="oci-layout /nonexistent/layout: no such directory"):
+        _inputs(tmp_path, {"x": "oci-layout:///nonexistent/layout"})
     with pytest.raises(BuildConfigError, match="is not a directory"):
         _inputs(tmp_path, {"x": str(tmp_path / "missing")})
 
