@@ -3,6 +3,7 @@
     BuildwrightError
     ├── DockerfileError        bad Dockerfile or .dockerignore input; carries a SourceRange
     ├── BuildConfigError       bad options: target, platform, context, build args, secrets
+    │   ├── BakeFileError        a bake file (HCL, JSON, compose) that cannot be read; carries a SourceRange
     │   └── UsageError           the command line itself is wrong: options that contradict each
     │                            other, a malformed option value (the CLI exits 2)
     ├── LLBError               an invalid graph built through the llb API
@@ -68,6 +69,25 @@ class DockerfileError(BuildwrightError):
 
 class BuildConfigError(BuildwrightError):
     """Invalid build options: unknown target, bad platform, missing context or Dockerfile."""
+
+
+class BakeFileError(BuildConfigError):
+    """A bake file that cannot be read or resolved: syntax, unknown names, types, cycles, unknown targets.
+
+    `location` points at the file, line and column at fault when there is one (an unknown target asked
+    for on the command line has none).
+    """
+
+    def __init__(self, message: str, location: SourceRange | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+    def __str__(self) -> str:
+        where = self.location
+        if where is None:
+            return self.message
+        column = f":{where.start_column}" if where.start_column else ""
+        return f"{where.filename}:{where.start_line}{column}: {self.message}"
 
 
 class UsageError(BuildConfigError):

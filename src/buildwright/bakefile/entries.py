@@ -1,0 +1,318 @@
+"""The structured list fields of a bake target: cache entries, outputs, secrets, ssh keys, attestations.
+
+Each is read from a `key=value,...` string (as on the command line) or from a map, kept as a frozen
+value, and written as `--print` shows it (buildx's JSON forms: caches, outputs and attestations are one
+flat object with `type`; secrets and ssh keys are objects of their named fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
+
+from buildwright._csvfields import CSVFieldError, csv_fields
+
+
+class EntryError(ValueError):
+    """A value of a structured field that buildx refuses; the message says why."""
+
+
+def _fields(text: str) -> list[str]:
+    try:
+        return csv_fields(text)
+    except CSVFieldError as exc:
+        raise EntryError(str(exc)) from None
+
+
+def _frozen(attrs: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(attrs))
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """One `cache-from`/`cache-to` entry."""
+
+    type: str
+    attrs: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    @classmethod
+    def parse(cls, text: str) -> CacheEntry:
+        fields = _fields(text)
+        if len(fields) == 1 and "=" not in fields[0]:
+            return cls("registry", _frozen({"ref": fields[0]}))
+        kind = ""
+        attrs: dict[str, str] = {}
+        for item in fields:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise EntryError(f"invalid value {item}")
+            key = key.lower()
+            if key == "type":
+                kind = value
+            else:
+                attrs[key] = value
+        if not kind:
+            raise EntryError(f'type required form> "{text}"')
+        return cls(kind, _frozen(attrs))
+
+    @classmethod
+    def from_map(cls, values: Mapping[str, str]) -> CacheEntry:
+        attrs = {k: v for k, v in values.items() if k != "type"}
+        kind = values.get("type", "")
+        if not kind:
+            raise EntryError("type required form> " + _go_map_text(values))
+        return cls(kind, _frozen(attrs))
+
+    def to_json(self) -> dict[str, Any]:
+        return _sorted({**self.attrs, "type": self.type})
+
+
+def parse_cache_entries(values: Sequence[str]) -> list[CacheEntry]:
+    """A list of cache strings: one without `=` may hold several comma-separated registry refs."""
+    out: list[CacheEntry] = []
+    for text in values:
+        if not text:
+            continue
+        if "=" not in text:
+            out.extend(CacheEntry.parse(item) for item in _fields(text))
+        else:
+            out.append(CacheEntry.parse(text))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ExportEntry:
+    """One `output` entry."""
+
+    type: str
+    attrs: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    dest: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> ExportEntry:
+        fields = _fields(text)
+        if len(fields) == 1 and fields[0] == text and not text.startswith("type="):
+            # A bare path is a local directory; `-` is a tar stream on stdout.
+            return cls("local" if text != "-" else "tar", _frozen({}), text)
+        kind, dest = "", ""
+        attrs: dict[str, str] = {}
+        for item in fields:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise EntryError(f"invalid value {item}")
+            key = key.strip().lower()
+            if key == "type":
+                kind = value
+            elif key == "dest":
+                dest = value
+            else:
+                attrs[key] = value
+        if not kind:
+            raise EntryError("type is required for output")
+        return cls(kind, _frozen(attrs), dest)
+
+    @classmethod
+    def from_map(cls, values: Mapping[str, str]) -> ExportEntry:
+        attrs = {k: v for k, v in values.items() if k not in ("type", "dest")}
+        kind = values.get("type", "")
+        if not kind:
+            raise EntryError("type is required for output")
+        return cls(kind, _frozen(attrs), values.get("dest", ""))
+
+    def with_attr(self, key: str, value: str) -> ExportEntry:
+        return ExportEntry(self.type, _frozen({**self.attrs, key: value}), self.dest)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {**self.attrs, "type": self.type}
+        if self.dest:
+            data["dest"] = self.dest
+        return _sorted(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """One `secret` entry."""
+
+    id: str = ""
+    src: str = ""
+    env: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Secret:
+        try:
+            fields = csv_fields(text)
+        except CSVFieldError as exc:
+            raise EntryError(f"failed to parse csv secret: {exc}") from None
+        kind, ident, src, env = "", "", "", ""
+        for item in fields:
+            key, sep, value = item.partition("=")
+            key = key.lower()
+            if not sep:
+                raise EntryError(f"invalid field '{item}' must be a key=value pair")
+            if key == "type":
+                if value not in ("file", "env"):
+                    raise EntryError(f'unsupported secret type "{value}"')
+                kind = value
+            elif key == "id":
+                ident = value
+            elif key in ("source", "src"):
+                src = value
+            elif key == "env":
+                env = value
+            else:
+                raise EntryError(f"unexpected key '{key}' in '{item}'")
+        if kind == "env" and not env:
+            env, src = src, ""
+        return cls(ident, src, env)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in (("id", self.id), ("src", self.src), ("env", self.env)) if v}
+
+
+@dataclass(frozen=True, slots=True)
+class SSHKey:
+    """One `ssh` entry: an agent or key id and its paths."""
+
+    id: str = ""
+    paths: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> SSHKey:
+        ident, sep, paths = text.partition("=")
+        return cls(ident, tuple(paths.split(",")) if sep else None)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.id:
+            data["id"] = self.id
+        if self.paths:
+            data["paths"] = list(self.paths)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Attest:
+    """One `attest` entry."""
+
+    type: str
+    disabled: bool = False
+    attrs: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    @classmethod
+    def parse(cls, text: str) -> Attest:
+        kind, disabled = "", False
+        attrs: dict[str, str] = {}
+        for item in _fields(text):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise EntryError(f"invalid value {item}")
+            name = key.strip().lower()
+            if name == "type":
+                kind = value
+            elif name == "disabled":
+                disabled = parse_go_bool(value, f"invalid value {item}")
+            else:
+                attrs[key] = value
+        if not kind:
+            raise EntryError("attestation type not specified")
+        return cls(kind, disabled, _frozen(attrs))
+
+    @classmethod
+    def from_map(cls, values: Mapping[str, str]) -> Attest:
+        kind, disabled = "", False
+        attrs: dict[str, str] = {}
+        for key, value in sorted(values.items()):
+            if key == "type":
+                kind = value
+            elif key == "disabled":
+                disabled = parse_go_bool(value, f'strconv.ParseBool: parsing "{value}": invalid syntax')
+            else:
+                attrs[key] = value
+        return cls(kind, disabled, _frozen(attrs))
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {**self.attrs, "type": self.type}
+        if self.disabled:
+            data["disabled"] = True
+        return _sorted(data)
+
+
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def parse_go_bool(text: str, message: str) -> bool:
+    """Go's strconv.ParseBool."""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise EntryError(message)
+
+
+def _sorted(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in sorted(data)}
+
+
+def _go_map_text(values: Mapping[str, str]) -> str:
+    inner = ",".join(f'"{k}":"{v}"' for k, v in sorted(values.items()))
+    return '"{' + inner + '}"'
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class _Typed(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
+T = TypeVar("T", bound=_Typed)
+E = TypeVar("E")
+
+
+def dedupe_equal(entries: list[E]) -> list[E]:
+    """buildx's removal of equal entries: from the end backwards, a later equal entry is swapped with
+    the last one and dropped, so the order after a removal is not the input order."""
+    items = list(entries)
+    i = len(items) - 2
+    while i >= 0:
+        elem = items[i]
+        for j in range(i + 1, len(items)):
+            if elem == items[j]:
+                items[j], items[-1] = items[-1], items[j]
+                items.pop()
+                break
+        i -= 1
+    return items
+
+
+def dedupe_by_id(entries: list[K]) -> list[K]:
+    """Secrets and ssh keys: a later entry with the same id replaces the earlier one in its place."""
+    out: list[K] = []
+    index: dict[str, int] = {}
+    for entry in entries:
+        if entry.id in index:
+            out[index[entry.id]] = entry
+        else:
+            index[entry.id] = len(out)
+            out.append(entry)
+    return out
+
+
+def dedupe_by_type(entries: list[T]) -> list[T]:
+    """Attestations: a later entry of the same type replaces the earlier one in its place."""
+    out: list[T] = []
+    index: dict[str, int] = {}
+    for entry in entries:
+        if entry.type in index:
+            out[index[entry.type]] = entry
+        else:
+            index[entry.type] = len(out)
+            out.append(entry)
+    return out

@@ -1,0 +1,235 @@
+"""The syntax tree both bake file syntaxes (HCL native and HCL JSON) are read into.
+
+A file is a `Body` of attributes and blocks; an attribute holds an expression. Every node carries
+where it starts (`Where`), so an error names the file, line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from buildwright.bakefile.errors import Where
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """Base of expressions."""
+
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Expr):
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePart:
+    """One piece of a template: literal text, an interpolation, or an `%{if}`/`%{for}` directive."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart(TemplatePart):
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class InterpPart(TemplatePart):
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class IfPart(TemplatePart):
+    cond: Expr
+    then: tuple[TemplatePart, ...]
+    otherwise: tuple[TemplatePart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForPart(TemplatePart):
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: tuple[TemplatePart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Template(Expr):
+    parts: tuple[TemplatePart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Variable(Expr):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GetAttr(Expr):
+    obj: Expr
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Expr):
+    obj: Expr
+    key: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class SplatItem(Expr):
+    """The element a splat's traversal is applied to (the placeholder inside `Splat.each`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Splat(Expr):
+    source: Expr
+    each: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    name: str
+    args: tuple[Expr, ...]
+    expand_last: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TupleExpr(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectExpr(Expr):
+    items: tuple[tuple[Expr, Expr], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Expr):
+    op: str
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional(Expr):
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Paren(Expr):
+    inner: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ForExpr(Expr):
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    key: Expr | None
+    value: Expr
+    cond: Expr | None
+    group: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    expr: Expr
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    type: str
+    labels: tuple[str, ...]
+    body: Body
+    where: Where
+    label_where: tuple[Where, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    attributes: tuple[Attribute, ...]
+    blocks: tuple[Block, ...]
+    where: Where
+
+    def attribute(self, name: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+def variables_of(expr: Expr) -> set[str]:
+    """The root names an expression reads (its free variables), for-expression names excluded."""
+    found: set[str] = set()
+    _collect(expr, found, frozenset())
+    return found
+
+
+def _collect(node: object, found: set[str], bound: frozenset[str]) -> None:
+    if isinstance(node, Variable):
+        if node.name not in bound:
+            found.add(node.name)
+        return
+    if isinstance(node, ForExpr | ForPart):
+        _collect(node.collection, found, bound)
+        inner = bound | {node.value_var} | ({node.key_var} if node.key_var else set())
+        for child in _children(node):
+            if child is not node.collection:
+                _collect(child, found, inner)
+        return
+    for child in _children(node):
+        _collect(child, found, bound)
+
+
+def _children(node: object) -> list[object]:
+    if isinstance(node, Template):
+        return list(node.parts)
+    if isinstance(node, InterpPart):
+        return [node.expr]
+    if isinstance(node, IfPart):
+        return [node.cond, *node.then, *node.otherwise]
+    if isinstance(node, ForPart):
+        return [node.collection, *node.body]
+    if isinstance(node, GetAttr):
+        return [node.obj]
+    if isinstance(node, Index):
+        return [node.obj, node.key]
+    if isinstance(node, Splat):
+        return [node.source, node.each]
+    if isinstance(node, Call):
+        return list(node.args)
+    if isinstance(node, TupleExpr):
+        return list(node.items)
+    if isinstance(node, ObjectExpr):
+        return [e for pair in node.items for e in pair]
+    if isinstance(node, Unary):
+        return [node.operand]
+    if isinstance(node, Binary):
+        return [node.left, node.right]
+    if isinstance(node, Conditional):
+        return [node.cond, node.then, node.otherwise]
+    if isinstance(node, Paren):
+        return [node.inner]
+    if isinstance(node, ForExpr):
+        return [node.collection, *([node.key] if node.key else []), node.value, *([node.cond] if node.cond else [])]
+    return []
+
+
+def calls_of(expr: Expr) -> set[str]:
+    """The function names an expression calls."""
+    found: set[str] = set()
+    stack: list[object] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call):
+            found.add(node.name)
+        stack.extend(_children(node))
+    return found

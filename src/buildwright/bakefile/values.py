@@ -1,0 +1,259 @@
+"""Values of the bake language and their types, as go-cty has them for what bake files do.
+
+Values are plain Python: `str`, numbers (`int` when integral, `float` otherwise), `bool`, `None` for
+null, `tuple` for lists and tuples, `HSet` for sets, `dict` for maps and objects (iterated in key
+order, as cty does). Types are only needed where a file names one (a variable's `type`) or a
+conversion asks for one, so they are small frozen values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+
+class ConversionError(ValueError):
+    """A value that does not fit the type asked for; the message says what was required."""
+
+
+class HSet(tuple[Any, ...]):
+    """A set value: unique elements, in cty's order (strings sorted, numbers ascending)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, items: Iterable[Any]) -> HSet:
+        unique: list[Any] = []
+        for item in items:
+            if not any(same(item, seen) for seen in unique):
+                unique.append(item)
+        return cls(sorted(unique, key=_set_order))
+
+
+def _set_order(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, int | float):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (3, repr(value))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Value equality: a bool is not the number 1, types must agree."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if is_number(a) and is_number(b):
+        return bool(a == b)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and bool(a == b)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def normalize_number(value: int | float) -> int | float:
+    """An integral float becomes an int, so `4/2` prints `2` as cty's numbers do."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return value
+        if value.is_integer() and abs(value) < 2**63:
+            return int(value)
+    return value
+
+
+def format_number(value: int | float) -> str:
+    """A number as a string, as cty converts one: no exponent, no trailing zeros."""
+    if isinstance(value, int):
+        return str(value)
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = format(Decimal(repr(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def parse_number(text: str) -> int | float | None:
+    """A string as cty reads a number from one (decimal, optional exponent); None when it is not one."""
+    stripped = text.strip() if text == text.strip() else None
+    if not stripped:
+        return None
+    try:
+        if stripped.lstrip("+-").isdigit():
+            return int(stripped)
+        number = float(stripped)
+    except ValueError:
+        return None
+    if math.isnan(number) or math.isinf(number) or stripped.lower().lstrip("+-").startswith(("inf", "nan")):
+        return None
+    return normalize_number(number)
+
+
+def to_string(value: Any) -> str | None:
+    """Conversion to string: numbers and bools take their string form; null stays null."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_number(value):
+        return format_number(value)
+    raise ConversionError(f"string required, but have {type_name(value)}")
+
+
+def type_name(value: Any) -> str:
+    """The friendly name of a value's type, as cty's messages give it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, HSet):
+        return "set"
+    if isinstance(value, tuple):
+        return "tuple"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+# --- types ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """A type constraint: `kind` is string, number, bool, any, list, set, map, tuple or object."""
+
+    kind: str
+    element: Type | None = None
+    elements: tuple[Type, ...] = ()
+    attributes: tuple[tuple[str, Type], ...] = ()
+
+    def friendly(self) -> str:
+        """The type as `--list variables` names it (cty's constraint names)."""
+        if self.kind in ("string", "number", "bool"):
+            return self.kind
+        if self.kind == "any":
+            return "any"
+        if self.kind in ("list", "set", "map"):
+            assert self.element is not None
+            return f"{self.kind} of {self.element.friendly()}"
+        if self.kind == "tuple":
+            return "tuple"
+        return "object"
+
+    @property
+    def is_primitive(self) -> bool:
+        return self.kind in ("string", "number", "bool")
+
+
+STRING = Type("string")
+NUMBER = Type("number")
+BOOL = Type("bool")
+ANY = Type("any")
+
+
+def convert(value: Any, target: Type) -> Any:
+    """cty's conversion of a value to a type; raises ConversionError with what was required."""
+    if target.kind == "any" or value is None:
+        return value
+    if target.kind == "string":
+        return to_string(value)
+    if target.kind == "number":
+        if is_number(value):
+            return value
+        if isinstance(value, str):
+            number = parse_number(value)
+            if number is not None:
+                return number
+            raise ConversionError("a number is required")
+        raise ConversionError(f"number required, but have {type_name(value)}")
+    if target.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false"):
+            return value == "true"
+        if isinstance(value, str):
+            raise ConversionError("a bool is required")
+        raise ConversionError(f"bool required, but have {type_name(value)}")
+    if target.kind in ("list", "set"):
+        if not isinstance(value, tuple):
+            raise ConversionError(f"{target.friendly()} required, but have {type_name(value)}")
+        assert target.element is not None
+        items = tuple(_convert_at(item, target.element, i) for i, item in enumerate(value))
+        if target.element.kind == "any":
+            items = unify(items)
+        return HSet.of(items) if target.kind == "set" else items
+    if target.kind == "map":
+        if not isinstance(value, dict):
+            raise ConversionError(f"{target.friendly()} required, but have {type_name(value)}")
+        assert target.element is not None
+        return {k: _convert_at(value[k], target.element, k) for k in sorted(value)}
+    if target.kind == "tuple":
+        if not isinstance(value, tuple) or len(value) != len(target.elements):
+            raise ConversionError(f"tuple required with {len(target.elements)} elements")
+        return tuple(_convert_at(v, t, i) for i, (v, t) in enumerate(zip(value, target.elements, strict=True)))
+    if target.kind == "object":
+        if not isinstance(value, dict):
+            raise ConversionError(f"object required, but have {type_name(value)}")
+        out = {}
+        for name, attr_type in target.attributes:
+            if name not in value:
+                raise ConversionError(f'attribute "{name}" is required')
+            out[name] = _convert_at(value[name], attr_type, name)
+        return out
+    raise ConversionError(f"unsupported type {target.kind}")
+
+
+def _convert_at(value: Any, target: Type, key: object) -> Any:
+    try:
+        return convert(value, target)
+    except ConversionError as exc:
+        where = f"[{key}]" if isinstance(key, int) else f'["{key}"]'
+        raise ConversionError(f"element {where}: {exc}") from None
+
+
+def unify(items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Elements of one list made one type: strings win over numbers and bools (cty's unification)."""
+    if any(isinstance(i, str) for i in items) and all(
+        i is None or isinstance(i, str | bool) or is_number(i) for i in items
+    ):
+        return tuple(to_string(i) for i in items)
+    return items
+
+
+def to_json_value(value: Any) -> Any:
+    """A value as JSON data (sets and tuples as arrays)."""
+    if isinstance(value, tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json_value(value[k]) for k in sorted(value)}
+    return value
+
+
+def from_json_value(data: Any) -> Any:
+    """Decoded JSON data as a value (arrays become tuples, integral numbers ints)."""
+    if isinstance(data, list):
+        return tuple(from_json_value(v) for v in data)
+    if isinstance(data, dict):
+        return {k: from_json_value(v) for k, v in data.items()}
+    if isinstance(data, float):
+        return normalize_number(data)
+    return data
+
+
+def mapping_items(value: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [(k, value[k]) for k in sorted(value)]
