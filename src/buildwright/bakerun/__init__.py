@@ -18,11 +18,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildwright.bakerun.runner import DEFAULT_BUILDER, BakePlan, ResolvedBake, bake_builder, plan_bake, run_bake
+from buildwright.bakerun.runner import (
+    DEFAULT_BUILDER,
+    BakePlan,
+    ResolvedBake,
+    bake_builder,
+    plan_bake,
+    render_plan,
+    run_bake,
+)
 from buildwright.bakerun.targets import BakeTarget, target_options
+from buildwright.errors import UsageError
 
 if TYPE_CHECKING:
     from buildwright.api import EventCallback
+    from buildwright.bakefile import BakeDefinition
     from buildwright.client.builders import Builder
     from buildwright.farm import FarmResult, PlacementCallback
 
@@ -34,9 +44,11 @@ __all__ = [
     "bake",
     "bake_builder",
     "bake_overrides",
+    "list_definition",
     "plan",
     "plan_bake",
     "read",
+    "render_plan",
     "run_bake",
     "target_options",
 ]
@@ -70,12 +82,34 @@ def read(
     overrides: Sequence[str] = (),
     cwd: Path,
     env: Mapping[str, str],
-) -> ResolvedBake:
+) -> BakeDefinition:
     """The bake files read and resolved for `targets` (default: `default`), with `overrides`."""
     from buildwright.bakefile import read_bake
 
-    definition: ResolvedBake = read_bake(files, targets or ("default",), overrides=overrides, cwd=cwd, env=env)
-    return definition
+    return read_bake(files, targets or ("default",), overrides=overrides, cwd=cwd, env=env)
+
+
+def list_definition(files: Sequence[str], spec: str, *, cwd: Path, env: Mapping[str, str]) -> str:
+    """`--list targets|variables` (or `type=targets|variables[,format=table|json]`), as buildx prints it.
+
+    Raises:
+        UsageError: another kind or format.
+    """
+    from buildwright.bakefile import list_targets, list_variables
+
+    kind, form = spec, "table"
+    if "=" in spec:
+        fields = dict(item.partition("=")[::2] for item in spec.split(","))
+        kind, form = fields.pop("type", ""), fields.pop("format", "table")
+        if fields:
+            raise UsageError(f"invalid list option: unknown key {sorted(fields)[0]!r}")
+    if form not in ("table", "json"):
+        raise UsageError(f"invalid list format {form!r}: table or json")
+    if kind == "targets":
+        return list_targets(files, cwd=cwd, env=env, format=form)
+    if kind == "variables":
+        return list_variables(files, cwd=cwd, env=env, format=form)
+    raise UsageError(f"invalid list type {kind!r}: targets or variables")
 
 
 def bake(

@@ -36,7 +36,6 @@ from buildwright.farm import (
     render_placement,
 )
 
-_EPOCH = "SOURCE_DATE_EPOCH"
 DEFAULT_BUILDER = "default"
 
 
@@ -86,24 +85,17 @@ def _default_endpoint(env: Mapping[str, str]) -> str:
 class _Definition:
     """The targets of one run, mapped to farm builds once each."""
 
-    def __init__(self, definition: ResolvedBake, cwd: Path, env: Mapping[str, str]) -> None:
+    def __init__(self, definition: ResolvedBake, cwd: Path) -> None:
         self._raw = definition.targets
         self._cwd = cwd
-        self._epoch = env.get(_EPOCH, "")
         self.targets = closure(definition.requested, self._lookup)
         self.waves = waves(tuple(self.targets), self.targets)
         self.linked = linked_targets(tuple(self.targets), self.targets)
 
     def _lookup(self, name: str) -> BakeTarget | None:
+        # SOURCE_DATE_EPOCH from the environment is already every target's argument (the reader's, as buildx).
         raw = self._raw.get(name)
-        if raw is None:
-            return None
-        target = target_options(name, raw, self._cwd)
-        if self._epoch and _EPOCH not in (target.options.get("build_args") or {}):
-            # As buildx bake: the environment's SOURCE_DATE_EPOCH is every target's build argument.
-            args = {**(target.options.get("build_args") or {}), _EPOCH: self._epoch}
-            target = BakeTarget(name, {**target.options, "build_args": args}, target.links)
-        return target
+        return None if raw is None else target_options(name, raw, self._cwd)
 
     def build(self, name: str, scratch: Path, metadata: Path | None) -> NamedBuild:
         """Target `name` as a farm build: its links as the layouts their waves wrote, its own
@@ -150,7 +142,7 @@ def run_bake(
         EngineError: no node answered, or a node stopped answering with no other one to take its legs.
     """
     started = time.monotonic()
-    plan = _Definition(definition, cwd, env)
+    plan = _Definition(definition, cwd)
     found = builder if isinstance(builder, Builder) else bake_builder(builder, env)
     results: dict[str, TargetResult] = {}
     warnings: list[str] = []
@@ -174,7 +166,7 @@ def plan_bake(
     definition: ResolvedBake, builder: str | Builder | None, *, cwd: Path, env: Mapping[str, str]
 ) -> BakePlan:
     """Where the first wave's legs would go and why; the later targets with what they wait for."""
-    plan = _Definition(definition, cwd, env)
+    plan = _Definition(definition, cwd)
     found = builder if isinstance(builder, Builder) else bake_builder(builder, env)
     with tempfile.TemporaryDirectory(prefix="buildwright-bake-") as tmp, Farm.open(found, env=env) as farm:
         first = [plan.build(name, Path(tmp), None) for name in plan.waves[0]] if plan.waves else []

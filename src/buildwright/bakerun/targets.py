@@ -223,8 +223,8 @@ def _values(reader: _Reader, options: dict[str, Any]) -> None:
         ("entitlements", "allow"),
         ("annotations", "annotations"),
     ):
-        if values := reader.strings(key):
-            options[option] = values
+        if listed := reader.strings(key):
+            options[option] = listed
     if platforms := reader.strings("platforms"):
         options["platform"] = platforms
     for key, option in (("target", "target"), ("network", "network"), ("shm-size", "shm_size")):
