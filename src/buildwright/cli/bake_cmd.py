@@ -79,7 +79,7 @@ def bake(
         )
         definition = bakerun.read(files or (), targets or (), overrides=sets, cwd=cwd, env=env)
         if print_:
-            typer.echo(definition.print_json())
+            typer.echo(definition.print_json(), nl=False)
             return
         if placement:
             typer.echo(bakerun.render_plan(bakerun.plan_bake(definition, builder, cwd=cwd, env=env)), nl=False)
