@@ -20,7 +20,6 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,9 @@ import pytest
 from buildwright.bakerun import bake
 from buildwright.client.events import BuildEvent, VertexStarted
 from buildwright.farm import CACHE, FAILOVER, FarmResult, render_summary
-from tests.integration.buildkitd import Buildkitd, BuildkitdUnavailable, buildkitd_down, buildkitd_up
+from tests.integration.buildkitd import Buildkitd
 from tests.integration.cli import run_cli
+from tests.integration.farmnodes import Nodes, add_node, node_flags, three_nodes
 from tests.integration.reference import EngineInfo
 
 _PORTS = {"bw-bake-a": 7431, "bw-bake-b": 7432, "bw-bake-c": 7433}
@@ -47,44 +47,13 @@ _MANIFEST_TYPES = ", ".join(
 )
 
 
-@dataclass(frozen=True)
-class Bakery:
-    a: Buildkitd
-    b: Buildkitd
-    c: Buildkitd
-    env: Mapping[str, str]
-    root: Path
-
-    @property
-    def daemons(self) -> tuple[Buildkitd, ...]:
-        return (self.a, self.b, self.c)
-
-    def ran_on(self, fragment: str) -> list[str]:
-        """The daemons whose cache holds a step mentioning `fragment`."""
-        return [d.name for d in self.daemons if d.has_record(fragment)]
-
-    def context(self, name: str, dockerfile: str) -> Path:
-        folder = self.root / "contexts" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "Dockerfile").write_text(dockerfile)
-        return folder
-
-    def bake_file(self, name: str, targets: Mapping[str, Mapping[str, Any]], **groups: list[str]) -> Path:
-        path = self.root / f"{name}.json"
-        document: dict[str, Any] = {"target": targets}
-        if groups:
-            document["group"] = {g: {"targets": t} for g, t in groups.items()}
-        path.write_text(json.dumps(document, indent=2))
-        return path
-
-
-def _up(name: str) -> Buildkitd:
-    try:
-        return buildkitd_up(name, _PORTS[name], max_parallelism=1)
-    except BuildkitdUnavailable as exc:
-        pytest.skip(f"no standalone buildkitd on this machine: {exc}")
-    except RuntimeError as exc:
-        pytest.fail(f"buildkitd {name} did not start: {exc}", pytrace=False)
+def _bake_file(nodes: Nodes, name: str, targets: Mapping[str, Mapping[str, Any]], **groups: list[str]) -> Path:
+    path = nodes.root / f"{name}.json"
+    document: dict[str, Any] = {"target": targets}
+    if groups:
+        document["group"] = {g: {"targets": t} for g, t in groups.items()}
+    path.write_text(json.dumps(document, indent=2))
+    return path
 
 
 def _cli(env: Mapping[str, str], *args: str, cwd: Path | None = None) -> str:
@@ -96,29 +65,15 @@ def _cli(env: Mapping[str, str], *args: str, cwd: Path | None = None) -> str:
 def _node(
     env: Mapping[str, str], builder: str, daemon: Buildkitd, *, tcp: bool, first: bool, platform: str = ""
 ) -> None:
-    node = ["--node", daemon.tcp_address if tcp else daemon.unix_address, "--node-name", daemon.name]
-    if tcp:
-        tls = daemon.tls
-        node += ["--tlscacert", str(tls.ca.cert), "--tlscert", str(tls.client.cert), "--tlskey", str(tls.client.key)]
-    if platform:
-        node += ["--platform", platform]
-    _cli(env, "builder", "create", builder, *([] if first else ["--append"]), *node)
+    add_node(env, builder, [*node_flags(daemon, tcp=tcp), *(["--platform", platform] if platform else [])], first=first)
 
 
 @pytest.fixture(scope="module")
-def bakery(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bakery]:
+def bakery(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     """Three daemons and the builders `bake3` (all three), `bake1` (a alone), `split` (a only
     linux/amd64, b only linux/arm64) and `single` (c alone)."""
-    root = tmp_path_factory.mktemp("bake")
-    env = {k: v for k, v in engine.env.items() if k not in ("DOCKER_HOST", "BUILDKIT_HOST", "BUILDWRIGHT_BUILDER")}
-    env.update(XDG_CONFIG_HOME=str(root / "config"), XDG_STATE_HOME=str(root / "state"))
-    started: list[str] = []
-    try:
-        daemons = []
-        for name in _PORTS:
-            daemons.append(_up(name))
-            started.append(name)
-        a, b, c = daemons
+    with three_nodes(engine, tmp_path_factory.mktemp("bake"), _PORTS) as nodes:
+        a, b, c, env = nodes.a, nodes.b, nodes.c, nodes.env
         _node(env, "bake3", a, tcp=False, first=True)
         _node(env, "bake3", b, tcp=True, first=False)
         _node(env, "bake3", c, tcp=True, first=False)
@@ -126,13 +81,10 @@ def bakery(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iter
         _node(env, "split", a, tcp=False, first=True, platform="linux/amd64")
         _node(env, "split", b, tcp=True, first=False, platform="linux/arm64")
         _node(env, "single", c, tcp=True, first=True)
-        yield Bakery(a, b, c, env, root)
-    finally:
-        for name in started:
-            buildkitd_down(name)
+        yield nodes
 
 
-def _slow_targets(bakery: Bakery, prefix: str, count: int, seconds: int) -> dict[str, dict[str, Any]]:
+def _slow_targets(bakery: Nodes, prefix: str, count: int, seconds: int) -> dict[str, dict[str, Any]]:
     return {
         f"{prefix}{i}": {
             "context": str(
@@ -143,21 +95,21 @@ def _slow_targets(bakery: Bakery, prefix: str, count: int, seconds: int) -> dict
     }
 
 
-def _timed(bakery: Bakery, file: Path, builder: str) -> tuple[FarmResult, float]:
+def _timed(bakery: Nodes, file: Path, builder: str) -> tuple[FarmResult, float]:
     started = time.monotonic()
     result = bake(files=[str(file)], targets=["all"], builder=builder, env=bakery.env, cwd=bakery.root)
     return result, time.monotonic() - started
 
 
 def test_six_slow_targets_on_three_nodes_take_under_half_the_time_and_come_back_to_their_cache(
-    bakery: Bakery,
+    bakery: Nodes,
 ) -> None:
     # The same six targets (own markers, so neither run finds the other's cache) on one node and on three.
     alone = _slow_targets(bakery, "alone", 6, 4)
-    one, one_wall = _timed(bakery, bakery.bake_file("alone", alone, all=list(alone)), "bake1")
+    one, one_wall = _timed(bakery, _bake_file(bakery, "alone", alone, all=list(alone)), "bake1")
     assert {leg.node for leg in one.legs} == {"bw-bake-a"}
     spread = _slow_targets(bakery, "spread", 6, 4)
-    file = bakery.bake_file("spread", spread, all=list(spread))
+    file = _bake_file(bakery, "spread", spread, all=list(spread))
     three, three_wall = _timed(bakery, file, "bake3")
     nodes = {t.name: t.nodes[0] for t in three.targets}
     assert sorted(set(nodes.values())) == ["bw-bake-a", "bw-bake-b", "bw-bake-c"], "every node gets work"
@@ -191,7 +143,7 @@ def _index(registry: str, repository: str, tag: str) -> tuple[str, dict[str, Any
         return answer.headers["Docker-Content-Digest"], json.loads(answer.read())
 
 
-def test_a_two_platform_target_on_two_nodes_is_the_index_one_node_makes(bakery: Bakery) -> None:
+def test_a_two_platform_target_on_two_nodes_is_the_index_one_node_makes(bakery: Nodes) -> None:
     folder = bakery.context(
         "index", f"FROM busybox\nARG TARGETPLATFORM\nRUN echo index-{_MARK}-$TARGETPLATFORM > /where\n"
     )
@@ -206,7 +158,7 @@ def test_a_two_platform_target_on_two_nodes_is_the_index_one_node_makes(bakery: 
             "rewrite-timestamp": "true",
         }
         target = {"context": str(folder), "platforms": ["linux/amd64", "linux/arm64"], "output": [output]}
-        return bakery.bake_file(f"index-{tag}", {"app": target})
+        return _bake_file(bakery, f"index-{tag}", {"app": target})
 
     env = {**bakery.env, "SOURCE_DATE_EPOCH": "0"}
     split = bake(files=[str(file("split"))], targets=["app"], builder="split", env=env, cwd=bakery.root)
@@ -223,7 +175,7 @@ def test_a_two_platform_target_on_two_nodes_is_the_index_one_node_makes(bakery: 
     assert _index(registry, repository, "single") == (digest, index)
 
 
-def test_target_contexts_set_metadata_placement_and_print(bakery: Bakery, engine: EngineInfo) -> None:
+def test_target_contexts_set_metadata_placement_and_print(bakery: Nodes, engine: EngineInfo) -> None:
     base = bakery.context("linkbase", f"FROM busybox\nENV FROM_BASE=yes\nRUN echo base-{_MARK} > /base.txt\n")
     app = bakery.context(
         "linkapp",
@@ -231,7 +183,8 @@ def test_target_contexts_set_metadata_placement_and_print(bakery: Bakery, engine
         "FROM scratch\nCOPY --from=0 /base.txt /app.txt /\n",
     )
     out = bakery.root / "linked-out"
-    file = bakery.bake_file(
+    file = _bake_file(
+        bakery,
         "linked",
         {
             "base": {"context": str(base)},
@@ -285,12 +238,12 @@ def test_the_default_engine_builds_a_bake_without_a_builder(engine: EngineInfo, 
     assert any(row[:3] == ["default", "default", "default"] for row in rows), done.stderr[-2000:]
 
 
-def test_a_node_killed_mid_bake_has_its_legs_rebuilt_on_the_others(bakery: Bakery) -> None:
+def test_a_node_killed_mid_bake_has_its_legs_rebuilt_on_the_others(bakery: Nodes) -> None:
     targets = _slow_targets(bakery, "kill", 3, 6)
     outputs = {name: bakery.root / "kill-out" / name for name in targets}
     for name, target in targets.items():
         target["output"] = [{"type": "local", "dest": str(outputs[name])}]
-    file = bakery.bake_file("kill", targets, all=list(targets))
+    file = _bake_file(bakery, "kill", targets, all=list(targets))
     victim = bakery.c
     killed = threading.Event()
 

@@ -23,8 +23,6 @@ import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +30,10 @@ import pytest
 from buildwright.client.events import BuildEvent, VertexFailed, VertexQueued, VertexStarted
 from buildwright.errors import BuildConfigError
 from buildwright.farm import CACHE, FAILOVER, LOAD, PLATFORM, FarmResult, NamedBuild, build_all, plan_all
-from tests.integration.buildkitd import Buildkitd, BuildkitdUnavailable, buildkitd_down, buildkitd_up
+from tests.integration.buildkitd import Buildkitd
 from tests.integration.cli import run_cli
+from tests.integration.farmnodes import Nodes as Farm
+from tests.integration.farmnodes import add_node, cli_ok, node_flags, three_nodes
 from tests.integration.reference import EngineInfo
 
 _PORTS = {"bw-farm-a": 7421, "bw-farm-b": 7422, "bw-farm-c": 7423}
@@ -51,66 +51,19 @@ _MANIFEST_TYPES = ", ".join(
 _MARK = uuid.uuid4().hex[:10]
 
 
-@dataclass(frozen=True)
-class Farm:
-    a: Buildkitd
-    b: Buildkitd
-    c: Buildkitd
-    env: Mapping[str, str]
-    root: Path
-
-    @property
-    def daemons(self) -> tuple[Buildkitd, ...]:
-        return (self.a, self.b, self.c)
-
-    def ran_on(self, fragment: str) -> list[str]:
-        """The daemons whose cache holds a step mentioning `fragment`."""
-        return [d.name for d in self.daemons if d.has_record(fragment)]
-
-    def context(self, name: str, dockerfile: str, files: Mapping[str, str] | None = None) -> Path:
-        folder = self.root / "contexts" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "Dockerfile").write_text(dockerfile)
-        for path, text in (files or {}).items():
-            (folder / path).write_text(text)
-        return folder
-
-
-def _up(name: str) -> Buildkitd:
-    try:
-        return buildkitd_up(name, _PORTS[name], max_parallelism=1)
-    except BuildkitdUnavailable as exc:
-        pytest.skip(f"no standalone buildkitd on this machine: {exc}")
-    except RuntimeError as exc:
-        pytest.fail(f"buildkitd {name} did not start: {exc}", pytrace=False)
-
-
 def _cli(env: Mapping[str, str], *args: str) -> str:
-    done = run_cli(env, *args)
-    assert done.returncode == 0, f"buildwright {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}"
-    return done.stdout + done.stderr
+    return cli_ok(env, *args)
 
 
 def _add_node(
     env: Mapping[str, str], builder: str, daemon: Buildkitd | None, *, tcp: bool, first: bool, extra: Sequence[str] = ()
 ) -> None:
     """`builder create` (or `--append`) with the daemon's socket or TLS port; None: a dead port."""
-    append = [] if first else ["--append"]
     if daemon is None:
         node = ["--node", f"tcp://127.0.0.1:{_DEAD_PORT}", "--node-name", "bw-farm-dead"]
     else:
-        node = ["--node", daemon.tcp_address if tcp else daemon.unix_address, "--node-name", daemon.name]
-    if daemon is not None and tcp:
-        certs = daemon.tls
-        node += [
-            "--tlscacert",
-            str(certs.ca.cert),
-            "--tlscert",
-            str(certs.client.cert),
-            "--tlskey",
-            str(certs.client.key),
-        ]
-    _cli(env, "builder", "create", builder, *append, *node, *extra)
+        node = node_flags(daemon, tcp=tcp)
+    add_node(env, builder, [*node, *extra], first=first)
 
 
 @pytest.fixture(scope="module")
@@ -118,16 +71,8 @@ def farm(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """Three daemons, and builders over them: `farm3` (all three), `split` (a only linux/amd64,
     b only linux/arm64), `halfdown` (a node nobody answers on, then c), `armdown` (a only
     linux/amd64, and a linux/arm64 node nobody answers on)."""
-    root = tmp_path_factory.mktemp("farm")
-    env = {k: v for k, v in engine.env.items() if k not in ("DOCKER_HOST", "BUILDKIT_HOST", "BUILDWRIGHT_BUILDER")}
-    env.update(XDG_CONFIG_HOME=str(root / "config"), XDG_STATE_HOME=str(root / "state"))
-    started: list[str] = []
-    try:
-        daemons = []
-        for name in _PORTS:
-            daemons.append(_up(name))
-            started.append(name)
-        a, b, c = daemons
+    with three_nodes(engine, tmp_path_factory.mktemp("farm"), _PORTS) as nodes:
+        a, b, c, env = nodes.a, nodes.b, nodes.c, nodes.env
         _add_node(env, "farm3", a, tcp=False, first=True)
         _add_node(env, "farm3", b, tcp=True, first=False)
         _add_node(env, "farm3", c, tcp=True, first=False)
@@ -137,10 +82,7 @@ def farm(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         _add_node(env, "halfdown", c, tcp=True, first=False)
         _add_node(env, "armdown", a, tcp=False, first=True, extra=["--platform", "linux/amd64"])
         _add_node(env, "armdown", None, tcp=True, first=False, extra=["--platform", "linux/arm64"])
-        yield Farm(a, b, c, env, root)
-    finally:
-        for name in started:
-            buildkitd_down(name)
+        yield nodes
 
 
 def _slow(farm: Farm, name: str, seconds: int = 2, extra: str = "") -> NamedBuild:

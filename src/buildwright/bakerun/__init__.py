@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildwright.bakefile import BakeDefinition, list_targets, list_variables, read_bake
 from buildwright.bakerun.runner import (
     DEFAULT_BUILDER,
     BakePlan,
@@ -32,12 +33,12 @@ from buildwright.errors import UsageError
 
 if TYPE_CHECKING:
     from buildwright.api import EventCallback
-    from buildwright.bakefile import BakeDefinition
     from buildwright.client.builders import Builder
     from buildwright.farm import FarmResult, PlacementCallback
 
 __all__ = [
     "DEFAULT_BUILDER",
+    "BakeDefinition",
     "BakePlan",
     "BakeTarget",
     "ResolvedBake",
@@ -47,7 +48,7 @@ __all__ = [
     "list_definition",
     "plan",
     "plan_bake",
-    "read",
+    "read_bake",
     "render_plan",
     "run_bake",
     "target_options",
@@ -75,28 +76,12 @@ def bake_overrides(
     return tuple(out)
 
 
-def read(
-    files: Sequence[str],
-    targets: Sequence[str],
-    *,
-    overrides: Sequence[str] = (),
-    cwd: Path,
-    env: Mapping[str, str],
-) -> BakeDefinition:
-    """The bake files read and resolved for `targets` (default: `default`), with `overrides`."""
-    from buildwright.bakefile import read_bake
-
-    return read_bake(files, targets or ("default",), overrides=overrides, cwd=cwd, env=env)
-
-
 def list_definition(files: Sequence[str], spec: str, *, cwd: Path, env: Mapping[str, str]) -> str:
     """`--list targets|variables` (or `type=targets|variables[,format=table|json]`), as buildx prints it.
 
     Raises:
         UsageError: another kind or format.
     """
-    from buildwright.bakefile import list_targets, list_variables
-
     kind, form = spec, "table"
     if "=" in spec:
         fields = dict(item.partition("=")[::2] for item in spec.split(","))
@@ -144,13 +129,8 @@ def bake(
     """
     environ = dict(os.environ if env is None else env)
     folder = Path(cwd) if cwd is not None else Path.cwd()
-    definition = read(
-        files,
-        targets,
-        overrides=bake_overrides(overrides, push=push, load=load, no_cache=no_cache, pull=pull),
-        cwd=folder,
-        env=environ,
-    )
+    sets = bake_overrides(overrides, push=push, load=load, no_cache=no_cache, pull=pull)
+    definition = read_bake(files, targets, overrides=sets, cwd=folder, env=environ)
     return run_bake(
         definition,
         builder,
@@ -174,5 +154,5 @@ def plan(
     """Where each leg of the bake would be built and why (`bake --placement`), building nothing."""
     environ = dict(os.environ if env is None else env)
     folder = Path(cwd) if cwd is not None else Path.cwd()
-    definition = read(files, targets, overrides=overrides, cwd=folder, env=environ)
+    definition = read_bake(files, targets, overrides=overrides, cwd=folder, env=environ)
     return plan_bake(definition, builder, cwd=folder, env=environ)

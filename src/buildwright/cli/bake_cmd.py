@@ -77,7 +77,7 @@ def bake(
         sets = bakerun.bake_overrides(
             overrides or (), push=push, load=load, no_cache=no_cache or None, pull=pull or None
         )
-        definition = bakerun.read(files or (), targets or (), overrides=sets, cwd=cwd, env=env)
+        definition = bakerun.read_bake(files or (), targets or (), overrides=sets, cwd=cwd, env=env)
         if print_:
             typer.echo(definition.print_json(), nl=False)
             return
