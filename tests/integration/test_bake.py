@@ -219,6 +219,32 @@ def test_target_contexts_set_metadata_placement_and_print(bakery: Nodes, engine:
     assert {row[0] for row in table if len(row) == 6 and row[2] in _PORTS} == {"app", "base"}
 
 
+def test_a_two_platform_target_context_gives_each_platform_its_own_image(bakery: Nodes) -> None:
+    base = bakery.context("multibase", f"FROM busybox\nARG TARGETARCH\nRUN echo base-{_MARK}-$TARGETARCH > /b\n")
+    app = bakery.context("multiapp", "FROM base\nRUN cp /b /a\nFROM scratch\nCOPY --from=0 /a /\n")
+    out = bakery.root / "multi-out"
+    platforms = ["linux/amd64", "linux/arm64"]
+    file = _bake_file(
+        bakery,
+        "multi",
+        {
+            "base": {"context": str(base), "platforms": platforms},
+            "app": {
+                "context": str(app),
+                "platforms": platforms,
+                "contexts": {"base": "target:base"},
+                "output": [{"type": "local", "dest": str(out)}],
+            },
+        },
+    )
+    # With the default provenance, the base's layout is an index holding attestations too.
+    env = {k: v for k, v in bakery.env.items() if k != "BUILDX_NO_DEFAULT_ATTESTATIONS"}
+    result = bake(files=[str(file)], targets=["app"], builder="bake1", env=env, cwd=bakery.root)
+    assert [t.name for t in result.targets] == ["app", "base"]
+    for arch in ("amd64", "arm64"):
+        assert (out / f"linux_{arch}" / "a").read_text() == f"base-{_MARK}-{arch}\n"
+
+
 def test_the_default_engine_builds_a_bake_without_a_builder(engine: EngineInfo, tmp_path: Path) -> None:
     folder = tmp_path / "ctx"
     folder.mkdir()

@@ -203,7 +203,10 @@ class _DirTarget:
 
     def open(self) -> Path:
         if self.temp is not None:
-            raise OutputError(f"{self.dest}: the engine sent this output twice")
+            # A multi-platform result comes as one transfer per platform, each into its own
+            # `linux_amd64/`... folder (or, with platform-split=false, files the engine checked are
+            # disjoint): all go into the one temporary directory (exporter/local/export.go).
+            return self.temp
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self.temp = temp_sibling(self.dest)
         # 0700 like the directory the reference client creates for a local export.

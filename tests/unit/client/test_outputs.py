@@ -184,6 +184,20 @@ def test_uncommitted_targets_leave_nothing(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "sub") == []
 
 
+def test_a_multi_platform_result_arrives_as_one_transfer_per_platform_into_one_directory(tmp_path: Path) -> None:
+    # The engine's local exporter copies each platform to the client on its own, into `linux_amd64/`...
+    dest = tmp_path / "dir"
+    with OutputTargets([ExportSpec("local", {}, str(dest))]) as targets:
+        first, second = targets.dir_openers[0](), targets.dir_openers[0]()
+        assert first == second
+        for platform in ("linux_amd64", "linux_arm64"):
+            (first / platform).mkdir()
+            (first / platform / "f").write_text(platform)
+        targets.commit()
+    assert sorted(os.listdir(dest)) == ["linux_amd64", "linux_arm64"]
+    assert sorted(os.listdir(tmp_path)) == ["dir"]
+
+
 def test_dir_target_renames_or_merges(tmp_path: Path) -> None:
     dest = tmp_path / "dir"
     with OutputTargets([ExportSpec("local", {}, str(dest))]) as targets:
