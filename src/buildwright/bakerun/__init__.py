@@ -29,6 +29,7 @@ from buildwright.bakerun.runner import (
     run_bake,
 )
 from buildwright.bakerun.targets import BakeTarget, target_options
+from buildwright.client.attestations import canonical
 from buildwright.errors import UsageError
 
 if TYPE_CHECKING:
@@ -62,8 +63,11 @@ def bake_overrides(
     load: bool = False,
     no_cache: bool | None = None,
     pull: bool | None = None,
+    sbom: str = "",
+    provenance: str = "",
 ) -> tuple[str, ...]:
-    """`--set` values plus the ones buildx bake adds for its flags (`--push` is `*.push=true`, ...)."""
+    """`--set` values plus the ones buildx bake adds for its flags, in its order (`--push` is
+    `*.push=true`, `--provenance=mode=max` is `*.attest=type=provenance,mode=max`, ...)."""
     out = list(overrides)
     if push:
         out.append("*.push=true")
@@ -73,6 +77,9 @@ def bake_overrides(
         out.append(f"*.no-cache={'true' if no_cache else 'false'}")
     if pull is not None:
         out.append(f"*.pull={'true' if pull else 'false'}")
+    for kind, value in (("sbom", sbom), ("provenance", provenance)):
+        if value:
+            out.append(f"*.attest={canonical(kind, value)}")
     return tuple(out)
 
 
@@ -107,6 +114,8 @@ def bake(
     load: bool = False,
     no_cache: bool | None = None,
     pull: bool | None = None,
+    provenance: str = "",
+    sbom: str = "",
     metadata_file: str | Path | None = None,
     cwd: str | Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -116,8 +125,8 @@ def bake(
     """Build the bake files' `targets` (groups expanded; default `default`) on `builder`'s nodes.
 
     `files` are bake files (`docker-bake.hcl`, `.json`, `compose.yaml`; none: buildx's default
-    names in `cwd`); `overrides` are `--set TARGET.KEY=VALUE` values; `push`, `load`, `no_cache`
-    and `pull` are buildx bake's flags of those names. `builder` is a builder name (default:
+    names in `cwd`); `overrides` are `--set TARGET.KEY=VALUE` values; `push`, `load`, `no_cache`,
+    `pull`, `provenance` and `sbom` are buildx bake's flags of those names. `builder` is a builder name (default:
     BUILDWRIGHT_BUILDER, `builder use`'s, else the engine `build` uses, as one node). Returns the
     farm's result: one `TargetResult` per target built (linked targets included), each leg's
     node, reason and steps. `metadata_file` receives buildx bake's JSON (target -> metadata).
@@ -129,7 +138,9 @@ def bake(
     """
     environ = dict(os.environ if env is None else env)
     folder = Path(cwd) if cwd is not None else Path.cwd()
-    sets = bake_overrides(overrides, push=push, load=load, no_cache=no_cache, pull=pull)
+    sets = bake_overrides(
+        overrides, push=push, load=load, no_cache=no_cache, pull=pull, sbom=sbom, provenance=provenance
+    )
     definition = read_bake(files, targets, overrides=sets, cwd=folder, env=environ)
     return run_bake(
         definition,

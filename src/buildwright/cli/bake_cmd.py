@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buildwright.cli.build_opts import LoadOpt, MetadataFileOpt, NoCacheOpt, ProgressOpt, PullOpt, PushOpt
+from buildwright.cli.build_opts import (
+    LoadOpt,
+    MetadataFileOpt,
+    NoCacheOpt,
+    ProgressOpt,
+    ProvenanceOpt,
+    PullOpt,
+    PushOpt,
+    SbomOpt,
+)
 from buildwright.cli.engine_opts import BuilderOpt, DebugOpt, LogFormatOpt
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.logsetup import LogFormat, configure_logging
@@ -57,6 +66,8 @@ def bake(
     no_cache: NoCacheOpt = False,
     pull: PullOpt = False,
     metadata_file: MetadataFileOpt = None,
+    provenance: ProvenanceOpt = None,
+    sbom: SbomOpt = None,
     progress: ProgressOpt = "auto",
     debug: DebugOpt = False,
     log_format: LogFormatOpt = LogFormat.TEXT,
@@ -75,7 +86,13 @@ def bake(
             typer.echo(bakerun.list_definition(files or (), list_, cwd=cwd, env=env), nl=False)
             return
         sets = bakerun.bake_overrides(
-            overrides or (), push=push, load=load, no_cache=no_cache or None, pull=pull or None
+            overrides or (),
+            push=push,
+            load=load,
+            no_cache=no_cache or None,
+            pull=pull or None,
+            sbom=sbom or "",
+            provenance=provenance or "",
         )
         definition = bakerun.read_bake(files or (), targets or (), overrides=sets, cwd=cwd, env=env)
         if print_:

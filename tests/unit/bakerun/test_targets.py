@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from buildwright.bakerun import bake_overrides
 from buildwright.bakerun.links import closure, waves
 from buildwright.bakerun.runner import BakePlan, bake_builder, render_plan
 from buildwright.bakerun.targets import BakeTarget, csv_record, target_options
@@ -145,3 +146,17 @@ def test_the_preview_lists_waiting_targets_after_the_table() -> None:
     text = render_plan(plan)
     assert text.splitlines()[1].split() == ["base", "default", "n1", "load", "-"]
     assert text.splitlines()[-1] == "app: placed once base is built (target: context)"
+
+
+def test_the_flags_become_buildx_bakes_overrides_in_its_order() -> None:
+    assert bake_overrides(
+        ["app.tags=x"], push=True, load=True, no_cache=True, pull=False, sbom="true", provenance="mode=max"
+    ) == (
+        "app.tags=x",
+        "*.push=true",
+        "*.load=true",
+        "*.no-cache=true",
+        "*.pull=false",
+        "*.attest=type=sbom,disabled=false",
+        "*.attest=type=provenance,mode=max",
+    )
