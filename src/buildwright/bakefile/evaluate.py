@@ -205,6 +205,8 @@ class Evaluator:
         return scope.lookup(_SPLAT_NAME)[1]
 
     def _call(self, expr: Call, scope: Scope) -> Any:
+        if expr.name in ("try", "can") and not expr.expand_last:
+            return self._try(expr, scope)
         function = self.globals.function(expr.name, expr.where)
         args = [self.eval(a, scope) for a in expr.args]
         if expr.expand_last:
@@ -224,6 +226,26 @@ class Evaluator:
             raise
         except (ValueError, TypeError, ArithmeticError, KeyError, IndexError) as exc:
             raise fail(expr.where, "Error in function call", f'Call to function "{expr.name}" failed: {exc}.') from None
+
+    def _try(self, expr: Call, scope: Scope) -> Any:
+        # try/can take their arguments unevaluated: an argument whose evaluation fails is skipped.
+        if expr.name == "can" and len(expr.args) != 1:
+            raise fail(expr.where, "Not enough function arguments", 'Function "can" expects 1 argument(s).')
+        if not expr.args:
+            raise fail(expr.where, "Not enough function arguments", 'Function "try" expects at least 1 argument(s).')
+        for arg in expr.args:
+            try:
+                value = self.eval(arg, scope)
+            except BakeFileError:
+                if expr.name == "can":
+                    return False
+                continue
+            return True if expr.name == "can" else value
+        raise fail(
+            expr.where,
+            "Error in function call",
+            'Call to function "try" failed: no expression succeeded.',
+        )
 
     def _tuple(self, expr: TupleExpr, scope: Scope) -> Any:
         return tuple(self.eval(item, scope) for item in expr.items)

@@ -31,6 +31,7 @@ from buildwright.bakefile.values import (
     convert,
     format_number,
     from_json_value,
+    is_number,
     normalize_number,
     parse_number,
     same,
@@ -336,6 +337,22 @@ def _indexof(collection: Any, value: Any) -> int:
     raise FunctionError("item not found")
 
 
+def _index(collection: Any, key: Any) -> Any:
+    if isinstance(collection, tuple) and not isinstance(collection, HSet):
+        if not is_number(key):
+            raise FunctionError("key for tuple must be number")
+        position = _int(key)
+        if not 0 <= position < len(collection):
+            raise FunctionError("the given index is out of range")
+        return collection[position]
+    if isinstance(collection, dict):
+        name = _str(key)
+        if name not in collection:
+            raise FunctionError("the given key does not identify an element in this collection")
+        return collection[name]
+    raise FunctionError("the given value is not indexable")
+
+
 def _keys(value: Any) -> tuple[str, ...]:
     return tuple(sorted(_map(value)))
 
@@ -366,12 +383,9 @@ def _merge(*maps: Any) -> dict[str, Any]:
 
 def _coalesce(*values: Any) -> Any:
     for value in values:
-        if value is None:
-            continue
-        if isinstance(value, str) and value == "":
-            continue
-        return value
-    raise FunctionError("no non-null, non-empty-string arguments")
+        if value is not None:
+            return value
+    raise FunctionError("no non-null arguments")
 
 
 def _coalescelist(*lists: Any) -> Any:
@@ -737,7 +751,7 @@ def stdlib() -> Mapping[str, Function]:
         "hasindex": _f(_hasindex, "collection", "key"),
         "homedir": _f(_homedir),
         "indent": _f(_indent, "spaces", "str"),
-        "index": _f(_indexof, "list", "value"),
+        "index": _f(_index, "collection", "key"),
         "indexof": _f(_indexof, "list", "value"),
         "int": _f(_to_int, "num"),
         "join": _f(_join, "separator", variadic="lists"),

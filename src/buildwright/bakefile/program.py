@@ -457,12 +457,8 @@ class _Reader:
         for index, block in enumerate(self.blocks):
             allowed = TARGET_ATTRIBUTES if block.type == "target" else GROUP_ATTRIBUTES
             for which, inst in enumerate(self.instances_of(index)):
-                attrs = [a for a in block.body.attributes if a.name not in ("matrix", "name")]
-                for attr in attrs:
-                    if attr.name not in allowed:
-                        raise BakeFileError(
-                            f'Unsupported argument; An argument named "{attr.name}" is not expected here.', attr.where
-                        )
+                # buildx decodes only the attributes it knows; any other is neither evaluated nor an error.
+                attrs = [a for a in block.body.attributes if a.name in allowed]
                 for nested in block.body.blocks:
                     raise BakeFileError(
                         f'Unsupported block type; Blocks of type "{nested.type}" are not expected here.', nested.where
