@@ -382,7 +382,7 @@ def _x_bake(t: TargetSpec, ext: Any) -> None:
         t.no_cache_filter = list(dict.fromkeys([*(t.no_cache_filter or []), *filters]))
     if isinstance(ext.get("contexts"), dict):
         extra = _named_contexts({str(k): _scalar(v) for k, v in ext["contexts"].items()})
-        merged = dict(t.contexts or {})
+        contexts = dict(t.contexts or {})
         for key, value in extra.items():
-            merged.setdefault(key, value)
-        t.contexts = merged
+            contexts.setdefault(key, value)
+        t.contexts = contexts

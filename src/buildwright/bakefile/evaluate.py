@@ -443,7 +443,8 @@ def index(obj: Any, key: Any, where: Where) -> Any:
         raise fail(
             where,
             "Invalid index",
-            "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.",
+            "Elements of a set are identified only by their value and don't have any separate index or key "
+            "to select with, so it's only possible to perform operations across all elements of the set.",
         )
     if isinstance(obj, tuple):
         try:

@@ -25,15 +25,12 @@ from buildwright._gopath import clean
 from buildwright.bakefile.evaluate import Function, FunctionError
 from buildwright.bakefile.values import (
     NUMBER,
-    STRING,
     ConversionError,
     HSet,
     convert,
-    format_number,
     from_json_value,
     is_number,
     normalize_number,
-    parse_number,
     same,
     to_json_value,
     to_string,
@@ -82,11 +79,11 @@ def _map(value: Any, what: str = "argument") -> dict[str, Any]:
 
 
 def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        if value in ("true", "false"):
-            return value == "true"
-        raise FunctionError(f"bool required, but have {type_name(value)}")
-    return value
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise FunctionError(f"bool required, but have {type_name(value)}")
 
 
 # --- strings ---------------------------------------------------------------------------------------
@@ -195,9 +192,9 @@ def _format_one(match: re.Match[str], value: Any) -> str:
     elif verb == "X":
         text = format(_int(value), "X")
     elif verb in "feEgG":
-        number = float(_num(value))
-        text = format(number, f".{prec if prec is not None else 6}{verb}")
-        if "+" in flags and number >= 0:
+        real = float(_num(value))
+        text = format(real, f".{prec if prec is not None else 6}{verb}")
+        if "+" in flags and real >= 0:
             text = "+" + text
     else:
         raise FunctionError(f"unsupported format verb %{verb}")
@@ -265,16 +262,13 @@ def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
             name = m.group(1) or m.group(2)
             try:
                 value = match.group(int(name) if name.isdigit() else name)
-            except (IndexError, error_types):
+            except (IndexError, re.error):
                 return ""
             return value or ""
 
         return re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)", group, template)
 
     return regex.sub(expand, _str(text))
-
-
-error_types = (re.error, KeyError)
 
 
 # --- collections -----------------------------------------------------------------------------------
@@ -401,6 +395,9 @@ def _compact(collection: Any) -> tuple[str, ...]:
 
 def _range(*args: Any) -> tuple[int | float, ...]:
     numbers = [_num(a) for a in args]
+    start: int | float
+    stop: int | float
+    step: int | float
     if len(numbers) == 1:
         start, stop, step = 0, numbers[0], 1
     elif len(numbers) == 2:
@@ -420,7 +417,8 @@ def _range(*args: Any) -> tuple[int | float, ...]:
         out.append(normalize_number(value))
         if len(out) > 1024:
             raise FunctionError(
-                "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"
+                "more than 1024 values were generated; either decrease the "
+                "difference between start and end or use a smaller step"
             )
         value += step
     return tuple(out)
@@ -709,10 +707,6 @@ def _formatdate(fmt: Any, stamp: Any) -> str:
     return _DATE_TOKENS.sub(token, _str(fmt))
 
 
-def _convert(value: Any, type_value: Any) -> Any:
-    return value
-
-
 def _f(impl: Callable[..., Any], *params: str, variadic: str | None = None) -> Function:
     return Function(params, impl, variadic)
 
@@ -813,6 +807,3 @@ def stdlib() -> Mapping[str, Function]:
         "values": _f(_values, "mapping"),
         "zipmap": _f(_zipmap, "keys", "values"),
     }
-
-
-__all__ = ["STRING", "format_number", "parse_number", "stdlib"]

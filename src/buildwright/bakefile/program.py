@@ -560,7 +560,8 @@ def type_constraint(expr: Expr) -> Type:
             return simple[expr.name]
         if expr.name in ("list", "map", "set"):
             raise BakeFileError(
-                f"Invalid type specification; The {expr.name} type constructor requires one argument specifying the element type.",
+                f"Invalid type specification; The {expr.name} type constructor "
+                "requires one argument specifying the element type.",
                 expr.where,
             )
         raise BakeFileError(
@@ -570,7 +571,8 @@ def type_constraint(expr: Expr) -> Type:
         if expr.name in ("list", "set", "map"):
             if len(expr.args) != 1:
                 raise BakeFileError(
-                    f"Invalid type specification; The {expr.name} type constructor requires one argument specifying the element type.",
+                    f"Invalid type specification; The {expr.name} type constructor "
+                    "requires one argument specifying the element type.",
                     expr.where,
                 )
             return Type(expr.name, element=type_constraint(expr.args[0]))
@@ -587,7 +589,8 @@ def type_constraint(expr: Expr) -> Type:
                 attrs.append((keyword, type_constraint(item)))
             return Type("object", attributes=tuple(sorted(attrs)))
     raise BakeFileError(
-        "Invalid type specification; A type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string).",
+        "Invalid type specification; A type specification is either a primitive type keyword "
+        "(bool, number, string) or a complex type constructor call, like list(string).",
         expr.where,
     )
 
