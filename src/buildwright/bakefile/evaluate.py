@@ -12,6 +12,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Protocol
 
 from buildwright.bakefile.errors import BakeFileError, Where
@@ -43,6 +44,7 @@ from buildwright.bakefile.values import (
     NUMBER,
     ConversionError,
     HSet,
+    Number,
     convert,
     is_number,
     normalize_number,
@@ -358,7 +360,7 @@ class Evaluator:
             raise fail(expr.where, summary, f"Unsuitable value for {what}: {exc}.") from None
         return bool(result)
 
-    def _number(self, expr: Expr, scope: Scope, what: str) -> int | float:
+    def _number(self, expr: Expr, scope: Scope, what: str) -> Number:
         value = self.eval(expr, scope)
         if value is None:
             raise fail(expr.where, "Invalid operand", f"Unsuitable value for {what}: a number is required.")
@@ -398,7 +400,7 @@ _DISPATCH: dict[type, Callable[[Evaluator, Any, Scope], Any]] = {
 }
 
 
-def arithmetic(op: str, left: int | float, right: int | float, where: Where) -> int | float:
+def arithmetic(op: str, left: Number, right: Number, where: Where) -> Number:
     if op == "+":
         return normalize_number(left + right)
     if op == "-":
@@ -408,16 +410,16 @@ def arithmetic(op: str, left: int | float, right: int | float, where: Where) -> 
     if op in ("/", "%") and right == 0:
         raise fail(where, "Error in operator", "Can't divide by zero.")
     if op == "/":
-        if isinstance(left, int) and isinstance(right, int) and left % right == 0:
-            return left // right
-        return normalize_number(left / right)
+        return normalize_number(Fraction(left) / right)
     if op == "%":
-        # cty's modulo keeps the sign of the dividend (Go's math.Mod), not Python's.
-        if isinstance(left, int) and isinstance(right, int):
-            result = abs(left) % abs(right)
-            return -result if left < 0 else result
-        return normalize_number(math.fmod(left, right))
+        return modulo(left, right)
     raise fail(where, "Invalid operator", f"unknown operator {op}")
+
+
+def modulo(left: Number, right: Number) -> Number:
+    """cty's modulo: the remainder keeps the sign of the dividend (Go's math.Mod), not Python's."""
+    quotient = Fraction(left) / right
+    return normalize_number(left - right * math.trunc(quotient))
 
 
 def get_attr(obj: Any, name: str, where: Where) -> Any:

@@ -18,15 +18,18 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._gopath import clean
-from buildwright.bakefile.evaluate import Function, FunctionError
+from buildwright.bakefile.evaluate import Function, FunctionError, modulo
 from buildwright.bakefile.values import (
     NUMBER,
     ConversionError,
     HSet,
+    Number,
     convert,
     from_json_value,
     is_number,
@@ -49,7 +52,7 @@ def _str(value: Any, what: str = "argument") -> str:
     return text
 
 
-def _num(value: Any, what: str = "argument") -> int | float:
+def _num(value: Any, what: str = "argument") -> Number:
     if value is None:
         raise FunctionError(f"{what} must not be null")
     try:
@@ -393,11 +396,11 @@ def _compact(collection: Any) -> tuple[str, ...]:
     return tuple(_str(i) for i in _list(collection) if i is not None and i != "")
 
 
-def _range(*args: Any) -> tuple[int | float, ...]:
+def _range(*args: Any) -> tuple[Number, ...]:
     numbers = [_num(a) for a in args]
-    start: int | float
-    stop: int | float
-    step: int | float
+    start: Number
+    stop: Number
+    step: Number
     if len(numbers) == 1:
         start, stop, step = 0, numbers[0], 1
     elif len(numbers) == 2:
@@ -411,7 +414,7 @@ def _range(*args: Any) -> tuple[int | float, ...]:
         raise FunctionError("step must not be zero")
     if (step > 0 and start > stop) or (step < 0 and start < stop):
         raise FunctionError("step and range direction do not match")
-    out: list[int | float] = []
+    out: list[Number] = []
     value = start
     while (step > 0 and value < stop) or (step < 0 and value > stop):
         out.append(normalize_number(value))
@@ -510,36 +513,34 @@ def _setproduct(*sets: Any) -> tuple[tuple[Any, ...], ...]:
 # --- numbers ---------------------------------------------------------------------------------------
 
 
-def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], int | float]:
-    def run(a: Any, b: Any) -> int | float:
+def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Number]:
+    def run(a: Any, b: Any) -> Number:
         return normalize_number(op(_num(a), _num(b)))
 
     return run
 
 
-def _divide(a: Any, b: Any) -> int | float:
+def _divide(a: Any, b: Any) -> Number:
     x, y = _num(a), _num(b)
     if y == 0:
         raise FunctionError("can't divide by zero")
-    if isinstance(x, int) and isinstance(y, int) and x % y == 0:
-        return x // y
-    return normalize_number(x / y)
+    return normalize_number(Fraction(x) / y)
 
 
-def _modulo(a: Any, b: Any) -> int | float:
+def _modulo(a: Any, b: Any) -> Number:
     x, y = _num(a), _num(b)
     if y == 0:
         raise FunctionError("can't divide by zero")
-    return normalize_number(math.fmod(x, y)) if isinstance(x, float) or isinstance(y, float) else int(math.fmod(x, y))
+    return modulo(x, y)
 
 
-def _min(*values: Any) -> int | float:
+def _min(*values: Any) -> Number:
     if not values:
         raise FunctionError("must pass at least one number")
     return min(_num(v) for v in values)
 
 
-def _max(*values: Any) -> int | float:
+def _max(*values: Any) -> Number:
     if not values:
         raise FunctionError("must pass at least one number")
     return max(_num(v) for v in values)
@@ -568,7 +569,14 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
 
 
 def _to_int(value: Any) -> int:
-    return int(_num(value))
+    return math.trunc(_num(value))
+
+
+def _pow(base: Any, power: Any) -> Number:
+    x, y = _num(base), _num(power)
+    if isinstance(y, int) and y >= 0:
+        return normalize_number(Fraction(x) ** y)
+    return normalize_number(math.pow(float(x), float(y)))
 
 
 # --- encodings, hashes, paths, time ----------------------------------------------------------------
@@ -580,7 +588,7 @@ def _jsonencode(value: Any) -> str:
 
 def _jsondecode(text: Any) -> Any:
     try:
-        return from_json_value(json.loads(_str(text)))
+        return from_json_value(json.loads(_str(text), parse_float=Decimal))
     except json.JSONDecodeError as exc:
         raise FunctionError(str(exc)) from None
 
@@ -714,7 +722,7 @@ def _f(impl: Callable[..., Any], *params: str, variadic: str | None = None) -> F
 def stdlib() -> Mapping[str, Function]:
     """The functions by name."""
     return {
-        "absolute": _f(lambda v: normalize_number(abs(_num(v))), "num"),
+        "absolute": _f(lambda v: abs(_num(v)), "num"),
         "add": _f(_arith(lambda a, b: a + b), "a", "b"),
         "and": _f(lambda a, b: _bool(a) and _bool(b), "a", "b"),
         "base64decode": _f(_base64decode, "str"),
@@ -755,7 +763,7 @@ def stdlib() -> Mapping[str, Function]:
         "length": _f(_length, "collection"),
         "lessthan": _f(_compare(lambda a, b: a < b), "a", "b"),
         "lessthanorequalto": _f(_compare(lambda a, b: a <= b), "a", "b"),
-        "log": _f(lambda n, b: normalize_number(math.log(_num(n), _num(b))), "num", "base"),
+        "log": _f(lambda n, b: normalize_number(math.log(float(_num(n)), float(_num(b)))), "num", "base"),
         "lookup": _f(_lookup, "inputMap", "key", variadic="default"),
         "lower": _f(lambda s: _str(s).lower(), "str"),
         "max": _f(_max, variadic="numbers"),
@@ -769,7 +777,7 @@ def stdlib() -> Mapping[str, Function]:
         "notequal": _f(lambda a, b: not same(a, b), "a", "b"),
         "or": _f(lambda a, b: _bool(a) or _bool(b), "a", "b"),
         "parseint": _f(_parseint, "number", "base"),
-        "pow": _f(lambda a, b: normalize_number(math.pow(_num(a), _num(b))), "num", "power"),
+        "pow": _f(_pow, "num", "power"),
         "range": _f(_range, variadic="params"),
         "regex": _f(_regex, "pattern", "string"),
         "regex_replace": _f(_regex_replace, "str", "substr", "replace"),

@@ -9,6 +9,7 @@ parentheses, brackets and interpolations, where they are spaces.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from buildwright.bakefile.errors import BakeFileError, Where, at
 from buildwright.bakefile.syntax import (
@@ -37,6 +38,7 @@ from buildwright.bakefile.syntax import (
     Unary,
     Variable,
 )
+from buildwright.bakefile.values import normalize_number
 
 _PUNCT3 = ("...",)
 _PUNCT2 = ("==", "!=", "<=", ">=", "&&", "||", "=>", "~}")
@@ -396,10 +398,7 @@ class _Parser:
         tok = self.next()
         where = self.token_where(tok)
         if tok.kind == "number":
-            value: int | float = int(tok.text) if tok.text.isdigit() else float(tok.text)
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            return Literal(where, value)
+            return Literal(where, normalize_number(Fraction(tok.text)))
         if tok.kind == "quote":
             return Template(where, tuple(self.template_parts(quoted=True)))
         if tok.kind == "heredoc":

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
@@ -46,6 +47,7 @@ from buildwright.bakefile.values import (
     convert,
     format_number,
     from_json_value,
+    is_number,
     parse_number,
     to_json_value,
 )
@@ -273,7 +275,7 @@ class _Reader:
     ) -> Any:
         if typed and from_json:
             try:
-                data = json.loads(text)
+                data = json.loads(text, parse_float=Decimal)
             except json.JSONDecodeError as exc:
                 raise ConversionError(f"failed to convert variable {name} from JSON: {exc.msg}") from None
             try:
@@ -290,7 +292,7 @@ class _Reader:
             return text
         if isinstance(default, bool):
             return _primitive(name, text, BOOL)
-        if isinstance(default, int | float):
+        if is_number(default):
             return _primitive(name, text, NUMBER)
         if isinstance(default, str):
             return text
@@ -310,7 +312,7 @@ class _Reader:
                     shown = _json_text(value)
                 elif isinstance(value, bool):
                     shown = "true" if value else "false"
-                elif isinstance(value, int | float):
+                elif is_number(value):
                     shown = format_number(value)
                 elif isinstance(value, str):
                     shown = value
