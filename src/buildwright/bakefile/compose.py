@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from buildwright._gopath import clean
 from buildwright._units import ram_in_bytes
 from buildwright.bakefile.decode import GroupSpec
 from buildwright.bakefile.entries import (
@@ -289,10 +290,9 @@ def _ulimits(values: Any) -> list[str]:
         raise ComposeError("ulimits must be a mapping")
     out = []
     for name, spec in values.items():
-        if isinstance(spec, dict):
-            soft, hard = int(spec.get("soft", 0)), int(spec.get("hard", 0))
-        else:
-            soft = hard = int(spec)
+        # A single number sets compose's `Single` field; buildx formats only soft and hard, so it
+        # becomes 0:0.
+        soft, hard = (int(spec.get("soft", 0)), int(spec.get("hard", 0))) if isinstance(spec, dict) else (0, 0)
         out.append(f"{name}={soft}:{hard}")
     return out
 
@@ -332,7 +332,9 @@ def _secret(item: Any, top: Mapping[str, Any]) -> Secret:
     spec = top.get(source) or {}
     if spec.get("external"):
         raise ComposeError(f"unsupported external secret {spec.get('name') or source}")
-    return Secret(source, str(spec.get("file") or ""), str(spec.get("environment") or ""))
+    path = str(spec.get("file") or "")
+    # compose resolves the file against the project folder; buildx prints it cleaned.
+    return Secret(source, clean(path) if path else "", str(spec.get("environment") or ""))
 
 
 def _canonical_attest(kind: str, value: Any) -> str:

@@ -194,8 +194,8 @@ class _Parser:
 
     # --- bodies ------------------------------------------------------------------------------
 
-    def body(self, closing: str | None) -> Body:
-        start = self.where()
+    def body(self, closing: str | None, opened: Where | None = None) -> Body:
+        start = opened or self.where()
         attributes: list[Attribute] = []
         blocks: list[Block] = []
         while True:
@@ -255,6 +255,7 @@ class _Parser:
         while True:
             tok = self.next()
             if tok.kind == "punct" and tok.text == "{":
+                opened = self.token_where(tok)
                 break
             if tok.kind == "ident":
                 labels.append(tok.text)
@@ -276,7 +277,7 @@ class _Parser:
                 self.token_where(tok),
             )
         where = self.token_where(type_tok)
-        body = self.body("}")
+        body = self.body("}", opened)
         tok = self.peek()
         if tok.kind not in ("newline", "eof") and not (tok.kind == "punct" and tok.text == "}"):
             raise self.error(
