@@ -34,6 +34,7 @@ from buildwright.bakefile.syntax import (
     TextPart,
     TupleExpr,
     Variable,
+    calls_of,
 )
 from buildwright.bakefile.target import TargetSpec
 from buildwright.bakefile.values import (
@@ -373,6 +374,10 @@ class _Reader:
                     "Invalid param element; Each parameter name must be an identifier.", variadic_attr.where
                 )
         result = result_attr.expr
+        # The functions the result calls are resolved now, so a function calling itself (directly or
+        # through others) is the cycle buildx reports, not an endless recursion.
+        for called in sorted(calls_of(result)):
+            self.function(called, result.where)
         evaluator = self.evaluator
 
         def call(*args: Any) -> Any:
