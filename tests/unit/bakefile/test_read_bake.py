@@ -30,7 +30,7 @@ def test_explicit_files_replace_discovery_and_a_missing_one_is_an_error(tmp_path
     (tmp_path / "docker-bake.hcl").write_text('target "default" {}\n')
     (tmp_path / "other.hcl").write_text('target "other" {}\n')
     assert set(read_bake(["other.hcl"], ["other"], cwd=tmp_path, env={}).targets) == {"other"}
-    with pytest.raises(BakeFileError, match="missing.hcl"):
+    with pytest.raises(BakeFileError, match=r"missing\.hcl"):
         read_bake(["missing.hcl"], [], cwd=tmp_path, env={})
     empty = tmp_path / "empty"
     empty.mkdir()
