@@ -35,7 +35,7 @@ from buildwright.bakefile.values import (
     is_number,
     normalize_number,
     same,
-    to_json_value,
+    to_json_text,
     to_string,
     type_name,
 )
@@ -176,10 +176,7 @@ def _format_one(match: re.Match[str], value: Any) -> str:
     width = int(match.group("width") or 0)
     prec = match.group("prec")
     if verb in ("v", "s"):
-        if verb == "v" and isinstance(value, tuple | dict):
-            text = json.dumps(to_json_value(value), separators=(",", ":"))
-        else:
-            text = _str(value)
+        text = to_json_text(value) if verb == "v" and isinstance(value, tuple | dict) else _str(value)
         if prec is not None:
             text = text[: int(prec)]
     elif verb == "q":
@@ -583,7 +580,7 @@ def _pow(base: Any, power: Any) -> Number:
 
 
 def _jsonencode(value: Any) -> str:
-    return json.dumps(to_json_value(value), separators=(",", ":"), ensure_ascii=False)
+    return to_json_text(value)
 
 
 def _jsondecode(text: Any) -> Any:

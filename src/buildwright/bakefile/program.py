@@ -50,7 +50,7 @@ from buildwright.bakefile.values import (
     from_json_value,
     is_number,
     parse_number,
-    to_json_value,
+    to_json_text,
 )
 
 _LABEL = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -648,7 +648,7 @@ def _from_csv(name: str, text: str, target: Type) -> Any:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(to_json_value(value), separators=(",", ":"), ensure_ascii=False)
+    return to_json_text(value)
 
 
 def read_program(

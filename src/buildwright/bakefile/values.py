@@ -16,6 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from buildwright._golang import go_json
+
 # A number: exact, an int when integral.
 Number = int | Fraction
 
@@ -287,6 +289,24 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: to_json_value(value[k]) for k in sorted(value)}
     return value
+
+
+def to_json_text(value: Any) -> str:
+    """A value as compact JSON, as cty's JSON marshaller writes it: numbers in their exact decimal
+    form, strings with Go's escapes (`<`, `>`, `&` as \\u escapes), object keys sorted."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_number(value):
+        return format_number(normalize_number(value))
+    if isinstance(value, str):
+        return go_json(value)
+    if isinstance(value, tuple):
+        return "[" + ",".join(to_json_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{go_json(k)}:{to_json_text(value[k])}" for k in sorted(value)) + "}"
+    raise ConversionError(f"cannot write a {type_name(value)} as JSON")
 
 
 def from_json_value(data: Any) -> Any:
