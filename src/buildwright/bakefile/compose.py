@@ -26,6 +26,7 @@ from buildwright.bakefile.entries import (
     SSHKey,
     dedupe_by_id,
     parse_cache_entries,
+    parse_go_bool,
 )
 from buildwright.bakefile.resolve import Config
 from buildwright.bakefile.target import TargetSpec, merge_equal, merge_exports
@@ -339,10 +340,11 @@ def _secret(item: Any, top: Mapping[str, Any]) -> Secret:
 
 def _canonical_attest(kind: str, value: Any) -> str:
     text = _scalar(value)
-    if text in ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"):
-        enabled = text in ("1", "t", "T", "TRUE", "true", "True")
-        return f"type={kind},disabled={'false' if enabled else 'true'}"
-    return f"type={kind},{text}"
+    try:
+        enabled = parse_go_bool(text, "")
+    except EntryError:
+        return f"type={kind},{text}"
+    return f"type={kind},disabled={'false' if enabled else 'true'}"
 
 
 def _strings(value: Any) -> list[str]:

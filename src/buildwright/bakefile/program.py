@@ -19,6 +19,7 @@ from buildwright.bakefile.decode import (
     decode_group,
     decode_target,
 )
+from buildwright.bakefile.entries import EntryError, parse_go_bool
 from buildwright.bakefile.errors import BakeFileError, Where
 from buildwright.bakefile.evaluate import Evaluator, Function, LazyObject, Scope, fail
 from buildwright.bakefile.resolve import Config
@@ -606,11 +607,12 @@ def _primitive(name: str, text: str, target: Type) -> Any:
     if target.kind == "string":
         return text
     if target.kind == "bool":
-        if text in ("1", "t", "T", "TRUE", "true", "True"):
-            return True
-        if text in ("0", "f", "F", "FALSE", "false", "False"):
-            return False
-        raise ConversionError(f'failed to parse {name} as bool: strconv.ParseBool: parsing "{text}": invalid syntax')
+        try:
+            return parse_go_bool(
+                text, f'failed to parse {name} as bool: strconv.ParseBool: parsing "{text}": invalid syntax'
+            )
+        except EntryError as exc:
+            raise ConversionError(str(exc)) from None
     number = parse_number(text)
     if number is None:
         raise ConversionError(f'failed to parse {name} as number: strconv.ParseFloat: parsing "{text}": invalid syntax')
