@@ -136,3 +136,16 @@ def test_syntax_errors_name_the_line_and_column(source: str, line: int, column: 
     assert (caught.value.location.start_line, caught.value.location.start_column) == (line, column)
     assert what in str(caught.value)
     assert str(caught.value).startswith(f"bad.hcl:{line}:{column}: ")
+
+
+def test_trim_markers_act_on_the_neighbouring_token_and_the_flush_indent_comes_after() -> None:
+    # In a heredoc each line is its own token: `~}` trims the rest of its own line only, and the line
+    # after it no longer starts a line for the indent removal, so it keeps its indent (buildx prints
+    # "x\n    y\n    z\n" for this).
+    source = "a = <<-EOT\n    x\n    %{ if true ~}\n    y\n    %{ endif ~}\n    z\n    EOT\n"
+    expr = parse_file(source, "f.hcl").attributes[0].expr
+    assert isinstance(expr, Template)
+    texts = [p.text for p in expr.parts if isinstance(p, TextPart)]
+    assert texts == ["x\n", "    z\n"]
+    branch = expr.parts[1]
+    assert branch.then == (TextPart("    y\n"),)  # type: ignore[attr-defined]
