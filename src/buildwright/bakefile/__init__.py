@@ -107,7 +107,7 @@ def read_bake(
     epoch = env.get("SOURCE_DATE_EPOCH", "")
     out: dict[str, Mapping[str, Any]] = {}
     for name, spec in resolved.targets.items():
-        _finish(spec, epoch)
+        _finish(spec, epoch, cwd)
         out[name] = _frozen(spec.to_json())
     groups = {name: members or () for name, (_, members) in resolved.groups.items()}
     descriptions = {name: description for name, (description, _) in resolved.groups.items()}
@@ -117,9 +117,10 @@ def read_bake(
     )
 
 
-def _finish(spec: TargetSpec, epoch: str) -> None:
+def _finish(spec: TargetSpec, epoch: str, cwd: Path) -> None:
     # What `buildx bake` does after resolving: SOURCE_DATE_EPOCH from the environment becomes a build
-    # argument of every target that does not set it, and the context path is cleaned.
+    # argument of every target that does not set it, the context path is cleaned, and a secret read
+    # from a file needs that file.
     if epoch and "SOURCE_DATE_EPOCH" not in (spec.args or {}):
         spec.args = {**(spec.args or {}), "SOURCE_DATE_EPOCH": epoch}
     if spec.context == "-":
@@ -127,6 +128,9 @@ def _finish(spec: TargetSpec, epoch: str) -> None:
     if spec.dockerfile == "-":
         raise BakeFileError("dockerfile from stdin not allowed in bake")
     spec.finish_for_print()
+    for secret in spec.secret or []:
+        if secret.src and not (cwd / secret.src).exists():
+            raise BakeFileError(f"failed to stat {secret.src}: stat {secret.src}: no such file or directory")
 
 
 def list_targets(files: Sequence[str], *, cwd: Path, env: Mapping[str, str], format: str = "table") -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from buildwright._gopath import clean
 from buildwright._units import ram_in_bytes
 from buildwright.bakefile.decode import GroupSpec
 from buildwright.bakefile.entries import (
@@ -25,6 +26,7 @@ from buildwright.bakefile.entries import (
     SSHKey,
     dedupe_by_id,
     parse_cache_entries,
+    parse_go_bool,
 )
 from buildwright.bakefile.resolve import Config
 from buildwright.bakefile.target import TargetSpec, merge_equal, merge_exports
@@ -289,10 +291,9 @@ def _ulimits(values: Any) -> list[str]:
         raise ComposeError("ulimits must be a mapping")
     out = []
     for name, spec in values.items():
-        if isinstance(spec, dict):
-            soft, hard = int(spec.get("soft", 0)), int(spec.get("hard", 0))
-        else:
-            soft = hard = int(spec)
+        # A single number sets compose's `Single` field; buildx formats only soft and hard, so it
+        # becomes 0:0.
+        soft, hard = (int(spec.get("soft", 0)), int(spec.get("hard", 0))) if isinstance(spec, dict) else (0, 0)
         out.append(f"{name}={soft}:{hard}")
     return out
 
@@ -332,15 +333,18 @@ def _secret(item: Any, top: Mapping[str, Any]) -> Secret:
     spec = top.get(source) or {}
     if spec.get("external"):
         raise ComposeError(f"unsupported external secret {spec.get('name') or source}")
-    return Secret(source, str(spec.get("file") or ""), str(spec.get("environment") or ""))
+    path = str(spec.get("file") or "")
+    # compose resolves the file against the project folder; buildx prints it cleaned.
+    return Secret(source, clean(path) if path else "", str(spec.get("environment") or ""))
 
 
 def _canonical_attest(kind: str, value: Any) -> str:
     text = _scalar(value)
-    if text in ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"):
-        enabled = text in ("1", "t", "T", "TRUE", "true", "True")
-        return f"type={kind},disabled={'false' if enabled else 'true'}"
-    return f"type={kind},{text}"
+    try:
+        enabled = parse_go_bool(text, "")
+    except EntryError:
+        return f"type={kind},{text}"
+    return f"type={kind},disabled={'false' if enabled else 'true'}"
 
 
 def _strings(value: Any) -> list[str]:
@@ -382,7 +386,7 @@ def _x_bake(t: TargetSpec, ext: Any) -> None:
         t.no_cache_filter = list(dict.fromkeys([*(t.no_cache_filter or []), *filters]))
     if isinstance(ext.get("contexts"), dict):
         extra = _named_contexts({str(k): _scalar(v) for k, v in ext["contexts"].items()})
-        merged = dict(t.contexts or {})
+        contexts = dict(t.contexts or {})
         for key, value in extra.items():
-            merged.setdefault(key, value)
-        t.contexts = merged
+            contexts.setdefault(key, value)
+        t.contexts = contexts

@@ -12,6 +12,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Protocol
 
 from buildwright.bakefile.errors import BakeFileError, Where
@@ -43,6 +44,7 @@ from buildwright.bakefile.values import (
     NUMBER,
     ConversionError,
     HSet,
+    Number,
     convert,
     is_number,
     normalize_number,
@@ -205,6 +207,8 @@ class Evaluator:
         return scope.lookup(_SPLAT_NAME)[1]
 
     def _call(self, expr: Call, scope: Scope) -> Any:
+        if expr.name in ("try", "can") and not expr.expand_last:
+            return self._try(expr, scope)
         function = self.globals.function(expr.name, expr.where)
         args = [self.eval(a, scope) for a in expr.args]
         if expr.expand_last:
@@ -224,6 +228,26 @@ class Evaluator:
             raise
         except (ValueError, TypeError, ArithmeticError, KeyError, IndexError) as exc:
             raise fail(expr.where, "Error in function call", f'Call to function "{expr.name}" failed: {exc}.') from None
+
+    def _try(self, expr: Call, scope: Scope) -> Any:
+        # try/can take their arguments unevaluated: an argument whose evaluation fails is skipped.
+        if expr.name == "can" and len(expr.args) != 1:
+            raise fail(expr.where, "Not enough function arguments", 'Function "can" expects 1 argument(s).')
+        if not expr.args:
+            raise fail(expr.where, "Not enough function arguments", 'Function "try" expects at least 1 argument(s).')
+        for arg in expr.args:
+            try:
+                value = self.eval(arg, scope)
+            except BakeFileError:
+                if expr.name == "can":
+                    return False
+                continue
+            return True if expr.name == "can" else value
+        raise fail(
+            expr.where,
+            "Error in function call",
+            'Call to function "try" failed: no expression succeeded.',
+        )
 
     def _tuple(self, expr: TupleExpr, scope: Scope) -> Any:
         return tuple(self.eval(item, scope) for item in expr.items)
@@ -336,7 +360,7 @@ class Evaluator:
             raise fail(expr.where, summary, f"Unsuitable value for {what}: {exc}.") from None
         return bool(result)
 
-    def _number(self, expr: Expr, scope: Scope, what: str) -> int | float:
+    def _number(self, expr: Expr, scope: Scope, what: str) -> Number:
         value = self.eval(expr, scope)
         if value is None:
             raise fail(expr.where, "Invalid operand", f"Unsuitable value for {what}: a number is required.")
@@ -376,7 +400,7 @@ _DISPATCH: dict[type, Callable[[Evaluator, Any, Scope], Any]] = {
 }
 
 
-def arithmetic(op: str, left: int | float, right: int | float, where: Where) -> int | float:
+def arithmetic(op: str, left: Number, right: Number, where: Where) -> Number:
     if op == "+":
         return normalize_number(left + right)
     if op == "-":
@@ -386,16 +410,16 @@ def arithmetic(op: str, left: int | float, right: int | float, where: Where) -> 
     if op in ("/", "%") and right == 0:
         raise fail(where, "Error in operator", "Can't divide by zero.")
     if op == "/":
-        if isinstance(left, int) and isinstance(right, int) and left % right == 0:
-            return left // right
-        return normalize_number(left / right)
+        return normalize_number(Fraction(left) / right)
     if op == "%":
-        # cty's modulo keeps the sign of the dividend (Go's math.Mod), not Python's.
-        if isinstance(left, int) and isinstance(right, int):
-            result = abs(left) % abs(right)
-            return -result if left < 0 else result
-        return normalize_number(math.fmod(left, right))
+        return modulo(left, right)
     raise fail(where, "Invalid operator", f"unknown operator {op}")
+
+
+def modulo(left: Number, right: Number) -> Number:
+    """cty's modulo: the remainder keeps the sign of the dividend (Go's math.Mod), not Python's."""
+    quotient = Fraction(left) / right
+    return normalize_number(left - right * math.trunc(quotient))
 
 
 def get_attr(obj: Any, name: str, where: Where) -> Any:
@@ -421,7 +445,8 @@ def index(obj: Any, key: Any, where: Where) -> Any:
         raise fail(
             where,
             "Invalid index",
-            "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.",
+            "Elements of a set are identified only by their value and don't have any separate index or key "
+            "to select with, so it's only possible to perform operations across all elements of the set.",
         )
     if isinstance(obj, tuple):
         try:

@@ -108,6 +108,11 @@ def load_files(
                     continue
                 config.groups.append(GroupSpec(old, "", unique))
         variables = program.variables
+    # A group lists each member once (the first time it is named).
+    config.groups = [
+        GroupSpec(g.name, g.description, None if g.targets is None else tuple(dict.fromkeys(g.targets)))
+        for g in config.groups
+    ]
     return config, variables
 
 

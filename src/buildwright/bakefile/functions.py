@@ -18,23 +18,24 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._gopath import clean
-from buildwright.bakefile.evaluate import Function, FunctionError
+from buildwright.bakefile.evaluate import Function, FunctionError, modulo
 from buildwright.bakefile.values import (
     NUMBER,
-    STRING,
     ConversionError,
     HSet,
+    Number,
     convert,
-    format_number,
     from_json_value,
+    is_number,
     normalize_number,
-    parse_number,
     same,
-    to_json_value,
+    to_json_text,
     to_string,
     type_name,
 )
@@ -51,7 +52,7 @@ def _str(value: Any, what: str = "argument") -> str:
     return text
 
 
-def _num(value: Any, what: str = "argument") -> int | float:
+def _num(value: Any, what: str = "argument") -> Number:
     if value is None:
         raise FunctionError(f"{what} must not be null")
     try:
@@ -81,11 +82,11 @@ def _map(value: Any, what: str = "argument") -> dict[str, Any]:
 
 
 def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        if value in ("true", "false"):
-            return value == "true"
-        raise FunctionError(f"bool required, but have {type_name(value)}")
-    return value
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise FunctionError(f"bool required, but have {type_name(value)}")
 
 
 # --- strings ---------------------------------------------------------------------------------------
@@ -175,10 +176,7 @@ def _format_one(match: re.Match[str], value: Any) -> str:
     width = int(match.group("width") or 0)
     prec = match.group("prec")
     if verb in ("v", "s"):
-        if verb == "v" and isinstance(value, tuple | dict):
-            text = json.dumps(to_json_value(value), separators=(",", ":"))
-        else:
-            text = _str(value)
+        text = to_json_text(value) if verb == "v" and isinstance(value, tuple | dict) else _str(value)
         if prec is not None:
             text = text[: int(prec)]
     elif verb == "q":
@@ -194,9 +192,9 @@ def _format_one(match: re.Match[str], value: Any) -> str:
     elif verb == "X":
         text = format(_int(value), "X")
     elif verb in "feEgG":
-        number = float(_num(value))
-        text = format(number, f".{prec if prec is not None else 6}{verb}")
-        if "+" in flags and number >= 0:
+        real = float(_num(value))
+        text = format(real, f".{prec if prec is not None else 6}{verb}")
+        if "+" in flags and real >= 0:
             text = "+" + text
     else:
         raise FunctionError(f"unsupported format verb %{verb}")
@@ -264,16 +262,13 @@ def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
             name = m.group(1) or m.group(2)
             try:
                 value = match.group(int(name) if name.isdigit() else name)
-            except (IndexError, error_types):
+            except (IndexError, re.error):
                 return ""
             return value or ""
 
         return re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)", group, template)
 
     return regex.sub(expand, _str(text))
-
-
-error_types = (re.error, KeyError)
 
 
 # --- collections -----------------------------------------------------------------------------------
@@ -336,6 +331,22 @@ def _indexof(collection: Any, value: Any) -> int:
     raise FunctionError("item not found")
 
 
+def _index(collection: Any, key: Any) -> Any:
+    if isinstance(collection, tuple) and not isinstance(collection, HSet):
+        if not is_number(key):
+            raise FunctionError("key for tuple must be number")
+        position = _int(key)
+        if not 0 <= position < len(collection):
+            raise FunctionError("the given index is out of range")
+        return collection[position]
+    if isinstance(collection, dict):
+        name = _str(key)
+        if name not in collection:
+            raise FunctionError("the given key does not identify an element in this collection")
+        return collection[name]
+    raise FunctionError("the given value is not indexable")
+
+
 def _keys(value: Any) -> tuple[str, ...]:
     return tuple(sorted(_map(value)))
 
@@ -366,12 +377,9 @@ def _merge(*maps: Any) -> dict[str, Any]:
 
 def _coalesce(*values: Any) -> Any:
     for value in values:
-        if value is None:
-            continue
-        if isinstance(value, str) and value == "":
-            continue
-        return value
-    raise FunctionError("no non-null, non-empty-string arguments")
+        if value is not None:
+            return value
+    raise FunctionError("no non-null arguments")
 
 
 def _coalescelist(*lists: Any) -> Any:
@@ -385,8 +393,11 @@ def _compact(collection: Any) -> tuple[str, ...]:
     return tuple(_str(i) for i in _list(collection) if i is not None and i != "")
 
 
-def _range(*args: Any) -> tuple[int | float, ...]:
+def _range(*args: Any) -> tuple[Number, ...]:
     numbers = [_num(a) for a in args]
+    start: Number
+    stop: Number
+    step: Number
     if len(numbers) == 1:
         start, stop, step = 0, numbers[0], 1
     elif len(numbers) == 2:
@@ -400,13 +411,14 @@ def _range(*args: Any) -> tuple[int | float, ...]:
         raise FunctionError("step must not be zero")
     if (step > 0 and start > stop) or (step < 0 and start < stop):
         raise FunctionError("step and range direction do not match")
-    out: list[int | float] = []
+    out: list[Number] = []
     value = start
     while (step > 0 and value < stop) or (step < 0 and value > stop):
         out.append(normalize_number(value))
         if len(out) > 1024:
             raise FunctionError(
-                "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"
+                "more than 1024 values were generated; either decrease the "
+                "difference between start and end or use a smaller step"
             )
         value += step
     return tuple(out)
@@ -498,36 +510,34 @@ def _setproduct(*sets: Any) -> tuple[tuple[Any, ...], ...]:
 # --- numbers ---------------------------------------------------------------------------------------
 
 
-def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], int | float]:
-    def run(a: Any, b: Any) -> int | float:
+def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Number]:
+    def run(a: Any, b: Any) -> Number:
         return normalize_number(op(_num(a), _num(b)))
 
     return run
 
 
-def _divide(a: Any, b: Any) -> int | float:
+def _divide(a: Any, b: Any) -> Number:
     x, y = _num(a), _num(b)
     if y == 0:
         raise FunctionError("can't divide by zero")
-    if isinstance(x, int) and isinstance(y, int) and x % y == 0:
-        return x // y
-    return normalize_number(x / y)
+    return normalize_number(Fraction(x) / y)
 
 
-def _modulo(a: Any, b: Any) -> int | float:
+def _modulo(a: Any, b: Any) -> Number:
     x, y = _num(a), _num(b)
     if y == 0:
         raise FunctionError("can't divide by zero")
-    return normalize_number(math.fmod(x, y)) if isinstance(x, float) or isinstance(y, float) else int(math.fmod(x, y))
+    return modulo(x, y)
 
 
-def _min(*values: Any) -> int | float:
+def _min(*values: Any) -> Number:
     if not values:
         raise FunctionError("must pass at least one number")
     return min(_num(v) for v in values)
 
 
-def _max(*values: Any) -> int | float:
+def _max(*values: Any) -> Number:
     if not values:
         raise FunctionError("must pass at least one number")
     return max(_num(v) for v in values)
@@ -556,19 +566,26 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
 
 
 def _to_int(value: Any) -> int:
-    return int(_num(value))
+    return math.trunc(_num(value))
+
+
+def _pow(base: Any, power: Any) -> Number:
+    x, y = _num(base), _num(power)
+    if isinstance(y, int) and y >= 0:
+        return normalize_number(Fraction(x) ** y)
+    return normalize_number(math.pow(float(x), float(y)))
 
 
 # --- encodings, hashes, paths, time ----------------------------------------------------------------
 
 
 def _jsonencode(value: Any) -> str:
-    return json.dumps(to_json_value(value), separators=(",", ":"), ensure_ascii=False)
+    return to_json_text(value)
 
 
 def _jsondecode(text: Any) -> Any:
     try:
-        return from_json_value(json.loads(_str(text)))
+        return from_json_value(json.loads(_str(text), parse_float=Decimal))
     except json.JSONDecodeError as exc:
         raise FunctionError(str(exc)) from None
 
@@ -695,10 +712,6 @@ def _formatdate(fmt: Any, stamp: Any) -> str:
     return _DATE_TOKENS.sub(token, _str(fmt))
 
 
-def _convert(value: Any, type_value: Any) -> Any:
-    return value
-
-
 def _f(impl: Callable[..., Any], *params: str, variadic: str | None = None) -> Function:
     return Function(params, impl, variadic)
 
@@ -706,7 +719,7 @@ def _f(impl: Callable[..., Any], *params: str, variadic: str | None = None) -> F
 def stdlib() -> Mapping[str, Function]:
     """The functions by name."""
     return {
-        "absolute": _f(lambda v: normalize_number(abs(_num(v))), "num"),
+        "absolute": _f(lambda v: abs(_num(v)), "num"),
         "add": _f(_arith(lambda a, b: a + b), "a", "b"),
         "and": _f(lambda a, b: _bool(a) and _bool(b), "a", "b"),
         "base64decode": _f(_base64decode, "str"),
@@ -737,7 +750,7 @@ def stdlib() -> Mapping[str, Function]:
         "hasindex": _f(_hasindex, "collection", "key"),
         "homedir": _f(_homedir),
         "indent": _f(_indent, "spaces", "str"),
-        "index": _f(_indexof, "list", "value"),
+        "index": _f(_index, "collection", "key"),
         "indexof": _f(_indexof, "list", "value"),
         "int": _f(_to_int, "num"),
         "join": _f(_join, "separator", variadic="lists"),
@@ -747,7 +760,7 @@ def stdlib() -> Mapping[str, Function]:
         "length": _f(_length, "collection"),
         "lessthan": _f(_compare(lambda a, b: a < b), "a", "b"),
         "lessthanorequalto": _f(_compare(lambda a, b: a <= b), "a", "b"),
-        "log": _f(lambda n, b: normalize_number(math.log(_num(n), _num(b))), "num", "base"),
+        "log": _f(lambda n, b: normalize_number(math.log(float(_num(n)), float(_num(b)))), "num", "base"),
         "lookup": _f(_lookup, "inputMap", "key", variadic="default"),
         "lower": _f(lambda s: _str(s).lower(), "str"),
         "max": _f(_max, variadic="numbers"),
@@ -761,7 +774,7 @@ def stdlib() -> Mapping[str, Function]:
         "notequal": _f(lambda a, b: not same(a, b), "a", "b"),
         "or": _f(lambda a, b: _bool(a) or _bool(b), "a", "b"),
         "parseint": _f(_parseint, "number", "base"),
-        "pow": _f(lambda a, b: normalize_number(math.pow(_num(a), _num(b))), "num", "power"),
+        "pow": _f(_pow, "num", "power"),
         "range": _f(_range, variadic="params"),
         "regex": _f(_regex, "pattern", "string"),
         "regex_replace": _f(_regex_replace, "str", "substr", "replace"),
@@ -799,6 +812,3 @@ def stdlib() -> Mapping[str, Function]:
         "values": _f(_values, "mapping"),
         "zipmap": _f(_zipmap, "keys", "values"),
     }
-
-
-__all__ = ["STRING", "format_number", "parse_number", "stdlib"]

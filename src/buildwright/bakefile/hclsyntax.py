@@ -8,7 +8,9 @@ parentheses, brackets and interpolations, where they are spaces.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 from buildwright.bakefile.errors import BakeFileError, Where, at
 from buildwright.bakefile.syntax import (
@@ -37,6 +39,7 @@ from buildwright.bakefile.syntax import (
     Unary,
     Variable,
 )
+from buildwright.bakefile.values import normalize_number
 
 _PUNCT3 = ("...",)
 _PUNCT2 = ("==", "!=", "<=", ">=", "&&", "||", "=>", "~}")
@@ -192,8 +195,8 @@ class _Parser:
 
     # --- bodies ------------------------------------------------------------------------------
 
-    def body(self, closing: str | None) -> Body:
-        start = self.where()
+    def body(self, closing: str | None, opened: Where | None = None) -> Body:
+        start = opened or self.where()
         attributes: list[Attribute] = []
         blocks: list[Block] = []
         while True:
@@ -253,6 +256,7 @@ class _Parser:
         while True:
             tok = self.next()
             if tok.kind == "punct" and tok.text == "{":
+                opened = self.token_where(tok)
                 break
             if tok.kind == "ident":
                 labels.append(tok.text)
@@ -274,7 +278,7 @@ class _Parser:
                 self.token_where(tok),
             )
         where = self.token_where(type_tok)
-        body = self.body("}")
+        body = self.body("}", opened)
         tok = self.peek()
         if tok.kind not in ("newline", "eof") and not (tok.kind == "punct" and tok.text == "}"):
             raise self.error(
@@ -396,10 +400,7 @@ class _Parser:
         tok = self.next()
         where = self.token_where(tok)
         if tok.kind == "number":
-            value: int | float = int(tok.text) if tok.text.isdigit() else float(tok.text)
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            return Literal(where, value)
+            return Literal(where, normalize_number(Fraction(tok.text)))
         if tok.kind == "quote":
             return Template(where, tuple(self.template_parts(quoted=True)))
         if tok.kind == "heredoc":
@@ -590,9 +591,9 @@ class _Parser:
     # --- templates ---------------------------------------------------------------------------
 
     def heredoc(self, where: Where) -> Expr:
-        indent = False
+        flush = False
         if self.text.startswith("-", self.pos):
-            indent = True
+            flush = True
             self._advance_to(self.pos + 1)
         start = self.pos
         end = start
@@ -602,7 +603,6 @@ class _Parser:
         if not marker or (not self.text.startswith("\n", end) and not self.text.startswith("\r\n", end)):
             raise self.error("Invalid heredoc", "A heredoc marker must be followed by a newline.", where)
         body_start = self.text.index("\n", end) + 1
-        lines: list[str] = []
         pos = body_start
         while True:
             if pos >= len(self.text):
@@ -613,66 +613,57 @@ class _Parser:
                 )
             newline = self.text.find("\n", pos)
             line_end = len(self.text) if newline < 0 else newline
-            line = self.text[pos:line_end]
-            if line.strip() == marker:
-                close_end = line_end
+            if self.text[pos:line_end].strip() == marker:
                 break
-            lines.append(line + "\n")
             pos = line_end + 1
-        body_line = self.line + 1
-        self._advance_to(close_end)
-        if indent:
-            widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
-            cut = min(widths) if widths else 0
-            lines = [ln[cut:] if ln.strip() else ln.lstrip(" \t") for ln in lines]
-        sub = _Parser("".join(lines), self.filename, body_line, 1)
-        return Template(where, tuple(sub.template_parts(quoted=False)))
+        self._advance_to(body_start)
+        body_end = pos
+        tokens = self._template_tokens(quoted=False, stop=body_end, heredoc=True)
+        self._advance_to(line_end)
+        if flush:
+            _flush_heredoc(tokens)
+        return Template(where, tuple(self._template_tree(tokens)))
 
     def template_parts(self, *, quoted: bool) -> list[TemplatePart]:
-        parts, terminator = self._template_sequence(quoted, ())
-        if terminator is not None:
-            raise self.error(
-                "Unexpected template directive", f"The {terminator} directive has no matching opening directive."
-            )
-        return parts
+        tokens = self._template_tokens(quoted=quoted, stop=len(self.text), heredoc=False)
+        return self._template_tree(tokens)
 
-    def _template_sequence(self, quoted: bool, ends: tuple[str, ...]) -> tuple[list[TemplatePart], str | None]:
-        parts: list[TemplatePart] = []
+    def _template_tokens(self, *, quoted: bool, stop: int, heredoc: bool) -> list[_TemplateToken]:
+        """The template's tokens as HCL's scanner makes them: literal runs (a heredoc's cut after
+        each newline), interpolations and directives, with `~` trimming applied to the neighbouring
+        literal token only."""
+        tokens: list[_TemplateToken] = []
         buf: list[str] = []
-        strip_next = False
+        trim_next = False
 
-        def flush() -> None:
-            nonlocal strip_next
-            if buf:
-                text = "".join(buf)
-                if strip_next:
-                    text = text.lstrip(" \t\r\n")
-                if text:
-                    parts.append(TextPart(text))
-                buf.clear()
-            strip_next = False
+        def flush_literal() -> None:
+            nonlocal trim_next
+            if not buf:
+                return
+            text = "".join(buf)
+            buf.clear()
+            if trim_next:
+                text = text.lstrip(_SPACES)
+                trim_next = False
+            tokens.append(_TemplateToken("text", text=text))
 
-        def strip_previous() -> None:
-            if buf:
-                text = "".join(buf).rstrip(" \t\r\n")
-                buf.clear()
-                buf.append(text)
-            elif parts and isinstance(parts[-1], TextPart):
-                parts[-1] = TextPart(parts[-1].text.rstrip(" \t\r\n"))
+        def trim_previous() -> None:
+            if tokens and tokens[-1].kind == "text":
+                tokens[-1] = _TemplateToken("text", text=tokens[-1].text.rstrip(_SPACES))
 
         text = self.text
         while True:
             pos = self.pos
-            if pos >= len(text):
+            if pos >= stop:
                 if quoted:
                     raise self.error("Unterminated template string", "No closing marker was found for the string.")
-                flush()
-                return parts, None
+                flush_literal()
+                return tokens
             ch = text[pos]
             if quoted and ch == '"':
                 self._advance_to(pos + 1)
-                flush()
-                return parts, None
+                flush_literal()
+                return tokens
             if quoted and ch == "\n":
                 raise self.error("Unterminated template string", "No closing marker was found for the string.")
             if quoted and ch == "\\":
@@ -682,44 +673,36 @@ class _Parser:
                 buf.append(text[pos + 1 : pos + 3])
                 self._advance_to(pos + 3)
                 continue
-            if text.startswith("${", pos):
+            if text.startswith("${", pos) or text.startswith("%{", pos):
+                flush_literal()
+                opener = text[pos]
                 self._advance_to(pos + 2)
                 if text.startswith("~", self.pos):
                     self._advance_to(self.pos + 1)
-                    strip_previous()
-                flush()
-                where = self.where()
-                self.newline_modes.append(True)
-                expr = self.expression()
-                close = self.next()
-                self.newline_modes.pop()
-                if close.text == "~}":
-                    strip_next = True
-                elif close.text != "}":
-                    raise self.error(
-                        "Extra characters after interpolation expression",
-                        "Expected a closing brace to end the interpolation expression.",
-                        self.token_where(close),
-                    )
-                parts.append(InterpPart(expr if expr.where else Template(where, ())))
-                continue
-            if text.startswith("%{", pos):
-                self._advance_to(pos + 2)
-                if text.startswith("~", self.pos):
-                    self._advance_to(self.pos + 1)
-                    strip_previous()
-                flush()
-                directive = self._directive(quoted, ends)
-                if directive is None:
-                    continue
-                if isinstance(directive, str):
-                    return parts, directive
-                parts.append(directive)
+                    trim_previous()
+                token = self._interpolation() if opener == "$" else self._directive()
+                tokens.append(token)
+                trim_next = token.trim_after
                 continue
             buf.append(ch)
             self._advance_to(pos + 1)
+            if heredoc and ch == "\n":
+                flush_literal()
 
-    def _directive(self, quoted: bool, ends: tuple[str, ...]) -> TemplatePart | str | None:
+    def _interpolation(self) -> _TemplateToken:
+        self.newline_modes.append(True)
+        expr = self.expression()
+        close = self.next()
+        self.newline_modes.pop()
+        if close.text not in ("}", "~}"):
+            raise self.error(
+                "Extra characters after interpolation expression",
+                "Expected a closing brace to end the interpolation expression.",
+                self.token_where(close),
+            )
+        return _TemplateToken("interp", expr=expr, trim_after=close.text == "~}")
+
+    def _directive(self) -> _TemplateToken:
         where = self.where()
         self.newline_modes.append(True)
         keyword = self.next()
@@ -729,40 +712,18 @@ class _Parser:
                 'A template directive keyword ("if", "for", etc) is expected at the beginning of a %{ sequence.',
                 where,
             )
-        if keyword.text in ("else", "endif", "endfor"):
-            self._close_directive()
-            if keyword.text not in ends:
-                raise self.error(
-                    "Unexpected template directive",
-                    f"The {keyword.text} directive has no matching opening directive.",
-                    where,
-                )
-            return keyword.text
+        token = _TemplateToken(keyword.text, where=where)
         if keyword.text == "if":
-            cond = self.expression()
-            self._close_directive()
-            then, term = self._template_sequence(quoted, ("else", "endif"))
-            otherwise: list[TemplatePart] = []
-            if term == "else":
-                otherwise, term = self._template_sequence(quoted, ("endif",))
-            if term != "endif":
-                raise self.error("Unterminated template directive", "The if directive needs a matching endif.", where)
-            return IfPart(cond, tuple(then), tuple(otherwise))
-        first = self.next()
-        key_var: str | None = None
-        value_var = first.text
-        if self.at_punct(","):
-            self.next()
-            key_var, value_var = first.text, self.next().text
-        self.expect("in", "Invalid 'for' directive", "For directive requires 'in' keyword after names.")
-        collection = self.expression()
-        self._close_directive()
-        body, term = self._template_sequence(quoted, ("endfor",))
-        if term != "endfor":
-            raise self.error("Unterminated template directive", "The for directive needs a matching endfor.", where)
-        return ForPart(key_var, value_var, collection, tuple(body))
-
-    def _close_directive(self) -> None:
+            token = _TemplateToken("if", where=where, expr=self.expression())
+        elif keyword.text == "for":
+            first = self.next()
+            key_var: str | None = None
+            value_var = first.text
+            if self.at_punct(","):
+                self.next()
+                key_var, value_var = first.text, self.next().text
+            self.expect("in", "Invalid 'for' directive", "For directive requires 'in' keyword after names.")
+            token = _TemplateToken("for", where=where, expr=self.expression(), names=(key_var, value_var))
         close = self.next()
         self.newline_modes.pop()
         if close.text not in ("}", "~}"):
@@ -771,14 +732,66 @@ class _Parser:
                 "Expected a closing brace to end the directive.",
                 self.token_where(close),
             )
-        if close.text == "~}":
-            self._skip_template_space()
+        return _TemplateToken(
+            token.kind, where=where, expr=token.expr, names=token.names, trim_after=close.text == "~}"
+        )
 
-    def _skip_template_space(self) -> None:
-        pos = self.pos
-        while pos < len(self.text) and self.text[pos] in " \t\r\n":
-            pos += 1
-        self._advance_to(pos)
+    def _template_tree(self, tokens: list[_TemplateToken]) -> list[TemplatePart]:
+        melded: list[_TemplateToken] = []
+        for token in tokens:
+            if token.kind == "text" and melded and melded[-1].kind == "text":
+                melded[-1] = _TemplateToken("text", text=melded[-1].text + token.text)
+            else:
+                melded.append(token)
+        parts, end = self._tree(iter(melded), ())
+        if end is not None:
+            raise self.error(
+                "Unexpected template directive",
+                f"The {end.kind} directive has no matching opening directive.",
+                end.where,
+            )
+        return parts
+
+    def _tree(
+        self, tokens: Iterator[_TemplateToken], ends: tuple[str, ...]
+    ) -> tuple[list[TemplatePart], _TemplateToken | None]:
+        parts: list[TemplatePart] = []
+        for token in tokens:
+            if token.kind == "text":
+                if token.text:
+                    parts.append(TextPart(token.text))
+            elif token.kind == "interp":
+                assert token.expr is not None
+                parts.append(InterpPart(token.expr))
+            elif token.kind in ("else", "endif", "endfor"):
+                if token.kind not in ends:
+                    raise self.error(
+                        "Unexpected template directive",
+                        f"The {token.kind} directive has no matching opening directive.",
+                        token.where,
+                    )
+                return parts, token
+            elif token.kind == "if":
+                assert token.expr is not None
+                then, end = self._tree(tokens, ("else", "endif"))
+                otherwise: list[TemplatePart] = []
+                if end is not None and end.kind == "else":
+                    otherwise, end = self._tree(tokens, ("endif",))
+                if end is None or end.kind != "endif":
+                    raise self.error(
+                        "Unterminated template directive", "The if directive needs a matching endif.", token.where
+                    )
+                parts.append(IfPart(token.expr, tuple(then), tuple(otherwise)))
+            else:
+                assert token.expr is not None
+                body, end = self._tree(tokens, ("endfor",))
+                if end is None:
+                    raise self.error(
+                        "Unterminated template directive", "The for directive needs a matching endfor.", token.where
+                    )
+                key_var, value_var = token.names
+                parts.append(ForPart(key_var, value_var or "", token.expr, tuple(body)))
+        return parts, None
 
     def _escape(self) -> str:
         pos = self.pos
@@ -794,6 +807,47 @@ class _Parser:
                     self._advance_to(pos + 2 + width)
                     return chr(int(digits, 16))
         raise self.error("Invalid escape sequence", f"The symbol {code!r} is not a valid escape sequence selector.")
+
+
+_SPACES = " \t\r\n\v\f"
+
+
+@dataclass(frozen=True, slots=True)
+class _TemplateToken:
+    """A template token: `text`, `interp`, or a directive keyword (`if`, `else`, `endif`, `for`, `endfor`)."""
+
+    kind: str
+    text: str = ""
+    expr: Expr | None = None
+    names: tuple[str | None, str | None] = (None, None)
+    trim_after: bool = False
+    where: Where | None = None
+
+
+def _flush_heredoc(tokens: list[_TemplateToken]) -> None:
+    """A `<<-` heredoc: the common indent of its lines is removed from the literal token each line
+    starts with. A line that starts with an interpolation or directive counts as unindented; a
+    blank line does not count and keeps its spaces (HCL's rules, applied after `~` trimming)."""
+    fewest: int | None = None
+    adjust: list[int] = []
+    at_line_start = True
+    for i, token in enumerate(tokens):
+        if at_line_start:
+            at_line_start = False
+            spaces: int | None = 0
+            if token.kind == "text":
+                stripped = token.text.lstrip(_SPACES)
+                if not stripped and token.text.endswith("\n"):
+                    spaces = None
+                else:
+                    spaces = len(token.text) - len(stripped)
+                    adjust.append(i)
+            if spaces is not None and (fewest is None or spaces < fewest):
+                fewest = spaces
+        if token.kind == "text" and token.text.endswith("\n"):
+            at_line_start = True
+    for i in adjust:
+        tokens[i] = _TemplateToken("text", text=tokens[i].text[fewest or 0 :])
 
 
 def parse_file(text: str, filename: str) -> Body:

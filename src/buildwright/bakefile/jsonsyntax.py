@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from buildwright.bakefile.errors import BakeFileError, Where, at
 from buildwright.bakefile.syntax import Attribute, Block, Body, Expr, Literal, ObjectExpr, TupleExpr
+from buildwright.bakefile.values import normalize_number
 
 # Block types (and the nested ones) with their label counts; everything else is an attribute.
 _TOP_BLOCKS = {"target": 1, "group": 1, "variable": 1, "function": 1}
@@ -168,7 +170,7 @@ class _Reader:
             self.advance()
         text = self.text[start : self.pos]
         try:
-            value: int | float = int(text) if text.lstrip("-").isdigit() else float(text)
+            value = normalize_number(Fraction(text))
         except ValueError:
             raise BakeFileError(f"Invalid JSON number: {text}", where) from None
         return _Node("number", value, where)

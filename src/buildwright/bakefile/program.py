@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
@@ -18,6 +19,7 @@ from buildwright.bakefile.decode import (
     decode_group,
     decode_target,
 )
+from buildwright.bakefile.entries import EntryError, parse_go_bool
 from buildwright.bakefile.errors import BakeFileError, Where
 from buildwright.bakefile.evaluate import Evaluator, Function, LazyObject, Scope, fail
 from buildwright.bakefile.resolve import Config
@@ -33,6 +35,7 @@ from buildwright.bakefile.syntax import (
     TextPart,
     TupleExpr,
     Variable,
+    calls_of,
 )
 from buildwright.bakefile.target import TargetSpec
 from buildwright.bakefile.values import (
@@ -46,8 +49,9 @@ from buildwright.bakefile.values import (
     convert,
     format_number,
     from_json_value,
+    is_number,
     parse_number,
-    to_json_value,
+    to_json_text,
 )
 
 _LABEL = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -273,7 +277,7 @@ class _Reader:
     ) -> Any:
         if typed and from_json:
             try:
-                data = json.loads(text)
+                data = json.loads(text, parse_float=Decimal)
             except json.JSONDecodeError as exc:
                 raise ConversionError(f"failed to convert variable {name} from JSON: {exc.msg}") from None
             try:
@@ -290,7 +294,7 @@ class _Reader:
             return text
         if isinstance(default, bool):
             return _primitive(name, text, BOOL)
-        if isinstance(default, int | float):
+        if is_number(default):
             return _primitive(name, text, NUMBER)
         if isinstance(default, str):
             return text
@@ -310,7 +314,7 @@ class _Reader:
                     shown = _json_text(value)
                 elif isinstance(value, bool):
                     shown = "true" if value else "false"
-                elif isinstance(value, int | float):
+                elif is_number(value):
                     shown = format_number(value)
                 elif isinstance(value, str):
                     shown = value
@@ -371,6 +375,10 @@ class _Reader:
                     "Invalid param element; Each parameter name must be an identifier.", variadic_attr.where
                 )
         result = result_attr.expr
+        # The functions the result calls are resolved now, so a function calling itself (directly or
+        # through others) is the cycle buildx reports, not an endless recursion.
+        for called in sorted(calls_of(result)):
+            self.function(called, result.where)
         evaluator = self.evaluator
 
         def call(*args: Any) -> Any:
@@ -457,12 +465,8 @@ class _Reader:
         for index, block in enumerate(self.blocks):
             allowed = TARGET_ATTRIBUTES if block.type == "target" else GROUP_ATTRIBUTES
             for which, inst in enumerate(self.instances_of(index)):
-                attrs = [a for a in block.body.attributes if a.name not in ("matrix", "name")]
-                for attr in attrs:
-                    if attr.name not in allowed:
-                        raise BakeFileError(
-                            f'Unsupported argument; An argument named "{attr.name}" is not expected here.', attr.where
-                        )
+                # buildx decodes only the attributes it knows; any other is neither evaluated nor an error.
+                attrs = [a for a in block.body.attributes if a.name in allowed]
                 for nested in block.body.blocks:
                     raise BakeFileError(
                         f'Unsupported block type; Blocks of type "{nested.type}" are not expected here.', nested.where
@@ -564,7 +568,8 @@ def type_constraint(expr: Expr) -> Type:
             return simple[expr.name]
         if expr.name in ("list", "map", "set"):
             raise BakeFileError(
-                f"Invalid type specification; The {expr.name} type constructor requires one argument specifying the element type.",
+                f"Invalid type specification; The {expr.name} type constructor "
+                "requires one argument specifying the element type.",
                 expr.where,
             )
         raise BakeFileError(
@@ -574,7 +579,8 @@ def type_constraint(expr: Expr) -> Type:
         if expr.name in ("list", "set", "map"):
             if len(expr.args) != 1:
                 raise BakeFileError(
-                    f"Invalid type specification; The {expr.name} type constructor requires one argument specifying the element type.",
+                    f"Invalid type specification; The {expr.name} type constructor "
+                    "requires one argument specifying the element type.",
                     expr.where,
                 )
             return Type(expr.name, element=type_constraint(expr.args[0]))
@@ -591,7 +597,8 @@ def type_constraint(expr: Expr) -> Type:
                 attrs.append((keyword, type_constraint(item)))
             return Type("object", attributes=tuple(sorted(attrs)))
     raise BakeFileError(
-        "Invalid type specification; A type specification is either a primitive type keyword (bool, number, string) or a complex type constructor call, like list(string).",
+        "Invalid type specification; A type specification is either a primitive type keyword "
+        "(bool, number, string) or a complex type constructor call, like list(string).",
         expr.where,
     )
 
@@ -600,11 +607,12 @@ def _primitive(name: str, text: str, target: Type) -> Any:
     if target.kind == "string":
         return text
     if target.kind == "bool":
-        if text in ("1", "t", "T", "TRUE", "true", "True"):
-            return True
-        if text in ("0", "f", "F", "FALSE", "false", "False"):
-            return False
-        raise ConversionError(f'failed to parse {name} as bool: strconv.ParseBool: parsing "{text}": invalid syntax')
+        try:
+            return parse_go_bool(
+                text, f'failed to parse {name} as bool: strconv.ParseBool: parsing "{text}": invalid syntax'
+            )
+        except EntryError as exc:
+            raise ConversionError(str(exc)) from None
     number = parse_number(text)
     if number is None:
         raise ConversionError(f'failed to parse {name} as number: strconv.ParseFloat: parsing "{text}": invalid syntax')
@@ -642,7 +650,7 @@ def _from_csv(name: str, text: str, target: Type) -> Any:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(to_json_value(value), separators=(",", ":"), ensure_ascii=False)
+    return to_json_text(value)
 
 
 def read_program(

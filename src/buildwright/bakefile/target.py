@@ -28,7 +28,7 @@ from buildwright.bakefile.entries import (
     parse_go_bool,
 )
 
-_K = TypeVar("_K", Secret, SSHKey)
+_K = TypeVar("_K", Secret, SSHKey)  # entries deduplicated by id
 _V = TypeVar("_V")
 
 # The keys --set accepts whose value is a list entry (several --set of the key add entries).
@@ -275,7 +275,8 @@ def merge_by_id(mine: list[_K] | None, other: list[_K] | None) -> list[_K] | Non
         return mine
     if mine is None:
         return other
-    return dedupe_by_id([*mine, *other]) or None
+    joined: list[_K] = list(mine) + list(other)
+    return dedupe_by_id(joined) or None
 
 
 def merge_attests(mine: list[Attest] | None, other: list[Attest] | None) -> list[Attest] | None:

@@ -1,6 +1,6 @@
 """Values of the bake language and their types, as go-cty has them for what bake files do.
 
-Values are plain Python: `str`, numbers (`int` when integral, `float` otherwise), `bool`, `None` for
+Values are plain Python: `str`, numbers (`int` when integral, `Fraction` otherwise), `bool`, `None` for
 null, `tuple` for lists and tuples, `HSet` for sets, `dict` for maps and objects (iterated in key
 order, as cty does). Types are only needed where a file names one (a variable's `type`) or a
 conversion asks for one, so they are small frozen values.
@@ -9,10 +9,17 @@ conversion asks for one, so they are small frozen values.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+
+from buildwright._golang import go_json
+
+# A number: exact, an int when integral.
+Number = int | Fraction
 
 
 class ConversionError(ValueError):
@@ -36,7 +43,7 @@ class HSet(tuple[Any, ...]):
 def _set_order(value: Any) -> tuple[int, Any]:
     if isinstance(value, bool):
         return (0, value)
-    if isinstance(value, int | float):
+    if is_number(value):
         return (1, value)
     if isinstance(value, str):
         return (2, value)
@@ -57,45 +64,85 @@ def same(a: Any, b: Any) -> bool:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, int | Fraction | float) and not isinstance(value, bool)
 
 
-def normalize_number(value: int | float) -> int | float:
-    """An integral float becomes an int, so `4/2` prints `2` as cty's numbers do."""
+# cty numbers are binary floats of this many bits; printed, a number is the shortest decimal that
+# reads back to the same such float.
+_PRECISION = 512
+
+
+def normalize_number(value: int | Fraction | float) -> Number:
+    """A number as the evaluator keeps it: exact, an `int` when integral, a `Fraction` otherwise."""
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            return value
-        if value.is_integer() and abs(value) < 2**63:
-            return int(value)
+            raise ConversionError("a number must be finite")
+        value = Fraction(value)
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else value
     return value
 
 
-def format_number(value: int | float) -> str:
-    """A number as a string, as cty converts one: no exponent, no trailing zeros."""
-    if isinstance(value, int):
+def format_number(value: Number) -> str:
+    """A number as a string, as cty converts one: the shortest decimal naming its 512-bit float,
+    without exponent."""
+    if isinstance(value, int) and value.bit_length() <= _PRECISION:
         return str(value)
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    q = Fraction(value)
+    if q == 0:
+        return "0"
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    exp = q.numerator.bit_length() - q.denominator.bit_length()
+    if Fraction(2) ** exp > q:
+        exp -= 1
+    # q is in [2**exp, 2**(exp+1)): keep _PRECISION bits, rounding half to even.
+    shift = _PRECISION - 1 - exp
+    scaled = q * Fraction(2) ** shift
+    mantissa = round(scaled)
+    ulp = Fraction(2) ** -shift
+    exact = mantissa * ulp
+    low, high = exact - ulp / 2, exact + ulp / 2
+    inclusive = mantissa % 2 == 0
+    digits = _shortest(exact, low, high, inclusive)
+    return sign + digits
 
 
-def parse_number(text: str) -> int | float | None:
+def _shortest(value: Fraction, low: Fraction, high: Fraction, inclusive: bool) -> str:
+    magnitude = len(str(int(value))) if value >= 1 else -_leading_zeros(value)
+    for count in range(1, 200):
+        places = count - magnitude
+        scale = Fraction(10) ** places
+        candidate = Fraction(round(value * scale)) / scale
+        inside = low <= candidate <= high if inclusive else low < candidate < high
+        if inside:
+            return _decimal_text(candidate, max(places, 0))
+    return _decimal_text(value, 200)
+
+
+def _leading_zeros(value: Fraction) -> int:
+    # For 0 < value < 1: how many zeros follow the decimal point before the first digit.
+    zeros = 0
+    while value * 10 < 1:
+        value *= 10
+        zeros += 1
+    return zeros
+
+
+def _decimal_text(value: Fraction, places: int) -> str:
+    scaled = round(value * Fraction(10) ** places)
+    if places == 0:
+        return str(scaled)
+    text = str(scaled).rjust(places + 1, "0")
+    whole, frac = text[:-places], text[-places:].rstrip("0")
+    return f"{whole}.{frac}" if frac else whole
+
+
+def parse_number(text: str) -> Number | None:
     """A string as cty reads a number from one (decimal, optional exponent); None when it is not one."""
-    stripped = text.strip() if text == text.strip() else None
-    if not stripped:
+    if not text or text != text.strip() or not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
         return None
-    try:
-        if stripped.lstrip("+-").isdigit():
-            return int(stripped)
-        number = float(stripped)
-    except ValueError:
-        return None
-    if math.isnan(number) or math.isinf(number) or stripped.lower().lstrip("+-").startswith(("inf", "nan")):
-        return None
-    return normalize_number(number)
+    return normalize_number(Fraction(text))
 
 
 def to_string(value: Any) -> str | None:
@@ -244,6 +291,24 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def to_json_text(value: Any) -> str:
+    """A value as compact JSON, as cty's JSON marshaller writes it: numbers in their exact decimal
+    form, strings with Go's escapes (`<`, `>`, `&` as \\u escapes), object keys sorted."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_number(value):
+        return format_number(normalize_number(value))
+    if isinstance(value, str):
+        return go_json(value)
+    if isinstance(value, tuple):
+        return "[" + ",".join(to_json_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{go_json(k)}:{to_json_text(value[k])}" for k in sorted(value)) + "}"
+    raise ConversionError(f"cannot write a {type_name(value)} as JSON")
+
+
 def from_json_value(data: Any) -> Any:
     """Decoded JSON data as a value (arrays become tuples, integral numbers ints)."""
     if isinstance(data, list):
@@ -252,6 +317,8 @@ def from_json_value(data: Any) -> Any:
         return {k: from_json_value(v) for k, v in data.items()}
     if isinstance(data, float):
         return normalize_number(data)
+    if isinstance(data, Decimal):
+        return normalize_number(Fraction(data))
     return data
 
 

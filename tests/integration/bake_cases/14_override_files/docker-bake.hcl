@@ -1,0 +1,5 @@
+variable "TAG" { default = "base" }
+target "app" {
+  tags = ["app:${TAG}"]
+  args = { A = "1" }
+}

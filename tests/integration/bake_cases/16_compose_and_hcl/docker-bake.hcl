@@ -1,0 +1,4 @@
+target "api" {
+  tags = ["example/api:1.0"]
+  args = { EXTRA = "yes" }
+}

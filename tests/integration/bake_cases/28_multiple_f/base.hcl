@@ -1,0 +1,5 @@
+variable "TAG" { default = "one" }
+target "app" {
+  tags = ["app:${TAG}"]
+  args = { FROM = "base" }
+}

@@ -1,0 +1,5 @@
+target "default" {
+  dockerfile-inline = "FROM alpine\nARG X\nRUN echo $${X} %%{y} > /out\n"
+  labels = { "l" = "$${keep}" }
+  annotations = ["index:key=$${v}"]
+}

@@ -1,0 +1,4 @@
+target "default" {
+  tags = ["a"]
+  tagz = ["b"]
+}

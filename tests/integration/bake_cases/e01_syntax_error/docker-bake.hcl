@@ -1,0 +1,4 @@
+target "default" {
+  tags = ["a",
+  args = { X = }
+}

@@ -1,0 +1,5 @@
+target "default" {
+  args = {
+    X = frobnicate("a")
+  }
+}

@@ -1,0 +1,5 @@
+variable "FLAG" {
+  type = bool
+  default = false
+}
+target "default" { args = { F = FLAG } }

@@ -1,0 +1,4 @@
+target "x" {
+  name = "same"
+  matrix = { v = ["a", "b"] }
+}

@@ -1,0 +1,3 @@
+target "default" {
+  secret = ["id=token,src=./no/such/file"]
+}
