@@ -189,9 +189,10 @@ def _inputs(reader: _Reader, options: dict[str, Any]) -> None:
         # A path inside the remote context, as `build` takes it.
         if dockerfile is not None:
             options["dockerfile"] = posixpath.normpath(dockerfile)
-    else:
-        given = Path(posixpath.normpath(dockerfile or "Dockerfile"))
+    elif dockerfile is not None:
+        given = Path(posixpath.normpath(dockerfile))
         options["dockerfile"] = str(given if given.is_absolute() else Path(options["context"]) / given)
+    # With none named, `build`'s own rule: the context's Dockerfile (or dockerfile).
 
 
 def _contexts(reader: _Reader, options: dict[str, Any]) -> dict[str, str]:

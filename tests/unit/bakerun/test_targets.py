@@ -84,10 +84,9 @@ def test_every_build_key_becomes_its_build_option() -> None:
 
 
 def test_defaults_inline_dockerfiles_cwd_paths_and_remote_contexts() -> None:
-    assert dict(target_options("t", {}, CWD).options) == {
-        "context": "/work/proj",
-        "dockerfile": "/work/proj/Dockerfile",
-    }
+    assert dict(target_options("t", {}, CWD).options) == {"context": "/work/proj"}
+    named = target_options("t", {"context": "c", "dockerfile": "Dockerfile"}, CWD)
+    assert dict(named.options) == {"context": "/work/proj/c", "dockerfile": "/work/proj/c/Dockerfile"}
     inline = target_options("t", {"context": "cwd://sub/../x", "dockerfile-inline": "FROM busybox\n"}, CWD)
     assert dict(inline.options) == {"context": "/work/proj/x", "dockerfile": b"FROM busybox\n"}
     remote = target_options("t", {"context": "https://github.com/o/r.git#main", "dockerfile": "d/Dockerfile"}, CWD)
