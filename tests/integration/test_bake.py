@@ -264,6 +264,23 @@ def test_the_default_engine_builds_a_bake_without_a_builder(engine: EngineInfo, 
     assert any(row[:3] == ["default", "default", "default"] for row in rows), done.stderr[-2000:]
 
 
+def test_a_compose_files_build_sections_are_targets(engine: EngineInfo, tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(f"FROM busybox\nARG WHO\nRUN echo {_MARK} $WHO > /who\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: example/web:1\n"
+        "    build:\n      context: ./svc\n      args:\n        WHO: compose\n"
+    )
+    env = {
+        **{k: v for k, v in engine.env.items() if k not in ("BUILDKIT_HOST", "BUILDWRIGHT_BUILDER")},
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    done = run_cli(env, "bake", "--progress", "quiet", "--set", "web.output=type=local,dest=out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "out" / "who").read_text() == f"{_MARK} compose\n"
+
+
 def test_a_node_killed_mid_bake_has_its_legs_rebuilt_on_the_others(bakery: Nodes) -> None:
     targets = _slow_targets(bakery, "kill", 3, 6)
     outputs = {name: bakery.root / "kill-out" / name for name in targets}
