@@ -275,8 +275,6 @@ def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
 
 
 def _length(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
     if isinstance(value, tuple | dict):
         return len(value)
     raise FunctionError(f"collection must be a list, a map or a tuple, not {type_name(value)}")
@@ -428,9 +426,11 @@ def _sort(collection: Any) -> tuple[str, ...]:
     return tuple(sorted(_str(i) for i in _list(collection)))
 
 
-def _reverse(collection: Any) -> Any:
-    if isinstance(collection, str):
-        return collection[::-1]
+def _reverse(text: Any) -> str:
+    return _str(text)[::-1]
+
+
+def _reverselist(collection: Any) -> tuple[Any, ...]:
     return tuple(reversed(_list(collection)))
 
 
@@ -781,7 +781,7 @@ def stdlib() -> Mapping[str, Function]:
         "regexall": _f(_regexall, "pattern", "string"),
         "replace": _f(lambda s, a, b: _str(s).replace(_str(a), _str(b)), "str", "substr", "replace"),
         "reverse": _f(_reverse, "str"),
-        "reverselist": _f(_reverse, "list"),
+        "reverselist": _f(_reverselist, "list"),
         "sanitize": _f(_sanitize, "name"),
         "sethaselement": _f(_sethaselement, "set", "elem"),
         "setintersection": _f(_setop(_intersection), "first_set", variadic="other_sets"),
@@ -806,7 +806,7 @@ def stdlib() -> Mapping[str, Function]:
         "trimspace": _f(lambda s: _str(s).strip(), "str"),
         "trimsuffix": _f(lambda s, p: _str(s).removesuffix(_str(p)), "str", "suffix"),
         "upper": _f(lambda s: _str(s).upper(), "str"),
-        "urlencode": _f(lambda s: urllib.parse.quote(_str(s), safe=""), "str"),
+        "urlencode": _f(lambda s: urllib.parse.quote_plus(_str(s), safe=""), "str"),
         "uuidv4": _f(lambda: str(uuid.uuid4())),
         "uuidv5": _f(_uuidv5, "namespace", "name"),
         "values": _f(_values, "mapping"),
