@@ -106,7 +106,7 @@ def test_functions(source: str, value: object) -> None:
         ("element([], 0)", "empty list"),
         ('indexof(["a"], "b")', "item not found"),
         ('regex("x", "abc")', "did not match"),
-        ('lookup({}, "a")', "does not exist"),
+        ('lookup({}, "a")', "Function expects 3 argument(s)"),
         ('length("abc")', "collection must be a list, a map or a tuple"),
         ('index(["a"], "0")', "key for tuple must be number"),
     ],
@@ -115,3 +115,8 @@ def test_function_errors(source: str, message: str) -> None:
     with pytest.raises(BakeFileError) as caught:
         evaluate(source)
     assert message in str(caught.value)
+
+
+def test_list_arguments_are_unified_and_unmatched_groups_are_null() -> None:
+    assert evaluate('distinct([1, "1"])') == ("1",)
+    assert evaluate('regexall("(a)(b)?", "ab a")') == (("a", "b"), ("a", None))
