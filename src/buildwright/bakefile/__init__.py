@@ -90,7 +90,13 @@ def _builtins() -> dict[str, str]:
 
 def _config(files: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[Config, tuple[VariableInfo, ...]]:
     found: list[BakeFile] = find_files(files, cwd, env)
-    return load_files(found, env=env, builtins=_builtins(), cwd=cwd)
+    try:
+        return load_files(found, env=env, builtins=_builtins(), cwd=cwd)
+    except RecursionError:
+        # Parsing and evaluation recurse with the nesting of the file's expressions; Go's growing
+        # stacks read any depth, Python's do not.
+        names = ", ".join(f.name for f in found)
+        raise BakeFileError(f"{names}: expressions are nested too deeply to evaluate") from None
 
 
 def read_bake(

@@ -51,6 +51,7 @@ from buildwright.bakefile.values import (
     same,
     to_string,
     type_name,
+    unify,
 )
 
 
@@ -293,7 +294,14 @@ class Evaluator:
     def _conditional(self, expr: Conditional, scope: Scope) -> Any:
         cond = self._bool(expr.cond, scope, "Incorrect condition type", "condition")
         chosen = self.eval(expr.then if cond else expr.otherwise, scope)
-        return chosen
+        # Both results are evaluated (as HCL does) so the chosen one takes the type both unify to;
+        # an error in the other one is not reported.
+        try:
+            other = self.eval(expr.otherwise if cond else expr.then, scope)
+        except BakeFileError:
+            return chosen
+        pair = unify((chosen, other))
+        return pair[0]
 
     def _for(self, expr: ForExpr, scope: Scope) -> Any:
         is_object = expr.key is not None

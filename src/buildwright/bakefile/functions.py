@@ -38,6 +38,7 @@ from buildwright.bakefile.values import (
     to_json_text,
     to_string,
     type_name,
+    unify,
 )
 
 
@@ -230,10 +231,11 @@ def _compile(pattern: Any) -> re.Pattern[str]:
 
 
 def _match_value(regex: re.Pattern[str], match: re.Match[str]) -> Any:
+    # A group that took no part in the match is null.
     if regex.groupindex:
-        return {name: (match.group(name) or "") for name in sorted(regex.groupindex)}
+        return {name: match.group(name) for name in sorted(regex.groupindex)}
     if regex.groups:
-        return tuple(g or "" for g in match.groups())
+        return tuple(match.groups())
     return match.group(0)
 
 
@@ -275,8 +277,6 @@ def _regex_replace(text: Any, pattern: Any, replacement: Any) -> str:
 
 
 def _length(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
     if isinstance(value, tuple | dict):
         return len(value)
     raise FunctionError(f"collection must be a list, a map or a tuple, not {type_name(value)}")
@@ -295,7 +295,8 @@ def _contains(collection: Any, value: Any) -> bool:
 
 def _distinct(collection: Any) -> tuple[Any, ...]:
     out: list[Any] = []
-    for item in _list(collection):
+    # The argument is a list: its elements are unified first (so 1 and "1" are the same).
+    for item in unify(_list(collection)):
         if not any(same(item, seen) for seen in out):
             out.append(item)
     return tuple(out)
@@ -356,14 +357,10 @@ def _values(value: Any) -> tuple[Any, ...]:
     return tuple(mapping[k] for k in sorted(mapping))
 
 
-def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
+def _lookup(mapping: Any, key: Any, default: Any) -> Any:
     values = _map(mapping)
     name = _str(key)
-    if name in values:
-        return values[name]
-    if default:
-        return default[0]
-    raise FunctionError(f'the given key "{name}" does not exist in the map')
+    return values.get(name, default)
 
 
 def _merge(*maps: Any) -> dict[str, Any]:
@@ -428,9 +425,11 @@ def _sort(collection: Any) -> tuple[str, ...]:
     return tuple(sorted(_str(i) for i in _list(collection)))
 
 
-def _reverse(collection: Any) -> Any:
-    if isinstance(collection, str):
-        return collection[::-1]
+def _reverse(text: Any) -> str:
+    return _str(text)[::-1]
+
+
+def _reverselist(collection: Any) -> tuple[Any, ...]:
     return tuple(reversed(_list(collection)))
 
 
@@ -761,7 +760,7 @@ def stdlib() -> Mapping[str, Function]:
         "lessthan": _f(_compare(lambda a, b: a < b), "a", "b"),
         "lessthanorequalto": _f(_compare(lambda a, b: a <= b), "a", "b"),
         "log": _f(lambda n, b: normalize_number(math.log(float(_num(n)), float(_num(b)))), "num", "base"),
-        "lookup": _f(_lookup, "inputMap", "key", variadic="default"),
+        "lookup": _f(_lookup, "inputMap", "key", "default"),
         "lower": _f(lambda s: _str(s).lower(), "str"),
         "max": _f(_max, variadic="numbers"),
         "md5": _f(_hash("md5"), "str"),
@@ -781,7 +780,7 @@ def stdlib() -> Mapping[str, Function]:
         "regexall": _f(_regexall, "pattern", "string"),
         "replace": _f(lambda s, a, b: _str(s).replace(_str(a), _str(b)), "str", "substr", "replace"),
         "reverse": _f(_reverse, "str"),
-        "reverselist": _f(_reverse, "list"),
+        "reverselist": _f(_reverselist, "list"),
         "sanitize": _f(_sanitize, "name"),
         "sethaselement": _f(_sethaselement, "set", "elem"),
         "setintersection": _f(_setop(_intersection), "first_set", variadic="other_sets"),
@@ -806,7 +805,7 @@ def stdlib() -> Mapping[str, Function]:
         "trimspace": _f(lambda s: _str(s).strip(), "str"),
         "trimsuffix": _f(lambda s, p: _str(s).removesuffix(_str(p)), "str", "suffix"),
         "upper": _f(lambda s: _str(s).upper(), "str"),
-        "urlencode": _f(lambda s: urllib.parse.quote(_str(s), safe=""), "str"),
+        "urlencode": _f(lambda s: urllib.parse.quote_plus(_str(s), safe=""), "str"),
         "uuidv4": _f(lambda: str(uuid.uuid4())),
         "uuidv5": _f(_uuidv5, "namespace", "name"),
         "values": _f(_values, "mapping"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -273,13 +273,53 @@ def _convert_at(value: Any, target: Type, key: object) -> Any:
         raise ConversionError(f"element {where}: {exc}") from None
 
 
-def unify(items: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Elements of one list made one type: strings win over numbers and bools (cty's unification)."""
-    if any(isinstance(i, str) for i in items) and all(
-        i is None or isinstance(i, str | bool) or is_number(i) for i in items
-    ):
-        return tuple(to_string(i) for i in items)
-    return items
+def unify(items: Sequence[Any]) -> tuple[Any, ...]:
+    """Values made one type, as cty's unification converts them (a list's elements, the two results
+    of a conditional): strings win over numbers and bools, tuples become lists of one element type,
+    objects maps of one value type. Values that cannot be unified are returned as they are."""
+    values = tuple(items)
+    known = [v for v in values if v is not None]
+    if not known or all(_shape(v) == _shape(known[0]) for v in known):
+        return values
+    if all(not isinstance(v, tuple | dict) for v in known):
+        if any(isinstance(v, str) for v in known):
+            return tuple(to_string(v) for v in values)
+        return values
+    if all(isinstance(v, tuple) and not isinstance(v, HSet) for v in known):
+        flat = unify([e for v in known for e in v])
+        out: list[Any] = []
+        position = 0
+        for v in values:
+            if v is None:
+                out.append(None)
+                continue
+            out.append(flat[position : position + len(v)])
+            position += len(v)
+        return tuple(out)
+    if all(isinstance(v, dict) for v in known):
+        keys = [(i, k) for i, v in enumerate(values) if v is not None for k in sorted(v)]
+        flat = unify([values[i][k] for i, k in keys])
+        rebuilt: list[Any] = [None if v is None else {} for v in values]
+        for (i, k), item in zip(keys, flat, strict=True):
+            rebuilt[i][k] = item
+        return tuple(rebuilt)
+    return values
+
+
+def _shape(value: Any) -> Any:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_shape(v) for v in value))
+    if isinstance(value, dict):
+        return ("object", tuple((k, _shape(value[k])) for k in sorted(value)))
+    return type(value).__name__
 
 
 def to_json_value(value: Any) -> Any:

@@ -75,3 +75,10 @@ def test_errors_are_located_and_say_what_is_wrong(source: str, message: str) -> 
         evaluate(source)
     assert message in str(caught.value)
     assert str(caught.value).startswith("expr.hcl:1:")
+
+
+def test_conditional_results_unify_as_in_cty() -> None:
+    # buildx prints ["x","2"] for this: the results unify to a list of strings.
+    assert evaluate('false ? [1] : ["x", 2]') == ("x", "2")
+    assert evaluate('true ? 1 : "a"') == "1"
+    assert evaluate("true ? 1 : nope") == 1

@@ -55,7 +55,8 @@ from tests.unit.bakefile.helpers import evaluate
         ("range(0)", ()),
         ("range(1, 10, 4)", (1, 5, 9)),
         ('sort(["b", "a", "c"])', ("a", "b", "c")),
-        ('reverse(["a", "b"])', ("b", "a")),
+        ('reverselist(["a", "b"])', ("b", "a")),
+        ('reverse("abc")', "cba"),
         ('slice(["a", "b", "c"], 1, 3)', ("b", "c")),
         ('chunklist(["a", "b", "c"], 2)', (("a", "b"), ("c",))),
         ('zipmap(["a", "b"], [1, 2])', {"a": 1, "b": 2}),
@@ -90,7 +91,7 @@ from tests.unit.bakefile.helpers import evaluate
         ('sha256("a")', "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"),
         ('basename("/a/b.txt")', "b.txt"),
         ('dirname("/a/b.txt")', "/a"),
-        ('urlencode("a b&c")', "a%20b%26c"),
+        ('urlencode("a b&c")', "a+b%26c"),
         ('formatdate("YYYY-MM-DD hh:mm", "2024-03-05T07:08:09Z")', "2024-03-05 07:08"),
         ('uuidv5("dns", "example.com")', "cfbff0d1-9375-5685-968c-48ce8b15ae17"),
     ],
@@ -105,7 +106,8 @@ def test_functions(source: str, value: object) -> None:
         ("element([], 0)", "empty list"),
         ('indexof(["a"], "b")', "item not found"),
         ('regex("x", "abc")', "did not match"),
-        ('lookup({}, "a")', "does not exist"),
+        ('lookup({}, "a")', "Function expects 3 argument(s)"),
+        ('length("abc")', "collection must be a list, a map or a tuple"),
         ('index(["a"], "0")', "key for tuple must be number"),
     ],
 )
@@ -113,3 +115,8 @@ def test_function_errors(source: str, message: str) -> None:
     with pytest.raises(BakeFileError) as caught:
         evaluate(source)
     assert message in str(caught.value)
+
+
+def test_list_arguments_are_unified_and_unmatched_groups_are_null() -> None:
+    assert evaluate('distinct([1, "1"])') == ("1",)
+    assert evaluate('regexall("(a)(b)?", "ab a")') == (("a", "b"), ("a", None))

@@ -196,3 +196,9 @@ target "_private" {}
         "description": "a, b",
         "group": True,
     }
+
+
+def test_too_deep_nesting_is_a_bake_file_error(tmp_path: Path) -> None:
+    deep = 'target "default" {\n  args = { A = ' + "(" * 5000 + "1" + ")" * 5000 + " }\n}\n"
+    with pytest.raises(BakeFileError, match="nested too deeply"):
+        bake(tmp_path, {"docker-bake.hcl": deep})

@@ -1,0 +1,4 @@
+group "default" {
+  targets = ["a", "ghost"]
+}
+target "a" {}
