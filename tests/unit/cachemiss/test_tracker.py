@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
 from pathlib import Path
 
 from buildwright.cachemiss import arg_names
@@ -27,7 +30,13 @@ def _definition(session: str, args: dict[str, str]) -> Definition:
 
 
 def _build(
-    store: RecordStore, context: Path, session: str, args: dict[str, str], *, ran: tuple[str, ...]
+    store: RecordStore,
+    context: Path,
+    session: str,
+    args: dict[str, str],
+    *,
+    ran: tuple[str, ...],
+    explain: bool = True,
 ) -> tuple[Explanation | None, list[BuildEvent]]:
     """One build as api.build drives the tracker: the session sends, the steps run, it finishes."""
     tracker = BuildTracker(
@@ -36,13 +45,14 @@ def _build(
         build_args=args,
         arg_names=arg_names(parse_dockerfile(DOCKERFILE)),
         no_cache=False,
-        explain=True,
+        explain=explain,
         dockerfile_name="Dockerfile",
         store=store,
     )
     events: list[BuildEvent] = []
     handle = tracker.watch(events.append)
     assert handle is not None
+    assert explain or handle == events.append  # without explain the events are not looked at
     definition = _definition(session, args)
     tracker.compiled(definition)
     for path in sorted(p.relative_to(context).as_posix() for p in context.rglob("*")):
@@ -111,3 +121,64 @@ def test_ran_digests_match_by_name_when_the_engine_re_digests() -> None:
         StepResult("[internal] something else", "sha256:" + "1" * 64),
     ]
     assert ran_digests(graph, results) == {run.digest}
+
+
+def test_builds_without_explain_keep_the_record_cheaply(tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    (context / "src").mkdir(parents=True)
+    (context / "src" / "a").write_text("a")
+    (context / "src" / "b").write_text("b")
+    store = RecordStore(tmp_path / "records")
+    # The first build: every small file hashed (on the tracker's thread, while the build runs).
+    first, _ = _build(store, context, "s1", {"V": "1"}, ran=("[2/3]", "[3/3]"), explain=False)
+    assert first is None
+    saved = store.load(KEY)
+    assert saved is not None and saved.build_args == {"V": "1"}
+    hashes = {path: saved.files["context"].entries[path].sha256 for path in ("src/a", "src/b")}
+    assert all(hashes.values())
+    assert {step.name for step in saved.graph.steps if step.key in saved.ran} == {
+        "[2/3] COPY src/ /src/",
+        "[3/3] RUN echo 1",
+    }
+    entries_file = tmp_path / "records" / KEY.files_name()
+    os.utime(entries_file, (1000, 1000))
+
+    # A no-op rebuild: the same listing, so the entries file is left as it was, hashes and all.
+    _build(store, context, "s2", {"V": "1"}, ran=(), explain=False)
+    assert entries_file.stat().st_mtime == 1000
+    again = store.load(KEY)
+    assert again is not None and {p: again.files["context"].entries[p].sha256 for p in hashes} == hashes
+    assert again.ran == frozenset()
+
+    # A file edited (other size): the listing moved; the unchanged file keeps its stored hash,
+    # the edited one is hashed again, and the next explained build names the edit.
+    (context / "src" / "b").write_text("bb")
+    _build(store, context, "s3", {"V": "1"}, ran=("[2/3]", "[3/3]"), explain=False)
+    edited = store.load(KEY)
+    assert edited is not None
+    assert edited.files["context"].entries["src/a"].sha256 == hashes["src/a"]
+    assert edited.files["context"].entries["src/b"].sha256 not in (None, hashes["src/b"])
+    (context / "src" / "a").write_text("A")
+    explained, _ = _build(store, context, "s4", {"V": "1"}, ran=("[2/3]", "[3/3]"))
+    assert explained is not None
+    assert explained.cause_of("[2/3]") is not None
+    assert explained.cause_of("[2/3]").text == "src/a changed (content)"  # type: ignore[union-attr]
+
+
+def test_a_failed_build_leaves_no_thread_behind(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "records")
+    tracker = BuildTracker(
+        KEY,
+        local_dirs={"context": tmp_path},
+        build_args={},
+        arg_names=(),
+        no_cache=False,
+        explain=False,
+        dockerfile_name="Dockerfile",
+        store=store,
+    )
+    thread = next(t for t in threading.enumerate() if t.name == "buildwright-record")
+    del tracker  # never finished, as after a failed build
+    gc.collect()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
