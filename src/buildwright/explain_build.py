@@ -8,7 +8,7 @@ engine's cache records, nothing built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from buildwright.cachemiss import BuildKey, Cause, CauseKind, Explanation, StepExplanation, arg_names, build_key
 from buildwright.cachemiss.graph import read_graph
 from buildwright.cachemiss.predict import predict_build
-from buildwright.cachemiss.record import RecordStore
+from buildwright.cachemiss.record import BuildRecord, RecordStore
 from buildwright.cachemiss.tracker import BuildTracker
 from buildwright.client import GatewayContext
+from buildwright.client.diskusage import UsageRecord
 from buildwright.errors import BuildConfigError
 from buildwright.frontend import CompiledBuild, compile_dockerfile
 from buildwright.inputs import BuildInputs, local_build, read_inputs
@@ -84,17 +85,24 @@ def predict_dockerfile_build(engine: Engine, context: str | Path, options: Build
         raise BuildConfigError("explain needs a local context directory: builds of a remote context keep no record")
     if inputs.multi_platform:
         raise BuildConfigError("explain predicts a build for one platform: give one --platform")
-    previous = RecordStore.default().load(record_key(inputs, options))
+    key = record_key(inputs, options)
+
+    def read_record_and_cache() -> tuple[BuildRecord | None, Sequence[UsageRecord]]:
+        previous = RecordStore.default().load(key)
+        # Without a record every step is new: the engine's cache is never asked about, so the
+        # cache records (a listing of the whole engine cache) are not fetched.
+        return previous, engine.disk_usage() if previous is not None else ()
 
     def compile_on(gateway: GatewayContext) -> CompiledBuild:
         # Dockerfile errors come located from the frontend, as in `compile`.
         return compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver)
 
-    # The cache records are listed while the Dockerfile compiles: both wait on the engine.
+    # The record is read and the cache records listed while the Dockerfile compiles: the
+    # compile waits on the engine most of its time.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        usage = pool.submit(engine.disk_usage)
+        pending = pool.submit(read_record_and_cache)
         compiled = engine.evaluate(compile_on)
-        records = usage.result()
+        previous, records = pending.result()
     return predict_build(
         read_graph(compiled.definition),
         previous,

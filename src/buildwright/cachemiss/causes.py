@@ -100,26 +100,41 @@ class _Matcher:
     (a step was inserted before it) and is matched by its instruction instead."""
 
     def __init__(self, graph: StepGraph, now: StepGraph) -> None:
-        current = {(_stage(s), s.instruction) for s in now.steps if s.is_step}
         self.by_key = {s.key: s for s in graph.steps}
-        self.by_instruction: dict[tuple[str, str], Step] = {}
-        self.by_slot: dict[str, Step] = {}
-        self.by_name: dict[str, Step] = {}
-        for s in graph.steps:
+        self._graph = graph
+        self._now = now
+        # The other indexes are made when a step is not found by its key (an unchanged build
+        # never needs them).
+        self._indexes: tuple[dict[tuple[str, str], Step], dict[str, Step], dict[str, Step]] | None = None
+
+    def _index(self) -> tuple[dict[tuple[str, str], Step], dict[str, Step], dict[str, Step]]:
+        if self._indexes is not None:
+            return self._indexes
+        current = {(_stage(s), s.instruction) for s in self._now.steps if s.is_step}
+        by_instruction: dict[tuple[str, str], Step] = {}
+        by_slot: dict[str, Step] = {}
+        by_name: dict[str, Step] = {}
+        for s in self._graph.steps:
             if not s.is_step:
                 continue
-            self.by_instruction.setdefault((_stage(s), s.instruction), s)
-            if (_stage(s), s.instruction) in current:
+            place = (_stage(s), s.instruction)
+            by_instruction.setdefault(place, s)
+            if place in current:
                 continue
-            if s.slot:
-                self.by_slot.setdefault(s.slot, s)
-            self.by_name.setdefault(s.name, s)
+            slot = s.slot
+            if slot:
+                by_slot.setdefault(slot, s)
+            by_name.setdefault(s.name, s)
+        self._indexes = (by_instruction, by_slot, by_name)
+        return self._indexes
 
     def earlier(self, step: Step) -> Step | None:
+        by_instruction, by_slot, by_name = self._index()
+        slot = step.slot
         return (
-            self.by_instruction.get((_stage(step), step.instruction))
-            or (self.by_slot.get(step.slot) if step.slot else None)
-            or self.by_name.get(step.name)
+            by_instruction.get((_stage(step), step.instruction))
+            or (by_slot.get(slot) if slot else None)
+            or by_name.get(step.name)
         )
 
 

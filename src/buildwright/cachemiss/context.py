@@ -293,6 +293,8 @@ def read_changes(
         old, new = before.get(read.source), after.get(read.source)
         if old is None or new is None:
             continue
+        if old.listing_digest() == new.listing_digest():
+            continue  # the same listing (mode, size, mtime of every entry): nothing changed in it
         old_raw, new_raw = old.raw(), new.raw()
         for path in read.paths:
             changes = _changes_under(path, old_raw, new_raw)
@@ -302,8 +304,15 @@ def read_changes(
 
 
 def _changes_under(root: str, old: Mapping[str, RawEntry], new: Mapping[str, RawEntry]) -> FileChanges:
-    old_paths = {p for p in old if _under(p, root)}
-    new_paths = {p for p in new if _under(p, root)}
+    if not root:
+        old_paths, new_paths = set(old), set(new)
+    elif not any(c in root for c in "*?["):
+        prefix = root + "/"
+        old_paths = {p for p in old if p == root or p.startswith(prefix)}
+        new_paths = {p for p in new if p == root or p.startswith(prefix)}
+    else:
+        old_paths = {p for p in old if _under(p, root)}
+        new_paths = {p for p in new if _under(p, root)}
     changed = []
     for path in sorted(old_paths & new_paths):
         before, after = old[path], new[path]

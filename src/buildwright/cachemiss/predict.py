@@ -28,7 +28,11 @@ def context_now(
         if root is None:
             continue
         before = previous.files.get(name) if previous is not None else None
-        files[name] = with_hashes(root, walk_snapshot(root, local), before)
+        now = walk_snapshot(root, local).with_digest()
+        if before is not None and before.listing_digest() == now.digest:
+            files[name] = before  # the same listing: the recorded hashes hold, nothing to hash
+        else:
+            files[name] = with_hashes(root, now, before)
     return files
 
 
