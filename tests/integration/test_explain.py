@@ -295,6 +295,38 @@ def test_live_causes_in_the_plain_progress(project: Project) -> None:
     assert "rebuilt   [build 2/3] COPY src/ /src/ (Dockerfile:3): src/main.c changed (size 120 -> 7)" in done.stdout
 
 
+def test_a_multi_platform_build_keeps_a_record_per_platform(project: Project) -> None:
+    # COPY steps only: no RUN needs an emulator for the second platform. Each platform's steps
+    # are named after it and compared with that platform's record.
+    project.dockerfile("FROM busybox:latest\nCOPY src/ /src/\nCOPY conf/ /conf/\n")
+    project.write("conf/app.conf", "a=1\n")
+    flags = ("--platform", "linux/amd64,linux/arm64")
+
+    def build() -> dict[str, Any]:
+        done = project.cli(
+            "build", "--explain", "--format", "json", "--progress", "quiet", "--output", "type=cacheonly",
+            *flags, str(project.root),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
+
+    first = build()
+    assert first["record"] is False
+    folder = Path(project.env["XDG_STATE_HOME"]) / "buildwright" / "builds"
+    assert len([p for p in folder.glob("*.json") if not p.name.endswith(".files.json")]) == 2
+    code, same = project.explain(*flags)
+    assert code == 0 and same["cached"] == len(same["steps"]) == 6
+    project.write("conf/app.conf", "a=22\n")
+    code, predicted = project.explain(*flags)
+    built = build()
+    want = {
+        f"{platform} 3/3": ("files", "conf/app.conf changed (size 4 -> 5)")
+        for platform in ("linux/amd64", "linux/arm64")
+    }
+    assert code == 1 and rebuilt(predicted) == rebuilt(built) == want
+    assert project.explain(*flags)[0] == 0
+
+
 def test_no_secret_value_in_a_record(project: Project, tmp_path: Path) -> None:
     canary = f"canary-{uuid.uuid4().hex}"
     secret_file = tmp_path / "secret.txt"
@@ -313,12 +345,15 @@ def test_no_secret_value_in_a_record(project: Project, tmp_path: Path) -> None:
     code, predicted = project.explain(*flags)
     built = project.build(*flags)
     assert code == 0 and rebuilt(built) == {}
-    records = list((Path(project.env["XDG_STATE_HOME"]) / "buildwright" / "builds").glob("*.json"))
-    assert len(records) == 1
+    folder = Path(project.env["XDG_STATE_HOME"]) / "buildwright" / "builds"
+    records = list(folder.glob("*.json"))
+    # One record, and the context entries beside it.
+    assert len(records) == 2 and len(list(folder.glob("*.files.json"))) == 1
     for path in records:
         text = path.read_text()
         assert canary not in text and env_canary not in text
-        assert "tok" in text  # the record holds the step, mount id and all
+    main = next(path for path in records if not path.name.endswith(".files.json"))
+    assert "tok" in main.read_text()  # the record holds the step, mount id and all
     assert canary not in json.dumps(predicted) and canary not in json.dumps(built)
 
 

@@ -50,6 +50,7 @@ class BuildTracker:
         explain: bool,
         dockerfile_name: str,
         store: RecordStore | None = None,
+        sent: SentFiles | None = None,
     ) -> None:
         self._key = key
         self._store = store or RecordStore.default()
@@ -59,7 +60,8 @@ class BuildTracker:
         self._no_cache = no_cache
         self._explain = explain
         self._dockerfile = dockerfile_name
-        self._sent = SentFiles(len(self._dirs))
+        # A multi-platform build's trackers share what the session sent (it is sent once).
+        self._sent = sent if sent is not None else SentFiles(len(self._dirs))
         # The session calls this for every entry: bound straight to the collector's method.
         self.on_file_sent = self._sent.sent
         self._started = now()
@@ -69,7 +71,10 @@ class BuildTracker:
         self._by_name: dict[str, Step] = {}
         # The live view's changes, computed again only when the session sent more entries.
         self._live: tuple[int, dict[str, Cause | None]] | None = None
-        self._background = _Background(self._store, key, self._sent, self._dirs, full=explain)
+        self.hash_source: dict[str, DirSnapshot] = {}
+        # What `finish` recorded of each directory (with hashes), for another platform's tracker.
+        self.files: Mapping[str, DirSnapshot] = {}
+        self._background = _Background(self._store, key, self._sent, self._dirs, full=explain, hashes=not sent)
         # A build that fails never calls `finish`: the thread ends when the tracker is dropped.
         weakref.finalize(self, self._background.abandon)
 
@@ -92,12 +97,18 @@ class BuildTracker:
 
         def handle(event: BuildEvent) -> None:
             forward(event)
-            if isinstance(event, VertexStarted):
-                cause = self._live_cause(event.digest, event.name)
-                if cause is not None:
-                    forward(StepCause(event.digest, event.name, cause.text))
+            cause = self.live_cause(event)
+            if cause is not None:
+                forward(cause)
 
         return handle
+
+    def live_cause(self, event: BuildEvent) -> StepCause | None:
+        """For a step of this build that starts running, why (with `explain`), else None."""
+        if not self._explain or not isinstance(event, VertexStarted):
+            return None
+        cause = self._live_cause(event.digest, event.name)
+        return StepCause(event.digest, event.name, cause.text) if cause is not None else None
 
     def _live_cause(self, digest: str, name: str) -> Cause | None:
         with self._lock:
@@ -122,7 +133,9 @@ class BuildTracker:
             return step_cause(step, changes, self._running, by_digest, no_cache=self._no_cache)
 
     def _hashed(self, snapshots: Mapping[str, DirSnapshot], previous: BuildRecord | None) -> dict[str, DirSnapshot]:
-        before = previous.files if previous is not None else {}
+        before = dict(previous.files) if previous is not None else {}
+        # Hashes another platform's tracker took of the same entries this build (see PlatformTrackers).
+        before.update(self.hash_source)
         # A directory the background thread hashed has spent its budget: it is not hashed again.
         done = self._background.hashed_dirs
         return {
@@ -151,6 +164,7 @@ class BuildTracker:
         changes = compare(graph, previous, files, self._build_args, self._arg_names)
         by_digest = graph.by_digest()
         ran = frozenset(d for d in ran_digests(graph, steps) if rebuilds(by_digest[d], changes))
+        self.files = files
         self._store.save(self._record(graph, ran, files))
         causes = attribute(graph, changes, ran, no_cache=self._no_cache)
         return explanation(
@@ -176,6 +190,7 @@ class BuildTracker:
         files = self._hashed(sent, previous)
         if previous is not None:
             files = {**previous.files, **files}
+        self.files = files
         self._store.save(self._record(graph, ran, files))
 
     def _record(self, graph: StepGraph, ran: frozenset[str], files: Mapping[str, DirSnapshot]) -> BuildRecord:
@@ -201,9 +216,18 @@ class _Background:
     so that the work is done when the build is."""
 
     def __init__(
-        self, store: RecordStore, key: BuildKey, sent: SentFiles, dirs: Mapping[str, Path], *, full: bool
+        self,
+        store: RecordStore,
+        key: BuildKey,
+        sent: SentFiles,
+        dirs: Mapping[str, Path],
+        *,
+        full: bool,
+        hashes: bool = True,
     ) -> None:
         self._store = store
+        # Only one reader may take `sent.pending()`: a shared collector is hashed after the build.
+        self._hashes = hashes
         self._key = key
         self._sent = sent
         self._dirs = dirs
@@ -224,7 +248,7 @@ class _Background:
         else:
             self._digests = self._store.load_digests(self._key)
             first = self._digests is None
-        if not first:
+        if not first or not self._hashes:
             return
         hashers = {name: Hasher(root, None) for name, root in self._dirs.items()}
         while True:
@@ -294,3 +318,68 @@ def ran_digests(graph: StepGraph, steps: Sequence[StepResult]) -> frozenset[str]
         elif result.name in by_name:
             ran.add(by_name[result.name])
     return frozenset(ran)
+
+
+class PlatformTrackers:
+    """The trackers of a multi-platform build: one record per platform (the key's platform), the
+    context collected once for all of them, one explanation naming each platform's steps (their
+    names carry the platform)."""
+
+    def __init__(self, keys: Callable[[str], BuildKey], dirs: int, make: Callable[[BuildKey, SentFiles], BuildTracker]):
+        self._keys = keys
+        self._make = make
+        self._sent = SentFiles(dirs)
+        self.on_file_sent = self._sent.sent
+        self._trackers: list[BuildTracker] = []
+        self._lock = threading.Lock()
+
+    def compiled_platforms(self, definitions: Sequence[tuple[str, Definition]]) -> None:
+        """Told each platform's definition (`linux/arm64`, definition), once compiled."""
+        trackers = []
+        for platform, definition in definitions:
+            tracker = self._make(self._keys(platform), self._sent)
+            tracker.compiled(definition)
+            trackers.append(tracker)
+        with self._lock:
+            self._trackers = trackers
+
+    def watch(self, on_event: EventCallback | None) -> EventCallback | None:
+        if on_event is None:
+            return None
+        forward = on_event
+
+        def handle(event: BuildEvent) -> None:
+            forward(event)
+            if not isinstance(event, VertexStarted):
+                return
+            with self._lock:
+                trackers = list(self._trackers)
+            for tracker in trackers:
+                cause = tracker.live_cause(event)
+                if cause is not None:
+                    forward(cause)
+                    return
+
+        return handle
+
+    def finish(self, steps: Sequence[StepResult]) -> Explanation | None:
+        """Each platform's record saved (the first platform's hashes reused by the others); the
+        explanations joined, platform by platform."""
+        with self._lock:
+            trackers = list(self._trackers)
+        parts: list[Explanation] = []
+        hashed: Mapping[str, DirSnapshot] = {}
+        for tracker in trackers:
+            tracker.hash_source = dict(hashed)
+            part = tracker.finish(steps)
+            hashed = hashed or tracker.files
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            return None
+        return Explanation(
+            tuple(step for part in parts for step in part.steps),
+            predicted=parts[0].predicted,
+            dockerfile=parts[0].dockerfile,
+            has_record=all(part.has_record for part in parts),
+        )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import gc
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from buildwright.cachemiss import arg_names
 from buildwright.cachemiss.causes import CauseKind
 from buildwright.cachemiss.record import BuildKey, RecordStore
 from buildwright.cachemiss.report import Explanation
-from buildwright.cachemiss.tracker import BuildTracker, ran_digests
+from buildwright.cachemiss.context import SentFiles
+from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers, ran_digests
 from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
 from buildwright.dockerfile import parse_dockerfile
@@ -182,3 +184,56 @@ def test_a_failed_build_leaves_no_thread_behind(tmp_path: Path) -> None:
     gc.collect()
     thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_a_multi_platform_build_keeps_one_record_per_platform(tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    (context / "src").mkdir(parents=True)
+    (context / "src" / "a").write_text("a")
+    store = RecordStore(tmp_path / "records")
+    platforms = ("linux/amd64", "linux/arm64")
+
+    def build(ran: dict[str, tuple[str, ...]]) -> Explanation | None:
+        def make(key: BuildKey, sent: SentFiles) -> BuildTracker:
+            return BuildTracker(
+                key,
+                local_dirs={"context": context},
+                build_args={},
+                arg_names=(),
+                no_cache=False,
+                explain=True,
+                dockerfile_name="Dockerfile",
+                store=store,
+                sent=sent,
+            )
+
+        trackers = PlatformTrackers(lambda platform: replace(KEY, platform=platform), 1, make)
+        events: list[BuildEvent] = []
+        handle = trackers.watch(events.append)
+        assert handle is not None
+        definitions = [(p, _definition(f"s-{p}", {})) for p in platforms]
+        trackers.compiled_platforms(definitions)
+        stat = (context / "src" / "a").stat()
+        trackers.on_file_sent("context", "src", 1 << 31 | 0o755, 0, 1, "")
+        trackers.on_file_sent("context", "src/a", 0o644, stat.st_size, stat.st_mtime_ns, "")
+        results = []
+        for platform, definition in definitions:
+            for digest in definition.digests:
+                meta = definition.metadata.get(digest)
+                name = dict(meta.description).get("llb.customname", "") if meta is not None else ""
+                if name[:5] in ("[2/3]", "[3/3]"):
+                    cached = not name.startswith(ran.get(platform, ()))
+                    if not cached:
+                        handle(VertexStarted(digest, name, None))
+                    results.append(StepResult(name, digest, cached=cached))
+        return trackers.finish(results)
+
+    first = build({p: ("[2/3]", "[3/3]") for p in platforms})
+    assert first is not None and len(first.rebuilt) == 4 and not first.has_record
+    for platform in platforms:
+        saved = store.load(replace(KEY, platform=platform))
+        assert saved is not None and saved.files["context"].entries["src/a"].sha256 is not None
+    (context / "src" / "a").write_text("b")
+    second = build({p: ("[2/3]", "[3/3]") for p in platforms})
+    assert second is not None and second.has_record
+    assert [step.cause.text for step in second.rebuilt if step.cause][::2] == ["src/a changed (content)"] * 2
