@@ -6,10 +6,11 @@ carries a description the engine derives from the step (buildkit `solver/llbsolv
 `mount / from exec <args>`; file ops: the vertex name, `solver/llbsolver/file/refmanager.go`).
 A step that ran in the recorded build made its record then: when no record of that description
 was created in that build's time, it is gone (pruned or evicted), even if other builds made
-records of the same description. A step without any record of its description is gone too. A step that came from the cache in
-the recorded build may have been found under another step's record: the same file operation of
-another platform of a multi-platform build (its name says the other platform), so for those the
-instruction without its bracketed label counts as the description.
+records of the same description. A step without any record of its description is gone too.
+A step that came from the cache in the recorded build may have been found under another step's
+record: the same file operation of another platform of a multi-platform build (its name says
+the other platform), so for those the instruction without its bracketed label counts as the
+description.
 """
 
 from __future__ import annotations

@@ -52,5 +52,5 @@ def predict_build(
     changes = compare(graph, previous, files, build_args, arg_names)
     cache = EngineCache(usage)
     run = predict(graph, changes, lambda step: cache.holds(step, previous))
-    causes = attribute(graph, changes, run, no_cache=no_cache)
+    causes = attribute(graph, changes, run, no_cache=no_cache, predicted=True)
     return explanation(graph, run, causes, predicted=True, dockerfile=dockerfile_name, has_record=previous is not None)

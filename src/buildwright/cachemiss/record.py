@@ -119,6 +119,7 @@ def _step_json(step: Step, ran: bool) -> dict[str, Any]:
         },
         "ignore_cache": step.ignore_cache,
         "exec_args": step.exec_args,
+        "copied_from": step.copied_from,
         "ran": ran,
     }
     return out
@@ -146,6 +147,7 @@ def _step_from_json(data: Mapping[str, Any]) -> Step:
         else None,
         ignore_cache=bool(data.get("ignore_cache", False)),
         exec_args=tuple(str(a) for a in data.get("exec_args", ())),
+        copied_from=tuple(str(d) for d in data.get("copied_from", ())),
     )
 
 

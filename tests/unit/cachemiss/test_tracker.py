@@ -10,9 +10,9 @@ from pathlib import Path
 
 from buildwright.cachemiss import arg_names
 from buildwright.cachemiss.causes import CauseKind
+from buildwright.cachemiss.context import SentFiles
 from buildwright.cachemiss.record import BuildKey, RecordStore
 from buildwright.cachemiss.report import Explanation
-from buildwright.cachemiss.context import SentFiles
 from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers, ran_digests
 from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
