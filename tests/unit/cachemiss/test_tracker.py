@@ -31,6 +31,28 @@ def _definition(session: str, args: dict[str, str]) -> Definition:
     return compile_dockerfile(parse_dockerfile(DOCKERFILE), options, Resolver()).definition
 
 
+def _tracker(
+    store: RecordStore,
+    context: Path,
+    args: dict[str, str],
+    *,
+    explain: bool,
+    key: BuildKey = KEY,
+    sent: SentFiles | None = None,
+) -> BuildTracker:
+    return BuildTracker(
+        key,
+        local_dirs={"context": context},
+        build_args=args,
+        arg_names=arg_names(parse_dockerfile(DOCKERFILE)),
+        no_cache=False,
+        explain=explain,
+        dockerfile_name="Dockerfile",
+        store=store,
+        sent=sent,
+    )
+
+
 def _build(
     store: RecordStore,
     context: Path,
@@ -41,16 +63,7 @@ def _build(
     explain: bool = True,
 ) -> tuple[Explanation | None, list[BuildEvent]]:
     """One build as api.build drives the tracker: the session sends, the steps run, it finishes."""
-    tracker = BuildTracker(
-        KEY,
-        local_dirs={"context": context},
-        build_args=args,
-        arg_names=arg_names(parse_dockerfile(DOCKERFILE)),
-        no_cache=False,
-        explain=explain,
-        dockerfile_name="Dockerfile",
-        store=store,
-    )
+    tracker = _tracker(store, context, args, explain=explain)
     events: list[BuildEvent] = []
     handle = tracker.watch(events.append)
     assert handle is not None
@@ -169,16 +182,7 @@ def test_builds_without_explain_keep_the_record_cheaply(tmp_path: Path) -> None:
 
 def test_a_failed_build_leaves_no_thread_behind(tmp_path: Path) -> None:
     store = RecordStore(tmp_path / "records")
-    tracker = BuildTracker(
-        KEY,
-        local_dirs={"context": tmp_path},
-        build_args={},
-        arg_names=(),
-        no_cache=False,
-        explain=False,
-        dockerfile_name="Dockerfile",
-        store=store,
-    )
+    tracker = _tracker(store, tmp_path, {}, explain=False)
     thread = next(t for t in threading.enumerate() if t.name == "buildwright-record")
     del tracker  # never finished, as after a failed build
     gc.collect()
@@ -195,17 +199,7 @@ def test_a_multi_platform_build_keeps_one_record_per_platform(tmp_path: Path) ->
 
     def build(ran: dict[str, tuple[str, ...]]) -> Explanation | None:
         def make(key: BuildKey, sent: SentFiles) -> BuildTracker:
-            return BuildTracker(
-                key,
-                local_dirs={"context": context},
-                build_args={},
-                arg_names=(),
-                no_cache=False,
-                explain=True,
-                dockerfile_name="Dockerfile",
-                store=store,
-                sent=sent,
-            )
+            return _tracker(store, context, {}, explain=True, key=key, sent=sent)
 
         trackers = PlatformTrackers(lambda platform: replace(KEY, platform=platform), 1, make)
         events: list[BuildEvent] = []
