@@ -220,9 +220,12 @@ class RecordStore:
         if data is None or data.get("version") != VERSION or data.get("key") != asdict(key):
             return None
         try:
-            return listing_digests(data)
+            digests = listing_digests(data)
         except (TypeError, AttributeError):
             return None
+        if digests and not (self.folder / key.files_name()).is_file():
+            return None  # the entries are lost: a build must write them again
+        return digests
 
     def _read(self, path: Path) -> dict[str, Any] | None:
         try:

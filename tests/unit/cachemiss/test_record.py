@@ -112,6 +112,11 @@ def test_entries_whose_listing_is_not_the_recorded_one_are_unknown(tmp_path: Pat
     store = RecordStore(tmp_path)
     store.save(_record(key))
     assert store.load_digests(key) == {"context": (_record(key).files["context"].listing_digest(), False)}
+    # Without its entries file, a record's digests say nothing: a build writes the entries again.
+    (tmp_path / key.files_name()).unlink()
+    assert store.load_digests(key) is None
+    store.save(_record(key))
+    assert store.load_digests(key) is not None
     # Another build's entries file (a write interrupted between the two files): not taken.
     other = _record(key)
     moved = {"context": snapshot({"src/a.c": "int main;", "src/b.c": "x"}, dirs=["src"])}
