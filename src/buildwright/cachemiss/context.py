@@ -209,7 +209,7 @@ class Hasher:
         if mode & MODE_TYPE or size > HASH_LIMIT:
             return entry
         before = self._old.get(path)
-        if before is not None and before[4] and before[0] == mode and before[1] == size and before[2] == mtime:
+        if before is not None and len(before) == 5 and before[4] and tuple(before[:3]) == (mode, size, mtime):
             return (mode, size, mtime, linkname, before[4])
         digest = _hash(self._root, path) if self.budget >= size else None
         self.budget -= size
@@ -329,7 +329,7 @@ def _changes_under(root: str, old: Mapping[str, RawEntry], new: Mapping[str, Raw
 
 
 def _is_dir(entry: RawEntry) -> bool:
-    mode = entry[0]
+    mode = entry[0] if entry else None
     return isinstance(mode, int) and bool(mode & MODE_DIR)
 
 

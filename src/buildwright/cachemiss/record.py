@@ -167,7 +167,10 @@ def record_from_json(data: Mapping[str, Any], files: Mapping[str, Any] | None = 
         held = stored.get(name)
         if not isinstance(held, Mapping) or held.get("digest") != digest:
             continue
-        entries = {str(path): tuple(value) for path, value in held.get("entries", {}).items()}
+        entries = held.get("entries")
+        if not isinstance(entries, dict):
+            continue
+        # The JSON arrays are the raw entries as they are (`RawEntries` checks one when it is read).
         snapshots[name] = DirSnapshot(RawEntries(entries), truncated, digest)
     head = data.get("head")
     return BuildRecord(

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from buildwright.cachemiss import record as record_module
-from buildwright.cachemiss.context import FileMeta
+from buildwright.cachemiss.context import FileMeta, read_changes
+from buildwright.cachemiss.graph import ContextRead
 from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, record_from_json
 from tests.unit.cachemiss.helpers import graph_of, snapshot
 
@@ -137,3 +138,18 @@ def test_no_secret_value_reaches_a_record() -> None:
     assert "token" in written  # the mount's id, so the test looks where the secret would be
     run = next(step for step in record_from_json(json.loads(written)).graph.steps if step.kind == "exec")
     assert not any(item.startswith("TOKEN=") for item in run.env)
+
+
+def test_a_malformed_entry_is_left_out_of_the_comparison(tmp_path: Path) -> None:
+    key = BuildKey("/app", "", "", "")
+    store = RecordStore(tmp_path)
+    store.save(_record(key))
+    path = tmp_path / key.files_name()
+    document = json.loads(path.read_text())
+    document["dirs"]["context"]["entries"]["src/a.c"] = [1]
+    path.write_text(json.dumps(document))
+    loaded = store.load(key)
+    assert loaded is not None
+    now = {"context": snapshot({"src/a.c": "int main(void);", "src/big": 5_000_000}, dirs=["src"])}
+    # Nothing to compare the file with: it is not named, and nothing fails.
+    assert read_changes((ContextRead("context", ("src",)),), loaded.files, now) is None
