@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from buildwright.cachemiss.tracker import BuildTracker
+from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers
 from buildwright.checks import check_build
 from buildwright.client import BuildRequest, CompiledBuildLike, ExportSpec, GatewayContext, node_id, shared_key_for
 from buildwright.client import BuildResult as EngineBuildResult
@@ -111,7 +111,7 @@ def _report_all(on_event: Callable[[BuildEvent], None], events: Sequence[BuildEv
 class _Compilation:
     """The compile callback of one build, keeping what it compiled for locating a failed step."""
 
-    def __init__(self, inputs: BuildInputs, tracker: BuildTracker | None) -> None:
+    def __init__(self, inputs: BuildInputs, tracker: BuildTracker | PlatformTrackers | None) -> None:
         # A remote context's Dockerfile is known once the engine fetched it (inside the build).
         self.inputs = inputs
         self.compiled: list[CompiledBuild] = []
@@ -140,9 +140,11 @@ class _Compilation:
             self.announce = None
         if isinstance(compiled, MultiPlatformBuild):
             self.compiled.extend(part.compiled for part in compiled.builds)
+            if isinstance(self.tracker, PlatformTrackers):
+                self.tracker.compiled_platforms([(part.id, part.compiled.definition) for part in compiled.builds])
         else:
             self.compiled.append(compiled)
-            if self.tracker is not None:
+            if isinstance(self.tracker, BuildTracker):
                 self.tracker.compiled(compiled.definition)
         return compiled
 

@@ -8,19 +8,22 @@ engine's cache records, nothing built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildwright.cachemiss import BuildKey, Cause, CauseKind, Explanation, StepExplanation, arg_names, build_key
+from buildwright.cachemiss.context import SentFiles
 from buildwright.cachemiss.graph import read_graph
 from buildwright.cachemiss.predict import predict_build
-from buildwright.cachemiss.record import RecordStore
-from buildwright.cachemiss.tracker import BuildTracker
+from buildwright.cachemiss.record import BuildRecord, RecordStore
+from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers
 from buildwright.client import GatewayContext
+from buildwright.client.diskusage import UsageRecord
 from buildwright.errors import BuildConfigError
 from buildwright.frontend import CompiledBuild, compile_dockerfile
+from buildwright.frontend.platforms import MultiPlatformBuild, compile_platforms
 from buildwright.inputs import BuildInputs, local_build, read_inputs
 from buildwright.options import BuildOptions, EngineOptions, split_keywords
 
@@ -46,8 +49,8 @@ def explain(
     shape no step (secrets, outputs, ...) change nothing. `exit_code` is 0 when nothing would rebuild.
 
     Raises:
-        BuildConfigError, DockerfileError: as `build`, and for a remote context or several
-            platforms (no record is kept of those); EngineUnavailableError: no engine answered.
+        BuildConfigError, DockerfileError: as `build`, and for a remote context (no record is
+            kept of one); EngineUnavailableError: no engine answered.
     """
     from buildwright.engine import engine_for  # the engine runs builds, which use this module
 
@@ -55,26 +58,40 @@ def explain(
         return predict_dockerfile_build(opened, context, split_keywords(keywords, options)[0])
 
 
-def record_key(inputs: BuildInputs, options: BuildOptions) -> BuildKey:
-    """The record a build of these inputs is compared with (see `cachemiss.record`)."""
+def record_key(inputs: BuildInputs, options: BuildOptions, platform: str | None = None) -> BuildKey:
+    """The record a build of these inputs (for `platform`, one of a multi-platform build's) is
+    compared with (see `cachemiss.record`)."""
     local = local_build(inputs.context, options.dockerfile, inputs.target)
-    return build_key(local.context, local.dockerfile, local.target, str(inputs.platform or ""))
+    named = str(inputs.platform or "") if platform is None else platform
+    return build_key(local.context, local.dockerfile, local.target, named)
 
 
-def tracker_for(inputs: BuildInputs, options: BuildOptions, local_dirs: Mapping[str, Path]) -> BuildTracker | None:
-    """The tracker of a build, or None: records are kept for a local context built for one
-    platform, where what the session sends is known."""
-    if inputs.remote is not None or inputs.multi_platform:
+def tracker_for(
+    inputs: BuildInputs, options: BuildOptions, local_dirs: Mapping[str, Path]
+) -> BuildTracker | PlatformTrackers | None:
+    """The tracker of a build, or None: records are kept for a local context, where what the
+    session sends is known; one per platform for a multi-platform build."""
+    if inputs.remote is not None:
         return None
-    return BuildTracker(
-        record_key(inputs, options),
-        local_dirs=local_dirs,
-        build_args=inputs.build_args,
-        arg_names=arg_names(inputs.dockerfile),
-        no_cache=inputs.no_cache,
-        explain=options.explain,
-        dockerfile_name=inputs.dockerfile.filename or "Dockerfile",
-    )
+
+    def tracker(key: BuildKey, sent: SentFiles | None = None) -> BuildTracker:
+        return BuildTracker(
+            key,
+            local_dirs=local_dirs,
+            build_args=inputs.build_args,
+            arg_names=arg_names(inputs.dockerfile),
+            no_cache=inputs.no_cache,
+            explain=options.explain,
+            dockerfile_name=inputs.dockerfile.filename or "Dockerfile",
+            sent=sent,
+        )
+
+    if inputs.multi_platform:
+        return PlatformTrackers(lambda platform: record_key(inputs, options, platform), len(local_dirs), tracker)
+    return tracker(record_key(inputs, options))
+
+
+_Reader = Callable[[Sequence[BuildKey]], tuple[list[BuildRecord | None], Sequence[UsageRecord]]]
 
 
 def predict_dockerfile_build(engine: Engine, context: str | Path, options: BuildOptions) -> Explanation:
@@ -82,19 +99,33 @@ def predict_dockerfile_build(engine: Engine, context: str | Path, options: Build
     inputs = read_inputs(context, options)
     if inputs.remote is not None:
         raise BuildConfigError("explain needs a local context directory: builds of a remote context keep no record")
+    store = RecordStore.default()
+
+    def read_records_and_cache(keys: Sequence[BuildKey]) -> tuple[list[BuildRecord | None], Sequence[UsageRecord]]:
+        previous = [store.load(key) for key in keys]
+        # Without a record every step is new: the engine's cache is never asked about, so the
+        # cache records (a listing of the whole engine cache) are not fetched.
+        return previous, engine.disk_usage() if any(p is not None for p in previous) else ()
+
     if inputs.multi_platform:
-        raise BuildConfigError("explain predicts a build for one platform: give one --platform")
-    previous = RecordStore.default().load(record_key(inputs, options))
+        return _predict_platforms(engine, inputs, options, read_records_and_cache)
 
     def compile_on(gateway: GatewayContext) -> CompiledBuild:
         # Dockerfile errors come located from the frontend, as in `compile`.
         return compile_dockerfile(inputs.dockerfile, inputs.frontend_options(gateway), gateway.resolver)
 
-    # The cache records are listed while the Dockerfile compiles: both wait on the engine.
+    # The record is read and the cache records listed while the Dockerfile compiles: the
+    # compile waits on the engine most of its time.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        usage = pool.submit(engine.disk_usage)
+        pending = pool.submit(read_records_and_cache, (record_key(inputs, options),))
         compiled = engine.evaluate(compile_on)
-        records = usage.result()
+        (previous,), records = pending.result()
+    return _predict(inputs, compiled, previous, records)
+
+
+def _predict(
+    inputs: BuildInputs, compiled: CompiledBuild, previous: BuildRecord | None, records: Sequence[UsageRecord]
+) -> Explanation:
     return predict_build(
         read_graph(compiled.definition),
         previous,
@@ -104,4 +135,27 @@ def predict_dockerfile_build(engine: Engine, context: str | Path, options: Build
         arg_names=arg_names(inputs.dockerfile),
         no_cache=inputs.no_cache,
         dockerfile_name=inputs.dockerfile.filename or "Dockerfile",
+    )
+
+
+def _predict_platforms(engine: Engine, inputs: BuildInputs, options: BuildOptions, read: _Reader) -> Explanation:
+    """A multi-platform build's prediction: each platform compared with its own record, the
+    steps listed platform by platform (their names carry the platform)."""
+
+    def compile_on(gateway: GatewayContext) -> MultiPlatformBuild:
+        options_now = inputs.frontend_options(gateway)
+        return compile_platforms(inputs.dockerfile, options_now, inputs.platforms, gateway.resolver)
+
+    # The platforms are known once compiled (BUILDKIT_MULTI_PLATFORM without --platform takes
+    # the engine's), so the records are read after the compile here.
+    built = engine.evaluate(compile_on)
+    previous, records = read([record_key(inputs, options, part.id) for part in built.builds])
+    parts = [
+        _predict(inputs, part.compiled, before, records) for part, before in zip(built.builds, previous, strict=True)
+    ]
+    return Explanation(
+        tuple(step for part in parts for step in part.steps),
+        predicted=True,
+        dockerfile=parts[0].dockerfile if parts else "Dockerfile",
+        has_record=all(part.has_record for part in parts),
     )

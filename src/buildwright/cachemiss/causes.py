@@ -21,6 +21,9 @@ from buildwright.cachemiss.context import DirSnapshot, read_changes
 from buildwright.cachemiss.graph import Kind, Step, StepGraph
 from buildwright.cachemiss.record import BuildRecord
 
+# Added to a predicted parent cause of a step that only copies from the parent (see `step_cause`).
+UNLESS_SAME_CONTENT = ", unless the files it copies come out the same (the engine finds it by content)"
+
 
 class CauseKind(enum.Enum):
     """The kinds of cause, in the order they are looked for."""
@@ -100,26 +103,41 @@ class _Matcher:
     (a step was inserted before it) and is matched by its instruction instead."""
 
     def __init__(self, graph: StepGraph, now: StepGraph) -> None:
-        current = {(_stage(s), s.instruction) for s in now.steps if s.is_step}
         self.by_key = {s.key: s for s in graph.steps}
-        self.by_instruction: dict[tuple[str, str], Step] = {}
-        self.by_slot: dict[str, Step] = {}
-        self.by_name: dict[str, Step] = {}
-        for s in graph.steps:
+        self._graph = graph
+        self._now = now
+        # The other indexes are made when a step is not found by its key (an unchanged build
+        # never needs them).
+        self._indexes: tuple[dict[tuple[str, str], Step], dict[str, Step], dict[str, Step]] | None = None
+
+    def _index(self) -> tuple[dict[tuple[str, str], Step], dict[str, Step], dict[str, Step]]:
+        if self._indexes is not None:
+            return self._indexes
+        current = {(_stage(s), s.instruction) for s in self._now.steps if s.is_step}
+        by_instruction: dict[tuple[str, str], Step] = {}
+        by_slot: dict[str, Step] = {}
+        by_name: dict[str, Step] = {}
+        for s in self._graph.steps:
             if not s.is_step:
                 continue
-            self.by_instruction.setdefault((_stage(s), s.instruction), s)
-            if (_stage(s), s.instruction) in current:
+            place = (_stage(s), s.instruction)
+            by_instruction.setdefault(place, s)
+            if place in current:
                 continue
-            if s.slot:
-                self.by_slot.setdefault(s.slot, s)
-            self.by_name.setdefault(s.name, s)
+            slot = s.slot
+            if slot:
+                by_slot.setdefault(slot, s)
+            by_name.setdefault(s.name, s)
+        self._indexes = (by_instruction, by_slot, by_name)
+        return self._indexes
 
     def earlier(self, step: Step) -> Step | None:
+        by_instruction, by_slot, by_name = self._index()
+        slot = step.slot
         return (
-            self.by_instruction.get((_stage(step), step.instruction))
-            or (self.by_slot.get(step.slot) if step.slot else None)
-            or self.by_name.get(step.name)
+            by_instruction.get((_stage(step), step.instruction))
+            or (by_slot.get(slot) if slot else None)
+            or by_name.get(step.name)
         )
 
 
@@ -219,25 +237,16 @@ def attribute(
     ran: Collection[str],
     *,
     no_cache: bool = False,
+    predicted: bool = False,
 ) -> dict[str, Cause]:
-    """The cause of each step in `ran` (digests), by digest."""
+    """The cause of each step in `ran` (digests; for a prediction, that will run), by digest."""
     by_digest = graph.by_digest()
     causes: dict[str, Cause] = {}
     for step in graph.steps:
         if step.digest not in ran or not step.is_step:
             continue
-        causes[step.digest] = _cause(step, changes, ran, by_digest, no_cache)
+        causes[step.digest] = step_cause(step, changes, ran, by_digest, no_cache=no_cache, predicted=predicted)
     return causes
-
-
-def _cause(
-    step: Step,
-    changes: Mapping[str, Cause | None],
-    ran: Collection[str],
-    by_digest: Mapping[str, Step],
-    no_cache: bool,
-) -> Cause:
-    return step_cause(step, changes, ran, by_digest, no_cache=no_cache)
 
 
 def step_cause(
@@ -247,17 +256,24 @@ def step_cause(
     by_digest: Mapping[str, Step],
     *,
     no_cache: bool = False,
+    predicted: bool = False,
 ) -> Cause:
-    """The cause of one step that ran (see `attribute`)."""
+    """The cause of one step that ran, or will (`predicted`; see `attribute`)."""
     change = changes.get(step.digest)
     if change is not None and change.kind in _OWN:
         return change
     if step.ignore_cache:
         return Cause(CauseKind.NO_CACHE, "--no-cache" if no_cache else "--no-cache-filter")
-    for digest in step.parents:
-        parent = by_digest.get(digest)
-        if parent is not None and parent.is_step and digest in ran:
-            return Cause(CauseKind.PARENT, f"after [{parent.label or parent.name}]", parent=digest)
+    ran_parents = [d for d in step.parents if d in ran and (p := by_digest.get(d)) is not None and p.is_step]
+    if ran_parents:
+        digest = ran_parents[0]
+        parent = by_digest[digest]
+        text = f"after [{parent.label or parent.name}]"
+        if predicted and all(d in step.copied_from for d in ran_parents):
+            # Only what it copies from will be made again: the engine keys this step by that
+            # content, which a prediction cannot know before the parent has run.
+            text += UNLESS_SAME_CONTENT
+        return Cause(CauseKind.PARENT, text, parent=digest)
     if change is not None:
         # A parent changed but came from cache (e.g. a base image already pulled): its cause.
         return change

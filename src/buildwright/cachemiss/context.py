@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import posixpath
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from buildwright.cachemiss.graph import ContextRead, LocalFilter
@@ -59,17 +60,46 @@ class FileMeta:
             return self.sha256 == other.sha256
         return self.mtime == other.mtime
 
-    def to_json(self) -> list[object]:
-        return [self.mode, self.size, self.mtime, self.linkname, self.sha256]
+    def to_json(self) -> tuple[int, int, int, str, str | None]:
+        return (self.mode, self.size, self.mtime, self.linkname, self.sha256)
 
     @staticmethod
     def from_json(value: object) -> FileMeta | None:
-        if not isinstance(value, list) or len(value) != 5:
+        if not isinstance(value, (list, tuple)) or len(value) != 5:
             return None
         mode, size, mtime, linkname, sha = value
         if not all(isinstance(v, int) for v in (mode, size, mtime)) or not isinstance(linkname, str):
             return None
         return FileMeta(mode, size, mtime, linkname, sha if isinstance(sha, str) else None)
+
+
+# One entry as stored: (mode, size, mtime, linkname, sha256 or None); a JSON array in a record.
+RawEntry = Sequence[object]
+
+
+class RawEntries(Mapping[str, FileMeta]):
+    """Entries kept as the raw tuples they are sent and stored as; a `FileMeta` is made only for
+    an entry that is looked at (a record of 20,000 files is compared and rewritten without)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Mapping[str, RawEntry]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, path: str) -> FileMeta:
+        meta = FileMeta.from_json(self.raw[path])
+        if meta is None:
+            raise KeyError(path)
+        return meta
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,26 +108,74 @@ class DirSnapshot:
 
     entries: Mapping[str, FileMeta]
     truncated: bool = False
+    # `listing_digest()`, when it is already known (a record read back carries it).
+    digest: str = field(default="", compare=False)
+
+    def raw(self) -> Mapping[str, RawEntry]:
+        """The entries as raw tuples (see `RawEntries`)."""
+        if isinstance(self.entries, RawEntries):
+            return self.entries.raw
+        return {path: meta.to_json() for path, meta in self.entries.items()}
+
+    def listing_digest(self) -> str:
+        """A digest of what the session sent (paths, modes, sizes, mtimes, links; no hashes): two
+        equal digests mean the same listing, so a record's hashes hold as they are."""
+        if self.digest:
+            return self.digest
+        # One C-encoded JSON document: a per-entry Python loop of hashing costs more.
+        listing = [(path, *entry[:4]) for path, entry in self.raw().items()]
+        text = json.dumps(listing, separators=(",", ":"), check_circular=False)
+        data = text.encode("utf-8", "surrogateescape") + (b"|truncated" if self.truncated else b"")
+        return hashlib.sha256(data).hexdigest()
+
+    def with_digest(self) -> DirSnapshot:
+        """The same snapshot, its listing digest computed once and carried."""
+        return self if self.digest else DirSnapshot(self.entries, self.truncated, self.listing_digest())
 
 
 class SentFiles:
-    """Collects what the session sends for each directory (fed from the session's thread)."""
+    """Collects what the session sends (fed from the session's thread): one flat tuple appended
+    per entry, the cheapest thing the session's loop can be made to do; grouped by directory
+    (at most MAX_ENTRIES each) only when read."""
 
-    def __init__(self) -> None:
-        self._dirs: dict[str, dict[str, FileMeta]] = {}
-        self._truncated: set[str] = set()
-        self.count = 0  # entries seen so far: tells a reader whether anything new came
+    def __init__(self, dirs: int = 1) -> None:
+        self._rows: list[tuple[str, str, RawEntry]] = []
+        self._limit = MAX_ENTRIES * max(1, dirs)  # bounds the memory before grouping
+        self._dropped: set[str] = set()
+        self._dropped_count = 0
+        self._read = 0  # how far `pending` has handed out the rows
+
+    @property
+    def count(self) -> int:
+        """Entries seen so far: tells a reader whether anything new came."""
+        return len(self._rows) + self._dropped_count
 
     def sent(self, dir_name: str, path: str, mode: int, size: int, mtime: int, linkname: str) -> None:
-        self.count += 1
-        entries = self._dirs.setdefault(dir_name, {})
-        if len(entries) >= MAX_ENTRIES:
-            self._truncated.add(dir_name)
-            return
-        entries[path] = FileMeta(mode, size, mtime, linkname)
+        if len(self._rows) < self._limit:
+            self._rows.append((dir_name, path, (mode, size, mtime, linkname, None)))
+        else:
+            self._dropped.add(dir_name)
+            self._dropped_count += 1
+
+    def pending(self) -> list[tuple[str, str, RawEntry]]:
+        """The entries sent since the last call (for one reader, on any thread: the list is only
+        appended to, and a slice up to a length read first is a stable copy)."""
+        start, end = self._read, len(self._rows)
+        self._read = end
+        return self._rows[start:end]
 
     def snapshots(self) -> dict[str, DirSnapshot]:
-        return {name: DirSnapshot(dict(entries), name in self._truncated) for name, entries in self._dirs.items()}
+        grouped: dict[str, dict[str, RawEntry]] = {}
+        truncated = set(self._dropped)
+        for name, path, entry in self._rows[: len(self._rows)]:
+            entries = grouped.get(name)
+            if entries is None:
+                entries = grouped[name] = {}
+            if len(entries) < MAX_ENTRIES:
+                entries[path] = entry
+            else:
+                truncated.add(name)
+        return {name: DirSnapshot(RawEntries(entries), name in truncated) for name, entries in grouped.items()}
 
 
 def walk_snapshot(
@@ -105,42 +183,45 @@ def walk_snapshot(
 ) -> DirSnapshot:
     """The entries the session would send for `root` under `local`'s filter (no hashes yet)."""
     spec = FilterSpec(local.include_patterns, local.exclude_patterns, local.follow_paths)
-    entries: dict[str, FileMeta] = {}
+    entries: dict[str, RawEntry] = {}
     for entry in walk(root, spec, matcher_factory):
         stat = entry.stat
         if len(entries) >= MAX_ENTRIES:
-            return DirSnapshot(entries, truncated=True)
-        entries[stat.path] = FileMeta(stat.mode, stat.size, stat.modTime, stat.linkname)
-    return DirSnapshot(entries)
+            return DirSnapshot(RawEntries(entries), truncated=True)
+        entries[stat.path] = (stat.mode, stat.size, stat.modTime, stat.linkname, None)
+    return DirSnapshot(RawEntries(entries))
+
+
+class Hasher:
+    """Hashes small regular files within one budget of bytes (`HASH_BUDGET` per build), reusing
+    the hash a previous record holds for an entry whose mode, size and mtime did not move."""
+
+    def __init__(self, root: Path, previous: DirSnapshot | None, budget: int | None = None) -> None:
+        self._root = root
+        self._old = previous.raw() if previous is not None else {}
+        self.budget = HASH_BUDGET if budget is None else budget
+
+    def entry(self, path: str, entry: RawEntry) -> RawEntry:
+        """`entry` with its hash (or as it is: not a small regular file, or already hashed)."""
+        mode, size, mtime, linkname, sha = entry[:5]
+        if sha is not None or not isinstance(mode, int) or not isinstance(size, int):
+            return entry
+        if mode & MODE_TYPE or size > HASH_LIMIT:
+            return entry
+        before = self._old.get(path)
+        if before is not None and len(before) == 5 and before[4] and tuple(before[:3]) == (mode, size, mtime):
+            return (mode, size, mtime, linkname, before[4])
+        digest = _hash(self._root, path) if self.budget >= size else None
+        self.budget -= size
+        return (mode, size, mtime, linkname, digest)
 
 
 def with_hashes(root: Path, snapshot: DirSnapshot, previous: DirSnapshot | None) -> DirSnapshot:
     """`snapshot` with a content hash on each small regular file (reused from `previous` when
     the file's mode, size and mtime are those it had then)."""
-    old = previous.entries if previous is not None else {}
-    budget = HASH_BUDGET
-    out: dict[str, FileMeta] = {}
-    for path, meta in snapshot.entries.items():
-        if not meta.is_regular or meta.size > HASH_LIMIT:
-            out[path] = meta
-            continue
-        before = old.get(path)
-        if (
-            before is not None
-            and before.sha256
-            and (before.mode, before.size, before.mtime)
-            == (
-                meta.mode,
-                meta.size,
-                meta.mtime,
-            )
-        ):
-            out[path] = FileMeta(meta.mode, meta.size, meta.mtime, meta.linkname, before.sha256)
-            continue
-        digest = _hash(root, path) if budget >= meta.size else None
-        budget -= meta.size
-        out[path] = FileMeta(meta.mode, meta.size, meta.mtime, meta.linkname, digest)
-    return DirSnapshot(out, snapshot.truncated)
+    hasher = Hasher(root, previous)
+    raw = {path: hasher.entry(path, entry) for path, entry in snapshot.raw().items()}
+    return DirSnapshot(RawEntries(raw), snapshot.truncated, snapshot.digest)
 
 
 def _hash(root: Path, path: str) -> str | None:
@@ -212,22 +293,44 @@ def read_changes(
         old, new = before.get(read.source), after.get(read.source)
         if old is None or new is None:
             continue
+        if old.listing_digest() == new.listing_digest():
+            continue  # the same listing (mode, size, mtime of every entry): nothing changed in it
+        old_raw, new_raw = old.raw(), new.raw()
         for path in read.paths:
-            changes = _changes_under(path, old.entries, new.entries)
+            changes = _changes_under(path, old_raw, new_raw)
             if changes:
                 return changes
     return None
 
 
-def _changes_under(root: str, old: Mapping[str, FileMeta], new: Mapping[str, FileMeta]) -> FileChanges:
-    old_paths = {p for p in old if _under(p, root)}
-    new_paths = {p for p in new if _under(p, root)}
-    changed = tuple((p, old[p], new[p]) for p in sorted(old_paths & new_paths) if not old[p].same_content(new[p]))
+def _changes_under(root: str, old: Mapping[str, RawEntry], new: Mapping[str, RawEntry]) -> FileChanges:
+    if not root:
+        old_paths, new_paths = set(old), set(new)
+    elif not any(c in root for c in "*?["):
+        prefix = root + "/"
+        old_paths = {p for p in old if p == root or p.startswith(prefix)}
+        new_paths = {p for p in new if p == root or p.startswith(prefix)}
+    else:
+        old_paths = {p for p in old if _under(p, root)}
+        new_paths = {p for p in new if _under(p, root)}
+    changed = []
+    for path in sorted(old_paths & new_paths):
+        before, after = old[path], new[path]
+        if tuple(before) == tuple(after):
+            continue  # the same raw entry: no FileMeta needed to know it is the same
+        old_meta, new_meta = FileMeta.from_json(before), FileMeta.from_json(after)
+        if old_meta is not None and new_meta is not None and not old_meta.same_content(new_meta):
+            changed.append((path, old_meta, new_meta))
     # A directory that appears with its files is not worth naming: the files are the news.
-    added = tuple(p for p in sorted(new_paths - old_paths) if not new[p].is_dir)
-    removed = tuple(p for p in sorted(old_paths - new_paths) if not old[p].is_dir)
+    added = tuple(p for p in sorted(new_paths - old_paths) if not _is_dir(new[p]))
+    removed = tuple(p for p in sorted(old_paths - new_paths) if not _is_dir(old[p]))
     label = _literal_prefix(root)
-    return FileChanges(label, changed, added, removed)
+    return FileChanges(label, tuple(changed), added, removed)
+
+
+def _is_dir(entry: RawEntry) -> bool:
+    mode = entry[0] if entry else None
+    return isinstance(mode, int) and bool(mode & MODE_DIR)
 
 
 def _under(path: str, root: str) -> bool:

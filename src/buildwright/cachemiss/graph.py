@@ -73,6 +73,9 @@ class Step:
         local: for a local source, its directory name and filter.
         ignore_cache: the op was sent with ignore-cache (`--no-cache`, `--no-cache-filter`).
         exec_args: an exec's command line (the engine names the step's cache record after it).
+        copied_from: a file step's inputs read only as copy sources: the engine keys the step
+            by the content it copies from them (buildkit `solver/llbsolver/ops/file.go`
+            `CacheMap`: selectors on a copy's secondary input), not by how they were made.
     """
 
     digest: str
@@ -90,6 +93,7 @@ class Step:
     local: LocalFilter | None = None
     ignore_cache: bool = False
     exec_args: tuple[str, ...] = ()
+    copied_from: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -196,15 +200,22 @@ def _step(digest: str, op: ops_pb2.Op, known: Mapping[str, Step], definition: De
         )
     if kind == "file":
         reads = []
+        sources: set[int] = set()
+        bases: set[int] = set()
         for action in op.file.actions:
+            bases.add(action.input)
             if action.WhichOneof("action") != "copy":
                 continue
             index = action.secondaryInput
             if 0 <= index < len(parents):
+                sources.add(index)
                 source = known.get(parents[index])
                 if source is not None and source.kind == Kind.LOCAL:
                     reads.append(ContextRead(source.local_name, (_relative(action.copy.src),)))
-        return Step(kind=Kind.FILE, reads=_merged(reads), **fields)
+        # An input a copy writes onto (an action's base) is keyed as made, never by content.
+        onto = {parents[i] for i in bases if 0 <= i < len(parents)}
+        copied = tuple(dict.fromkeys(parents[i] for i in sorted(sources) if parents[i] not in onto))
+        return Step(kind=Kind.FILE, reads=_merged(reads), copied_from=copied, **fields)
     return Step(kind=Kind.OTHER, **fields)
 
 

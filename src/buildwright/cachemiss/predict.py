@@ -28,7 +28,11 @@ def context_now(
         if root is None:
             continue
         before = previous.files.get(name) if previous is not None else None
-        files[name] = with_hashes(root, walk_snapshot(root, local), before)
+        now = walk_snapshot(root, local).with_digest()
+        if before is not None and before.listing_digest() == now.digest:
+            files[name] = before  # the same listing: the recorded hashes hold, nothing to hash
+        else:
+            files[name] = with_hashes(root, now, before)
     return files
 
 
@@ -48,5 +52,5 @@ def predict_build(
     changes = compare(graph, previous, files, build_args, arg_names)
     cache = EngineCache(usage)
     run = predict(graph, changes, lambda step: cache.holds(step, previous))
-    causes = attribute(graph, changes, run, no_cache=no_cache)
+    causes = attribute(graph, changes, run, no_cache=no_cache, predicted=True)
     return explanation(graph, run, causes, predicted=True, dockerfile=dockerfile_name, has_record=previous is not None)

@@ -4,16 +4,24 @@
 `compiled` is told the definition, `watch` wraps the event callback (with `explain`, each step
 that starts running gets a `StepCause` event for the progress view), and `finish` saves the new
 record and returns the explanation.
+
+Every build keeps a record, so the tracker is on every build's path and is made to cost little
+there: the session's callback appends a tuple; the previous record is read on a thread of its
+own while the build runs (without `explain`, only its listing digests: no step or entry is
+parsed); a context sent for the first time is hashed on that thread as the session sends it;
+and a build that sent the same listing as last time (a no-op rebuild) hashes nothing and leaves
+the record's entries file as it is.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from buildwright.cachemiss.causes import Cause, attribute, compare, step_cause
-from buildwright.cachemiss.context import DirSnapshot, SentFiles, with_hashes
+from buildwright.cachemiss.context import DirSnapshot, Hasher, RawEntries, RawEntry, SentFiles, with_hashes
 from buildwright.cachemiss.graph import Kind, Step, StepGraph, read_graph
 from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, now
 from buildwright.cachemiss.report import Explanation, explanation
@@ -22,6 +30,9 @@ from buildwright.client.steps import StepResult
 from buildwright.llb import Definition
 
 EventCallback = Callable[[BuildEvent], None]
+
+# How often the background thread looks for newly sent entries to hash (first builds only).
+_POLL_SECONDS = 0.05
 
 
 class BuildTracker:
@@ -39,6 +50,7 @@ class BuildTracker:
         explain: bool,
         dockerfile_name: str,
         store: RecordStore | None = None,
+        sent: SentFiles | None = None,
     ) -> None:
         self._key = key
         self._store = store or RecordStore.default()
@@ -48,8 +60,10 @@ class BuildTracker:
         self._no_cache = no_cache
         self._explain = explain
         self._dockerfile = dockerfile_name
-        self.previous = self._store.load(key)
-        self._sent = SentFiles()
+        # A multi-platform build's trackers share what the session sent (it is sent once).
+        self._sent = sent if sent is not None else SentFiles(len(self._dirs))
+        # The session calls this for every entry: bound straight to the collector's method.
+        self.on_file_sent = self._sent.sent
         self._started = now()
         self._lock = threading.Lock()
         self._graph: StepGraph | None = None
@@ -57,9 +71,17 @@ class BuildTracker:
         self._by_name: dict[str, Step] = {}
         # The live view's changes, computed again only when the session sent more entries.
         self._live: tuple[int, dict[str, Cause | None]] | None = None
+        self.hash_source: dict[str, DirSnapshot] = {}
+        # What `finish` recorded of each directory (with hashes), for another platform's tracker.
+        self.files: Mapping[str, DirSnapshot] = {}
+        self._background = _Background(self._store, key, self._sent, self._dirs, full=explain, hashes=not sent)
+        # A build that fails never calls `finish`: the thread ends when the tracker is dropped.
+        weakref.finalize(self, self._background.abandon)
 
-    def on_file_sent(self, dir_name: str, path: str, mode: int, size: int, mtime: int, linkname: str) -> None:
-        self._sent.sent(dir_name, path, mode, size, mtime, linkname)
+    @property
+    def previous(self) -> BuildRecord | None:
+        """The record of the last build of the same key (read in full; waits for the reader)."""
+        return self._background.full_record()
 
     def compiled(self, definition: Definition) -> None:
         graph = read_graph(definition)
@@ -75,12 +97,18 @@ class BuildTracker:
 
         def handle(event: BuildEvent) -> None:
             forward(event)
-            if isinstance(event, VertexStarted):
-                cause = self._live_cause(event.digest, event.name)
-                if cause is not None:
-                    forward(StepCause(event.digest, event.name, cause.text))
+            cause = self.live_cause(event)
+            if cause is not None:
+                forward(cause)
 
         return handle
+
+    def live_cause(self, event: BuildEvent) -> StepCause | None:
+        """For a step of this build that starts running, why (with `explain`), else None."""
+        if not self._explain or not isinstance(event, VertexStarted):
+            return None
+        cause = self._live_cause(event.digest, event.name)
+        return StepCause(event.digest, event.name, cause.text) if cause is not None else None
 
     def _live_cause(self, digest: str, name: str) -> Cause | None:
         with self._lock:
@@ -95,18 +123,25 @@ class BuildTracker:
             # The context is sent before any step reading it starts, so its entries are all known.
             count = self._sent.count
             if self._live is None or self._live[0] != count:
-                files = self._hashed(self._sent.snapshots())
-                self._live = (count, compare(graph, self.previous, files, self._build_args, self._arg_names))
+                previous = self.previous
+                files = self._hashed(self._sent.snapshots(), previous)
+                self._live = (count, compare(graph, previous, files, self._build_args, self._arg_names))
             changes = self._live[1]
             if not rebuilds(step, changes):
                 return None
             self._running.add(step.digest)
             return step_cause(step, changes, self._running, by_digest, no_cache=self._no_cache)
 
-    def _hashed(self, snapshots: Mapping[str, DirSnapshot]) -> dict[str, DirSnapshot]:
-        previous = self.previous.files if self.previous is not None else {}
+    def _hashed(self, snapshots: Mapping[str, DirSnapshot], previous: BuildRecord | None) -> dict[str, DirSnapshot]:
+        before = dict(previous.files) if previous is not None else {}
+        # Hashes another platform's tracker took of the same entries this build (see PlatformTrackers).
+        before.update(self.hash_source)
+        # A directory the background thread hashed has spent its budget: it is not hashed again.
+        done = self._background.hashed_dirs
         return {
-            name: with_hashes(self._dirs[name], snap, previous.get(name)) if name in self._dirs else snap
+            name: with_hashes(self._dirs[name], snap, before.get(name))
+            if name in self._dirs and name not in done
+            else snap
             for name, snap in snapshots.items()
         }
 
@@ -115,16 +150,51 @@ class BuildTracker:
         with self._lock:
             graph = self._graph
         if graph is None:
+            self._background.stop()
             return None
-        files = self._hashed(self._sent.snapshots())
+        sent = self._background.stop()
+        if not self._explain:
+            self._save_quietly(graph, steps, sent)
+            return None
         previous = self.previous
+        files = self._hashed(sent, previous)
         if previous is not None:
             # A directory this build did not send (no step read it) keeps what the last one saw.
             files = {**previous.files, **files}
         changes = compare(graph, previous, files, self._build_args, self._arg_names)
         by_digest = graph.by_digest()
         ran = frozenset(d for d in ran_digests(graph, steps) if rebuilds(by_digest[d], changes))
-        record = BuildRecord(
+        self.files = files
+        self._store.save(self._record(graph, ran, files))
+        causes = attribute(graph, changes, ran, no_cache=self._no_cache)
+        return explanation(
+            graph, ran, causes, predicted=False, dockerfile=self._dockerfile, has_record=previous is not None
+        )
+
+    def _save_quietly(self, graph: StepGraph, steps: Sequence[StepResult], sent: Mapping[str, DirSnapshot]) -> None:
+        """The record of a build without `explain`: nothing is compared. Base images are left out
+        of what ran (whether one moved needs the comparison; the record's readers never ask it
+        of an image, which has no cache record of its own)."""
+        by_digest = graph.by_digest()
+        ran = frozenset(d for d in ran_digests(graph, steps) if by_digest[d].kind != Kind.IMAGE)
+        digests = self._background.digests()
+        sent = {name: snap.with_digest() for name, snap in sent.items()}
+        if digests is not None and all(
+            name in digests and digests[name][0] == snap.listing_digest() for name, snap in sent.items()
+        ):
+            # The same listing as last time: the stored hashes hold, the entries file stays.
+            kept = {**{name: _listed(digest, truncated) for name, (digest, truncated) in digests.items()}, **sent}
+            self._store.save(self._record(graph, ran, kept), entries_unchanged=True)
+            return
+        previous = self.previous
+        files = self._hashed(sent, previous)
+        if previous is not None:
+            files = {**previous.files, **files}
+        self.files = files
+        self._store.save(self._record(graph, ran, files))
+
+    def _record(self, graph: StepGraph, ran: frozenset[str], files: Mapping[str, DirSnapshot]) -> BuildRecord:
+        return BuildRecord(
             key=self._key,
             graph=graph,
             ran=frozenset(step.key for step in graph.steps if step.digest in ran),
@@ -133,13 +203,99 @@ class BuildTracker:
             started=self._started,
             finished=now(),
         )
-        self._store.save(record)
-        if not self._explain:
-            return None
-        causes = attribute(graph, changes, ran, no_cache=self._no_cache)
-        return explanation(
-            graph, ran, causes, predicted=False, dockerfile=self._dockerfile, has_record=previous is not None
-        )
+
+
+def _listed(digest: str, truncated: bool) -> DirSnapshot:
+    """A directory known only by its listing digest (its entries are in the stored file)."""
+    return DirSnapshot(RawEntries({}), truncated, digest)
+
+
+class _Background:
+    """The tracker's thread: reads the previous record while the build runs and, when there is
+    none (a first build hashes every small file), hashes the entries as the session sends them,
+    so that the work is done when the build is."""
+
+    def __init__(
+        self,
+        store: RecordStore,
+        key: BuildKey,
+        sent: SentFiles,
+        dirs: Mapping[str, Path],
+        *,
+        full: bool,
+        hashes: bool = True,
+    ) -> None:
+        self._store = store
+        # Only one reader may take `sent.pending()`: a shared collector is hashed after the build.
+        self._hashes = hashes
+        self._key = key
+        self._sent = sent
+        self._dirs = dirs
+        self._full = full
+        self._record: BuildRecord | None = None
+        self._full_read = False
+        self._digests: dict[str, tuple[str, bool]] | None = None
+        self._hashed: dict[str, dict[str, RawEntry]] = {}
+        self._done = threading.Event()
+        self._read_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="buildwright-record", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        if self._full:
+            self.full_record()
+            first = self._record is None
+        else:
+            self._digests = self._store.load_digests(self._key)
+            first = self._digests is None
+        if not first or not self._hashes:
+            return
+        hashers = {name: Hasher(root, None) for name, root in self._dirs.items()}
+        while True:
+            finished = self._done.wait(_POLL_SECONDS)
+            for name, path, entry in self._sent.pending():
+                hasher = hashers.get(name)
+                if hasher is None:
+                    continue
+                into = self._hashed.setdefault(name, {})
+                into[path] = hasher.entry(path, entry)
+            if finished:
+                return
+
+    @property
+    def hashed_dirs(self) -> frozenset[str]:
+        """The directories this thread hashed (read after `stop`)."""
+        return frozenset(self._hashed) if self._done.is_set() else frozenset()
+
+    def stop(self) -> dict[str, DirSnapshot]:
+        """Ends the thread (its remaining work first) and returns what the session sent, with
+        the hashes already taken."""
+        self._done.set()
+        self._thread.join()
+        snapshots = self._sent.snapshots()
+        if not self._hashed:
+            return snapshots
+        out = {}
+        for name, snap in snapshots.items():
+            hashed = self._hashed.get(name, {})
+            raw = {path: hashed.get(path, entry) for path, entry in snap.raw().items()}
+            out[name] = DirSnapshot(RawEntries(raw), snap.truncated)
+        return out
+
+    def abandon(self) -> None:
+        self._done.set()
+
+    def digests(self) -> dict[str, tuple[str, bool]] | None:
+        """The previous record's listing digests (without `full`), None without a record."""
+        self._thread.join()
+        return self._digests
+
+    def full_record(self) -> BuildRecord | None:
+        with self._read_lock:
+            if not self._full_read:
+                self._record = self._store.load(self._key)
+                self._full_read = True
+            return self._record
 
 
 def rebuilds(step: Step, changes: Mapping[str, Cause | None]) -> bool:
@@ -162,3 +318,68 @@ def ran_digests(graph: StepGraph, steps: Sequence[StepResult]) -> frozenset[str]
         elif result.name in by_name:
             ran.add(by_name[result.name])
     return frozenset(ran)
+
+
+class PlatformTrackers:
+    """The trackers of a multi-platform build: one record per platform (the key's platform), the
+    context collected once for all of them, one explanation naming each platform's steps (their
+    names carry the platform)."""
+
+    def __init__(self, keys: Callable[[str], BuildKey], dirs: int, make: Callable[[BuildKey, SentFiles], BuildTracker]):
+        self._keys = keys
+        self._make = make
+        self._sent = SentFiles(dirs)
+        self.on_file_sent = self._sent.sent
+        self._trackers: list[BuildTracker] = []
+        self._lock = threading.Lock()
+
+    def compiled_platforms(self, definitions: Sequence[tuple[str, Definition]]) -> None:
+        """Told each platform's definition (`linux/arm64`, definition), once compiled."""
+        trackers = []
+        for platform, definition in definitions:
+            tracker = self._make(self._keys(platform), self._sent)
+            tracker.compiled(definition)
+            trackers.append(tracker)
+        with self._lock:
+            self._trackers = trackers
+
+    def watch(self, on_event: EventCallback | None) -> EventCallback | None:
+        if on_event is None:
+            return None
+        forward = on_event
+
+        def handle(event: BuildEvent) -> None:
+            forward(event)
+            if not isinstance(event, VertexStarted):
+                return
+            with self._lock:
+                trackers = list(self._trackers)
+            for tracker in trackers:
+                cause = tracker.live_cause(event)
+                if cause is not None:
+                    forward(cause)
+                    return
+
+        return handle
+
+    def finish(self, steps: Sequence[StepResult]) -> Explanation | None:
+        """Each platform's record saved (the first platform's hashes reused by the others); the
+        explanations joined, platform by platform."""
+        with self._lock:
+            trackers = list(self._trackers)
+        parts: list[Explanation] = []
+        hashed: Mapping[str, DirSnapshot] = {}
+        for tracker in trackers:
+            tracker.hash_source = dict(hashed)
+            part = tracker.finish(steps)
+            hashed = hashed or tracker.files
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            return None
+        return Explanation(
+            tuple(step for part in parts for step in part.steps),
+            predicted=parts[0].predicted,
+            dockerfile=parts[0].dockerfile,
+            has_record=all(part.has_record for part in parts),
+        )

@@ -189,7 +189,7 @@ def build(
             text = result.explanation.json(image_id=result.image_id or "") if as_json else result.explanation.text()
             typer.echo(text, nl=False, err=to_stdout)
         elif explain:
-            typer.echo("WARNING: --explain: no record is kept of a remote context or a multi-platform build", err=True)
+            typer.echo("WARNING: --explain: no record is kept of a remote context", err=True)
 
     raise typer.Exit(run_guarded(work, debug=debug))
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from buildwright.cachemiss import arg_names
-from buildwright.cachemiss.causes import Cause, CauseKind, attribute, compare, predict
+from buildwright.cachemiss.causes import UNLESS_SAME_CONTENT, Cause, CauseKind, attribute, compare, predict
 from buildwright.cachemiss.context import DirSnapshot
 from buildwright.cachemiss.graph import Kind, StepGraph
 from buildwright.cachemiss.record import BuildKey, BuildRecord
@@ -198,3 +198,34 @@ def test_a_build_steps_cause_is_its_parent_when_the_parent_ran() -> None:
     assert causes[run.digest] == Cause(CauseKind.PARENT, "after [build 2/3]", parent=copy.digest)
     assert causes[copy.digest].kind is CauseKind.CACHE_GONE
     assert previous.graph is graph
+
+
+def test_a_predicted_copy_from_a_step_that_runs_may_still_be_found_by_content() -> None:
+    previous = _record(graph_of(DOCKERFILE, build_args={"VERSION": "1.2"}))
+    graph = graph_of(DOCKERFILE, build_args={"VERSION": "1.3"}, session_id="now")
+    changes = compare(graph, previous, FILES, {"VERSION": "1.3"}, arg_names(parse_dockerfile(DOCKERFILE)))
+    run = predict(graph, changes, lambda step: True)
+    copy = step_named(graph, "[stage-1 2/3]")
+    assert copy.copied_from and copy.digest in run
+    # Only its copy source runs again: predicted, the engine may find it by content.
+    predicted = attribute(graph, changes, run, predicted=True)[copy.digest]
+    assert predicted.kind is CauseKind.PARENT
+    assert predicted.text == "after [build 3/3]" + UNLESS_SAME_CONTENT
+    # After the build, the engine said what it did: no hedge.
+    assert attribute(graph, changes, run)[copy.digest].text == "after [build 3/3]"
+    # The RUN after it runs on top of its result: that is no content lookup.
+    final = attribute(graph, changes, run, predicted=True)[step_named(graph, "[stage-1 3/3]").digest]
+    assert final.text == "after [stage-1 2/3]"
+
+
+def test_a_copy_onto_a_step_that_runs_is_not_hedged() -> None:
+    text = "FROM busybox AS build\nARG V=1\nRUN echo $V > /a\nFROM build\nCOPY --from=build /a /b\n"
+    previous = _record(graph_of(text, build_args={"V": "1"}))
+    graph = graph_of(text, build_args={"V": "2"}, session_id="now")
+    changes = compare(graph, previous, FILES, {"V": "2"}, arg_names(parse_dockerfile(text)))
+    run = predict(graph, changes, lambda step: True)
+    # The COPY copies onto the RUN's result too (its stage is built on it): it runs.
+    copy = next(step for step in graph.steps if step.instruction.startswith("COPY"))
+    assert not copy.copied_from
+    assert attribute(graph, changes, run, predicted=True)[copy.digest].text.startswith("after [")
+    assert UNLESS_SAME_CONTENT not in attribute(graph, changes, run, predicted=True)[copy.digest].text

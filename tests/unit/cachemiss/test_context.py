@@ -36,8 +36,11 @@ def test_a_changed_file_names_the_path_and_the_size() -> None:
 
 def test_same_size_different_content_is_a_content_change() -> None:
     before = snapshot({"src/a": "one"})
-    after = snapshot({"src/a": "two"})
+    after = snapshot({"src/a": "two"}, mtime=2000)
     assert _changes(before, after) == "src/a changed (content)"
+    # The same listing (mode, size and mtime of every entry) is the same to the engine, which
+    # asks the session for no file whose metadata it already has: nothing changed.
+    assert _changes(before, snapshot({"src/a": "two"})) is None
 
 
 def test_files_added_under_a_directory_are_counted() -> None:
@@ -120,7 +123,7 @@ def test_the_walk_follows_the_source_filter(tmp_path: Path) -> None:
 
 def test_sent_files_are_bounded_per_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(context, "MAX_ENTRIES", 3)
-    sent = SentFiles()
+    sent = SentFiles(dirs=2)
     for i in range(5):
         sent.sent("context", f"f{i}", 0o644, 1, 1, "")
     sent.sent("other", "x", 0o644, 1, 1, "")
@@ -128,3 +131,23 @@ def test_sent_files_are_bounded_per_directory(monkeypatch: pytest.MonkeyPatch) -
     assert len(snaps["context"].entries) == 3 and snaps["context"].truncated
     assert not snaps["other"].truncated
     assert sent.count == 6
+    # Before grouping, what is held is bounded too (MAX_ENTRIES per directory shared).
+    one = SentFiles(dirs=1)
+    for i in range(5):
+        one.sent("context", f"f{i}", 0o644, 1, 1, "")
+    assert list(one.snapshots()["context"].entries) == ["f0", "f1", "f2"]
+    assert one.snapshots()["context"].truncated and one.count == 5
+
+
+def test_the_listing_digest_leaves_hashes_out(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("a")
+    sent = SentFiles()
+    stat = (tmp_path / "a").stat()
+    sent.sent("context", "a", 0o644, stat.st_size, stat.st_mtime_ns, "")
+    plain = sent.snapshots()["context"]
+    hashed = with_hashes(tmp_path, plain, None)
+    assert hashed.entries["a"].sha256 is not None
+    assert plain.listing_digest() == hashed.listing_digest() == plain.with_digest().digest
+    touched = SentFiles()
+    touched.sent("context", "a", 0o644, stat.st_size, stat.st_mtime_ns + 1, "")
+    assert touched.snapshots()["context"].listing_digest() != plain.listing_digest()

@@ -46,3 +46,14 @@ def test_a_step_that_came_from_cache_last_time_needs_any_record() -> None:
     previous = _record(ran=frozenset())
     cache = EngineCache([UsageRecord("r", 1, description=RUN.cache_description, created_at=_at(10))])
     assert cache.holds(RUN, previous)
+
+
+def test_a_file_step_cached_last_time_may_hold_another_platforms_record() -> None:
+    # A multi-platform build's identical COPY is made once, under the first platform's name.
+    previous = _record(ran=frozenset())
+    other = EngineCache([UsageRecord("c", 1, description="[linux/amd64 2/3] COPY a /a", created_at=_at(10))])
+    assert other.holds(COPY, previous)
+    assert not EngineCache([UsageRecord("c", 1, description="[2/3] COPY b /b")]).holds(COPY, previous)
+    # A step that ran last time made its own record, under its own name: that one is needed.
+    ran = _record(ran=frozenset({COPY.key}))
+    assert not other.holds(COPY, ran)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from buildwright.cachemiss import record as record_module
-from buildwright.cachemiss.context import FileMeta
+from buildwright.cachemiss.context import FileMeta, read_changes
+from buildwright.cachemiss.graph import ContextRead
 from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, record_from_json
 from tests.unit.cachemiss.helpers import graph_of, snapshot
 
@@ -36,8 +37,8 @@ def test_a_record_reads_back_as_it_was_written(tmp_path: Path) -> None:
     store = RecordStore(tmp_path)
     store.save(written)
     assert store.load(key) == written
-    # One file per key, named from the key; the folder is private.
-    assert [p.name for p in tmp_path.iterdir()] == [key.file_name()]
+    # One file per key, named from the key, and its entries beside it; the folder is private.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([key.file_name(), key.files_name()])
     assert tmp_path.stat().st_mode & 0o077 == 0
 
 
@@ -90,16 +91,44 @@ def test_the_folder_is_bounded_and_pruned_oldest_first(tmp_path: Path, monkeypat
     store.save(_record(keys[1]))
     store.save(_record(keys[4]))
     assert store.load(keys[2]) is None
-    assert {p.name for p in tmp_path.glob("*.json")} == {keys[i].file_name() for i in (1, 3, 4)}
+    # A pruned record's entries file goes with it.
+    assert {p.name for p in tmp_path.glob("*.json")} == {
+        name for i in (1, 3, 4) for name in (keys[i].file_name(), keys[i].files_name())
+    }
 
 
 def test_the_record_is_bounded_per_directory() -> None:
     # The context's entries are capped when they are collected (test_context); a record stays a
     # small file: one compact line per entry, hashes only for small files.
     written = _record(BuildKey("/app", "", "", ""))
-    entries = written.to_json()["files"]["context"]["entries"]
+    entries = json.loads(json.dumps(written.files_json()))["dirs"]["context"]["entries"]
     assert entries["src/big"] == [0o644, 5_000_000, 1000, "", None]
     assert FileMeta.from_json(entries["src/a.c"]) == written.files["context"].entries["src/a.c"]
+    # The record's own file names the listing, not its entries.
+    assert set(written.to_json()["files"]["context"]) == {"truncated", "digest"}
+
+
+def test_entries_whose_listing_is_not_the_recorded_one_are_unknown(tmp_path: Path) -> None:
+    key = BuildKey("/app", "", "", "")
+    store = RecordStore(tmp_path)
+    store.save(_record(key))
+    assert store.load_digests(key) == {"context": (_record(key).files["context"].listing_digest(), False)}
+    # Without its entries file, a record's digests say nothing: a build writes the entries again.
+    (tmp_path / key.files_name()).unlink()
+    assert store.load_digests(key) is None
+    store.save(_record(key))
+    assert store.load_digests(key) is not None
+    # Another build's entries file (a write interrupted between the two files): not taken.
+    other = _record(key)
+    moved = {"context": snapshot({"src/a.c": "int main;", "src/b.c": "x"}, dirs=["src"])}
+    (tmp_path / key.files_name()).write_text(
+        json.dumps(BuildRecord(key, other.graph, other.ran, moved, {}).files_json())
+    )
+    loaded = store.load(key)
+    assert loaded is not None and loaded.files == {}
+    # Kept as it is when a build says its listing did not change.
+    store.save(_record(key), entries_unchanged=True)
+    assert store.load(key) is not None and store.load(key).files == {}  # type: ignore[union-attr]
 
 
 def test_no_secret_value_reaches_a_record() -> None:
@@ -109,3 +138,18 @@ def test_no_secret_value_reaches_a_record() -> None:
     assert "token" in written  # the mount's id, so the test looks where the secret would be
     run = next(step for step in record_from_json(json.loads(written)).graph.steps if step.kind == "exec")
     assert not any(item.startswith("TOKEN=") for item in run.env)
+
+
+def test_a_malformed_entry_is_left_out_of_the_comparison(tmp_path: Path) -> None:
+    key = BuildKey("/app", "", "", "")
+    store = RecordStore(tmp_path)
+    store.save(_record(key))
+    path = tmp_path / key.files_name()
+    document = json.loads(path.read_text())
+    document["dirs"]["context"]["entries"]["src/a.c"] = [1]
+    path.write_text(json.dumps(document))
+    loaded = store.load(key)
+    assert loaded is not None
+    now = {"context": snapshot({"src/a.c": "int main(void);", "src/big": 5_000_000}, dirs=["src"])}
+    # Nothing to compare the file with: it is not named, and nothing fails.
+    assert read_changes((ContextRead("context", ("src",)),), loaded.files, now) is None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 from buildwright.cachemiss import arg_names
 from buildwright.cachemiss.causes import CauseKind
+from buildwright.cachemiss.context import SentFiles
 from buildwright.cachemiss.record import BuildKey, RecordStore
 from buildwright.cachemiss.report import Explanation
-from buildwright.cachemiss.tracker import BuildTracker, ran_digests
+from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers, ran_digests
 from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
 from buildwright.dockerfile import parse_dockerfile
@@ -26,23 +31,43 @@ def _definition(session: str, args: dict[str, str]) -> Definition:
     return compile_dockerfile(parse_dockerfile(DOCKERFILE), options, Resolver()).definition
 
 
-def _build(
-    store: RecordStore, context: Path, session: str, args: dict[str, str], *, ran: tuple[str, ...]
-) -> tuple[Explanation | None, list[BuildEvent]]:
-    """One build as api.build drives the tracker: the session sends, the steps run, it finishes."""
-    tracker = BuildTracker(
-        KEY,
+def _tracker(
+    store: RecordStore,
+    context: Path,
+    args: dict[str, str],
+    *,
+    explain: bool,
+    key: BuildKey = KEY,
+    sent: SentFiles | None = None,
+) -> BuildTracker:
+    return BuildTracker(
+        key,
         local_dirs={"context": context},
         build_args=args,
         arg_names=arg_names(parse_dockerfile(DOCKERFILE)),
         no_cache=False,
-        explain=True,
+        explain=explain,
         dockerfile_name="Dockerfile",
         store=store,
+        sent=sent,
     )
+
+
+def _build(
+    store: RecordStore,
+    context: Path,
+    session: str,
+    args: dict[str, str],
+    *,
+    ran: tuple[str, ...],
+    explain: bool = True,
+) -> tuple[Explanation | None, list[BuildEvent]]:
+    """One build as api.build drives the tracker: the session sends, the steps run, it finishes."""
+    tracker = _tracker(store, context, args, explain=explain)
     events: list[BuildEvent] = []
     handle = tracker.watch(events.append)
     assert handle is not None
+    assert explain or handle == events.append  # without explain the events are not looked at
     definition = _definition(session, args)
     tracker.compiled(definition)
     for path in sorted(p.relative_to(context).as_posix() for p in context.rglob("*")):
@@ -111,3 +136,98 @@ def test_ran_digests_match_by_name_when_the_engine_re_digests() -> None:
         StepResult("[internal] something else", "sha256:" + "1" * 64),
     ]
     assert ran_digests(graph, results) == {run.digest}
+
+
+def test_builds_without_explain_keep_the_record_cheaply(tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    (context / "src").mkdir(parents=True)
+    (context / "src" / "a").write_text("a")
+    (context / "src" / "b").write_text("b")
+    store = RecordStore(tmp_path / "records")
+    # The first build: every small file hashed (on the tracker's thread, while the build runs).
+    first, _ = _build(store, context, "s1", {"V": "1"}, ran=("[2/3]", "[3/3]"), explain=False)
+    assert first is None
+    saved = store.load(KEY)
+    assert saved is not None and saved.build_args == {"V": "1"}
+    hashes = {path: saved.files["context"].entries[path].sha256 for path in ("src/a", "src/b")}
+    assert all(hashes.values())
+    assert {step.name for step in saved.graph.steps if step.key in saved.ran} == {
+        "[2/3] COPY src/ /src/",
+        "[3/3] RUN echo 1",
+    }
+    entries_file = tmp_path / "records" / KEY.files_name()
+    os.utime(entries_file, (1000, 1000))
+
+    # A no-op rebuild: the same listing, so the entries file is left as it was, hashes and all.
+    _build(store, context, "s2", {"V": "1"}, ran=(), explain=False)
+    assert entries_file.stat().st_mtime == 1000
+    again = store.load(KEY)
+    assert again is not None and {p: again.files["context"].entries[p].sha256 for p in hashes} == hashes
+    assert again.ran == frozenset()
+
+    # A file edited (other size): the listing moved; the unchanged file keeps its stored hash,
+    # the edited one is hashed again, and the next explained build names the edit.
+    (context / "src" / "b").write_text("bb")
+    _build(store, context, "s3", {"V": "1"}, ran=("[2/3]", "[3/3]"), explain=False)
+    edited = store.load(KEY)
+    assert edited is not None
+    assert edited.files["context"].entries["src/a"].sha256 == hashes["src/a"]
+    assert edited.files["context"].entries["src/b"].sha256 not in (None, hashes["src/b"])
+    (context / "src" / "a").write_text("A")
+    explained, _ = _build(store, context, "s4", {"V": "1"}, ran=("[2/3]", "[3/3]"))
+    assert explained is not None
+    assert explained.cause_of("[2/3]") is not None
+    assert explained.cause_of("[2/3]").text == "src/a changed (content)"  # type: ignore[union-attr]
+
+
+def test_a_failed_build_leaves_no_thread_behind(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "records")
+    tracker = _tracker(store, tmp_path, {}, explain=False)
+    thread = next(t for t in threading.enumerate() if t.name == "buildwright-record")
+    del tracker  # never finished, as after a failed build
+    gc.collect()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_a_multi_platform_build_keeps_one_record_per_platform(tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    (context / "src").mkdir(parents=True)
+    (context / "src" / "a").write_text("a")
+    store = RecordStore(tmp_path / "records")
+    platforms = ("linux/amd64", "linux/arm64")
+
+    def build(ran: dict[str, tuple[str, ...]]) -> Explanation | None:
+        def make(key: BuildKey, sent: SentFiles) -> BuildTracker:
+            return _tracker(store, context, {}, explain=True, key=key, sent=sent)
+
+        trackers = PlatformTrackers(lambda platform: replace(KEY, platform=platform), 1, make)
+        events: list[BuildEvent] = []
+        handle = trackers.watch(events.append)
+        assert handle is not None
+        definitions = [(p, _definition(f"s-{p}", {})) for p in platforms]
+        trackers.compiled_platforms(definitions)
+        stat = (context / "src" / "a").stat()
+        trackers.on_file_sent("context", "src", 1 << 31 | 0o755, 0, 1, "")
+        trackers.on_file_sent("context", "src/a", 0o644, stat.st_size, stat.st_mtime_ns, "")
+        results = []
+        for platform, definition in definitions:
+            for digest in definition.digests:
+                meta = definition.metadata.get(digest)
+                name = dict(meta.description).get("llb.customname", "") if meta is not None else ""
+                if name[:5] in ("[2/3]", "[3/3]"):
+                    cached = not name.startswith(ran.get(platform, ()))
+                    if not cached:
+                        handle(VertexStarted(digest, name, None))
+                    results.append(StepResult(name, digest, cached=cached))
+        return trackers.finish(results)
+
+    first = build({p: ("[2/3]", "[3/3]") for p in platforms})
+    assert first is not None and len(first.rebuilt) == 4 and not first.has_record
+    for platform in platforms:
+        saved = store.load(replace(KEY, platform=platform))
+        assert saved is not None and saved.files["context"].entries["src/a"].sha256 is not None
+    (context / "src" / "a").write_text("b")
+    second = build({p: ("[2/3]", "[3/3]") for p in platforms})
+    assert second is not None and second.has_record
+    assert [step.cause.text for step in second.rebuilt if step.cause][::2] == ["src/a changed (content)"] * 2
