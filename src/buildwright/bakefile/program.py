@@ -27,17 +27,13 @@ from buildwright.bakefile.syntax import (
     Attribute,
     Block,
     Body,
-    Call,
     Expr,
-    Literal,
-    ObjectExpr,
-    Template,
-    TextPart,
     TupleExpr,
-    Variable,
     calls_of,
 )
 from buildwright.bakefile.target import TargetSpec
+from buildwright.bakefile.typeexpr import keyword as _keyword
+from buildwright.bakefile.typeexpr import type_constraint
 from buildwright.bakefile.values import (
     ANY,
     BOOL,
@@ -527,16 +523,6 @@ def _as_field_value(kind: str, name: str, value: Any, where: Where) -> Any:
     return from_json_value(spec.to_json(escape=False).get(name))
 
 
-def _keyword(expr: Expr) -> str | None:
-    if isinstance(expr, Variable):
-        return expr.name
-    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], TextPart):
-        return expr.parts[0].text
-    if isinstance(expr, Literal) and isinstance(expr.value, str):
-        return expr.value
-    return None
-
-
 def _check_label(name: str, where: Where) -> None:
     if not _LABEL.match(name):
         raise BakeFileError('Invalid name; only "[a-zA-Z0-9_-]+" are allowed', where)
@@ -552,55 +538,6 @@ def _matrix_scopes(value: Any, attr: Attribute) -> list[Scope]:
             raise BakeFileError("Invalid block; matrix values must be a list", attr.where)
         combos = [{**combo, key: item} for item in items for combo in combos]
     return [Scope(combo) for combo in combos]
-
-
-def type_constraint(expr: Expr) -> Type:
-    """A variable's `type` expression as a type (typeexpr's keywords and constructors)."""
-    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], TextPart):
-        from buildwright.bakefile.hclsyntax import parse_expression
-
-        expr = parse_expression(expr.parts[0].text, expr.where)
-    if isinstance(expr, Literal) and expr.value is None:
-        return ANY
-    if isinstance(expr, Variable):
-        simple = {"string": STRING, "number": NUMBER, "bool": BOOL, "any": ANY}
-        if expr.name in simple:
-            return simple[expr.name]
-        if expr.name in ("list", "map", "set"):
-            raise BakeFileError(
-                f"Invalid type specification; The {expr.name} type constructor "
-                "requires one argument specifying the element type.",
-                expr.where,
-            )
-        raise BakeFileError(
-            f'Invalid type specification; The keyword "{expr.name}" is not a valid type specification.', expr.where
-        )
-    if isinstance(expr, Call):
-        if expr.name in ("list", "set", "map"):
-            if len(expr.args) != 1:
-                raise BakeFileError(
-                    f"Invalid type specification; The {expr.name} type constructor "
-                    "requires one argument specifying the element type.",
-                    expr.where,
-                )
-            return Type(expr.name, element=type_constraint(expr.args[0]))
-        if expr.name == "tuple" and len(expr.args) == 1 and isinstance(expr.args[0], TupleExpr):
-            return Type("tuple", elements=tuple(type_constraint(e) for e in expr.args[0].items))
-        if expr.name == "object" and len(expr.args) == 1 and isinstance(expr.args[0], ObjectExpr):
-            attrs = []
-            for key, item in expr.args[0].items:
-                keyword = _keyword(key)
-                if keyword is None:
-                    raise BakeFileError(
-                        "Invalid type specification; Object constructor map keys must be attribute names.", key.where
-                    )
-                attrs.append((keyword, type_constraint(item)))
-            return Type("object", attributes=tuple(sorted(attrs)))
-    raise BakeFileError(
-        "Invalid type specification; A type specification is either a primitive type keyword "
-        "(bool, number, string) or a complex type constructor call, like list(string).",
-        expr.where,
-    )
 
 
 def _primitive(name: str, text: str, target: Type) -> Any:
