@@ -150,26 +150,13 @@ class _Reader:
                     where = block.label_where[0] if block.label_where else block.where
                     raise BakeFileError(f"Invalid block; invalid block label: [{' '.join(block.labels)}]", where)
                 self.blocks.append(block)
-            else:
-                raise BakeFileError(
-                    f'Unsupported block type; Blocks of type "{block.type}" are not expected here.', block.where
-                )
+            # Any other block goes to a remainder buildx never reads: it is ignored, not an error.
         for attr in body.attributes:
             if attr.name not in reserved and attr.name != "function":
                 self.attrs[attr.name] = attr
 
     def _variable(self, block: Block) -> _VariableDef:
-        allowed = {"default", "type", "description"}
-        for attr in block.body.attributes:
-            if attr.name not in allowed:
-                raise BakeFileError(
-                    f'Unsupported argument; An argument named "{attr.name}" is not expected here.', attr.where
-                )
-        for nested in block.body.blocks:
-            if nested.type != "validation":
-                raise BakeFileError(
-                    f'Unsupported block type; Blocks of type "{nested.type}" are not expected here.', nested.where
-                )
+        # A variable's other attributes and blocks go to the remainder buildx keeps and never reads.
         description_attr = block.body.attribute("description")
         description = ""
         if description_attr is not None:
@@ -321,7 +308,7 @@ class _Reader:
 
     def validate(self) -> None:
         for var in self.vars.values():
-            for rule in var.body.blocks:
+            for rule in (b for b in var.body.blocks if b.type == "validation"):
                 cond_attr = rule.body.attribute("condition")
                 message_attr = rule.body.attribute("error_message")
                 if cond_attr is None or message_attr is None:
@@ -463,10 +450,6 @@ class _Reader:
             for which, inst in enumerate(self.instances_of(index)):
                 # buildx decodes only the attributes it knows; any other is neither evaluated nor an error.
                 attrs = [a for a in block.body.attributes if a.name in allowed]
-                for nested in block.body.blocks:
-                    raise BakeFileError(
-                        f'Unsupported block type; Blocks of type "{nested.type}" are not expected here.', nested.where
-                    )
                 values = {a.name: (self.attribute(index, which, a), a.where) for a in attrs}
                 if block.type == "group":
                     config.add_group(decode_group(inst.name, values))
