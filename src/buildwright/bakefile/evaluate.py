@@ -232,6 +232,19 @@ class Evaluator:
                     "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
                 )
             args.extend(last)
+        params = function.params
+        if len(args) < len(params):
+            raise fail(
+                expr.where,
+                "Not enough function arguments",
+                f'Function "{expr.name}" expects {len(params)} argument(s). Missing value for "{params[len(args)]}".',
+            )
+        if function.variadic is None and len(args) > len(params):
+            raise fail(
+                expr.args[len(params)].where if len(expr.args) > len(params) else expr.where,
+                "Too many function arguments",
+                f'Function "{expr.name}" expects only {len(params)} argument(s).',
+            )
         try:
             return function.call(args)
         except (FunctionError, ConversionError) as exc:

@@ -106,7 +106,7 @@ def test_functions(source: str, value: object) -> None:
         ("element([], 0)", "empty list"),
         ('indexof(["a"], "b")', "item not found"),
         ('regex("x", "abc")', "did not match"),
-        ('lookup({}, "a")', "Function expects 3 argument(s)"),
+        ('lookup({}, "a")', 'Function "lookup" expects 3 argument(s). Missing value for "default".'),
         ('length("abc")', "collection must be a list, a map or a tuple"),
         ('index(["a"], "0")', "key for tuple must be number"),
     ],
