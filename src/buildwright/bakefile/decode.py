@@ -222,4 +222,3 @@ def _ssh(value: Any) -> SSHKey:
     ident = value.get("id")
     paths = as_string_list(value.get("paths"))
     return SSHKey("" if ident is None else as_string(ident), tuple(paths) if paths else None)
-
