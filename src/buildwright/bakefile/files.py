@@ -45,9 +45,7 @@ class BakeFile:
     text: str
 
 
-def find_files(
-    names: Sequence[str], cwd: Path, env: Mapping[str, str], stdin: bytes | None = None
-) -> list[BakeFile]:
+def find_files(names: Sequence[str], cwd: Path, env: Mapping[str, str], stdin: bytes | None = None) -> list[BakeFile]:
     """The files `-f NAME...` (or the default discovery in `cwd`) name, read; `-` is `stdin`."""
     explicit = list(names)
     if not explicit and "BUILDX_BAKE_FILE" in env:
