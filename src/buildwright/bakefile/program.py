@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright._golang import suggest
 from buildwright.bakefile.decode import (
     GROUP_ATTRIBUTES,
     TARGET_ATTRIBUTES,
@@ -179,7 +180,8 @@ class _Reader:
         if name in _BLOCK_TYPES:
             return _BlockRefs(self, name)
         if name not in self.builtins and name not in self.attrs and name not in self.vars:
-            raise fail(where, "Unknown variable", f'There is no variable named "{name}".')
+            known = [*self.builtins, *self.attrs, *self.vars, *_BLOCK_TYPES]
+            raise fail(where, "Unknown variable", f'There is no variable named "{name}".' + _did_you_mean(name, known))
         if name in self.in_progress:
             raise BakeFileError(f"Invalid expression; variable cycle not allowed for {name}", where)
         self.in_progress.add(name)
@@ -196,7 +198,10 @@ class _Reader:
         if name in self.functions:
             return self.functions[name]
         if name not in self.funcs:
-            raise fail(where, "Call to unknown function", f'There is no function named "{name}".')
+            known = [*self.stdlib, *self.funcs]
+            raise fail(
+                where, "Call to unknown function", f'There is no function named "{name}".' + _did_you_mean(name, known)
+            )
         key = "function " + name
         if key in self.in_progress:
             raise BakeFileError(f"Invalid expression; function cycle not allowed for {name}", where)
@@ -504,6 +509,12 @@ def _as_field_value(kind: str, name: str, value: Any, where: Where) -> Any:
     if value is None:
         return None
     return from_json_value(spec.to_json(escape=False).get(name))
+
+
+def _did_you_mean(name: str, known: Sequence[str]) -> str:
+    # HCL's suggestion: the closest known name within two edits.
+    match = suggest(name, known, case_sensitive=True)
+    return f' Did you mean "{match}"?' if match else ""
 
 
 def _check_label(name: str, where: Where) -> None:
