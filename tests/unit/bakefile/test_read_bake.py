@@ -214,8 +214,8 @@ def test_a_file_named_dash_is_standard_input(tmp_path: Path) -> None:
 
 def test_unknown_names_get_hcl_suggestions(tmp_path: Path) -> None:
     source = 'variable "NOPE" {}\ntarget "default" {\n  tags = [NOPES]\n  args = { A = uper("x") }\n}\n'
-    with pytest.raises(BakeFileError, match='no variable named "NOPES". Did you mean "NOPE"'):
+    with pytest.raises(BakeFileError, match=r'no variable named "NOPES"\. Did you mean "NOPE"'):
         bake(tmp_path, {"docker-bake.hcl": source})
     fixed = source.replace("NOPES", "NOPE")
-    with pytest.raises(BakeFileError, match='no function named "uper". Did you mean "upper"'):
+    with pytest.raises(BakeFileError, match=r'no function named "uper"\. Did you mean "upper"'):
         bake(tmp_path, {"docker-bake.hcl": fixed})
