@@ -4,6 +4,7 @@ Each folder of tests/integration/bake_cases/ holds bake files and optionally:
 - `args`: the command line after `--print`, one argument a line (`-f NAME`, `--set K=V`, targets,
   `--list targets|variables` to compare the listing instead of the definition);
 - `env`: `KEY=VALUE` lines added to the environment of both;
+- `stdin`: the standard input of both (what `-f -` reads);
 - `unordered`: the groups' target lists are compared as sets (buildx orders the targets of a matrix
   with several keys by Go's map iteration, which differs from run to run);
 - `error`: buildx must fail, and so must we, with a BakeFileError whose text contains each line of
@@ -74,7 +75,7 @@ def docker_env() -> dict[str, str]:
 @pytest.mark.parametrize("case", _CASE_DIRS, ids=lambda p: p.name)
 def test_print_matches_buildx(case: Path, tmp_path: Path, docker_env: dict[str, str]) -> None:
     work = tmp_path / case.name
-    shutil.copytree(case, work, ignore=shutil.ignore_patterns("args", "env", "error"))
+    shutil.copytree(case, work, ignore=shutil.ignore_patterns("args", "env", "error", "stdin", "unordered"))
     raw_args = _lines(case / "args")
     args = _parse_args(raw_args)
     env = dict(docker_env)
@@ -83,17 +84,18 @@ def test_print_matches_buildx(case: Path, tmp_path: Path, docker_env: dict[str, 
         env[key] = value
     docker = shutil.which("docker", path=env["PATH"]) or "docker"
     command = [docker, "buildx", "bake", *([] if args.listing else ["--print"]), *raw_args]
-    reference = subprocess.run(command, cwd=work, env=env, capture_output=True, timeout=120, check=False)
+    stdin = (case / "stdin").read_bytes() if (case / "stdin").exists() else None
+    reference = subprocess.run(command, cwd=work, env=env, input=stdin, capture_output=True, timeout=120, check=False)
     expected_error = _lines(case / "error")
     if expected_error:
         assert reference.returncode != 0, f"buildx accepted the case: {reference.stdout.decode()}"
         with pytest.raises(BakeFileError) as caught:
-            _ours(args, work, env)
+            _ours(args, work, env, stdin)
         for fragment in expected_error:
             assert fragment in str(caught.value), f"{caught.value} (buildx: {reference.stderr.decode()[-400:]})"
         return
     assert reference.returncode == 0, reference.stderr.decode()
-    ours, theirs = _ours(args, work, env), reference.stdout.decode()
+    ours, theirs = _ours(args, work, env, stdin), reference.stdout.decode()
     if (case / "unordered").exists():
         assert _groups_as_sets(json.loads(ours)) == _groups_as_sets(json.loads(theirs))
     else:
@@ -106,13 +108,14 @@ def _groups_as_sets(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _ours(args: _Args, cwd: Path, env: dict[str, str]) -> str:
+def _ours(args: _Args, cwd: Path, env: dict[str, str], stdin: bytes | None) -> str:
     if args.listing is not None:
         kind, _, fmt = args.listing.partition(",format=")
         kind = kind.removeprefix("type=")
         lister = list_targets if kind == "targets" else list_variables
-        return lister(args.files, cwd=cwd, env=env, format=fmt or "table")
-    return read_bake(args.files, args.targets, overrides=args.overrides, cwd=cwd, env=env).print_json()
+        return lister(args.files, cwd=cwd, env=env, format=fmt or "table", stdin=stdin)
+    definition = read_bake(args.files, args.targets, overrides=args.overrides, cwd=cwd, env=env, stdin=stdin)
+    return definition.print_json()
 
 
 def test_the_corpus_is_large_enough() -> None:

@@ -88,8 +88,10 @@ def _builtins() -> dict[str, str]:
     return {"BAKE_CMD_CONTEXT": "cwd://", "BAKE_LOCAL_PLATFORM": local_platform()}
 
 
-def _config(files: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[Config, tuple[VariableInfo, ...]]:
-    found: list[BakeFile] = find_files(files, cwd, env)
+def _config(
+    files: Sequence[str], cwd: Path, env: Mapping[str, str], stdin: bytes | None = None
+) -> tuple[Config, tuple[VariableInfo, ...]]:
+    found: list[BakeFile] = find_files(files, cwd, env, stdin)
     try:
         return load_files(found, env=env, builtins=_builtins(), cwd=cwd)
     except RecursionError:
@@ -106,9 +108,11 @@ def read_bake(
     overrides: Sequence[str] = (),
     cwd: Path,
     env: Mapping[str, str],
+    stdin: bytes | None = None,
 ) -> BakeDefinition:
-    """Read the bake files and resolve the targets asked for (`[]` is the `default` group)."""
-    config, _ = _config(files, cwd, env)
+    """Read the bake files and resolve the targets asked for (`[]` is the `default` group); a file
+    named `-` is read from `stdin` (the bytes of standard input, which the caller reads)."""
+    config, _ = _config(files, cwd, env, stdin)
     resolved = resolve(config, list(targets) or ["default"], overrides, env)
     epoch = env.get("SOURCE_DATE_EPOCH", "")
     out: dict[str, Mapping[str, Any]] = {}
@@ -139,15 +143,19 @@ def _finish(spec: TargetSpec, epoch: str, cwd: Path) -> None:
             raise BakeFileError(f"failed to stat {secret.src}: stat {secret.src}: no such file or directory")
 
 
-def list_targets(files: Sequence[str], *, cwd: Path, env: Mapping[str, str], format: str = "table") -> str:
+def list_targets(
+    files: Sequence[str], *, cwd: Path, env: Mapping[str, str], format: str = "table", stdin: bytes | None = None
+) -> str:
     """What `docker buildx bake --list targets` (or `type=targets,format=json`) prints."""
-    config, _ = _config(files, cwd, env)
+    config, _ = _config(files, cwd, env, stdin)
     return format_targets(config, format)
 
 
-def list_variables(files: Sequence[str], *, cwd: Path, env: Mapping[str, str], format: str = "table") -> str:
+def list_variables(
+    files: Sequence[str], *, cwd: Path, env: Mapping[str, str], format: str = "table", stdin: bytes | None = None
+) -> str:
     """What `docker buildx bake --list variables` (or `type=variables,format=json`) prints."""
-    _, variables = _config(files, cwd, env)
+    _, variables = _config(files, cwd, env, stdin)
     return format_variables(variables, format)
 
 

@@ -131,13 +131,27 @@ def _substitute(match: re.Match[str], env: Mapping[str, str]) -> str:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    # Later files override earlier ones key by key; lists and scalars are replaced.
+    # compose's merge of a later file: mappings key by key, sequences appended, scalars replaced.
+    if over is None:
+        return base
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for key, value in over.items():
             out[key] = _merge(out[key], value) if key in out else value
         return out
+    if isinstance(base, list) and isinstance(over, list):
+        return [*base, *over]
     return over
+
+
+def _normalize_services(model: dict[str, Any]) -> dict[str, Any]:
+    # `build: DIR` is `build: {context: DIR}`, so a later file's mapping merges into it.
+    services = model.get("services")
+    if isinstance(services, dict):
+        for service in services.values():
+            if isinstance(service, dict) and isinstance(service.get("build"), str):
+                service["build"] = {"context": service["build"]}
+    return model
 
 
 def read_compose(files: Sequence[tuple[str, str]], env: Mapping[str, str], config: Config, *, cwd: Path | None) -> None:
@@ -150,7 +164,7 @@ def read_compose(files: Sequence[tuple[str, str]], env: Mapping[str, str], confi
             data = {}
         if not isinstance(data, dict):
             raise ComposeError(f"Top-level object must be a mapping in {name}")
-        model = _merge(model, _interpolate(data, environment))
+        model = _merge(model, _normalize_services(_interpolate(data, environment)))
     services = model.get("services")
     if not isinstance(services, dict) and "secrets" not in model:
         raise ComposeError("empty compose file")
@@ -202,7 +216,8 @@ def _service_target(
     t.secret = secrets or None
     labels = _kv(build.get("labels") or {}, "labels")
     t.labels = {k: v or "" for k, v in labels.items()}
-    t.tags = [str(x) for x in build["tags"]] if build.get("tags") is not None else None
+    # compose keeps each tag once (merged files append theirs).
+    t.tags = list(dict.fromkeys(str(x) for x in build["tags"])) if build.get("tags") is not None else None
     try:
         t.cache_from = parse_cache_entries([str(x) for x in build.get("cache_from") or []]) or None
         t.cache_to = parse_cache_entries([str(x) for x in build.get("cache_to") or []]) or None

@@ -22,7 +22,7 @@ from buildwright.bakefile.entries import (
 )
 from buildwright.bakefile.errors import BakeFileError, Where
 from buildwright.bakefile.target import TargetSpec
-from buildwright.bakefile.values import ConversionError, format_number, to_string
+from buildwright.bakefile.values import ConversionError, to_string
 
 _E = TypeVar("_E")
 
@@ -222,6 +222,3 @@ def _ssh(value: Any) -> SSHKey:
     ident = value.get("id")
     paths = as_string_list(value.get("paths"))
     return SSHKey("" if ident is None else as_string(ident), tuple(paths) if paths else None)
-
-
-__all__ = ["GROUP_ATTRIBUTES", "TARGET_ATTRIBUTES", "GroupSpec", "decode_group", "decode_target", "format_number"]

@@ -39,6 +39,7 @@ from buildwright.bakefile.syntax import (
     Unary,
     Variable,
 )
+from buildwright.bakefile.typeexpr import type_constraint
 from buildwright.bakefile.values import (
     BOOL,
     NUMBER,
@@ -210,6 +211,16 @@ class Evaluator:
     def _call(self, expr: Call, scope: Scope) -> Any:
         if expr.name in ("try", "can") and not expr.expand_last:
             return self._try(expr, scope)
+        if expr.name == "convert" and len(expr.args) == 2 and not expr.expand_last:
+            # The second argument is a type expression, not a value.
+            target = type_constraint(expr.args[1])
+            value = self.eval(expr.args[0], scope)
+            try:
+                return convert(value, target)
+            except ConversionError as exc:
+                raise fail(
+                    expr.args[0].where, "Invalid function argument", f'Invalid value for "value" parameter: {exc}.'
+                ) from None
         function = self.globals.function(expr.name, expr.where)
         args = [self.eval(a, scope) for a in expr.args]
         if expr.expand_last:
@@ -221,6 +232,19 @@ class Evaluator:
                     "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
                 )
             args.extend(last)
+        params = function.params
+        if len(args) < len(params):
+            raise fail(
+                expr.where,
+                "Not enough function arguments",
+                f'Function "{expr.name}" expects {len(params)} argument(s). Missing value for "{params[len(args)]}".',
+            )
+        if function.variadic is None and len(args) > len(params):
+            raise fail(
+                expr.args[len(params)].where if len(expr.args) > len(params) else expr.where,
+                "Too many function arguments",
+                f'Function "{expr.name}" expects only {len(params)} argument(s).',
+            )
         try:
             return function.call(args)
         except (FunctionError, ConversionError) as exc:

@@ -45,8 +45,8 @@ class BakeFile:
     text: str
 
 
-def find_files(names: Sequence[str], cwd: Path, env: Mapping[str, str]) -> list[BakeFile]:
-    """The files `-f NAME...` (or the default discovery in `cwd`) name, read."""
+def find_files(names: Sequence[str], cwd: Path, env: Mapping[str, str], stdin: bytes | None = None) -> list[BakeFile]:
+    """The files `-f NAME...` (or the default discovery in `cwd`) name, read; `-` is `stdin`."""
     explicit = list(names)
     if not explicit and "BUILDX_BAKE_FILE" in env:
         separator = env.get("BUILDX_BAKE_PATH_SEPARATOR") or os.pathsep
@@ -59,7 +59,10 @@ def find_files(names: Sequence[str], cwd: Path, env: Mapping[str, str]) -> list[
         name = name.removeprefix("cwd://")
         path = cwd / name
         if name == "-":
-            raise BakeFileError("reading a bake file from stdin is not supported here")
+            if stdin is None:
+                raise BakeFileError("-f -: no standard input was given to read the bake file from")
+            found.append(BakeFile(name, stdin.decode("utf-8", "replace")))
+            continue
         try:
             data = path.read_bytes()
         except FileNotFoundError:

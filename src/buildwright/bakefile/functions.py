@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import math
 import os
@@ -711,6 +712,62 @@ def _formatdate(fmt: Any, stamp: Any) -> str:
     return _DATE_TOKENS.sub(token, _str(fmt))
 
 
+def _network(prefix: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(_str(prefix), strict=False)
+    except ValueError as exc:
+        raise FunctionError(f"invalid CIDR expression: {exc}") from None
+
+
+def _cidrhost(prefix: Any, hostnum: Any) -> str:
+    network = _network(prefix)
+    number = _int(hostnum)
+    if number < 0:
+        number += network.num_addresses
+    if not 0 <= number < network.num_addresses:
+        raise FunctionError(f"prefix of {network.prefixlen} does not accommodate a host numbered {_int(hostnum)}")
+    return str(network.network_address + number)
+
+
+def _cidrnetmask(prefix: Any) -> str:
+    network = _network(prefix)
+    if network.version != 4:
+        raise FunctionError("only IPv4 networks have a netmask")
+    return str(network.netmask)
+
+
+def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> str:
+    network = _network(prefix)
+    bits, number = _int(newbits), _int(netnum)
+    length = network.prefixlen + bits
+    if length > network.max_prefixlen:
+        raise FunctionError(f"insufficient address space to extend prefix of {network.prefixlen} by {bits}")
+    if not 0 <= number < 2**bits:
+        raise FunctionError(f"prefix extension of {bits} does not accommodate a subnet numbered {number}")
+    base = int(network.network_address) + (number << (network.max_prefixlen - length))
+    return f"{ipaddress.ip_address(base)}/{length}"
+
+
+def _cidrsubnets(prefix: Any, *newbits: Any) -> tuple[str, ...]:
+    network = _network(prefix)
+    out: list[str] = []
+    current = int(network.network_address)
+    end = current + network.num_addresses
+    for value in newbits:
+        length = network.prefixlen + _int(value)
+        if length > network.max_prefixlen:
+            raise FunctionError(
+                f"would extend prefix to {length} bits, which is too long for an IPv{network.version} address"
+            )
+        size = 1 << (network.max_prefixlen - length)
+        current = -(-current // size) * size
+        if current + size > end:
+            raise FunctionError("not enough remaining address space for a subnet with a prefix of " + str(length))
+        out.append(f"{ipaddress.ip_address(current)}/{length}")
+        current += size
+    return tuple(out)
+
+
 def _f(impl: Callable[..., Any], *params: str, variadic: str | None = None) -> Function:
     return Function(params, impl, variadic)
 
@@ -728,6 +785,10 @@ def stdlib() -> Mapping[str, Function]:
         "ceil": _f(lambda v: math.ceil(_num(v)), "num"),
         "chomp": _f(_chomp, "str"),
         "chunklist": _f(_chunklist, "list", "size"),
+        "cidrhost": _f(_cidrhost, "prefix", "hostnum"),
+        "cidrnetmask": _f(_cidrnetmask, "prefix"),
+        "cidrsubnet": _f(_cidrsubnet, "prefix", "newbits", "netnum"),
+        "cidrsubnets": _f(_cidrsubnets, "prefix", variadic="newbits"),
         "coalesce": _f(_coalesce, variadic="vals"),
         "coalescelist": _f(_coalescelist, variadic="vals"),
         "compact": _f(_compact, "list"),

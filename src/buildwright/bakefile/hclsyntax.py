@@ -81,6 +81,7 @@ class _Parser:
         self.col = col
         # True while newlines are plain spaces (inside parentheses, brackets, interpolations).
         self.newline_modes: list[bool] = [False]
+        self._peeked: tuple[tuple[int, bool], _Token, tuple[int, int, int]] | None = None
 
     # --- positions and errors ----------------------------------------------------------------
 
@@ -126,12 +127,22 @@ class _Parser:
         self._advance_to(pos)
 
     def peek(self) -> _Token:
+        # The expression parser peeks at the same place once per precedence level: the token and
+        # where it ends are kept for that place and newline mode.
+        key = (self.pos, self.newline_modes[-1])
+        if self._peeked is not None and self._peeked[0] == key:
+            return self._peeked[1]
         saved = (self.pos, self.line, self.col)
         tok = self._scan()
+        self._peeked = (key, tok, (self.pos, self.line, self.col))
         self.pos, self.line, self.col = saved
         return tok
 
     def next(self) -> _Token:
+        if self._peeked is not None and self._peeked[0] == (self.pos, self.newline_modes[-1]):
+            tok, (self.pos, self.line, self.col) = self._peeked[1], self._peeked[2]
+            self._peeked = None
+            return tok
         return self._scan()
 
     def _scan(self) -> _Token:

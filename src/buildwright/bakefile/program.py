@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright._golang import suggest
 from buildwright.bakefile.decode import (
     GROUP_ATTRIBUTES,
     TARGET_ATTRIBUTES,
@@ -27,17 +28,13 @@ from buildwright.bakefile.syntax import (
     Attribute,
     Block,
     Body,
-    Call,
     Expr,
-    Literal,
-    ObjectExpr,
-    Template,
-    TextPart,
     TupleExpr,
-    Variable,
     calls_of,
 )
 from buildwright.bakefile.target import TargetSpec
+from buildwright.bakefile.typeexpr import keyword as _keyword
+from buildwright.bakefile.typeexpr import type_constraint
 from buildwright.bakefile.values import (
     ANY,
     BOOL,
@@ -154,26 +151,13 @@ class _Reader:
                     where = block.label_where[0] if block.label_where else block.where
                     raise BakeFileError(f"Invalid block; invalid block label: [{' '.join(block.labels)}]", where)
                 self.blocks.append(block)
-            else:
-                raise BakeFileError(
-                    f'Unsupported block type; Blocks of type "{block.type}" are not expected here.', block.where
-                )
+            # Any other block goes to a remainder buildx never reads: it is ignored, not an error.
         for attr in body.attributes:
             if attr.name not in reserved and attr.name != "function":
                 self.attrs[attr.name] = attr
 
     def _variable(self, block: Block) -> _VariableDef:
-        allowed = {"default", "type", "description"}
-        for attr in block.body.attributes:
-            if attr.name not in allowed:
-                raise BakeFileError(
-                    f'Unsupported argument; An argument named "{attr.name}" is not expected here.', attr.where
-                )
-        for nested in block.body.blocks:
-            if nested.type != "validation":
-                raise BakeFileError(
-                    f'Unsupported block type; Blocks of type "{nested.type}" are not expected here.', nested.where
-                )
+        # A variable's other attributes and blocks go to the remainder buildx keeps and never reads.
         description_attr = block.body.attribute("description")
         description = ""
         if description_attr is not None:
@@ -196,7 +180,8 @@ class _Reader:
         if name in _BLOCK_TYPES:
             return _BlockRefs(self, name)
         if name not in self.builtins and name not in self.attrs and name not in self.vars:
-            raise fail(where, "Unknown variable", f'There is no variable named "{name}".')
+            known = [*self.builtins, *self.attrs, *self.vars, *_BLOCK_TYPES]
+            raise fail(where, "Unknown variable", f'There is no variable named "{name}".' + _did_you_mean(name, known))
         if name in self.in_progress:
             raise BakeFileError(f"Invalid expression; variable cycle not allowed for {name}", where)
         self.in_progress.add(name)
@@ -213,7 +198,10 @@ class _Reader:
         if name in self.functions:
             return self.functions[name]
         if name not in self.funcs:
-            raise fail(where, "Call to unknown function", f'There is no function named "{name}".')
+            known = [*self.stdlib, *self.funcs]
+            raise fail(
+                where, "Call to unknown function", f'There is no function named "{name}".' + _did_you_mean(name, known)
+            )
         key = "function " + name
         if key in self.in_progress:
             raise BakeFileError(f"Invalid expression; function cycle not allowed for {name}", where)
@@ -325,7 +313,7 @@ class _Reader:
 
     def validate(self) -> None:
         for var in self.vars.values():
-            for rule in var.body.blocks:
+            for rule in (b for b in var.body.blocks if b.type == "validation"):
                 cond_attr = rule.body.attribute("condition")
                 message_attr = rule.body.attribute("error_message")
                 if cond_attr is None or message_attr is None:
@@ -467,10 +455,6 @@ class _Reader:
             for which, inst in enumerate(self.instances_of(index)):
                 # buildx decodes only the attributes it knows; any other is neither evaluated nor an error.
                 attrs = [a for a in block.body.attributes if a.name in allowed]
-                for nested in block.body.blocks:
-                    raise BakeFileError(
-                        f'Unsupported block type; Blocks of type "{nested.type}" are not expected here.', nested.where
-                    )
                 values = {a.name: (self.attribute(index, which, a), a.where) for a in attrs}
                 if block.type == "group":
                     config.add_group(decode_group(inst.name, values))
@@ -527,14 +511,10 @@ def _as_field_value(kind: str, name: str, value: Any, where: Where) -> Any:
     return from_json_value(spec.to_json(escape=False).get(name))
 
 
-def _keyword(expr: Expr) -> str | None:
-    if isinstance(expr, Variable):
-        return expr.name
-    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], TextPart):
-        return expr.parts[0].text
-    if isinstance(expr, Literal) and isinstance(expr.value, str):
-        return expr.value
-    return None
+def _did_you_mean(name: str, known: Sequence[str]) -> str:
+    # HCL's suggestion: the closest known name within two edits.
+    match = suggest(name, known, case_sensitive=True)
+    return f' Did you mean "{match}"?' if match else ""
 
 
 def _check_label(name: str, where: Where) -> None:
@@ -552,55 +532,6 @@ def _matrix_scopes(value: Any, attr: Attribute) -> list[Scope]:
             raise BakeFileError("Invalid block; matrix values must be a list", attr.where)
         combos = [{**combo, key: item} for item in items for combo in combos]
     return [Scope(combo) for combo in combos]
-
-
-def type_constraint(expr: Expr) -> Type:
-    """A variable's `type` expression as a type (typeexpr's keywords and constructors)."""
-    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], TextPart):
-        from buildwright.bakefile.hclsyntax import parse_expression
-
-        expr = parse_expression(expr.parts[0].text, expr.where)
-    if isinstance(expr, Literal) and expr.value is None:
-        return ANY
-    if isinstance(expr, Variable):
-        simple = {"string": STRING, "number": NUMBER, "bool": BOOL, "any": ANY}
-        if expr.name in simple:
-            return simple[expr.name]
-        if expr.name in ("list", "map", "set"):
-            raise BakeFileError(
-                f"Invalid type specification; The {expr.name} type constructor "
-                "requires one argument specifying the element type.",
-                expr.where,
-            )
-        raise BakeFileError(
-            f'Invalid type specification; The keyword "{expr.name}" is not a valid type specification.', expr.where
-        )
-    if isinstance(expr, Call):
-        if expr.name in ("list", "set", "map"):
-            if len(expr.args) != 1:
-                raise BakeFileError(
-                    f"Invalid type specification; The {expr.name} type constructor "
-                    "requires one argument specifying the element type.",
-                    expr.where,
-                )
-            return Type(expr.name, element=type_constraint(expr.args[0]))
-        if expr.name == "tuple" and len(expr.args) == 1 and isinstance(expr.args[0], TupleExpr):
-            return Type("tuple", elements=tuple(type_constraint(e) for e in expr.args[0].items))
-        if expr.name == "object" and len(expr.args) == 1 and isinstance(expr.args[0], ObjectExpr):
-            attrs = []
-            for key, item in expr.args[0].items:
-                keyword = _keyword(key)
-                if keyword is None:
-                    raise BakeFileError(
-                        "Invalid type specification; Object constructor map keys must be attribute names.", key.where
-                    )
-                attrs.append((keyword, type_constraint(item)))
-            return Type("object", attributes=tuple(sorted(attrs)))
-    raise BakeFileError(
-        "Invalid type specification; A type specification is either a primitive type keyword "
-        "(bool, number, string) or a complex type constructor call, like list(string).",
-        expr.where,
-    )
 
 
 def _primitive(name: str, text: str, target: Type) -> Any:

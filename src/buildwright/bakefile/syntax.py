@@ -166,29 +166,6 @@ class Body:
         return next((a for a in self.attributes if a.name == name), None)
 
 
-def variables_of(expr: Expr) -> set[str]:
-    """The root names an expression reads (its free variables), for-expression names excluded."""
-    found: set[str] = set()
-    _collect(expr, found, frozenset())
-    return found
-
-
-def _collect(node: object, found: set[str], bound: frozenset[str]) -> None:
-    if isinstance(node, Variable):
-        if node.name not in bound:
-            found.add(node.name)
-        return
-    if isinstance(node, ForExpr | ForPart):
-        _collect(node.collection, found, bound)
-        inner = bound | {node.value_var} | ({node.key_var} if node.key_var else set())
-        for child in _children(node):
-            if child is not node.collection:
-                _collect(child, found, inner)
-        return
-    for child in _children(node):
-        _collect(child, found, bound)
-
-
 def _children(node: object) -> list[object]:
     if isinstance(node, Template):
         return list(node.parts)

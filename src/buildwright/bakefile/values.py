@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -322,15 +322,6 @@ def _shape(value: Any) -> Any:
     return type(value).__name__
 
 
-def to_json_value(value: Any) -> Any:
-    """A value as JSON data (sets and tuples as arrays)."""
-    if isinstance(value, tuple):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json_value(value[k]) for k in sorted(value)}
-    return value
-
-
 def to_json_text(value: Any) -> str:
     """A value as compact JSON, as cty's JSON marshaller writes it: numbers in their exact decimal
     form, strings with Go's escapes (`<`, `>`, `&` as \\u escapes), object keys sorted."""
@@ -360,7 +351,3 @@ def from_json_value(data: Any) -> Any:
     if isinstance(data, Decimal):
         return normalize_number(Fraction(data))
     return data
-
-
-def mapping_items(value: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, value[k]) for k in sorted(value)]

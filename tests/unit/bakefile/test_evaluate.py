@@ -67,7 +67,8 @@ def test_variables_and_templates_that_are_one_interpolation_keep_their_type() ->
         ("[for x in 1 : x]", "cannot be used as the collection"),
         ("1 ? 2 : 3", "Incorrect condition type"),
         ('upper(["x"])', 'Call to function "upper" failed'),
-        ("length()", 'Call to function "length" failed'),
+        ("length()", 'Function "length" expects 1 argument(s). Missing value for "collection".'),
+        ('upper("a", "b")', 'Function "upper" expects only 1 argument(s).'),
     ],
 )
 def test_errors_are_located_and_say_what_is_wrong(source: str, message: str) -> None:

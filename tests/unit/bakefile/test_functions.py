@@ -106,7 +106,7 @@ def test_functions(source: str, value: object) -> None:
         ("element([], 0)", "empty list"),
         ('indexof(["a"], "b")', "item not found"),
         ('regex("x", "abc")', "did not match"),
-        ('lookup({}, "a")', "Function expects 3 argument(s)"),
+        ('lookup({}, "a")', 'Function "lookup" expects 3 argument(s). Missing value for "default".'),
         ('length("abc")', "collection must be a list, a map or a tuple"),
         ('index(["a"], "0")', "key for tuple must be number"),
     ],
@@ -120,3 +120,18 @@ def test_function_errors(source: str, message: str) -> None:
 def test_list_arguments_are_unified_and_unmatched_groups_are_null() -> None:
     assert evaluate('distinct([1, "1"])') == ("1",)
     assert evaluate('regexall("(a)(b)?", "ab a")') == (("a", "b"), ("a", None))
+
+
+def test_convert_takes_a_type_expression_and_cidr_functions_compute_addresses() -> None:
+    assert evaluate('convert(["b", "a", "b"], set(string))') == ("a", "b")
+    assert evaluate('convert("5", number)') == 5
+    assert evaluate('cidrhost("10.12.112.0/20", 16)') == "10.12.112.16"
+    assert evaluate('cidrsubnet("172.16.0.0/12", 4, 2)') == "172.18.0.0/16"
+    assert evaluate('cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)') == (
+        "10.1.0.0/20",
+        "10.1.16.0/20",
+        "10.1.32.0/24",
+        "10.1.48.0/20",
+    )
+    with pytest.raises(BakeFileError, match='Invalid value for "value" parameter'):
+        evaluate('convert("x", number)')

@@ -202,3 +202,20 @@ def test_too_deep_nesting_is_a_bake_file_error(tmp_path: Path) -> None:
     deep = 'target "default" {\n  args = { A = ' + "(" * 5000 + "1" + ")" * 5000 + " }\n}\n"
     with pytest.raises(BakeFileError, match="nested too deeply"):
         bake(tmp_path, {"docker-bake.hcl": deep})
+
+
+def test_a_file_named_dash_is_standard_input(tmp_path: Path) -> None:
+    data = b'{"target": {"default": {"tags": ["from-stdin"]}}}'
+    definition = read_bake(["-"], [], cwd=tmp_path, env={}, stdin=data)
+    assert definition.targets["default"]["tags"] == ("from-stdin",)
+    with pytest.raises(BakeFileError, match="no standard input"):
+        read_bake(["-"], [], cwd=tmp_path, env={})
+
+
+def test_unknown_names_get_hcl_suggestions(tmp_path: Path) -> None:
+    source = 'variable "NOPE" {}\ntarget "default" {\n  tags = [NOPES]\n  args = { A = uper("x") }\n}\n'
+    with pytest.raises(BakeFileError, match=r'no variable named "NOPES"\. Did you mean "NOPE"'):
+        bake(tmp_path, {"docker-bake.hcl": source})
+    fixed = source.replace("NOPES", "NOPE")
+    with pytest.raises(BakeFileError, match=r'no function named "uper"\. Did you mean "upper"'):
+        bake(tmp_path, {"docker-bake.hcl": fixed})

@@ -1,0 +1,9 @@
+variable "T" {
+  default = "x"
+}
+target "default" {
+  tags = ["a:${T}"]
+  dockerfile-inline = <<EOT
+FROM alpine
+EOT
+}
