@@ -25,8 +25,11 @@ def write_json(path: Path, body: object, *, compact: bool = False) -> None:
     # A leading dot keeps the temporary file out of every listing of the folder's entries.
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
+        # json.dumps, not json.dump: only the one-shot call uses the C encoder (dump streams the
+        # file through the pure-Python one, many times slower on a build record of 3,000 files).
+        text = json.dumps(body, separators=(",", ":") if compact else None)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(body, out, separators=(",", ":") if compact else None)
+            out.write(text)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
