@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.compare import compare_images, compare_tars
+from benchmarks.hotspots import Profile, profile_of
 from benchmarks.measure import CommandFailed, Sample, run_timed
 from benchmarks.workloads import WORKLOADS, Output, Workload
 
@@ -49,6 +50,14 @@ class Outcome:
     check: str = ""  # "" = same result
     check_note: str = ""
     error: str = ""
+    # Where buildwright's time goes (one untimed profiled run), or why there is no profile.
+    profile: Profile | str | None = None
+
+    def misses_goal(self) -> bool:
+        if self.error:
+            return False
+        ours, theirs = (statistics.median(s.wall_s for s in self.samples[b]) for b in BUILDERS)
+        return ours / theirs > self.workload.goal
 
 
 def engine_env() -> dict[str, str]:
@@ -116,7 +125,11 @@ def cold_inputs(context: Path, nonce: str) -> tuple[Path, list[str]]:
     return fresh, ["--build-arg", f"NONCE={nonce}"]
 
 
-def run_workload(workload: Workload, tools: Tools, runs: int, seed: int, log: Any) -> Outcome:
+def run_workload(
+    workload: Workload, tools: Tools, runs: int, seed: int, log: Any, *, profile: bool | None = None
+) -> Outcome:
+    """Time `runs` runs per builder and compare their results; then, with `profile` (None: when
+    the ratio misses the workload's goal), profile one more untimed buildwright run."""
     outcome = Outcome(workload)
     context = prepared_context(workload, tools, seed)
     logs = tools.work / workload.name / "logs"
@@ -161,6 +174,15 @@ def run_workload(workload: Workload, tools: Tools, runs: int, seed: int, log: An
                     last[builder][0].unlink(missing_ok=True)  # big outputs: keep only the last one
                 last[builder] = (out, nonce)
         outcome.check, outcome.check_note = check_results(workload, tools, context, last, logs, log)
+        if profile or (profile is None and outcome.misses_goal()):
+            log("  profiling one untimed buildwright run")
+            extra = []
+            if not workload.warm:
+                # A cold run stays cold: fresh inputs, as for a timed run.
+                context = next(iter(sorted((tools.work / workload.name).glob("ctx*"))))
+                context, extra = cold_inputs(context, secrets.token_hex(6))
+            argv = command("buildwright", workload, tools, context, outs / "profile.tar", extra)
+            outcome.profile = profile_of(tools.buildwright, argv, env=tools.env, cwd=tools.work, folder=logs)
     except CommandFailed as exc:
         outcome.error = str(exc)
     finally:
@@ -227,7 +249,12 @@ def workload_report(outcome: Outcome) -> dict[str, Any]:
         ours, theirs = (summary(outcome.samples[b]) for b in BUILDERS)
         entry["ratio"] = round(ours["median_s"] / theirs["median_s"], 3)
         entry["cpu_ratio"] = round(ours["median_cpu_s"] / max(theirs["median_cpu_s"], 1e-6), 3)
+        entry["goal"] = outcome.workload.goal
         entry.update(buildwright=ours, buildx=theirs)
+    if isinstance(outcome.profile, Profile):
+        entry["profile"] = outcome.profile.to_json()
+    elif outcome.profile is not None:
+        entry["profile"] = {"error": outcome.profile}
     return entry
 
 
@@ -300,6 +327,19 @@ def table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(rows)
 
 
+def profiles(outcomes: Sequence[Outcome]) -> str:
+    """Where buildwright's time goes, for each profiled workload (those missing their goal)."""
+    parts = []
+    for outcome in outcomes:
+        if outcome.profile is None:
+            continue
+        why = "misses its goal" if outcome.misses_goal() else "profiled on request"
+        header = f"{outcome.workload.name} (goal x{outcome.workload.goal:.1f}, {why}):"
+        body = outcome.profile.render() if isinstance(outcome.profile, Profile) else f"  {outcome.profile}"
+        parts.append(f"{header}\n{body}")
+    return "\n\n".join(parts)
+
+
 def _spread(stats: Mapping[str, Any]) -> str:
     return f"{stats['median_s']:.2f} s ({stats['min_s']:.2f}-{stats['max_s']:.2f})"
 
@@ -310,6 +350,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="timed runs per builder and workload (overrides the mode)")
     parser.add_argument("--only", action="append", choices=[w.name for w in WORKLOADS], help="run only these")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated contexts (default 7)")
+    parser.add_argument(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="profile one untimed buildwright run per workload (default: only where the ratio misses its goal)",
+    )
     parser.add_argument("--work", type=Path, default=Path("/var/tmp/buildwright-bench"), help="work folder")
     parser.add_argument("--json", type=Path, default=REPO / "bench-results.json", help="where the JSON goes")
     parser.add_argument(
@@ -351,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for workload in selected:
         runs = args.runs or (workload.full_runs if args.full else workload.quick_runs)
         log(f"{workload.name}: {workload.title} ({runs} runs each)")
-        outcomes.append(run_workload(workload, tools, runs, args.seed, log))
+        outcomes.append(run_workload(workload, tools, runs, args.seed, log, profile=args.profile))
         if outcomes[-1].error:
             log(f"  FAILED: {outcomes[-1].error}")
         # Written after every workload, so an interrupted run keeps what it measured.
@@ -365,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{mode} run, {report['date']}, {report['duration_s']} s; JSON in {args.json}\n")
     print(table(outcomes))
+    where = profiles(outcomes)
+    if where:
+        print(f"\nWhere buildwright's time goes (cProfile of one untimed run, main thread):\n\n{where}")
     return 1 if any(o.error or o.check for o in outcomes) else 0
 
 

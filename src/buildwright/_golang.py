@@ -14,12 +14,12 @@ from typing import Any
 
 # Python's str.isspace() also accepts the ASCII file/group/record/unit separators; Go's
 # unicode.IsSpace does not.
-_NOT_GO_SPACE = frozenset("\x1c\x1d\x1e\x1f")
+NOT_GO_SPACE = frozenset("\x1c\x1d\x1e\x1f")
 
 
 def is_space(ch: str) -> bool:
     """Go's `unicode.IsSpace` for one character."""
-    return ch.isspace() and ch not in _NOT_GO_SPACE
+    return ch.isspace() and ch not in NOT_GO_SPACE
 
 
 def is_space_byte(value: int) -> bool:
@@ -29,6 +29,10 @@ def is_space_byte(value: int) -> bool:
 
 def trim_space(text: str) -> str:
     """Go's `strings.TrimSpace`."""
+    stripped = text.strip()
+    if len(stripped) == len(text) or NOT_GO_SPACE.isdisjoint(text):
+        return stripped
+    # A separator Python counts as space but Go does not: walk from each end.
     start = 0
     end = len(text)
     while start < end and is_space(text[start]):
@@ -40,6 +44,9 @@ def trim_space(text: str) -> str:
 
 def trim_left_space(text: str) -> str:
     """Go's `strings.TrimLeftFunc(s, unicode.IsSpace)`."""
+    stripped = text.lstrip()
+    if len(stripped) == len(text) or NOT_GO_SPACE.isdisjoint(text):
+        return stripped
     start = 0
     while start < len(text) and is_space(text[start]):
         start += 1

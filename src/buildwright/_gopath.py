@@ -11,6 +11,11 @@ def clean(path: str) -> str:
     """Return the shortest equivalent of `path`, as Go's `path.Clean` does."""
     if path == "":
         return "."
+    # Already clean (the common case, returned without the rebuild): no empty component, no
+    # trailing slash, no "." or ".." component.
+    already = "//" not in path and (path == "/" or not path.endswith("/"))
+    if already and ("." not in path or not any(part in (".", "..") for part in path.split("/"))):
+        return path
     rooted = path.startswith("/")
     parts: list[str] = []
     for part in path.split("/"):

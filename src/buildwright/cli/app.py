@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,13 +74,15 @@ from buildwright.cli.logsetup import LogFormat, configure_logging
 from buildwright.cli.quiet import display_mode
 from buildwright.cli.stdin_context import build_inputs
 
-app = typer.Typer(
-    name="buildwright",
-    help="Build container images from Dockerfiles on a BuildKit engine.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+# The root app's settings, shared with the one-command app `app_for` makes.
+_ROOT: dict[str, Any] = {
+    "name": "buildwright",
+    "help": "Build container images from Dockerfiles on a BuildKit engine.",
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "add_completion": False,
+}
+app = typer.Typer(**_ROOT)
 
 
 ExplainOpt = Annotated[
@@ -344,6 +347,25 @@ def _writes_stdout(spec: str) -> bool:
     return spec == "-" or any(field.strip() == "dest=-" for field in spec.split(","))
 
 
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The app to run `args` with: when they name a top-level command, an app of that command alone.
+
+    Typer turns every command's signature into click parameters before it parses anything, which
+    costs each run more than the command's own options do; the root callback (`--version`) and
+    settings are kept, so the command parses, helps and fails as it does in the whole app.
+    """
+    if not args:
+        return app
+    for info in app.registered_commands:
+        name = info.name or (typer.main.get_command_name(info.callback.__name__) if info.callback else "")
+        if name == args[0]:
+            single = typer.Typer(**_ROOT)
+            single.registered_callback = app.registered_callback
+            single.registered_commands = [info]
+            return single
+    return app
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app_for(sys.argv[1:])()

@@ -25,7 +25,6 @@ from typing import Any
 from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2
-from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, put_tag
 from buildwright.client.session.contentstore import LocalContentStore
@@ -132,23 +131,13 @@ def check_cache_export(exports: Sequence[CacheEntry], *, is_dockerd: bool, worke
 def prepare_cache(conn: Connection, exports: Sequence[CacheEntry], imports: Sequence[CacheEntry]) -> CachePlan:
     """Check the exports against the engine, then `plan_cache`."""
     if conn.info.is_dockerd and any(entry.type != "inline" for entry in exports):
-        check_cache_export(exports, is_dockerd=True, worker_labels=worker_labels(conn))
+        check_cache_export(exports, is_dockerd=True, worker_labels=conn.info.worker_labels)
     return plan_cache(exports, imports)
-
-
-def worker_labels(conn: Connection) -> dict[str, str]:
-    """The engine's worker labels (on dockerd, the snapshotter label says the containerd store is on)."""
-    with engine_errors("list workers", str(conn.endpoint)):
-        workers = conn.control.ListWorkers(control_pb2.ListWorkersRequest(), timeout=30)
-    labels: dict[str, str] = {}
-    for record in workers.record:
-        labels.update(record.Labels)
-    return labels
 
 
 def stores_attestations(conn: Connection) -> bool:
     """Whether the engine can keep attestations: any buildkitd, a dockerd with the containerd store."""
-    return not conn.info.is_dockerd or SNAPSHOTTER_LABEL in worker_labels(conn)
+    return not conn.info.is_dockerd or SNAPSHOTTER_LABEL in conn.info.worker_labels
 
 
 @dataclass(frozen=True, slots=True)

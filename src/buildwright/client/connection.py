@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import grpc
 
@@ -34,6 +34,9 @@ class EngineInfo:
     # None when not asked for (see `Connection.open`) or when the daemon does not implement
     # Control.Info (dockerd 20.10 and older).
     buildkit_version: str | None = None
+    # Every worker's labels merged (on dockerd, the snapshotter label says the containerd store
+    # is on): kept from the probe's ListWorkers, so nothing asks for the workers a second time.
+    worker_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def is_dockerd(self) -> bool:
@@ -139,7 +142,9 @@ class Connection:
         with engine_errors("list workers", where):
             workers = self._control.ListWorkers(control_pb2.ListWorkersRequest(), timeout=timeout)
         platforms: list[Platform] = []
+        labels: dict[str, str] = {}
         for record in workers.record:
+            labels.update(record.Labels)
             for p in record.platforms:
                 platform = _platform(p)
                 if platform is not None and platform not in platforms:
@@ -153,7 +158,7 @@ class Connection:
                 # Old dockerd answers UNIMPLEMENTED; any other failure is real.
                 if rpc_code(exc) is not grpc.StatusCode.UNIMPLEMENTED:
                     raise EngineError(f"engine info on {where} failed: {rpc_details(exc)}") from exc
-        return EngineInfo(self.endpoint, tuple(platforms), buildkit_version)
+        return EngineInfo(self.endpoint, tuple(platforms), buildkit_version, labels)
 
     def _close_quietly(self) -> None:
         if self._channel is not None:

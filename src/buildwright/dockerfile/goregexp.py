@@ -858,9 +858,7 @@ def compile_regexp(source: str) -> Regexp:
             literals.setdefault(chr(code), []).append(pc)
         elif op is _Op.ANY_NOT_NL or op is _Op.CHAR:
             classes.append(pc)
-    return Regexp(
-        source, program, anchored, words, int.from_bytes(plain, "little"), literals, tuple(classes)
-    )
+    return Regexp(source, program, anchored, words, int.from_bytes(plain, "little"), literals, tuple(classes))
 
 
 def _mask(pcs: list[int]) -> int:

@@ -420,6 +420,9 @@ def _decode(data: bytes) -> str:
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """Quote-aware word split that keeps quotes and escapes (they are removed at expansion)."""
+    if escape not in rest and "'" not in rest and '"' not in rest and _golang.NOT_GO_SPACE.isdisjoint(rest):
+        # Nothing quoted or escaped, and Go's spaces are Python's: a plain split is the same.
+        return rest.split()
     words: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces

@@ -285,10 +285,12 @@ def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolv
         message = f"failed to marshal LLB definition: {exc.message}"
         raise DockerfileError(message, exc.location, dockerfile.lines) from exc
     names = graph.display_names
+    # By index: comparing the stage values would compare their instructions, for every pair.
+    reached = {s.index for s in reachable}
     plan = StagePlan(
         target=names[target.index] or target.name or "default",
         reachable=tuple(names[s.index] or s.base_name for s in reachable),
-        pruned=tuple(names[s.index] or s.base_name for s in graph.stages if s not in reachable),
+        pruned=tuple(names[s.index] or s.base_name for s in graph.stages if s.index not in reached),
     )
     root_base = bases.get(_chain_root(graph, target))
     return CompiledBuild(
@@ -345,7 +347,8 @@ def _dispatch_all(
             )
         build = apply_base_config(build)
         for position, (command, sources) in enumerate(zip(node.commands, node.sources, strict=True)):
-            build = replace(build, onbuild_step=position < node.onbuild_count)
+            if build.onbuild_step != (position < node.onbuild_count):
+                build = replace(build, onbuild_step=position < node.onbuild_count)
             source_builds = []
             for index in sources:
                 if index not in builds or (not graph.stages[index].implicit and index >= node.index):
@@ -362,7 +365,7 @@ def _dispatch_all(
             before = build
             build = dispatch_instruction(build, command, tuple(source_builds), context_state, context)
             _record_read_paths(read_paths, graph, root, before, command, sources, context)
-        builds[node.index] = replace(build, onbuild_step=False)
+        builds[node.index] = replace(build, onbuild_step=False) if build.onbuild_step else build
     return builds
 
 

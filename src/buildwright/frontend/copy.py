@@ -109,8 +109,8 @@ def dispatch_copy(
     history.append(instruction.dest)
 
     state = _apply(build, stepped, instruction, copies.action, text, context)
-    updated = replace(stepped, state=state, context_paths=stepped.context_paths | _context_paths(instruction, sources))
-    return commit(updated, " ".join(history) + " # buildkit", layer=True)
+    context_paths = stepped.context_paths | _context_paths(instruction, sources)
+    return commit(stepped, " ".join(history) + " # buildkit", layer=True, state=state, context_paths=context_paths)
 
 
 def _copy_source(copies: _Copies, src: str, source_state: llb.State) -> _Copies:

@@ -178,43 +178,42 @@ def _dispatch(
     if isinstance(instruction, LabelInstruction):
         config = build.image.config.with_labels([(kv.key, kv.value) for kv in instruction.pairs])
         text = "LABEL" + "".join(f" {kv.key}={kv.value}" for kv in instruction.pairs)
-        return commit(replace(build, image=replace(build.image, config=config)), text)
+        return commit(build, text, image=replace(build.image, config=config))
     if isinstance(instruction, UserInstruction):
         image = replace(build.image, config=replace(build.image.config, user=instruction.user))
         state = build.state.with_user(instruction.user)
-        return commit(replace(build, image=image, state=state), f"USER {instruction.user}")
+        return commit(build, f"USER {instruction.user}", image=image, state=state)
     if isinstance(instruction, ExposeInstruction):
         ports = parse_ports(list(instruction.ports))
         merged = tuple(sorted(set(build.image.config.exposed_ports) | set(ports)))
         image = replace(build.image, config=replace(build.image.config, exposed_ports=merged))
-        return commit(replace(build, image=image), f"EXPOSE {go_list(ports)}")
+        return commit(build, f"EXPOSE {go_list(ports)}", image=image)
     if isinstance(instruction, CmdInstruction):
         args = _with_shell(build.image, instruction.command) if instruction.prepend_shell else instruction.command
         config = replace(build.image.config, cmd=tuple(args), args_escaped=True)
-        updated = replace(build, image=replace(build.image, config=config), cmd_set=True)
-        return commit(updated, f"CMD {go_quoted_list(args)}")
+        return commit(build, f"CMD {go_quoted_list(args)}", image=replace(build.image, config=config), cmd_set=True)
     if isinstance(instruction, EntrypointInstruction):
         command = instruction.command or ()
         args = _with_shell(build.image, command) if instruction.prepend_shell else command
         config = replace(build.image.config, entrypoint=tuple(args))
         if not build.cmd_set:
             config = replace(config, cmd=None)
-        return commit(replace(build, image=replace(build.image, config=config)), f"ENTRYPOINT {go_quoted_list(args)}")
+        return commit(build, f"ENTRYPOINT {go_quoted_list(args)}", image=replace(build.image, config=config))
     if isinstance(instruction, ShellInstruction):
         config = replace(build.image.config, shell=tuple(instruction.shell))
-        return commit(replace(build, image=replace(build.image, config=config)), f"SHELL {go_list(instruction.shell)}")
+        return commit(build, f"SHELL {go_list(instruction.shell)}", image=replace(build.image, config=config))
     if isinstance(instruction, VolumeInstruction):
         for volume in instruction.volumes:
             if not volume:
                 raise context.error("VOLUME specified can not be an empty string", instruction)
         volumes = tuple(sorted(set(build.image.config.volumes) | set(instruction.volumes)))
         image = replace(build.image, config=replace(build.image.config, volumes=volumes))
-        return commit(replace(build, image=image), f"VOLUME {go_list(instruction.volumes)}")
+        return commit(build, f"VOLUME {go_list(instruction.volumes)}", image=image)
     if isinstance(instruction, StopSignalInstruction):
         if not is_valid_signal(instruction.signal):
             raise context.error(f"invalid signal: {instruction.signal}", instruction)
         image = replace(build.image, config=replace(build.image.config, stop_signal=instruction.signal))
-        return commit(replace(build, image=image), f"STOPSIGNAL {instruction.signal}")
+        return commit(build, f"STOPSIGNAL {instruction.signal}", image=image)
     if isinstance(instruction, MaintainerInstruction):
         return commit(
             replace(build, image=replace(build.image, author=instruction.maintainer)),
@@ -240,7 +239,7 @@ def _env(build: StageBuild, instruction: EnvInstruction) -> StageBuild:
         state = state.add_env(pair.key, pair.value)
         config = config.with_env(pair.key, pair.value)
     text = "ENV" + "".join(f" {kv.key}={kv.value}" for kv in instruction.pairs)
-    return commit(replace(build, state=state, image=replace(build.image, config=config)), text)
+    return commit(build, text, state=state, image=replace(build.image, config=config))
 
 
 def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContext) -> StageBuild:
@@ -263,8 +262,7 @@ def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContex
         build_args.append((arg.key, value))
         words.append(arg.key if value is None else f"{arg.key}={value}")
         uses.append(ArgUse(arg.key, value, arg.doc_comment, instruction.location, inherited))
-    updated = replace(build, state=state, build_args=tuple(build_args), arg_uses=tuple(uses))
-    return commit(updated, "ARG " + " ".join(words))
+    return commit(build, "ARG " + " ".join(words), state=state, build_args=tuple(build_args), arg_uses=tuple(uses))
 
 
 def _workdir(build: StageBuild, instruction: WorkdirInstruction, context: DispatchContext) -> StageBuild:
@@ -284,7 +282,7 @@ def _workdir(build: StageBuild, instruction: WorkdirInstruction, context: Dispat
         location=instruction.location,
     )
     # The reference never marks WORKDIR's mkdir to skip the cache, even with --no-cache.
-    return commit(replace(build, state=state), f"WORKDIR {workdir}", layer=True)
+    return commit(build, f"WORKDIR {workdir}", layer=True, state=state)
 
 
 def _run(
@@ -315,7 +313,7 @@ def _healthcheck(build: StageBuild, instruction: HealthcheckInstruction) -> Stag
         + f" {_go_rune_literal(health.retries)}}}"
     )
     image = replace(build.image, config=replace(build.image.config, healthcheck=health))
-    return commit(replace(build, image=image), text)
+    return commit(build, text, image=image)
 
 
 def _go_rune_literal(value: int) -> str:

@@ -8,7 +8,6 @@ read-only under `/dev/pipes/`. Any other heredoc shape is handed to the shell ve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from buildwright import _gopath, llb
 from buildwright.dockerfile import RunInstruction
@@ -86,13 +85,14 @@ def dispatch_run(
         ignore_cache=build.ignore_cache,
     )
     history = "RUN " + run_command_string(args, build.build_args, env) + " # buildkit"
-    updated = replace(
+    return commit(
         build,
+        history,
+        layer=True,
         state=exec_state.root(),
         context_paths=build.context_paths | run_mounts.context_paths,
         mount_uses=build.mount_uses + run_mounts.uses,
     )
-    return commit(updated, history, layer=True)
 
 
 def _heredoc_command(

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from buildwright import llb
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
@@ -111,9 +112,15 @@ class StageBuild:
         return self.state.env.as_dict()
 
 
-def commit(build: StageBuild, created_by: str, *, layer: bool = False) -> StageBuild:
+def commit(build: StageBuild, created_by: str, *, layer: bool = False, **changes: Any) -> StageBuild:
+    """The stage with `changes` made and a history entry for `created_by` added to its image.
+
+    The changes are made here, in the one copy of the stage that adds the entry: a stage is
+    copied several times per instruction, and each copy of its many fields counts on a large file.
+    """
     created = None if build.epoch is None else go_time(build.epoch)
-    return replace(build, image=build.image.with_history(created_by, empty_layer=not layer, created=created))
+    image: ImageConfig = changes.pop("image", build.image)
+    return replace(build, image=image.with_history(created_by, empty_layer=not layer, created=created), **changes)
 
 
 def go_time(moment: datetime) -> str:

@@ -151,9 +151,10 @@ def _command_sources(
 def _stage_ref(ref: str, graph_stages: list[StageNode], implicit: dict[str, int]) -> int:
     """The last stage named `ref`, else the implicit image stage for `ref` (created on first use)."""
     wanted = ref.lower()
-    named = [stage.index for stage in graph_stages if stage.name == wanted and not stage.implicit]
-    if named:
-        return named[-1]
+    # From the end: the last stage of that name wins, and a stage mostly reads one just before it.
+    for stage in reversed(graph_stages):
+        if stage.name == wanted and not stage.implicit:
+            return stage.index
     if ref not in implicit:
         implicit[ref] = len(graph_stages)
         graph_stages.append(

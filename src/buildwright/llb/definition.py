@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from types import MappingProxyType
 from typing import Any
 
@@ -113,4 +114,62 @@ class Definition:
         doc: dict[str, Any] = {"result": self.head, "ops": ops}
         if self.has_source:
             doc["source"] = json_format.MessageToDict(self.source_to_pb(), preserving_proto_field_name=True)
+        return _indented_json(doc)
+
+
+def _indented_json(doc: dict[str, Any]) -> str:
+    """`json.dumps(doc, indent=2, sort_keys=True)`, byte for byte, several times faster.
+
+    With `indent`, the json module runs its pure-Python encoder, a generator per container, which
+    costs more than the rest of `buildwright llb` on a large graph; this writes the same text into
+    one list. Only what MessageToDict makes is expected (str keys; str, int, bool, None, float
+    leaves); anything else goes to the json module.
+    """
+    out: list[str] = []
+    try:
+        _write(doc, out, "\n")
+    except TypeError:
         return json.dumps(doc, indent=2, sort_keys=True)
+    return "".join(out)
+
+
+def _write(value: Any, out: list[str], newline: str) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(encode_basestring_ascii(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            if type(key) is not str:
+                raise TypeError(key)
+            out.append(separator)
+            out.append(encode_basestring_ascii(key))
+            out.append(": ")
+            _write(value[key], out, inner)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif kind is list:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _write(item, out, inner)
+            separator = "," + inner
+        out.append(newline + "]")
+    elif value is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if value else "false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is float:
+        out.append(json.dumps(value))
+    else:
+        raise TypeError(value)

@@ -17,7 +17,10 @@ from buildwright.client.cache import (
     inline_cache_from_build_args,
     parse_cache_specs,
     plan_cache,
+    stores_attestations,
 )
+from buildwright.client.connection import EngineInfo
+from buildwright.client.endpoint import parse_endpoint
 from buildwright.client.ocilayout import find_tag, put_tag
 from buildwright.client.solve import _refusal
 from buildwright.errors import BuildConfigError, EngineError, OutputError
@@ -197,3 +200,15 @@ def test_a_refused_request_reports_the_engines_reason() -> None:
     assert _refusal(gone, future) == 'unknown cache exporter: "nosuch"'
     # Any other frontend failure is its own error, not the engine's refusal.
     assert _refusal(EngineError("session tunnel failed: reset"), future) is None
+
+
+class _ProbedOnly:
+    """A connection with only what the probe learned: no stub to ask the engine anything more."""
+
+    def __init__(self, labels: dict[str, str]) -> None:
+        self.info = EngineInfo(parse_endpoint("docker://"), (), worker_labels=labels)
+
+
+def test_attestation_support_comes_from_the_probe_labels() -> None:
+    assert stores_attestations(_ProbedOnly({SNAPSHOTTER_LABEL: "overlayfs"}))  # type: ignore[arg-type]
+    assert not stores_attestations(_ProbedOnly({}))  # type: ignore[arg-type]

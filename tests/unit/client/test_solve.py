@@ -42,12 +42,18 @@ class _FakeEngine(control_pb2_grpc.ControlServicer):  # type: ignore[misc]
         self.build_ids: list[str] = []
         self.returned: Any = None
         self.info_calls = 0
+        self.list_workers_calls = 0
         self._returned = threading.Event()
         self._status: queue.Queue[Any] = queue.Queue()
 
     # Control
     def ListWorkers(self, request: Any, context: Any) -> Any:
-        record = worker_pb2.WorkerRecord(ID="w0", platforms=[ops_pb2.Platform(OS="linux", Architecture="amd64")])
+        self.list_workers_calls += 1
+        record = worker_pb2.WorkerRecord(
+            ID="w0",
+            platforms=[ops_pb2.Platform(OS="linux", Architecture="amd64")],
+            Labels={"org.mobyproject.buildkit.worker.snapshotter": "overlayfs"},
+        )
         return control_pb2.ListWorkersResponse(record=[record])
 
     def Info(self, request: Any, context: Any) -> Any:
@@ -158,9 +164,17 @@ def test_a_build_connection_does_not_ask_for_the_version(fake: tuple[_FakeEngine
     with BuildkitClient.connect(addr=addr) as client:
         assert client.engine.worker_platforms == (Platform("linux", "amd64"),)
     assert engine.info_calls == 0
+    assert engine.list_workers_calls == 1
     with connect(resolve_endpoints(addr), version=True) as conn:
         assert conn.info.buildkit_version is None  # Info answered UNIMPLEMENTED
     assert engine.info_calls == 1
+
+
+def test_the_probe_keeps_the_worker_labels(fake: tuple[_FakeEngine, str]) -> None:
+    engine, addr = fake
+    with connect(resolve_endpoints(addr)) as conn:
+        assert conn.info.worker_labels == {"org.mobyproject.buildkit.worker.snapshotter": "overlayfs"}
+    assert engine.list_workers_calls == 1
 
 
 def test_gateway_flow(fake: tuple[_FakeEngine, str], tmp_path: Path) -> None:

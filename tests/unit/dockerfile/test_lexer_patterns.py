@@ -19,9 +19,7 @@ from buildwright.dockerfile.lexer import ShellLex, ShellLexError, _pattern_regex
 
 _HOSTILE = "*a*a*a*a*a*a*a*a*a*a*a*ab"
 
-expressions = st.lists(
-    st.sampled_from(["a", "b", ".", ".*", ".*?", "\\.", "\n"]), min_size=0, max_size=8
-).map("".join)
+expressions = st.lists(st.sampled_from(["a", "b", ".", ".*", ".*?", "\\.", "\n"]), min_size=0, max_size=8).map("".join)
 texts = st.text(alphabet="ab.\n", max_size=14)
 
 

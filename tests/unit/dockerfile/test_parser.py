@@ -105,6 +105,19 @@ def test_parse_words_keeps_quotes() -> None:
     assert parse_words('a=\'x y\' "q\\"" c\\ d', "\\") == ["a='x y'", '"q\\""', "c\\ d"]
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("  a\tb \u3000c  ", ["a", "b", "c"]),  # the plain split: Unicode spaces separate words
+        ("a\x1cb c", ["a\x1cb", "c"]),  # a separator Python splits on and Go does not
+        ("", []),
+        ("a `b", ["a", "`b"]),  # backtick is no escape here
+    ],
+)
+def test_parse_words_splits_on_go_spaces(text: str, words: list[str]) -> None:
+    assert parse_words(text, "\\") == words
+
+
 def test_heredocs() -> None:
     (node,) = nodes('COPY <<A 3<<-"B" /d\nline $x\nA\n\tb\n\tB\n')
     first, second = node.heredocs

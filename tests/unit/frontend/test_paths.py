@@ -5,7 +5,20 @@ from buildwright.frontend import paths
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("", "."), ("//a//b/", "/a/b"), ("a/../../b", "../b"), ("/../a", "/a"), ("./x/.", "x")],
+    [
+        ("", "."),
+        ("//a//b/", "/a/b"),
+        ("a/../../b", "../b"),
+        ("/../a", "/a"),
+        ("./x/.", "x"),
+        # Clean already: kept as given (dots inside names are no "." components).
+        ("/", "/"),
+        ("/a/.b/c..d", "/a/.b/c..d"),
+        ("a.b/c", "a.b/c"),
+        ("/a/..", "/"),
+        ("a/.", "a"),
+        ("..", ".."),
+    ],
 )
 def test_clean_matches_go(given: str, expected: str) -> None:
     assert paths.clean(given) == expected
