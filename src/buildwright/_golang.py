@@ -289,3 +289,16 @@ def go_json(value: Any, *, indent: int | None = None) -> str:
     for char, escaped in _JSON_ESCAPES.items():
         text = text.replace(char, escaped)
     return text
+
+
+_TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE_WORDS = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def parse_bool(text: str) -> bool | None:
+    """Go's `strconv.ParseBool`: the value, or None where Go reports a syntax error."""
+    if text in _TRUE_WORDS:
+        return True
+    if text in _FALSE_WORDS:
+        return False
+    return None

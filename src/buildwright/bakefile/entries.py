@@ -12,18 +12,28 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright import _specs
+from buildwright._golang import parse_bool
 
 
 class EntryError(ValueError):
     """A value of a structured field that buildx refuses; the message says why."""
 
 
+def _entry_error(exc: _specs.SpecError) -> EntryError:
+    # bake's wording where it differs from the build command's (buildx's bake has its own text).
+    if isinstance(exc, _specs.MissingCacheTypeError):
+        return EntryError(f'type required form> "{exc.spec}"')
+    if isinstance(exc, _specs.DisabledValueError):
+        return EntryError(f"invalid value {exc.item}")
+    return EntryError(str(exc))
+
+
 def _fields(text: str) -> list[str]:
     try:
-        return csv_fields(text)
-    except CSVFieldError as exc:
-        raise EntryError(str(exc)) from None
+        return _specs.spec_fields(text)
+    except _specs.SpecError as exc:
+        raise _entry_error(exc) from None
 
 
 def _frozen(attrs: Mapping[str, str]) -> Mapping[str, str]:
@@ -39,23 +49,11 @@ class CacheEntry:
 
     @classmethod
     def parse(cls, text: str) -> CacheEntry:
-        fields = _fields(text)
-        if len(fields) == 1 and "=" not in fields[0]:
-            return cls("registry", _frozen({"ref": fields[0]}))
-        kind = ""
-        attrs: dict[str, str] = {}
-        for item in fields:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise EntryError(f"invalid value {item}")
-            key = key.lower()
-            if key == "type":
-                kind = value
-            else:
-                attrs[key] = value
-        if not kind:
-            raise EntryError(f'type required form> "{text}"')
-        return cls(kind, _frozen(attrs))
+        try:
+            parsed = _specs.parse_cache_spec(text)
+        except _specs.SpecError as exc:
+            raise _entry_error(exc) from None
+        return cls(parsed.type, _frozen(parsed.attrs))
 
     @classmethod
     def from_map(cls, values: Mapping[str, str]) -> CacheEntry:
@@ -92,26 +90,11 @@ class ExportEntry:
 
     @classmethod
     def parse(cls, text: str) -> ExportEntry:
-        fields = _fields(text)
-        if len(fields) == 1 and fields[0] == text and not text.startswith("type="):
-            # A bare path is a local directory; `-` is a tar stream on stdout.
-            return cls("local" if text != "-" else "tar", _frozen({}), text)
-        kind, dest = "", ""
-        attrs: dict[str, str] = {}
-        for item in fields:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise EntryError(f"invalid value {item}")
-            key = key.strip().lower()
-            if key == "type":
-                kind = value
-            elif key == "dest":
-                dest = value
-            else:
-                attrs[key] = value
-        if not kind:
-            raise EntryError("type is required for output")
-        return cls(kind, _frozen(attrs), dest)
+        try:
+            parsed = _specs.parse_output_spec(text)
+        except _specs.SpecError as exc:
+            raise _entry_error(exc) from None
+        return cls(parsed.type, _frozen(parsed.attrs), parsed.dest or "")
 
     @classmethod
     def from_map(cls, values: Mapping[str, str]) -> ExportEntry:
@@ -142,30 +125,10 @@ class Secret:
     @classmethod
     def parse(cls, text: str) -> Secret:
         try:
-            fields = csv_fields(text)
-        except CSVFieldError as exc:
-            raise EntryError(f"failed to parse csv secret: {exc}") from None
-        kind, ident, src, env = "", "", "", ""
-        for item in fields:
-            key, sep, value = item.partition("=")
-            key = key.lower()
-            if not sep:
-                raise EntryError(f"invalid field '{item}' must be a key=value pair")
-            if key == "type":
-                if value not in ("file", "env"):
-                    raise EntryError(f'unsupported secret type "{value}"')
-                kind = value
-            elif key == "id":
-                ident = value
-            elif key in ("source", "src"):
-                src = value
-            elif key == "env":
-                env = value
-            else:
-                raise EntryError(f"unexpected key '{key}' in '{item}'")
-        if kind == "env" and not env:
-            env, src = src, ""
-        return cls(ident, src, env)
+            parsed = _specs.parse_secret_spec(text)
+        except _specs.SpecError as exc:
+            raise _entry_error(exc) from None
+        return cls(parsed.id, parsed.src, parsed.env)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in (("id", self.id), ("src", self.src), ("env", self.env)) if v}
@@ -202,22 +165,11 @@ class Attest:
 
     @classmethod
     def parse(cls, text: str) -> Attest:
-        kind, disabled = "", False
-        attrs: dict[str, str] = {}
-        for item in _fields(text):
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise EntryError(f"invalid value {item}")
-            name = key.strip().lower()
-            if name == "type":
-                kind = value
-            elif name == "disabled":
-                disabled = parse_go_bool(value, f"invalid value {item}")
-            else:
-                attrs[key] = value
-        if not kind:
-            raise EntryError("attestation type not specified")
-        return cls(kind, disabled, _frozen(attrs))
+        try:
+            parsed = _specs.parse_attest_spec(text)
+        except _specs.SpecError as exc:
+            raise _entry_error(exc) from None
+        return cls(parsed.type, parsed.disabled, _frozen(parsed.attrs))
 
     @classmethod
     def from_map(cls, values: Mapping[str, str]) -> Attest:
@@ -239,17 +191,12 @@ class Attest:
         return _sorted(data)
 
 
-_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-_FALSE = ("0", "f", "F", "FALSE", "false", "False")
-
-
 def parse_go_bool(text: str, message: str) -> bool:
-    """Go's strconv.ParseBool."""
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise EntryError(message)
+    """Go's strconv.ParseBool; `message` is the error for a value it refuses."""
+    flag = parse_bool(text)
+    if flag is None:
+        raise EntryError(message)
+    return flag
 
 
 def _sorted(data: Mapping[str, Any]) -> dict[str, Any]:

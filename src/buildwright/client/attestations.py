@@ -14,15 +14,14 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright import _specs
+from buildwright._golang import parse_bool
 from buildwright.errors import BuildConfigError, UsageError
 
 ATTEST_DOCS = "https://docs.docker.com/go/attestations/"
 # What buildx asks for when no provenance option is given and the engine can store it.
 DEFAULT_PROVENANCE = "mode=min,inline-only=true"
 NO_DEFAULT_ENV = "BUILDX_NO_DEFAULT_ATTESTATIONS"
-_TRUE = ("1", "t", "T", "true", "TRUE", "True")
-_FALSE = ("0", "f", "F", "false", "FALSE", "False")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +41,9 @@ class Attestations:
         return attrs
 
 
-def _parse_bool(text: str) -> bool | None:
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
-
-
 def canonical(kind: str, value: str) -> str:
     """A shorthand's value as an `--attest` value (`--provenance=false` -> `type=provenance,disabled=true`)."""
-    flag = _parse_bool(value)
+    flag = parse_bool(value)
     if flag is not None:
         return f"type={kind},disabled={'false' if flag else 'true'}"
     return f"type={kind},{value}"
@@ -79,29 +70,13 @@ def parse_attestations(attest: Iterable[str] = (), *, provenance: str = "", sbom
 
 def _parse_one(value: str) -> tuple[str, bool, list[str]]:
     try:
-        fields = csv_fields(value) if value else []
-    except CSVFieldError as exc:
+        parsed = _specs.parse_attest_spec(value, empty_is_untyped=True)
+    except _specs.SpecFieldsError as exc:
         raise UsageError(f"invalid --attest value {value!r}: {exc}") from exc
-    kind = ""
-    disabled = False
-    options: dict[str, str] = {}
-    for item in fields:
-        key, sep, text = item.partition("=")
-        if not sep:
-            raise UsageError(f"invalid value {item}")
-        name = key.strip().lower()
-        if name == "type":
-            kind = text
-        elif name == "disabled":
-            flag = _parse_bool(text)
-            if flag is None:
-                raise UsageError(f'invalid value {item}: strconv.ParseBool: parsing "{text}": invalid syntax')
-            disabled = flag
-        else:
-            options[key] = text
-    if not kind:
-        raise UsageError("attestation type not specified")
-    return kind, disabled, [f"{key}={options[key]}" for key in sorted(options)]
+    except _specs.SpecError as exc:
+        raise UsageError(str(exc)) from exc
+    options = parsed.attrs
+    return parsed.type, parsed.disabled, [f"{key}={options[key]}" for key in sorted(options)]
 
 
 def _csv(items: list[str]) -> str:
@@ -119,7 +94,7 @@ def default_provenance_wanted(env: Mapping[str, str]) -> bool:
     raw = env.get(NO_DEFAULT_ENV)
     if raw is None:
         return True
-    flag = _parse_bool(raw)
+    flag = parse_bool(raw)
     if flag is None:
         raise BuildConfigError(f'invalid {NO_DEFAULT_ENV}: strconv.ParseBool: parsing "{raw}": invalid syntax')
     return not flag

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright import _specs
+from buildwright._golang import parse_bool
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2
 from buildwright.client.connection import Connection
@@ -70,46 +71,27 @@ def parse_cache_specs(specs: Iterable[str]) -> tuple[CacheEntry, ...]:
     for spec in (specs,) if isinstance(specs, str) else specs:
         if not spec:
             continue
-        fields = _fields(spec)
-        if "=" not in spec:
-            # Only references: each one is a registry cache.
-            out.extend(CacheEntry("registry", {"ref": ref}) for ref in fields)
-            continue
-        kind = ""
-        attrs: dict[str, str] = {}
-        for item in fields:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise UsageError(f"invalid value {item}")
-            key = key.lower()
-            if key == "type":
-                kind = value
-            else:
-                attrs[key] = value
-        if not kind:
-            raise UsageError(f'type required for "{spec}"')
-        out.append(CacheEntry(kind, attrs))
+        try:
+            if "=" not in spec:
+                # Only references: each one is a registry cache.
+                out.extend(CacheEntry("registry", {"ref": ref}) for ref in _specs.spec_fields(spec))
+                continue
+            parsed = _specs.parse_cache_spec(spec)
+        except _specs.SpecFieldsError as exc:
+            raise UsageError(f"invalid cache spec {spec!r}: {exc}") from exc
+        except _specs.SpecError as exc:
+            raise UsageError(str(exc)) from exc
+        out.append(CacheEntry(parsed.type, dict(parsed.attrs)))
     return tuple(out)
-
-
-def _fields(spec: str) -> list[str]:
-    try:
-        return list(csv_fields(spec))
-    except CSVFieldError as exc:
-        raise UsageError(f"invalid cache spec {spec!r}: {exc}") from exc
 
 
 def inline_cache_from_build_args(build_args: Mapping[str, str]) -> tuple[CacheEntry, ...]:
     """`BUILDKIT_INLINE_CACHE=1` asks for inline cache, as buildx reads it."""
     value = build_args.get("BUILDKIT_INLINE_CACHE")
-    if value is not None and _go_bool(value):
+    # Anything strconv.ParseBool refuses counts as false.
+    if value is not None and parse_bool(value) is True:
         return (CacheEntry("inline"),)
     return ()
-
-
-def _go_bool(value: str) -> bool:
-    # strconv.ParseBool's true spellings; anything unparsable counts as false.
-    return value in ("1", "t", "T", "true", "TRUE", "True")
 
 
 def check_cache_export(exports: Sequence[CacheEntry], *, is_dockerd: bool, worker_labels: Mapping[str, str]) -> None:

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright import _specs
+from buildwright._golang import parse_bool
 from buildwright._log import get_logger
 from buildwright.client.exporters import ExportSpec
 from buildwright.client.session.contentstore import LocalContentStore
@@ -61,44 +62,22 @@ class OutputSpec:
 def parse_output(spec: str) -> OutputSpec:
     """One `-o` value: `PATH`, `-`, or `type=TYPE[,dest=DEST][,key=value...]`."""
     try:
-        fields = csv_fields(spec)
-    except CSVFieldError as exc:
+        parsed = _specs.parse_output_spec(spec)
+    except _specs.SpecFieldsError as exc:
         raise UsageError(f"invalid output {spec!r}: {exc}") from exc
-    if len(fields) == 1 and fields[0] == spec and not spec.startswith("type="):
-        return OutputSpec(TAR if spec == STDOUT else LOCAL, spec)
-    kind, dest, attrs = "", None, {}
-    for item in fields:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"invalid value {item}")
-        key = key.strip().lower()
-        if key == "type":
-            kind = value
-        elif key == "dest":
-            dest = value
-        else:
-            attrs[key] = value
-    if not kind:
-        raise UsageError("type is required for output")
-    return OutputSpec(kind, dest, attrs)
+    except _specs.SpecError as exc:
+        raise UsageError(str(exc)) from exc
+    return OutputSpec(parsed.type, parsed.dest, dict(parsed.attrs))
 
 
 def parse_outputs(specs: Iterable[str]) -> tuple[OutputSpec, ...]:
     return tuple(parse_output(s) for s in specs if s)
 
 
-def _as_bool(value: str | None) -> bool | None:
-    # Go's strconv.ParseBool.
-    if value in ("1", "t", "T", "true", "TRUE", "True"):
-        return True
-    if value in ("0", "f", "F", "false", "FALSE", "False"):
-        return False
-    return None
-
-
 def _tar_attr(spec: OutputSpec | ExportSpec) -> bool:
     """Whether an oci/docker output is one tar file (the default) rather than a layout directory."""
-    parsed = _as_bool(spec.attrs.get("tar"))
+    value = spec.attrs.get("tar")
+    parsed = None if value is None else parse_bool(value)
     return True if parsed is None else parsed
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 
-from buildwright._csvfields import CSVFieldError, csv_fields
+from buildwright import _specs
 from buildwright._pb import secrets_pb2
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, unary_handler
 from buildwright.errors import BuildConfigError, UsageError
@@ -67,30 +67,10 @@ class SecretSource:
 def parse_secret_spec(spec: str) -> SecretSource:
     """A `--secret` value: `[type=file|env,]id=ID[,src|source=PATH][,env=VAR]`."""
     try:
-        fields = csv_fields(spec)
-    except CSVFieldError as exc:
-        raise UsageError(f"failed to parse csv secret: {exc}") from exc
-    kind, secret_id, src, env = "", "", "", ""
-    for item in fields:
-        key, sep, value = item.partition("=")
-        key = key.lower()
-        if not sep:
-            raise UsageError(f"invalid field '{item}' must be a key=value pair")
-        if key == "type":
-            if value not in ("file", "env"):
-                raise UsageError(f'unsupported secret type "{value}"')
-            kind = value
-        elif key == "id":
-            secret_id = value
-        elif key in ("source", "src"):
-            src = value
-        elif key == "env":
-            env = value
-        else:
-            raise UsageError(f"unexpected key '{key}' in '{item}'")
-    if kind == "env" and not env:
-        env, src = src, ""
-    return SecretSource(secret_id, src or None, env or None)
+        parsed = _specs.parse_secret_spec(spec)
+    except _specs.SpecError as exc:
+        raise UsageError(str(exc)) from exc
+    return SecretSource(parsed.id, parsed.src or None, parsed.env or None)
 
 
 def load_secrets(sources: Iterable[SecretSource], environ: Mapping[str, str] | None = None) -> dict[str, SecretValue]:
