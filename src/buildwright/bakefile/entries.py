@@ -7,7 +7,7 @@ flat object with `type`; secrets and ssh keys are objects of their named fields)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
@@ -239,27 +239,25 @@ def dedupe_equal(entries: list[E]) -> list[E]:
     return items
 
 
-def dedupe_by_id(entries: list[K]) -> list[K]:
-    """Secrets and ssh keys: a later entry with the same id replaces the earlier one in its place."""
-    out: list[K] = []
+def _dedupe_by_key(entries: list[E], key: Callable[[E], str]) -> list[E]:
+    """A later entry with the same key replaces the earlier one in its place."""
+    out: list[E] = []
     index: dict[str, int] = {}
     for entry in entries:
-        if entry.id in index:
-            out[index[entry.id]] = entry
+        name = key(entry)
+        if name in index:
+            out[index[name]] = entry
         else:
-            index[entry.id] = len(out)
+            index[name] = len(out)
             out.append(entry)
     return out
+
+
+def dedupe_by_id(entries: list[K]) -> list[K]:
+    """Secrets and ssh keys: a later entry with the same id replaces the earlier one in its place."""
+    return _dedupe_by_key(entries, lambda entry: entry.id)
 
 
 def dedupe_by_type(entries: list[T]) -> list[T]:
     """Attestations: a later entry of the same type replaces the earlier one in its place."""
-    out: list[T] = []
-    index: dict[str, int] = {}
-    for entry in entries:
-        if entry.type in index:
-            out[index[entry.type]] = entry
-        else:
-            index[entry.type] = len(out)
-            out.append(entry)
-    return out
+    return _dedupe_by_key(entries, lambda entry: entry.type)

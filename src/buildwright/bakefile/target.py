@@ -30,6 +30,7 @@ from buildwright.bakefile.entries import (
 
 _K = TypeVar("_K", Secret, SSHKey)  # entries deduplicated by id
 _V = TypeVar("_V")
+_E = TypeVar("_E")  # any entry kind, for the shared list merge
 
 # The keys --set accepts whose value is a list entry (several --set of the key add entries).
 LIST_OVERRIDE_KEYS = frozenset(
@@ -262,29 +263,27 @@ def merge_equal(mine: list[CacheEntry] | None, other: list[CacheEntry] | None) -
     return dedupe_equal([*mine, *other]) or None
 
 
-def merge_exports(mine: list[ExportEntry] | None, other: list[ExportEntry] | None) -> list[ExportEntry] | None:
+def _merge_lists(
+    mine: list[_E] | None, other: list[_E] | None, dedupe: Callable[[list[_E]], list[_E]]
+) -> list[_E] | None:
+    # A list given on one side only is kept as it is; both sides are joined, then deduplicated.
     if other is None:
         return mine
     if mine is None:
         return other
-    return dedupe_equal([*mine, *other]) or None
+    return dedupe([*mine, *other]) or None
+
+
+def merge_exports(mine: list[ExportEntry] | None, other: list[ExportEntry] | None) -> list[ExportEntry] | None:
+    return _merge_lists(mine, other, dedupe_equal)
 
 
 def merge_by_id(mine: list[_K] | None, other: list[_K] | None) -> list[_K] | None:
-    if other is None:
-        return mine
-    if mine is None:
-        return other
-    joined: list[_K] = list(mine) + list(other)
-    return dedupe_by_id(joined) or None
+    return _merge_lists(mine, other, dedupe_by_id)
 
 
 def merge_attests(mine: list[Attest] | None, other: list[Attest] | None) -> list[Attest] | None:
-    if other is None:
-        return mine
-    if mine is None:
-        return other
-    return dedupe_by_type([*mine, *other]) or None
+    return _merge_lists(mine, other, dedupe_by_type)
 
 
 def _escape_markers(text: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from buildwright._golang import parse_bool
 from buildwright._pb import control_pb2
 from buildwright.client.connection import EngineInfo
 from buildwright.errors import BuildConfigError, LLBError
@@ -26,7 +27,6 @@ ENGINE_IMAGE = "engine-image"
 # The output of a build given none (`-t` alone, or nothing): dockerd's store on dockerd; a standalone
 # buildkitd has no store anyone can read, so there it exports nothing, as buildx's remote driver does.
 DEFAULT_IMAGE = "engine-default-image"
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})  # Go's strconv.ParseBool
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,8 @@ class ExportSpec:
 
     @property
     def pushes(self) -> bool:
-        return self.attrs.get("push", "") in _TRUE
+        # strconv.ParseBool; a value it refuses does not push.
+        return parse_bool(self.attrs.get("push", "")) is True
 
 
 def resolve_exports(exports: Sequence[ExportSpec], engine: EngineInfo) -> tuple[ExportSpec, ...]:

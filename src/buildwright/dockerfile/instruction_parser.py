@@ -472,12 +472,10 @@ def _parse_device(value: str) -> Device:
                 raise _Invalid(f"device name already set to {name}")
             name = val
         elif key == "required":
-            if val in ("1", "t", "T", "TRUE", "true", "True"):
-                required = True
-            elif val in ("0", "f", "F", "FALSE", "false", "False"):
-                required = False
-            else:
+            flag = _golang.parse_bool(val)
+            if flag is None:
                 raise _Invalid(f"invalid value for {key}: {val}")
+            required = flag
         elif name == "":
             name = item
         else:

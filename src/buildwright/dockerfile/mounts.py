@@ -165,11 +165,10 @@ def parse_mount(value: str, expander: Callable[[str], str] | None = None) -> Mou
 
 
 def _parse_bool(key: str, value: str) -> bool:
-    if value in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if value in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise MountError(f"invalid value for {key}: {value}")
+    flag = _golang.parse_bool(value)
+    if flag is None:
+        raise MountError(f"invalid value for {key}: {value}")
+    return flag
 
 
 def _parse_uint32(value: str, base: int) -> int | None:

@@ -13,14 +13,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from buildwright._golang import quote
+from buildwright._golang import parse_bool, quote
 
 _PROTOCOL = re.compile(r"^[a-zA-Z0-9]+://")
 _SUPPORTED = frozenset({"http", "https", "ssh", "git"})
 _SCP_STYLE = re.compile(r"([a-zA-Z0-9\-_]+)@([a-zA-Z0-9\-.]+):(.*?)(?:\?(.*?))?(?:#(.*))?", re.DOTALL)
 _BAD_ESCAPE = re.compile(r"%(?![0-9a-fA-F]{2})")
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 _TAG_PREFIX = "refs/tags/"
 _BRANCH_PREFIX = "refs/heads/"
 
@@ -123,11 +121,10 @@ def _parse_query(raw: str) -> dict[str, list[str]]:
 def _parse_bool(key: str, values: list[str]) -> bool:
     if not values:
         return True
-    if values[0] in _TRUE:
-        return True
-    if values[0] in _FALSE:
-        return False
-    raise ValueError(f"invalid {key} value: {quote(values[0])}")
+    flag = parse_bool(values[0])
+    if flag is None:
+        raise ValueError(f"invalid {key} value: {quote(values[0])}")
+    return flag
 
 
 def _load_query(ref: GitRef, url: _Url) -> GitRef:

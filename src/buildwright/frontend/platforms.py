@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from buildwright._golang import parse_bool
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.frontend.convert import compile_dockerfile
@@ -21,8 +22,6 @@ from buildwright.llb.platform import Platform, default_platform
 
 MULTI_PLATFORM_ARG = "BUILDKIT_MULTI_PLATFORM"
 # The words Go's strconv.ParseBool takes, which the reference uses for BUILDKIT_MULTI_PLATFORM.
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +76,10 @@ def multi_platform_requested(platforms: Sequence[Platform], build_args: Mapping[
     value = build_args.get(MULTI_PLATFORM_ARG, "")
     if not value:
         return several
-    if value in _TRUE:
+    flag = parse_bool(value)
+    if flag is True:
         return True
-    if value not in _FALSE:
+    if flag is None:
         raise BuildConfigError(f"invalid boolean value for multi-platform: {value}")
     if several:
         raise BuildConfigError("conflicting config: returning multiple target platforms is not allowed")

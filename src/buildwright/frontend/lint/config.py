@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buildwright._golang import quote
+from buildwright._golang import parse_bool, quote
 from buildwright.frontend.lint.rules import Rule
 
 CHECK_BUILD_ARG = "BUILDKIT_DOCKERFILE_CHECK"
-
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
 class CheckConfigError(ValueError):
@@ -65,15 +62,13 @@ def parse_check_config(text: str) -> CheckConfig:
             else:
                 experimental = frozenset(name.strip() for name in value.split(","))
         elif key == "error":
-            if value in _TRUE:
-                error = True
-            elif value in _FALSE:
-                error = False
-            else:
+            flag = parse_bool(value)
+            if flag is None:
                 raise CheckConfigError(
                     f"failed to parse check option {quote(part)}: strconv.ParseBool: parsing {quote(value)}: "
                     "invalid syntax"
                 )
+            error = flag
         else:
             raise CheckConfigError(f"invalid check option {quote(key)}")
     return CheckConfig(skip_all, skip, experimental_all, experimental, error)
