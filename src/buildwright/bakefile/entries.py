@@ -15,6 +15,8 @@ from typing import Any, Protocol, TypeVar
 from buildwright import _specs
 from buildwright._golang import parse_bool
 
+P = TypeVar("P")  # what a shared spec parser returns
+
 
 class EntryError(ValueError):
     """A value of a structured field that buildx refuses; the message says why."""
@@ -29,11 +31,16 @@ def _entry_error(exc: _specs.SpecError) -> EntryError:
     return EntryError(str(exc))
 
 
-def _fields(text: str) -> list[str]:
+def _read(parse: Callable[[str], P], text: str) -> P:
+    """One spec read by the shared parser, its error worded as bake words it."""
     try:
-        return _specs.spec_fields(text)
+        return parse(text)
     except _specs.SpecError as exc:
         raise _entry_error(exc) from None
+
+
+def _fields(text: str) -> list[str]:
+    return _read(_specs.spec_fields, text)
 
 
 def _frozen(attrs: Mapping[str, str]) -> Mapping[str, str]:
@@ -49,10 +56,7 @@ class CacheEntry:
 
     @classmethod
     def parse(cls, text: str) -> CacheEntry:
-        try:
-            parsed = _specs.parse_cache_spec(text)
-        except _specs.SpecError as exc:
-            raise _entry_error(exc) from None
+        parsed = _read(_specs.parse_cache_spec, text)
         return cls(parsed.type, _frozen(parsed.attrs))
 
     @classmethod
@@ -90,10 +94,7 @@ class ExportEntry:
 
     @classmethod
     def parse(cls, text: str) -> ExportEntry:
-        try:
-            parsed = _specs.parse_output_spec(text)
-        except _specs.SpecError as exc:
-            raise _entry_error(exc) from None
+        parsed = _read(_specs.parse_output_spec, text)
         return cls(parsed.type, _frozen(parsed.attrs), parsed.dest or "")
 
     @classmethod
@@ -124,10 +125,7 @@ class Secret:
 
     @classmethod
     def parse(cls, text: str) -> Secret:
-        try:
-            parsed = _specs.parse_secret_spec(text)
-        except _specs.SpecError as exc:
-            raise _entry_error(exc) from None
+        parsed = _read(_specs.parse_secret_spec, text)
         return cls(parsed.id, parsed.src, parsed.env)
 
     def to_json(self) -> dict[str, Any]:
@@ -165,10 +163,7 @@ class Attest:
 
     @classmethod
     def parse(cls, text: str) -> Attest:
-        try:
-            parsed = _specs.parse_attest_spec(text)
-        except _specs.SpecError as exc:
-            raise _entry_error(exc) from None
+        parsed = _read(_specs.parse_attest_spec, text)
         return cls(parsed.type, parsed.disabled, _frozen(parsed.attrs))
 
     @classmethod
