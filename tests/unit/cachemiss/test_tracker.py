@@ -182,8 +182,10 @@ def test_builds_without_explain_keep_the_record_cheaply(tmp_path: Path) -> None:
 
 def test_a_failed_build_leaves_no_thread_behind(tmp_path: Path) -> None:
     store = RecordStore(tmp_path / "records")
+    # Threads of earlier tests' trackers may still be winding down: this tracker's is the new one.
+    before = set(threading.enumerate())
     tracker = _tracker(store, tmp_path, {}, explain=False)
-    thread = next(t for t in threading.enumerate() if t.name == "buildwright-record")
+    (thread,) = (t for t in threading.enumerate() if t.name == "buildwright-record" and t not in before)
     del tracker  # never finished, as after a failed build
     gc.collect()
     thread.join(timeout=30)
