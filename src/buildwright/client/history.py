@@ -288,21 +288,30 @@ def list_history(
 ) -> tuple[HistoryRecord, ...]:
     """The engine's records, newest first (deleted ones and, if asked, running ones left out)."""
     wanted = filters or HistoryFilter()
-    request = control_pb2.BuildHistoryRequest(EarlyExit=True, Ref=ref, Limit=limit, Filter=wanted.engine_filter())
-    records: list[HistoryRecord] = []
+    # The limit is applied here, not by the engine: BuildKit 0.25 sorts for a limit with a
+    # comparison that dereferences the records its history collector has just marked deleted, and
+    # that panic takes the whole daemon down (dockerd included) whenever a `history ls` meets a
+    # collection. Newest first, then the newest `limit`, is what the engine's limit keeps.
+    request = control_pb2.BuildHistoryRequest(EarlyExit=True, Ref=ref, Filter=wanted.engine_filter())
+    events: list[tuple[int, Any, HistoryRecord]] = []
     with engine_errors("list build history", str(conn.endpoint)):
         stream = conn.control.ListenBuildHistory(request)
         engine_now = _engine_clock(stream.initial_metadata())
         for event in stream:
-            if event.type == control_pb2.DELETED or not event.HasField("record"):
-                continue
-            if completed_only and event.type != control_pb2.COMPLETE:
+            if not event.HasField("record"):
                 continue
             record = record_from_pb(event.record, engine_now)
-            if wanted.matches(record):
-                records.append(record)
-    records.sort(key=lambda r: r.created_ns or 0, reverse=True)
-    return tuple(records)
+            events.append((record.created_ns or 0, event.type, record))
+    events.sort(key=lambda e: e[0], reverse=True)
+    if limit > 0:
+        del events[limit:]
+    return tuple(
+        record
+        for _, kind, record in events
+        if kind != control_pb2.DELETED
+        and (not completed_only or kind == control_pb2.COMPLETE)
+        and wanted.matches(record)
+    )
 
 
 def count_active_builds(conn: Connection) -> int:
