@@ -307,19 +307,12 @@ def unify(items: Sequence[Any]) -> tuple[Any, ...]:
 
 
 def _shape(value: Any) -> Any:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if is_number(value):
-        return "number"
-    if isinstance(value, str):
-        return "string"
+    """A value's type all the way down (tuples and objects by their elements), for comparing."""
     if isinstance(value, tuple):
         return ("tuple", tuple(_shape(v) for v in value))
     if isinstance(value, dict):
         return ("object", tuple((k, _shape(value[k])) for k in sorted(value)))
-    return type(value).__name__
+    return type_name(value)
 
 
 def to_json_text(value: Any) -> str:
