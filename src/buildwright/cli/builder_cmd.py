@@ -1,26 +1,19 @@
-"""`buildwright builder create|ls|inspect|use|rm` and `buildwright version`."""
+"""`buildwright builder create|ls|inspect|use|rm`: named builders."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-import buildwright
 from buildwright.cli.engine_opts import (
-    AddrOpt,
-    BuilderOpt,
     DebugOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
     TlsServerNameOpt,
-    engine_options,
 )
 from buildwright.cli.errors import run_guarded
+from buildwright.cli.help_panels import PanelCommand, PanelGroup
 from buildwright.client.builders import (
     Builder,
     Node,
@@ -34,12 +27,13 @@ from buildwright.client.builders import (
     save_store,
     use_builder,
 )
-from buildwright.errors import BuildConfigError, EngineUnavailableError, UsageError
+from buildwright.errors import BuildConfigError, UsageError
 
 if TYPE_CHECKING:
     from buildwright.client.nodeinfo import NodeStatus
 
 builder_app = typer.Typer(
+    cls=PanelGroup,
     name="builder",
     help="Manage named builders: lists of BuildKit engines, like buildx's builder instances.",
     no_args_is_help=True,
@@ -47,7 +41,7 @@ builder_app = typer.Typer(
 )
 
 
-@builder_app.command("create")
+@builder_app.command("create", cls=PanelCommand)
 def create(
     name: Annotated[str, typer.Argument(help="Builder name.", show_default=False)],
     node: Annotated[
@@ -126,7 +120,7 @@ def _buildx_names() -> list[str]:
         return []
 
 
-@builder_app.command("ls")
+@builder_app.command("ls", cls=PanelCommand)
 def ls(debug: DebugOpt = False) -> None:
     """List builders and their nodes: reachable or why not, BuildKit version, platforms."""
 
@@ -162,7 +156,7 @@ def _platforms(status: NodeStatus) -> list[str]:
     return declared + [p for p in status.platforms if p not in status.node.platforms]
 
 
-@builder_app.command("inspect")
+@builder_app.command("inspect", cls=PanelCommand)
 def inspect(
     name: Annotated[str | None, typer.Argument(help="Builder name; default: the current one.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="Output format: text or json.")] = "text",
@@ -230,7 +224,7 @@ def _inspect_text(builder: Builder, statuses: tuple[NodeStatus, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@builder_app.command("use")
+@builder_app.command("use", cls=PanelCommand)
 def use(
     name: Annotated[str, typer.Argument(help="Builder name.", show_default=False)],
     debug: DebugOpt = False,
@@ -244,7 +238,7 @@ def use(
     raise typer.Exit(run_guarded(work, debug=debug))
 
 
-@builder_app.command("rm")
+@builder_app.command("rm", cls=PanelCommand)
 def rm(
     name: Annotated[str, typer.Argument(help="Builder name.", show_default=False)],
     debug: DebugOpt = False,
@@ -255,40 +249,3 @@ def rm(
         save_store(remove_builder(load_store(), name))
 
     raise typer.Exit(run_guarded(work, debug=debug))
-
-
-def version(
-    addr: AddrOpt = None,
-    tlscacert: TlsCaOpt = None,
-    tlscert: TlsCertOpt = None,
-    tlskey: TlsKeyOpt = None,
-    tlsservername: TlsServerNameOpt = None,
-    builder: BuilderOpt = None,
-    client_only: Annotated[bool, typer.Option("--client", help="Only buildwright's version; no engine.")] = False,
-    debug: DebugOpt = False,
-) -> None:
-    """Show buildwright's version and the engine's BuildKit version."""
-
-    typer.echo(f"buildwright {buildwright.__version__}")
-    if client_only:
-        return
-
-    def work() -> None:
-        from buildwright.client.nodeinfo import first_reachable
-
-        endpoints = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder).endpoints()
-        status = first_reachable(endpoints, detailed=True)
-        if not status.reachable:
-            raise EngineUnavailableError(f"cannot use the BuildKit engine at {status.endpoint}: {status.error}")
-        revision = f" {status.revision}" if status.revision else ""
-        typer.echo(f"{status.endpoint}: github.com/moby/buildkit {status.version or 'unknown'}{revision}")
-
-    code = run_guarded(work, debug=debug)
-    sys.stdout.flush()
-    raise typer.Exit(code)
-
-
-def version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"buildwright {buildwright.__version__}")
-        raise typer.Exit(0)
