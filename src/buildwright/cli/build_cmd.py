@@ -4,8 +4,8 @@ A command turns its options into typed values and calls the API, imported when t
 (as is everything else a run needs but `--help` does not), so that help stays fast.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads `build`'s signature (some fifty
+# parameters) on every run, and string annotations cost it a compile and an eval each.
 import os
 import sys
 from pathlib import Path
@@ -188,7 +188,7 @@ def build(
     raise typer.Exit(run_guarded(work, debug=debug))
 
 
-def _run_call(method: CallSpec, flags: dict[str, Any]) -> None:
+def _run_call(method: "CallSpec", flags: dict[str, Any]) -> None:
     """`build --call=targets|check|outline`: evaluate the build another way instead; always exits."""
     from buildwright.cli.call import run_outline, run_targets
 

@@ -1,4 +1,7 @@
-"""`buildwright builder create|ls|inspect|use|rm`: named builders."""
+"""`buildwright builder create|ls|inspect|use|rm`: named builders.
+
+The builder store (`client.builders`) is imported by the commands that read it, not for `--help`.
+"""
 
 from __future__ import annotations
 
@@ -14,22 +17,10 @@ from buildwright.cli.engine_opts import (
 )
 from buildwright.cli.errors import run_guarded
 from buildwright.cli.help_panels import PanelCommand, PanelGroup
-from buildwright.client.builders import (
-    Builder,
-    Node,
-    add_nodes,
-    buildx_current,
-    buildx_dir,
-    find_builder,
-    load_buildx_builder,
-    load_store,
-    remove_builder,
-    save_store,
-    use_builder,
-)
 from buildwright.errors import BuildConfigError, UsageError
 
 if TYPE_CHECKING:
+    from buildwright.client.builders import Builder
     from buildwright.client.nodeinfo import NodeStatus
 
 builder_app = typer.Typer(
@@ -69,6 +60,8 @@ def create(
     """Create a builder (or with --append add nodes to one); the TLS options apply to the nodes given."""
 
     def work() -> None:
+        from buildwright.client.builders import Builder, Node, add_nodes, load_store, save_store, use_builder
+
         if node_name and len(node) > 1:
             raise UsageError("--node-name names one node; give one --node with it")
         platforms = tuple(p.strip() for item in platform or () for p in item.split(",") if p.strip())
@@ -100,6 +93,8 @@ def _absolute(path: Path | None) -> Path | None:
 
 
 def _all_builders() -> tuple[tuple[Builder, ...], str | None]:
+    from buildwright.client.builders import load_buildx_builder, load_store
+
     store = load_store()
     builders = list(store.builders)
     for name in _buildx_names():
@@ -114,6 +109,8 @@ def _all_builders() -> tuple[tuple[Builder, ...], str | None]:
 
 
 def _buildx_names() -> list[str]:
+    from buildwright.client.builders import buildx_dir
+
     try:
         return sorted(p.name for p in (buildx_dir() / "instances").iterdir() if p.is_file())
     except OSError:
@@ -165,6 +162,8 @@ def inspect(
     """Show a builder's nodes: status, BuildKit version, workers, platforms and cache usage."""
 
     def work() -> None:
+        from buildwright.client.builders import buildx_current, find_builder, load_store
+
         if output_format not in ("text", "json"):
             raise UsageError(f"unknown --format {output_format!r}: use text or json")
         chosen = name or load_store().current or buildx_current()
@@ -232,6 +231,8 @@ def use(
     """Make NAME the builder commands use when neither --addr, --builder nor the environment names one."""
 
     def work() -> None:
+        from buildwright.client.builders import find_builder, load_store, save_store, use_builder
+
         builder = find_builder(name)
         save_store(use_builder(load_store(), builder))
 
@@ -246,6 +247,8 @@ def rm(
     """Remove a builder from buildwright's store (the engines keep running; buildx's store is never written)."""
 
     def work() -> None:
+        from buildwright.client.builders import load_store, remove_builder, save_store
+
         save_store(remove_builder(load_store(), name))
 
     raise typer.Exit(run_guarded(work, debug=debug))

@@ -87,9 +87,9 @@ def help_screen(command: click.Command, ctx: click.Context) -> str:
     """The whole help screen of `command`, ANSI-styled when the output is coloured."""
     width = screen_width(os.environ)
     painter = _Painter(_colour(ctx))
-    out = ["", " " + painter.usage(command.get_usage(ctx)), ""]
+    out = ["", *_usage(command, ctx, width, painter), ""]
     if command.help:
-        out += [" " + line for line in _command_text(command, width - 2, painter)]
+        out += [" " + line if line else "" for line in _command_text(command, width - 2, painter)]
         out.append("")
     for title, params in _param_panels(command.get_params(ctx)):
         rows = [_param_row(param, ctx, painter) for param in params]
@@ -97,8 +97,15 @@ def help_screen(command: click.Command, ctx: click.Context) -> str:
     if isinstance(command, TyperGroup):
         out += _command_panels(command, ctx, width, painter)
     if command.epilog:
-        out += ["", *(" " + line for line in _wrap(_plain(command.epilog), width - 2)), ""]
+        out += ["", *(" " + line if line else "" for line in _wrap(_plain(command.epilog), width - 2)), ""]
     return "\n".join(out) + "\n"
+
+
+def _usage(command: click.Command, ctx: click.Context, width: int, painter: _Painter) -> list[str]:
+    """`Usage: PATH [OPTIONS] ARGS`, wrapped at the screen's width (click wraps at its own)."""
+    text = " ".join(["Usage:", ctx.command_path, *command.collect_usage_pieces(ctx)])
+    lines = textwrap.wrap(text, max(width - 1, 20), subsequent_indent="  ", break_on_hyphens=False)
+    return [" " + painter.usage(lines[0]), *(" " + painter.paint(line, _BOLD) for line in lines[1:])]
 
 
 def screen_width(environ: Mapping[str, str]) -> int:
@@ -304,8 +311,9 @@ def _help_lines(row: _Row, width: int, painter: _Painter) -> list[str]:
             plain[0] += " " + note
             lines[0] += " " + painter.paint(note, style)
         else:
-            plain.append(note)
-            lines.append(painter.paint(note, style))
+            for part in _wrap(note, width):  # a note wider than the column, too
+                plain.append(part)
+                lines.append(painter.paint(part, style))
     return [_pad(styled, len(raw), width) for styled, raw in zip(lines, plain, strict=True)] or [" " * width]
 
 
@@ -319,7 +327,7 @@ def _panel(title: str, rows: Sequence[_Row], width: int, painter: _Painter) -> l
     widths = [max(len(row.cells[i]) for row in rows) for i in used]
     inner = width - 4
     natural = max((len(line) for row in rows for line in [*row.text.split("\n"), *row.notes]), default=0)
-    widths = _fit(widths, inner - _GAP * len(widths), min(natural, _MIN_HELP))
+    widths = _fit(widths, inner - _GAP * len(widths), min(natural, _MIN_HELP, max(inner // 3, 10)))
     help_width = max(inner - sum(widths) - _GAP * len(widths), 1)
     lines: list[str] = []
     for row in rows:
@@ -334,7 +342,7 @@ def _panel(title: str, rows: Sequence[_Row], width: int, painter: _Painter) -> l
 def _fit(widths: list[int], room: int, help_minimum: int) -> list[int]:
     """Column widths narrowed, widest first, until the help column gets `help_minimum`."""
     widths = list(widths)
-    while widths and sum(widths) > room - help_minimum and max(widths) > 4:
+    while widths and sum(widths) > room - help_minimum and max(widths) > 6:
         widest = widths.index(max(widths))
         widths[widest] -= 1
     return widths
@@ -343,9 +351,15 @@ def _fit(widths: list[int], room: int, help_minimum: int) -> list[int]:
 def _cell_lines(text: str, styled: str, width: int, painter: _Painter) -> list[str]:
     if len(text) <= width:
         return [_pad(styled, len(text), width)]
-    # Too narrow: split after commas (aliases), else anywhere.
-    pieces = textwrap.wrap(text.replace(",", ", "), width, break_on_hyphens=False)
-    return [_pad(painter.paint(p.replace(", ", ","), _OPTION), len(p), width) for p in pieces]
+    # Too narrow (a narrow screen): break after the commas between aliases, else anywhere.
+    lines = [""]
+    for name in re.split(r"(?<=,)", text):
+        if lines[-1] and len(lines[-1]) + len(name) > width:
+            lines.append("")
+        lines[-1] += name
+        while len(lines[-1]) > width:
+            lines[-1:] = [lines[-1][:width], lines[-1][width:]]
+    return [_pad(painter.paint(line, _OPTION), len(line), width) for line in lines]
 
 
 def _command_panels(group: TyperGroup, ctx: click.Context, width: int, painter: _Painter) -> list[str]:
