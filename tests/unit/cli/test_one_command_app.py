@@ -4,6 +4,7 @@ an app of stand-ins; each must parse, help and fail exactly as the whole app doe
 from __future__ import annotations
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from buildwright.cli.app import COMMANDS, app, app_for
@@ -11,9 +12,9 @@ from buildwright.cli.app import COMMANDS, app, app_for
 _ENV = {"COLUMNS": "120", "NO_COLOR": "1"}
 
 
-def _registered(typer_app: object) -> list[str]:
-    commands = [info.name for info in getattr(typer_app, "registered_commands")]
-    groups = [info.name for info in getattr(typer_app, "registered_groups")]
+def _registered(typer_app: typer.Typer) -> list[str]:
+    commands = [info.name for info in typer_app.registered_commands]
+    groups = [info.name for info in typer_app.registered_groups]
     return [*commands, *groups]
 
 
