@@ -129,3 +129,23 @@ def test_the_width_is_found_as_richs_console_finds_it() -> None:
     assert screen_width({"COLUMNS": "91"}) == 91
     assert screen_width({"TERMINAL_WIDTH": "70", "COLUMNS": "91"}) == 70
     assert screen_width({"COLUMNS": "wide", "TERM": "dumb"}) == 80
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[│╭╮╰╯─]", " ", text).split()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["build"], ["check"], ["bake"], ["prune"], ["builder"], ["builder", "create"], ["history", "ls"], ["engine"]],
+)
+def test_the_screen_says_what_typers_rich_help_says(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wide enough that rich cuts nothing: the same words in the same order, only the layout differs.
+    ours = _help(app, args, COLUMNS="200", NO_COLOR="1")
+    monkeypatch.setattr(PanelCommand, "format_help", typer.core.TyperCommand.format_help)
+    monkeypatch.setattr(PanelGroup, "format_help", typer.core.TyperGroup.format_help)
+    monkeypatch.setattr(PanelCommand, "parse_args", typer.core.TyperCommand.parse_args)
+    monkeypatch.setattr(PanelGroup, "parse_args", typer.core.TyperGroup.parse_args)
+    theirs = _help(app, args, COLUMNS="200", NO_COLOR="1")
+    assert "╭─" in theirs
+    assert _words(ours) == _words(theirs)
