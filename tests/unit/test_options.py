@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from buildwright.cli.app import build as build_command
+from buildwright.cli.build_cmd import build as build_command
 from buildwright.cli.build_flags import options_from_flags
 from buildwright.options import BuildOptions, OutputOptions, split_keywords
 

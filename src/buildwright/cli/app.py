@@ -1,369 +1,140 @@
-"""The `buildwright` command: options become one typed request, the API does the work.
+"""The `buildwright` command: the root app, and which of its commands a run loads.
 
-All errors are rendered here, in one place: a BuildwrightError is a message on stderr and exit 1,
-a usage error exit 2, Ctrl-C exit 130, anything else "internal error" (a traceback only with --debug).
+Each command lives in its own module and is imported only when a run names it: `buildwright build
+...` loads the build command's module and nothing of `bake`, `history` or `builder`. Typer turns
+every command's signature into click parameters before it parses anything, so a run naming a
+command gets an app of that command alone, and the root's own help gets stand-ins that carry
+each command's help text and no parameters. Help screens are drawn by `help_panels` (no rich).
+All errors are rendered in `cli/errors.py`, in one place.
 """
 
 from __future__ import annotations
 
-import os
+import importlib
+import inspect
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from buildwright.cli import bake_cmd, builder_cmd, cache_cmds, engine_cmd, explain_cmd, history_cmd
-from buildwright.cli import graph as graph_cmd
-from buildwright.cli.build_flags import dockerfile_arg, options_from_flags
-from buildwright.cli.build_opts import (
-    AddHostOpt,
-    AllowOpt,
-    AnnotationOpt,
-    AttestOpt,
-    BuildArgOpt,
-    BuildContextArg,
-    BuildContextOpt,
-    CacheFromOpt,
-    CacheToOpt,
-    CallOpt,
-    CgroupParentOpt,
-    ContextArg,
-    FileOpt,
-    IidFileOpt,
-    LabelOpt,
-    LegacyCompressOpt,
-    LegacyForceRmOpt,
-    LegacyRmOpt,
-    LoadOpt,
-    MetadataFileOpt,
-    NetworkOpt,
-    NoCacheFilterOpt,
-    NoCacheOpt,
-    OutputOpt,
-    PlatformsOpt,
-    PrintOpt,
-    ProgressOpt,
-    ProvenanceOpt,
-    PullOpt,
-    PushOpt,
-    QuietOpt,
-    SbomOpt,
-    SecretOpt,
-    ShmSizeOpt,
-    SSHOpt,
-    TagOpt,
-    TargetOpt,
-    UlimitOpt,
-)
-from buildwright.cli.call import CallSpec, parse_call, run_outline, run_targets
-from buildwright.cli.engine_opts import (
-    AddrOpt,
-    BuilderOpt,
-    DebugOpt,
-    LogFormatOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
-    TlsServerNameOpt,
-    engine_options,
-)
-from buildwright.cli.errors import run_guarded
-from buildwright.cli.logsetup import LogFormat, configure_logging
-from buildwright.cli.quiet import display_mode
-from buildwright.cli.stdin_context import build_inputs
+from buildwright.cli.help_panels import PanelCommand, PanelGroup
+from buildwright.cli.version_cmd import version_callback
 
-# The root app's settings, shared with the one-command app `app_for` makes.
+# The root app's settings, shared by every app `app_for` makes.
 _ROOT: dict[str, Any] = {
     "name": "buildwright",
     "help": "Build container images from Dockerfiles on a BuildKit engine.",
     "no_args_is_help": True,
     "pretty_exceptions_enable": False,
     "add_completion": False,
+    "cls": PanelGroup,
 }
-app = typer.Typer(**_ROOT)
+
+# The top-level commands in the order help lists them: name, defining module, attribute there (a
+# function is a command, a `typer.Typer` a group of them). Typer lists commands before groups.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("build", "buildwright.cli.build_cmd", "build"),
+    ("llb", "buildwright.cli.build_cmd", "llb"),
+    ("check", "buildwright.cli.build_cmd", "check"),
+    ("bake", "buildwright.cli.bake_cmd", "bake"),
+    ("explain", "buildwright.cli.explain_cmd", "explain"),
+    ("graph", "buildwright.cli.graph", "graph"),
+    ("du", "buildwright.cli.cache_cmds", "du"),
+    ("prune", "buildwright.cli.cache_cmds", "prune"),
+    ("version", "buildwright.cli.version_cmd", "version"),
+    ("engine", "buildwright.cli.engine_cmd", "engine_app"),
+    ("builder", "buildwright.cli.builder_cmd", "builder_app"),
+    ("history", "buildwright.cli.history_cmd", "history_app"),
+)
+
+if TYPE_CHECKING:
+    # The whole app, every command registered (built on first use: see __getattr__).
+    app: typer.Typer
 
 
-ExplainOpt = Annotated[
-    bool,
-    typer.Option(
-        "--explain", help="After the build, name the cause of each step that ran instead of coming from the cache."
-    ),
-]
-ExplainFormatOpt = Annotated[explain_cmd.ExplainFormat, typer.Option("--format", help="With --explain: text or json.")]
-
-
-@app.command()
-def build(
-    context: BuildContextArg,
-    file: FileOpt = None,
-    tags: TagOpt = None,
-    target: TargetOpt = None,
-    build_args: BuildArgOpt = None,
-    build_contexts: BuildContextOpt = None,
-    platform: PlatformsOpt = None,
-    labels: LabelOpt = None,
-    outputs: OutputOpt = None,
-    annotations: AnnotationOpt = None,
-    load: LoadOpt = False,
-    push: PushOpt = False,
-    iidfile: IidFileOpt = None,
-    metadata_file: MetadataFileOpt = None,
-    no_cache: NoCacheOpt = False,
-    no_cache_filter: NoCacheFilterOpt = None,
-    pull: PullOpt = False,
-    cache_from: CacheFromOpt = None,
-    cache_to: CacheToOpt = None,
-    call: CallOpt = None,
-    print_: PrintOpt = None,
-    attest: AttestOpt = None,
-    provenance: ProvenanceOpt = None,
-    sbom: SbomOpt = None,
-    secrets: SecretOpt = None,
-    ssh: SSHOpt = None,
-    allow: AllowOpt = None,
-    network: NetworkOpt = "default",
-    add_hosts: AddHostOpt = None,
-    shm_size: ShmSizeOpt = None,
-    ulimits: UlimitOpt = None,
-    cgroup_parent: CgroupParentOpt = None,
-    explain: ExplainOpt = False,
-    format: ExplainFormatOpt = explain_cmd.ExplainFormat.TEXT,
-    progress: ProgressOpt = "auto",
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-    log_format: LogFormatOpt = LogFormat.TEXT,
-    addr: AddrOpt = None,
-    tlscacert: TlsCaOpt = None,
-    tlscert: TlsCertOpt = None,
-    tlskey: TlsKeyOpt = None,
-    tlsservername: TlsServerNameOpt = None,
-    builder: BuilderOpt = None,
-    legacy_rm: LegacyRmOpt = True,
-    legacy_force_rm: LegacyForceRmOpt = False,
-    legacy_compress: LegacyCompressOpt = False,
-) -> None:
-    """Build an image from a Dockerfile."""
-    # Every parameter by the option it sets; the legacy ones are accepted for `docker build`
-    # scripts and have no use in BuildKit.
-    flags = dict(locals())
-    configure_logging(debug=debug, log_format=log_format)
-    requested = call if call is not None else print_
-    method = parse_call(requested) if requested else None
-    if method is not None and method.name != "build":
-        _run_call(method, flags)
-
-    def work() -> None:
-        # Commands import what they use when they run, so that --help and other commands stay fast.
-        from buildwright import api
-        from buildwright.cli.farm_build import build_on_farm, farm_for, report
-        from buildwright.progress import make_renderer
-
-        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
-        display = display_mode(progress, quiet, sys.stderr, os.environ)
-        with (
-            build_inputs(context, file, sys.stdin.buffer) as (source, dockerfile),
-            make_renderer(display.mode, sys.stderr, detailed_warnings=debug) as renderer,
-        ):
-            options, output = options_from_flags(flags, dockerfile)
-            # A builder of several nodes spreads the build's platforms over them (the farm).
-            farm = farm_for(addr, builder, source, os.environ)
-            if farm is not None:
-                tls_given = engine.tls() is not None
-                farmed = build_on_farm(farm, source, options, output, tls_given=tls_given, on_event=renderer.handle)
-            else:
-                result = api.build(source, options, output, engine=engine, on_event=renderer.handle)
-        if farm is not None:
-            image_id = report(farmed, sys.stderr, table=display.mode != "quiet")
-            if image_id and display.print_image_id:
-                typer.echo(image_id)
-            return
-        for warning in result.warnings:
-            typer.echo(f"WARNING: {warning}", err=True)
-        # Nothing follows an output written to stdout (buildx prints no image id after the tar).
-        to_stdout = any(_writes_stdout(spec) for spec in outputs or ())
-        as_json = explain and format is explain_cmd.ExplainFormat.JSON
-        if result.image_id and display.print_image_id and not to_stdout and not as_json:
-            typer.echo(result.image_id)
-        if result.explanation is not None:
-            # Requested output goes to stdout, unless the build's own output is there; the JSON
-            # carries the image id, so stdout stays one document.
-            text = result.explanation.json(image_id=result.image_id or "") if as_json else result.explanation.text()
-            typer.echo(text, nl=False, err=to_stdout)
-        elif explain:
-            typer.echo("WARNING: --explain: no record is kept of a remote context", err=True)
-
-    raise typer.Exit(run_guarded(work, debug=debug))
-
-
-def _run_call(method: CallSpec, flags: dict[str, Any]) -> None:
-    """`build --call=targets|check|outline`: evaluate the build another way instead; always exits."""
-    context = Path(flags["context"])
-    if method.name == "targets":
-        if flags["quiet"]:
-            sys.stdout.write("\n")  # buildx's quiet mode prints its (empty) image id line first
-        raise typer.Exit(run_targets(context, dockerfile_arg(flags["file"]), method, debug=flags["debug"]))
-    engine_flags = ("addr", "tlscacert", "tlscert", "tlskey", "tlsservername", "builder")
-    if method.name == "check":
-        check(
-            context,
-            file=flags["file"],
-            target=flags["target"],
-            build_arg=flags["build_args"],
-            debug=flags["debug"],
-            log_format=flags["log_format"],
-            json_format=method.format == "json",
-            **{name: flags[name] for name in engine_flags},
-        )
-    raise typer.Exit(
-        run_outline(
-            flags["context"],
-            dockerfile_arg(flags["file"]),
-            method,
-            target=flags["target"],
-            build_args=tuple(flags["build_args"] or ()),
-            engine=engine_options(*(flags[name] for name in engine_flags)),
-            debug=flags["debug"],
-        )
-    )
-
-
-@app.command()
-def llb(
-    context: BuildContextArg,
-    file: FileOpt = None,
-    target: TargetOpt = None,
-    build_arg: BuildArgOpt = None,
-    no_cache: NoCacheOpt = False,
-    addr: AddrOpt = None,
-    tlscacert: TlsCaOpt = None,
-    tlscert: TlsCertOpt = None,
-    tlskey: TlsKeyOpt = None,
-    tlsservername: TlsServerNameOpt = None,
-    builder: BuilderOpt = None,
-    debug: DebugOpt = False,
-    log_format: LogFormatOpt = LogFormat.TEXT,
-) -> None:
-    """Print the LLB definition of a Dockerfile as JSON, without building it."""
-    configure_logging(debug=debug, log_format=log_format)
-
-    def work() -> None:
-        from buildwright import api
-
-        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
-        compiled = api.compile(
-            context,
-            dockerfile=dockerfile_arg(file),
-            target=target,
-            build_args=api.parse_build_args(build_arg or ()),
-            no_cache=no_cache,
-            engine=engine,
-        )
-        typer.echo(compiled.definition.to_json())
-
-    raise typer.Exit(run_guarded(work, debug=debug))
-
-
-@app.command()
-def check(
-    context: ContextArg,
-    file: FileOpt = None,
-    target: TargetOpt = None,
-    build_arg: BuildArgOpt = None,
-    platform: PlatformsOpt = None,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Do not contact the engine: base images count as empty.")
-    ] = False,
-    addr: AddrOpt = None,
-    tlscacert: TlsCaOpt = None,
-    tlscert: TlsCertOpt = None,
-    tlskey: TlsKeyOpt = None,
-    tlsservername: TlsServerNameOpt = None,
-    builder: BuilderOpt = None,
-    debug: DebugOpt = False,
-    log_format: LogFormatOpt = LogFormat.TEXT,
-    json_format: Annotated[
-        bool, typer.Option("--json", help="Print the result as buildx's --call=check,format=json does.")
-    ] = False,
-) -> None:
-    """Run the build checks on a Dockerfile without building it (like `docker buildx build --check`).
-
-    Exits 1 when a check reports something or the Dockerfile would not build.
-    """
-    configure_logging(debug=debug, log_format=log_format)
-    status = 0
-
-    def work() -> None:
-        nonlocal status
-        from buildwright import api
-
-        engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
-        result = api.check(
-            context,
-            dockerfile=dockerfile_arg(file),
-            target=target,
-            build_args=api.parse_build_args(build_arg or ()),
-            platform=platform,
-            engine=engine,
-            offline=offline,
-        )
-        sys.stdout.write(result.json() + "\n" if json_format else result.report())
-        sys.stdout.flush()
-        if result.error is not None:
-            # buildx prints a check's error text, which ends with a newline, as one more line.
-            sys.stderr.write("ERROR: " + result.error_report() + ("" if result.request_error else "\n"))
-        status = result.exit_code
-
-    raise typer.Exit(run_guarded(work, debug=debug) or status)
-
-
-# Commands beyond build, each in its own module.
-app.command("bake")(bake_cmd.bake)
-app.command("explain")(explain_cmd.explain)
-app.command("graph")(graph_cmd.graph)
-app.command("du")(cache_cmds.du)
-app.command("prune")(cache_cmds.prune)
-app.add_typer(engine_cmd.engine_app, name="engine")
-app.add_typer(builder_cmd.builder_app, name="builder")
-app.add_typer(history_cmd.history_app, name="history")
-app.command("version")(builder_cmd.version)
-
-
-@app.callback()
 def _root(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", callback=builder_cmd.version_callback, is_eager=True, help="Show buildwright's version."
-        ),
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Show buildwright's version."),
     ] = False,
 ) -> None:
     """Build container images from Dockerfiles on a BuildKit engine."""
 
 
-def _writes_stdout(spec: str) -> bool:
-    """Whether an `-o` value sends its result to stdout (`-`, or `dest=-`)."""
-    return spec == "-" or any(field.strip() == "dest=-" for field in spec.split(","))
+def _new_root() -> typer.Typer:
+    root = typer.Typer(**_ROOT)
+    root.callback()(_root)
+    return root
+
+
+def _command(module: str, attribute: str) -> Any:
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _add(root: typer.Typer, name: str, command: Any) -> None:
+    if isinstance(command, typer.Typer):
+        root.add_typer(command, name=name)
+    else:
+        root.command(name, cls=PanelCommand)(command)
+
+
+def whole_app() -> typer.Typer:
+    """The app with every command registered (each command's module imported)."""
+    root = _new_root()
+    for name, module, attribute in COMMANDS:
+        _add(root, name, _command(module, attribute))
+    return root
+
+
+def _no_parameters() -> None:
+    """A stand-in's callback: the root's help never runs a command."""
+
+
+def _stand_ins() -> typer.Typer:
+    """The root with each command as a stand-in: its name and help text, no parameters, which is
+    all the root's help shows of it, without typer reading every command's signature."""
+    root = _new_root()
+    for name, module, attribute in COMMANDS:
+        command = _command(module, attribute)
+        if isinstance(command, typer.Typer):
+            info = command.info
+            help_text = info.help if isinstance(info.help, str) else None
+            panel, hidden, deprecated = info.rich_help_panel, bool(info.hidden), bool(info.deprecated)
+        else:
+            help_text, panel, hidden, deprecated = inspect.getdoc(command), None, False, False
+        root.command(
+            name, cls=PanelCommand, help=help_text, rich_help_panel=panel, hidden=hidden, deprecated=deprecated
+        )(_no_parameters)
+    return root
 
 
 def app_for(args: Sequence[str]) -> typer.Typer:
-    """The app to run `args` with: when they name a top-level command, an app of that command alone.
+    """The app to run `args` with.
 
-    Typer turns every command's signature into click parameters before it parses anything, which
-    costs each run more than the command's own options do; the root callback (`--version`) and
-    settings are kept, so the command parses, helps and fails as it does in the whole app.
+    A run naming a top-level command gets an app of that command alone; the root's help (no
+    arguments, `--help`, `--version` first) gets the stand-ins; anything else (a misspelt
+    command, say) the whole app, so it fails exactly as before. Each parses, helps and fails as
+    the whole app does.
     """
-    if not args:
-        return app
-    for info in app.registered_commands:
-        name = info.name or (typer.main.get_command_name(info.callback.__name__) if info.callback else "")
+    if not args or args[0] in ("--help", "--version"):
+        return _stand_ins()
+    for name, module, attribute in COMMANDS:
         if name == args[0]:
-            single = typer.Typer(**_ROOT)
-            single.registered_callback = app.registered_callback
-            single.registered_commands = [info]
+            single = _new_root()
+            _add(single, name, _command(module, attribute))
             return single
-    return app
+    return whole_app()
+
+
+def __getattr__(name: str) -> object:
+    # `app`, the whole app, for callers that want every command (tests, embedding): built when
+    # first asked for, so that importing this module registers nothing.
+    if name == "app":
+        built = whole_app()
+        globals()["app"] = built
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:

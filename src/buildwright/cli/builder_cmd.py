@@ -1,45 +1,30 @@
-"""`buildwright builder create|ls|inspect|use|rm` and `buildwright version`."""
+"""`buildwright builder create|ls|inspect|use|rm`: named builders.
+
+The builder store (`client.builders`) is imported by the commands that read it, not for `--help`.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-import buildwright
 from buildwright.cli.engine_opts import (
-    AddrOpt,
-    BuilderOpt,
     DebugOpt,
-    TlsCaOpt,
-    TlsCertOpt,
-    TlsKeyOpt,
     TlsServerNameOpt,
-    engine_options,
 )
 from buildwright.cli.errors import run_guarded
-from buildwright.client.builders import (
-    Builder,
-    Node,
-    add_nodes,
-    buildx_current,
-    buildx_dir,
-    find_builder,
-    load_buildx_builder,
-    load_store,
-    remove_builder,
-    save_store,
-    use_builder,
-)
-from buildwright.errors import BuildConfigError, EngineUnavailableError, UsageError
+from buildwright.cli.help_panels import PanelCommand, PanelGroup
+from buildwright.errors import BuildConfigError, UsageError
 
 if TYPE_CHECKING:
+    from buildwright.client.builders import Builder
     from buildwright.client.nodeinfo import NodeStatus
 
 builder_app = typer.Typer(
+    cls=PanelGroup,
     name="builder",
     help="Manage named builders: lists of BuildKit engines, like buildx's builder instances.",
     no_args_is_help=True,
@@ -47,7 +32,7 @@ builder_app = typer.Typer(
 )
 
 
-@builder_app.command("create")
+@builder_app.command("create", cls=PanelCommand)
 def create(
     name: Annotated[str, typer.Argument(help="Builder name.", show_default=False)],
     node: Annotated[
@@ -75,6 +60,8 @@ def create(
     """Create a builder (or with --append add nodes to one); the TLS options apply to the nodes given."""
 
     def work() -> None:
+        from buildwright.client.builders import Builder, Node, add_nodes, load_store, save_store, use_builder
+
         if node_name and len(node) > 1:
             raise UsageError("--node-name names one node; give one --node with it")
         platforms = tuple(p.strip() for item in platform or () for p in item.split(",") if p.strip())
@@ -106,6 +93,8 @@ def _absolute(path: Path | None) -> Path | None:
 
 
 def _all_builders() -> tuple[tuple[Builder, ...], str | None]:
+    from buildwright.client.builders import load_buildx_builder, load_store
+
     store = load_store()
     builders = list(store.builders)
     for name in _buildx_names():
@@ -120,13 +109,15 @@ def _all_builders() -> tuple[tuple[Builder, ...], str | None]:
 
 
 def _buildx_names() -> list[str]:
+    from buildwright.client.builders import buildx_dir
+
     try:
         return sorted(p.name for p in (buildx_dir() / "instances").iterdir() if p.is_file())
     except OSError:
         return []
 
 
-@builder_app.command("ls")
+@builder_app.command("ls", cls=PanelCommand)
 def ls(debug: DebugOpt = False) -> None:
     """List builders and their nodes: reachable or why not, BuildKit version, platforms."""
 
@@ -162,7 +153,7 @@ def _platforms(status: NodeStatus) -> list[str]:
     return declared + [p for p in status.platforms if p not in status.node.platforms]
 
 
-@builder_app.command("inspect")
+@builder_app.command("inspect", cls=PanelCommand)
 def inspect(
     name: Annotated[str | None, typer.Argument(help="Builder name; default: the current one.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="Output format: text or json.")] = "text",
@@ -171,6 +162,8 @@ def inspect(
     """Show a builder's nodes: status, BuildKit version, workers, platforms and cache usage."""
 
     def work() -> None:
+        from buildwright.client.builders import buildx_current, find_builder, load_store
+
         if output_format not in ("text", "json"):
             raise UsageError(f"unknown --format {output_format!r}: use text or json")
         chosen = name or load_store().current or buildx_current()
@@ -230,7 +223,7 @@ def _inspect_text(builder: Builder, statuses: tuple[NodeStatus, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@builder_app.command("use")
+@builder_app.command("use", cls=PanelCommand)
 def use(
     name: Annotated[str, typer.Argument(help="Builder name.", show_default=False)],
     debug: DebugOpt = False,
@@ -238,13 +231,15 @@ def use(
     """Make NAME the builder commands use when neither --addr, --builder nor the environment names one."""
 
     def work() -> None:
+        from buildwright.client.builders import find_builder, load_store, save_store, use_builder
+
         builder = find_builder(name)
         save_store(use_builder(load_store(), builder))
 
     raise typer.Exit(run_guarded(work, debug=debug))
 
 
-@builder_app.command("rm")
+@builder_app.command("rm", cls=PanelCommand)
 def rm(
     name: Annotated[str, typer.Argument(help="Builder name.", show_default=False)],
     debug: DebugOpt = False,
@@ -252,43 +247,8 @@ def rm(
     """Remove a builder from buildwright's store (the engines keep running; buildx's store is never written)."""
 
     def work() -> None:
+        from buildwright.client.builders import load_store, remove_builder, save_store
+
         save_store(remove_builder(load_store(), name))
 
     raise typer.Exit(run_guarded(work, debug=debug))
-
-
-def version(
-    addr: AddrOpt = None,
-    tlscacert: TlsCaOpt = None,
-    tlscert: TlsCertOpt = None,
-    tlskey: TlsKeyOpt = None,
-    tlsservername: TlsServerNameOpt = None,
-    builder: BuilderOpt = None,
-    client_only: Annotated[bool, typer.Option("--client", help="Only buildwright's version; no engine.")] = False,
-    debug: DebugOpt = False,
-) -> None:
-    """Show buildwright's version and the engine's BuildKit version."""
-
-    typer.echo(f"buildwright {buildwright.__version__}")
-    if client_only:
-        return
-
-    def work() -> None:
-        from buildwright.client.nodeinfo import first_reachable
-
-        endpoints = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder).endpoints()
-        status = first_reachable(endpoints, detailed=True)
-        if not status.reachable:
-            raise EngineUnavailableError(f"cannot use the BuildKit engine at {status.endpoint}: {status.error}")
-        revision = f" {status.revision}" if status.revision else ""
-        typer.echo(f"{status.endpoint}: github.com/moby/buildkit {status.version or 'unknown'}{revision}")
-
-    code = run_guarded(work, debug=debug)
-    sys.stdout.flush()
-    raise typer.Exit(code)
-
-
-def version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"buildwright {buildwright.__version__}")
-        raise typer.Exit(0)

@@ -22,12 +22,14 @@ from typing import Annotated
 import typer
 
 import buildwright
+from buildwright.cli.help_panels import PanelCommand, PanelGroup
 from buildwright.errors import BuildConfigError
 
 SCRIPT_ENV = "BUILDWRIGHT_ENGINE_SCRIPT"
 EXIT_ERROR = 1
 
 engine_app = typer.Typer(
+    cls=PanelGroup,
     name="engine",
     help="Manage the private BuildKit engine (a dockerd with embedded BuildKit) that tests and the demo use.",
     no_args_is_help=True,
@@ -78,31 +80,32 @@ def _run(action: str, *args: str) -> None:
     raise typer.Exit(completed.returncode)
 
 
-@engine_app.command()
+@engine_app.command(cls=PanelCommand)
 def up() -> None:
     """Start the engine (installing what is missing, as root); a no-op when it runs."""
     _run("up")
 
 
-@engine_app.command()
+@engine_app.command(cls=PanelCommand)
 def down() -> None:
     """Stop the engine; its images and build cache stay."""
     _run("down")
 
 
-@engine_app.command()
+@engine_app.command(cls=PanelCommand)
 def status() -> None:
     """Whether the engine runs, its versions and socket (exit 3 when stopped)."""
     _run("status")
 
 
-@engine_app.command()
+@engine_app.command(cls=PanelCommand)
 def env() -> None:
     """Print the `export` lines that point docker and docker buildx at the engine."""
     _run("env")
 
 
 buildkitd_app = typer.Typer(
+    cls=PanelGroup,
     name="buildkitd",
     help="Manage private standalone buildkitds (compiled once from Debian's packaged BuildKit source).",
     no_args_is_help=True,
@@ -113,7 +116,7 @@ engine_app.add_typer(buildkitd_app, name="buildkitd")
 _Name = Annotated[str, typer.Argument(help="The daemon's name (its folder under /run/buildwright-buildkitd).")]
 
 
-@buildkitd_app.command("up")
+@buildkitd_app.command("up", cls=PanelCommand)
 def buildkitd_up(
     name: _Name,
     tcp: Annotated[
@@ -124,13 +127,13 @@ def buildkitd_up(
     _run("buildkitd", "up", name, *(["--tcp", str(tcp)] if tcp is not None else []))
 
 
-@buildkitd_app.command("down")
+@buildkitd_app.command("down", cls=PanelCommand)
 def buildkitd_down(name: _Name) -> None:
     """Stop buildkitd NAME by its pid and unmount what it left; its root (the cache) stays."""
     _run("buildkitd", "down", name)
 
 
-@buildkitd_app.command("status")
+@buildkitd_app.command("status", cls=PanelCommand)
 def buildkitd_status(
     name: Annotated[str | None, typer.Argument(help="One daemon (exit 3 when stopped); all when omitted.")] = None,
 ) -> None:
@@ -138,7 +141,7 @@ def buildkitd_status(
     _run("buildkitd", "status", *([name] if name else []))
 
 
-@buildkitd_app.command("env")
+@buildkitd_app.command("env", cls=PanelCommand)
 def buildkitd_env(name: _Name) -> None:
     """Print the `export` lines for buildkitd NAME (BUILDKIT_HOST, its TCP address and TLS folder)."""
     _run("buildkitd", "env", name)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from buildwright.cli.logsetup import LogFormat
-from buildwright.client.builders import BUILDER_ENV
 
 if TYPE_CHECKING:
     from buildwright.api import EngineOptions
@@ -22,9 +21,11 @@ BuilderOpt = Annotated[
     typer.Option(
         "--builder",
         # Read by the endpoint rules, not bound here, so errors can say where the name came from.
+        # The variable is client.builders.BUILDER_ENV, spelt out so that help does not import the
+        # builder store (a test holds the two equal).
         help=(
-            f"Builder to use: a `buildwright builder` name or a buildx remote/docker builder; default: {BUILDER_ENV},"
-            " else the one `builder use` chose."
+            "Builder to use: a `buildwright builder` name or a buildx remote/docker builder; default:"
+            " BUILDWRIGHT_BUILDER, else the one `builder use` chose."
         ),
         rich_help_panel=ENGINE_PANEL,
     ),

@@ -19,9 +19,11 @@ from buildwright.cli.engine_opts import (
     engine_options,
 )
 from buildwright.cli.errors import run_guarded
+from buildwright.cli.help_panels import PanelCommand, PanelGroup
 from buildwright.cli.logsetup import LogFormat, configure_logging
 
 history_app = typer.Typer(
+    cls=PanelGroup,
     name="history",
     help="Inspect and manage the engine's build records (like `docker buildx history`).",
     no_args_is_help=True,
@@ -29,7 +31,7 @@ history_app = typer.Typer(
 )
 
 
-@history_app.command("ls")
+@history_app.command("ls", cls=PanelCommand)
 def ls(
     format: Annotated[str, typer.Option("--format", help="Format the output: table or json.")] = "table",
     no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Don't truncate output.")] = False,
@@ -64,7 +66,7 @@ def ls(
     raise typer.Exit(run_guarded(work, debug=debug))
 
 
-@history_app.command("inspect")
+@history_app.command("inspect", cls=PanelCommand)
 def inspect(
     ref: Annotated[str, typer.Argument(help="Build id, ^N for the Nth before the newest; default the newest.")] = "",
     format: Annotated[str, typer.Option("--format", help="Format the output: pretty or json.")] = "pretty",
@@ -95,7 +97,7 @@ def inspect(
     raise typer.Exit(run_guarded(work, debug=debug))
 
 
-@history_app.command("logs")
+@history_app.command("logs", cls=PanelCommand)
 def logs(
     ref: Annotated[str, typer.Argument(help="Build id, ^N for the Nth before the newest; default the newest.")] = "",
     progress: Annotated[
@@ -127,7 +129,7 @@ def logs(
     raise typer.Exit(run_guarded(work, debug=debug))
 
 
-@history_app.command("rm")
+@history_app.command("rm", cls=PanelCommand)
 def rm(
     refs: Annotated[list[str] | None, typer.Argument(help="Build ids to remove.", show_default=False)] = None,
     all: Annotated[bool, typer.Option("--all", help="Remove all build records.")] = False,
