@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError
 from buildwright.frontend import FrontendOptions, compile_dockerfile
 from buildwright.frontend.lint.resolver_cache import CachingResolver
-from buildwright.frontend.platforms import MultiPlatformBuild, compile_platforms
+from buildwright.frontend.platforms import MultiPlatformBuild, compile_platforms, parse_platforms
 from buildwright.frontend.resolver import ImageRequest, ImageResolver, ResolvedImage
 from buildwright.inputs import BuildInputs, local_build, read_inputs
 from buildwright.llb.platform import Platform
@@ -112,37 +112,57 @@ _Reader = Callable[[Sequence[BuildKey]], list[BuildRecord | None]]
 
 def predict_dockerfile_build(engine: Engine, context: str | Path, options: BuildOptions) -> Explanation:
     """Which steps a build of `context` with `options` would run, and why (see the module docstring)."""
-    inputs = read_inputs(context, options)
-    if inputs.remote is not None:
-        raise BuildConfigError("explain needs a local context directory: builds of a remote context keep no record")
     store = RecordStore.default()
     # Without a record every step is new: the engine's cache is never asked about.
     cache = CacheLookup(lambda wanted: engine.disk_usage() if wanted is None else engine.described_records(wanted))
-
-    def read_records(keys: Sequence[BuildKey]) -> list[BuildRecord | None]:
-        return [store.load(key) for key in keys]
-
-    if inputs.multi_platform:
-        return _predict_platforms(engine, inputs, options, read_records, cache)
-    (previous,) = read_records((record_key(inputs, options),))
-
-    def graph_on(gateway: GatewayContext) -> StepGraph:
-        # Dockerfile errors come located from the frontend, as in `compile`.
-        frontend = inputs.frontend_options(gateway)
-        resolver = CachingResolver(gateway.resolver)
-        if previous is not None and same_compile(previous.compiled_from, inputs.dockerfile, frontend, resolver):
-            return previous.graph
-        return read_graph(compile_dockerfile(inputs.dockerfile, frontend, resolver).definition)
-
+    early = _early_key(context, options)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        if previous is not None:
-            # The records the prediction judges if nothing changed since (most often the last
-            # step's alone) are asked for while the Dockerfile compiles, which waits on the engine.
-            pending = pool.submit(cache.ask, judged(previous.graph, {}), previous)
+        # The engine lists cache records slowly: the record is read and the ones it names are
+        # asked for while the Dockerfile is read and compiled.
+        loading = pool.submit(store.load, early) if early is not None else None
+        asking = pool.submit(_ask_ahead, cache, loading) if loading is not None else None
+        inputs = read_inputs(context, options)
+        if inputs.remote is not None:
+            raise BuildConfigError("explain needs a local context directory: builds of a remote context keep no record")
+        if inputs.multi_platform:
+            if asking is not None:
+                asking.result()  # the lookup is this thread's from here on
+            return _predict_platforms(engine, inputs, options, lambda keys: [store.load(key) for key in keys], cache)
+        key = record_key(inputs, options)
+        previous = loading.result() if loading is not None and key == early else store.load(key)
+
+        def graph_on(gateway: GatewayContext) -> StepGraph:
+            # Dockerfile errors come located from the frontend, as in `compile`.
+            frontend = inputs.frontend_options(gateway)
+            resolver = CachingResolver(gateway.resolver)
+            if previous is not None and same_compile(previous.compiled_from, inputs.dockerfile, frontend, resolver):
+                return previous.graph
+            return read_graph(compile_dockerfile(inputs.dockerfile, frontend, resolver).definition)
+
         graph = engine.evaluate(graph_on)
-        if previous is not None:
-            pending.result()
+        if asking is not None:
+            asking.result()
     return _predict(inputs, graph, previous, cache)
+
+
+def _early_key(context: str | Path, options: BuildOptions) -> BuildKey | None:
+    """The record key of a build of the local directory `context` as far as the options tell it
+    before the inputs are read (`record_key` has the last word), or None."""
+    if not isinstance(context, (str, Path)) or not Path(context).is_dir():
+        return None
+    try:
+        platforms = parse_platforms(options.platform or None)
+    except BuildConfigError:
+        return None  # reading the inputs says so
+    local = local_build(Path(context).resolve(), options.dockerfile, options.target or None)
+    return build_key(local.context, local.dockerfile, local.target, str(platforms[0]) if platforms else "")
+
+
+def _ask_ahead(cache: CacheLookup, loading: Future[BuildRecord | None]) -> None:
+    previous = loading.result()
+    if previous is not None:
+        # The records judged if nothing changed since the record: most often the last step's alone.
+        cache.ask(judged(previous.graph, {}), previous)
 
 
 def compile_inputs(
