@@ -3,12 +3,13 @@
 One JSON file per (context, Dockerfile, target, platform) under `$XDG_STATE_HOME/buildwright/
 builds/` (beside the history refs of `client/localrefs.py`): each step of the graph (digests, key,
 name, instruction, line, parents, the env of a RUN, the base image digest, what it read from the
-context), whether it ran, and for each local directory the digest of the listing the session
-sent. The entries themselves (metadata and content hashes) are in a second file beside it
-(`<name>.files.json`), written only when the listing changed: a no-op rebuild of a large context
-rewrites a small file and reads none of the entries. The folder is bounded (oldest records go
-first) and a record never holds a secret value: secrets reach a build through mounts, never
-through the definition or the context walk this is made from.
+context), whether it ran, for each local directory the digest of the listing the session
+sent, and what the graph was compiled from (`CompileInputs`: a prediction with the same inputs
+reads the graph instead of compiling). The entries themselves (metadata and content hashes)
+are in a second file beside it (`<name>.files.json`), written only when the listing changed: a
+no-op rebuild of a large context rewrites a small file and reads none of the entries. The folder
+is bounded (oldest records go first) and a record never holds a secret value: secrets reach a
+build through mounts, never through the definition or the context walk this is made from.
 """
 
 from __future__ import annotations
