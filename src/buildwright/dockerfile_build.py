@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from buildwright.cachemiss.record import CompileInputs
 from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers
 from buildwright.checks import check_build
 from buildwright.client import BuildRequest, CompiledBuildLike, ExportSpec, GatewayContext, node_id, shared_key_for
@@ -41,7 +42,7 @@ from buildwright.client.session.secrets import load_secrets, parse_secret_spec
 from buildwright.client.session.ssh import parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, BuildFailed, DockerfileError
-from buildwright.explain_build import tracker_for
+from buildwright.explain_build import compile_inputs, tracker_for
 from buildwright.frontend import CompiledBuild, compile_dockerfile
 from buildwright.frontend.lint import CachingResolver
 from buildwright.frontend.platforms import MultiPlatformBuild, compile_platforms
@@ -125,11 +126,15 @@ class _Compilation:
         resolver = CachingResolver(gateway.resolver)
         options = inputs.frontend_options(gateway)
         compiled: CompiledBuild | MultiPlatformBuild
+        compiled_from: CompileInputs | None = None
         try:
             if inputs.multi_platform:
                 compiled = compile_platforms(inputs.dockerfile, options, inputs.platforms, resolver)
             else:
                 compiled = compile_dockerfile(inputs.dockerfile, options, resolver)
+                if isinstance(self.tracker, BuildTracker):
+                    # Before the checks ask their own questions: what the compile read, for the record.
+                    compiled_from = compile_inputs(inputs.dockerfile, options, resolver.answers())
         except DockerfileError as exc:
             check_build(inputs, gateway, resolver, failed_at=exc.location)
             raise
@@ -145,7 +150,7 @@ class _Compilation:
         else:
             self.compiled.append(compiled)
             if isinstance(self.tracker, BuildTracker):
-                self.tracker.compiled(compiled.definition)
+                self.tracker.compiled(compiled.definition, compiled_from)
         return compiled
 
 

@@ -27,7 +27,14 @@ from buildwright.client import BuildkitClient, BuildRequest, CompiledBuildLike, 
 from buildwright.client import BuildResult as EngineBuildResult
 from buildwright.client.cancel import current_scope
 from buildwright.client.connection import Connection
-from buildwright.client.diskusage import PruneOptions, UsageRecord, disk_usage, parse_filters, prune
+from buildwright.client.diskusage import (
+    PruneOptions,
+    UsageRecord,
+    described_records,
+    disk_usage,
+    parse_filters,
+    prune,
+)
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.events import BuildEvent
 from buildwright.dockerfile_build import run_dockerfile_build
@@ -197,6 +204,10 @@ class Engine:
         engine is contacted."""
         cache_filter = parse_filters(filters)
         return disk_usage(self.connection, cache_filter)
+
+    def described_records(self, descriptions: Iterable[str]) -> tuple[UsageRecord, ...]:
+        """The engine's build cache records of these descriptions (exactly), in one request."""
+        return described_records(self.connection, descriptions)
 
     def prune(
         self, options: PruneOptions, on_record: Callable[[UsageRecord], None] | None = None

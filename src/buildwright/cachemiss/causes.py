@@ -321,6 +321,19 @@ def predict(
     return frozenset(run)
 
 
+def judged(graph: StepGraph, changes: Mapping[str, Cause | None]) -> list[Step]:
+    """The steps `predict` asks `holds` about, in its order: the unchanged steps the walk from the
+    result reaches (what it asks never depends on the answers: it goes no further down either way)."""
+    asked: list[Step] = []
+
+    def record(step: Step) -> bool:
+        asked.append(step)
+        return True
+
+    predict(graph, changes, record)
+    return asked
+
+
 def _ancestors(step: Step, by_digest: Mapping[str, Step]) -> set[str]:
     found: set[str] = set()
     pending = list(step.parents)

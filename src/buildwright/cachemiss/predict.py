@@ -2,20 +2,20 @@
 
 The compiled graph is compared with the last record (the context walked as the session would
 send it) and with the engine's cache records; the solver's walk is then replayed (`causes.predict`).
+The records of every step the walk judges are asked for in one request before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from buildwright.cachemiss.causes import attribute, compare, predict
+from buildwright.cachemiss.causes import attribute, compare, judged, predict
 from buildwright.cachemiss.context import DirSnapshot, walk_snapshot, with_hashes
-from buildwright.cachemiss.engine_cache import EngineCache
+from buildwright.cachemiss.engine_cache import CacheLookup
 from buildwright.cachemiss.graph import StepGraph
 from buildwright.cachemiss.record import BuildRecord
 from buildwright.cachemiss.report import Explanation, explanation
-from buildwright.client.diskusage import UsageRecord
 
 
 def context_now(
@@ -41,7 +41,7 @@ def predict_build(
     previous: BuildRecord | None,
     *,
     local_dirs: Mapping[str, Path],
-    usage: Iterable[UsageRecord],
+    cache: CacheLookup,
     build_args: Mapping[str, str],
     arg_names: Collection[str],
     no_cache: bool,
@@ -50,7 +50,7 @@ def predict_build(
     """The prediction for `graph` (see the module docstring)."""
     files = context_now(graph, local_dirs, previous)
     changes = compare(graph, previous, files, build_args, arg_names)
-    cache = EngineCache(usage)
+    cache.ask(judged(graph, changes), previous)
     run = predict(graph, changes, lambda step: cache.holds(step, previous))
     causes = attribute(graph, changes, run, no_cache=no_cache, predicted=True)
     return explanation(graph, run, causes, predicted=True, dockerfile=dockerfile_name, has_record=previous is not None)

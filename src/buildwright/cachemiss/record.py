@@ -3,12 +3,13 @@
 One JSON file per (context, Dockerfile, target, platform) under `$XDG_STATE_HOME/buildwright/
 builds/` (beside the history refs of `client/localrefs.py`): each step of the graph (digests, key,
 name, instruction, line, parents, the env of a RUN, the base image digest, what it read from the
-context), whether it ran, and for each local directory the digest of the listing the session
-sent. The entries themselves (metadata and content hashes) are in a second file beside it
-(`<name>.files.json`), written only when the listing changed: a no-op rebuild of a large context
-rewrites a small file and reads none of the entries. The folder is bounded (oldest records go
-first) and a record never holds a secret value: secrets reach a build through mounts, never
-through the definition or the context walk this is made from.
+context), whether it ran, for each local directory the digest of the listing the session
+sent, and what the graph was compiled from (`CompileInputs`: a prediction with the same inputs
+reads the graph instead of compiling). The entries themselves (metadata and content hashes)
+are in a second file beside it (`<name>.files.json`), written only when the listing changed: a
+no-op rebuild of a large context rewrites a small file and reads none of the entries. The folder
+is bounded (oldest records go first) and a record never holds a secret value: secrets reach a
+build through mounts, never through the definition or the context walk this is made from.
 """
 
 from __future__ import annotations
@@ -58,8 +59,32 @@ class BuildKey:
 
 
 @dataclass(frozen=True, slots=True)
+class BaseAnswer:
+    """One base image the compile asked the engine about: the request (`platform` as the fields
+    of the platform asked for, empty for none) and a digest of the answer (reference, digest,
+    config)."""
+
+    ref: str
+    platform: Mapping[str, str]
+    resolve_mode: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompileInputs:
+    """What the build's graph was compiled from: a digest of the compiler, the Dockerfile and the
+    frontend options, and the base images' answers. The same inputs compile to the same graph
+    (the compile is deterministic), so a prediction with the same ones may read the recorded
+    graph instead of compiling again."""
+
+    digest: str
+    bases: tuple[BaseAnswer, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class BuildRecord:
-    """One build: its graph, which steps ran, what it read, its build args, when it ran."""
+    """One build: its graph, which steps ran, what it read, its build args, when it ran, and what
+    its graph was compiled from (None when not known: multi-platform builds, older records)."""
 
     key: BuildKey
     graph: StepGraph
@@ -68,6 +93,7 @@ class BuildRecord:
     build_args: Mapping[str, str] = field(default_factory=dict)
     started: float = 0.0
     finished: float = 0.0
+    compiled_from: CompileInputs | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record's own file: everything but the context entries (see `files_json`)."""
@@ -83,6 +109,9 @@ class BuildRecord:
             "build_args": dict(self.build_args),
             "started": self.started,
             "finished": self.finished,
+            "compiled_from": None
+            if self.compiled_from is None
+            else {"digest": self.compiled_from.digest, "bases": [asdict(base) for base in self.compiled_from.bases]},
         }
 
     def files_json(self) -> dict[str, Any]:
@@ -181,7 +210,23 @@ def record_from_json(data: Mapping[str, Any], files: Mapping[str, Any] | None = 
         build_args={str(k): str(v) for k, v in data.get("build_args", {}).items()},
         started=float(data.get("started", 0.0)),
         finished=float(data.get("finished", 0.0)),
+        compiled_from=_compile_inputs(data.get("compiled_from")),
     )
+
+
+def _compile_inputs(data: Any) -> CompileInputs | None:
+    if not isinstance(data, Mapping):
+        return None
+    bases = tuple(
+        BaseAnswer(
+            ref=str(base["ref"]),
+            platform={str(k): str(v) for k, v in base["platform"].items()},
+            resolve_mode=str(base["resolve_mode"]),
+            answer=str(base["answer"]),
+        )
+        for base in data["bases"]
+    )
+    return CompileInputs(str(data["digest"]), bases)
 
 
 def listing_digests(data: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from buildwright.cachemiss.causes import Cause, attribute, compare, step_cause
 from buildwright.cachemiss.context import DirSnapshot, Hasher, RawEntries, RawEntry, SentFiles, with_hashes
 from buildwright.cachemiss.graph import Kind, Step, StepGraph, read_graph
-from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, now
+from buildwright.cachemiss.record import BuildKey, BuildRecord, CompileInputs, RecordStore, now
 from buildwright.cachemiss.report import Explanation, explanation
 from buildwright.client.events import BuildEvent, StepCause, VertexStarted
 from buildwright.client.steps import StepResult
@@ -67,6 +67,7 @@ class BuildTracker:
         self._started = now()
         self._lock = threading.Lock()
         self._graph: StepGraph | None = None
+        self._compiled_from: CompileInputs | None = None
         self._running: set[str] = set()
         self._by_name: dict[str, Step] = {}
         # The live view's changes, computed again only when the session sent more entries.
@@ -83,10 +84,12 @@ class BuildTracker:
         """The record of the last build of the same key (read in full; waits for the reader)."""
         return self._background.full_record()
 
-    def compiled(self, definition: Definition) -> None:
+    def compiled(self, definition: Definition, compiled_from: CompileInputs | None = None) -> None:
+        """The definition the build sends, and what it was compiled from (kept in the record)."""
         graph = read_graph(definition)
         with self._lock:
             self._graph = graph
+            self._compiled_from = compiled_from
             self._by_name = {step.name: step for step in graph.steps if step.name}
 
     def watch(self, on_event: EventCallback | None) -> EventCallback | None:
@@ -202,6 +205,7 @@ class BuildTracker:
             build_args=self._build_args,
             started=self._started,
             finished=now(),
+            compiled_from=self._compiled_from,
         )
 
 

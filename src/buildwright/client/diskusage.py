@@ -126,6 +126,43 @@ def disk_usage(connection: Connection, cache_filter: CacheFilter = CacheFilter()
     return records
 
 
+def described_records(connection: Connection, descriptions: Iterable[str]) -> tuple[UsageRecord, ...]:
+    """The engine's build cache records whose description is one of `descriptions` (none for none).
+
+    One request, one exact-match filter per description: the engine ORs a request's filters
+    (containerd `filters.ParseAll`). The engine works out the size of every record it lists, and
+    of a mutable one (an exec or file step's result) anew each time, so a listing of a few records
+    costs a fraction of the whole; `==` rather than a pattern, because the engine compiles a
+    filter's regular expression again for every record it tests (containerd `filters/filter.go`).
+    """
+    wanted = sorted(set(descriptions))
+    if not wanted:
+        return ()  # no filter at all would list every record
+    request = control_pb2.DiskUsageRequest(filter=[f"description=={filter_quote(text)}" for text in wanted])
+    with engine_errors("disk usage", str(connection.endpoint)):
+        response = connection.control.DiskUsage(request)
+    records = tuple(_record(pb) for pb in response.record)
+    _log.debug("described_records", asked=len(wanted), records=len(records))
+    return records
+
+
+# The escapes of a quoted filter value (containerd `filters/scanner.go` `scanEscape`); a raw newline
+# would end the value.
+_FILTER_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def filter_quote(text: str) -> str:
+    """`text` as a quoted value of an engine filter: Go string syntax between double quotes, any
+    other control character as a `\\xHH` escape."""
+    out = []
+    for char in text:
+        escaped = _FILTER_ESCAPES.get(char)
+        if escaped is None and (char < " " or char == "\x7f"):
+            escaped = f"\\x{ord(char):02x}"
+        out.append(escaped or char)
+    return '"' + "".join(out) + '"'
+
+
 def prune(
     connection: Connection,
     options: PruneOptions,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from buildwright.cachemiss import arg_names
-from buildwright.cachemiss.causes import UNLESS_SAME_CONTENT, Cause, CauseKind, attribute, compare, predict
+from buildwright.cachemiss.causes import UNLESS_SAME_CONTENT, Cause, CauseKind, attribute, compare, judged, predict
 from buildwright.cachemiss.context import DirSnapshot
-from buildwright.cachemiss.graph import Kind, StepGraph
+from buildwright.cachemiss.graph import Kind, Step, StepGraph
 from buildwright.cachemiss.record import BuildKey, BuildRecord
 from buildwright.dockerfile import parse_dockerfile
 from tests.unit.cachemiss.helpers import DIGEST_B, graph_of, snapshot, step_named
@@ -229,3 +229,26 @@ def test_a_copy_onto_a_step_that_runs_is_not_hedged() -> None:
     assert not copy.copied_from
     assert attribute(graph, changes, run, predicted=True)[copy.digest].text.startswith("after [")
     assert UNLESS_SAME_CONTENT not in attribute(graph, changes, run, predicted=True)[copy.digest].text
+
+
+def test_the_walk_judges_the_unchanged_steps_it_reaches_whatever_the_answers() -> None:
+    previous_graph = graph_of(DOCKERFILE)
+    previous = _record(previous_graph)
+    graph = graph_of(DOCKERFILE, session_id="now")
+    unchanged = compare(graph, previous, FILES, {}, arg_names(parse_dockerfile(DOCKERFILE)))
+    # Nothing changed: the result alone is asked about.
+    assert [step.label for step in judged(graph, unchanged)] == ["stage-1 3/3"]
+    edited = DOCKERFILE.replace("RUN echo final", "RUN echo final, edited")
+    graph = graph_of(edited, session_id="now")
+    changes = compare(graph, previous, FILES, {}, arg_names(parse_dockerfile(edited)))
+    asked = [step.label for step in judged(graph, changes)]
+    assert asked == ["stage-1 2/3"]  # the edited RUN runs; the COPY under it is asked about
+    for answer in (True, False):
+        seen: list[str] = []
+
+        def holds(step: Step, seen: list[str] = seen, answer: bool = answer) -> bool:
+            seen.append(step.label)
+            return answer
+
+        predict(graph, changes, holds)
+        assert seen == asked

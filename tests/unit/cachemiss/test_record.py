@@ -11,7 +11,7 @@ import pytest
 from buildwright.cachemiss import record as record_module
 from buildwright.cachemiss.context import FileMeta, read_changes
 from buildwright.cachemiss.graph import ContextRead
-from buildwright.cachemiss.record import BuildKey, BuildRecord, RecordStore, record_from_json
+from buildwright.cachemiss.record import BaseAnswer, BuildKey, BuildRecord, CompileInputs, RecordStore, record_from_json
 from tests.unit.cachemiss.helpers import graph_of, snapshot
 
 DOCKERFILE = """\
@@ -28,7 +28,19 @@ def _record(key: BuildKey, *, build_args: dict[str, str] | None = None) -> Build
     graph = graph_of(DOCKERFILE, build_args=build_args or {"VERSION": "1.3"})
     files = {"context": snapshot({"src/a.c": "int main;", "src/big": 5_000_000}, dirs=["src"])}
     ran = frozenset(step.key for step in graph.steps[:3])
-    return BuildRecord(key, graph, ran, files, build_args or {"VERSION": "1.3"}, started=10.5, finished=12.25)
+    compiled_from = CompileInputs(
+        "d" * 64, (BaseAnswer("docker.io/library/busybox:latest", {"os": "linux"}, "local", "e" * 64),)
+    )
+    return BuildRecord(
+        key,
+        graph,
+        ran,
+        files,
+        build_args or {"VERSION": "1.3"},
+        started=10.5,
+        finished=12.25,
+        compiled_from=compiled_from,
+    )
 
 
 def test_a_record_reads_back_as_it_was_written(tmp_path: Path) -> None:

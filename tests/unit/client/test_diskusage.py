@@ -14,6 +14,7 @@ from buildwright.client.diskusage import (
     CacheFilter,
     PruneOptions,
     UsageRecord,
+    described_records,
     disk_usage,
     parse_byte_size,
     parse_filters,
@@ -121,3 +122,22 @@ def test_summary_counts_shared_private_and_reclaimable() -> None:
         UsageRecord("c", 25),
     ]
     assert summarize(records) == {"shared": 50, "private": 125, "reclaimable": 75, "total": 175}
+
+
+def test_described_records_asks_for_each_description_exactly_in_one_request() -> None:
+    connection = _Connection()
+    records = described_records(cast(Connection, connection), ["b", 'say "hi"\\n', "b", "line\none\ttab\x01"])
+    assert [r.id for r in records] == ["b", "a", "c"]  # as the engine answered
+    assert list(connection.control.requests[0].filter) == [
+        r'description=="b"',
+        'description=="line\\none\\ttab\\x01"',
+        'description=="say \\"hi\\"\\\\n"',
+    ]
+    assert len(connection.control.requests) == 1
+
+
+def test_no_description_asks_nothing() -> None:
+    # An empty filter list would be the whole listing.
+    connection = _Connection()
+    assert described_records(cast(Connection, connection), []) == ()
+    assert connection.control.requests == []

@@ -23,3 +23,7 @@ class CachingResolver:
         if missing:
             self._answers.update(zip(missing, self._inner.resolve_image_configs(missing), strict=True))
         return [self._answers[request] for request in requests]
+
+    def answers(self) -> list[tuple[ImageRequest, ResolvedImage]]:
+        """Every request answered so far with its answer, in the order first asked."""
+        return list(self._answers.items())
