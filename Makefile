@@ -66,17 +66,28 @@ buildkitd-status:
 demo: venv proto engine
 	scripts/demo.sh
 
+# The suite in TEST_JOBS pytest workers, a file per worker at a time (most integration tests wait on
+# the engine); then the `serial` tests alone, as they read engine-wide state; then the bounded fuzz.
+# Every part runs even when an earlier one failed; the exit status is the first failure's.
+TEST_JOBS ?= 3
+
 unit: venv proto
 	$(PY) -m pytest -q tests/unit
 
 integration: venv proto engine buildkitd-bin
-	$(PY) -m pytest -q -m integration tests/integration
+	@status=0; \
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder -m "integration and not serial" tests/integration || status=$$?; \
+	$(PY) -m pytest -q -m serial tests/integration; rc=$$?; [ $$status -ne 0 ] || status=$$rc; \
+	exit $$status
 
 test: venv proto engine buildkitd-bin
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q tests
-	$(FUZZ_SHORT)
+	@status=0; \
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder -m "not serial" tests || status=$$?; \
+	$(PY) -m pytest -q -m serial tests; rc=$$?; [ $$status -ne 0 ] || status=$$rc; \
+	$(FUZZ_SHORT); rc=$$?; [ $$status -ne 0 ] || status=$$rc; \
+	exit $$status
 
 lint: venv
 	$(VENV)/bin/ruff check src tests

@@ -22,6 +22,9 @@ from buildwright import api
 from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo
 
+# Reads engine-wide state (listings, totals) that a concurrent test's builds would change.
+pytestmark = pytest.mark.serial
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 _AGO = re.compile(r"(Less than a second|About an? \w+|\d+ \w+) ago")
 

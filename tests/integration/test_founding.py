@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -175,7 +174,6 @@ COPY --from=right /right /right
 def test_independent_stages_run_at_the_same_time(engine: EngineInfo, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(PARALLEL)
     events: list[BuildEvent] = []
-    started = time.monotonic()
     buildwright.build(
         tmp_path,
         tags=["bw-founding/parallel:buildwright"],
@@ -183,14 +181,14 @@ def test_independent_stages_run_at_the_same_time(engine: EngineInfo, tmp_path: P
         engine=_engine(engine),
         on_event=events.append,
     )
-    elapsed = time.monotonic() - started
 
+    # The engine's own step times, not the client's wall clock: on a loaded machine (the suite runs
+    # files side by side) the build's start-up may take seconds, but the steps still overlap.
     sleeps = [e for e in events if isinstance(e, VertexCompleted) and "sleep 3" in e.name]
     assert len(sleeps) == 2, [getattr(e, "name", "") for e in events]
     (a, b) = sleeps
     assert a.started and a.completed and b.started and b.completed
     assert a.started < b.completed and b.started < a.completed, "the two sleeps did not overlap"
-    assert elapsed < 6.0, f"two 3 s sleeps in independent stages took {elapsed:.1f} s"
 
 
 def _assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:

@@ -21,6 +21,9 @@ import pytest
 from tests.integration.cli import run_cli
 from tests.integration.reference import EngineInfo
 
+# Reads engine-wide state (listings, totals) that a concurrent test's builds would change.
+pytestmark = pytest.mark.serial
+
 _DOCKERFILE = """\
 FROM busybox:latest AS base
 ARG GREETING=hi
