@@ -30,10 +30,13 @@ def test_conversion_error_drops_findings_after_the_failing_instruction() -> None
     assert error == "Dockerfile:3: VOLUME specified can not be an empty string"
 
 
-def test_without_an_engine_nothing_is_compiled() -> None:
+def test_without_an_engine_base_images_are_empty() -> None:
+    # The stages are still dispatched (the checks fire as they are): the conversion error stops them.
     lines, error = check('FROM busybox\nENV a=$one\nVOLUME ""\nENV b=$two\n', None)
-    assert lines == [2, 4]
-    assert error is None
+    assert lines == [2]
+    assert error == "Dockerfile:3: VOLUME specified can not be an empty string"
+    # No engine, no base image env: PATH is the default one and nothing else is set.
+    assert check("FROM busybox\nENV a=$PATH$HOME\n", None) == ([2], None)
 
 
 def test_error_true_turns_findings_into_an_error() -> None:
