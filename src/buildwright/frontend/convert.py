@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import (
     AddInstruction,
     CopyInstruction,
@@ -573,19 +574,25 @@ def _resolve_bases(
         node = graph.stages[failing]
         raise DockerfileError(f"{node.base_name}: {exc.detail}", _node_location(graph, node)) from exc
     answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolved, strict=True))
+    # Read once per image, however many stages start from it (the values are frozen, so shared).
+    images: dict[ImageRequest, tuple[ImageConfig, str | None, bytes]] = {}
     for index, request in requests:
-        answer = answers[request]
-        base_image = ImageConfig.from_json(answer.config)
-        image = replace(base_image, created=None)
-        ref = llb.normalize_image_ref(answer.ref or request.ref)
-        if answer.digest and "@" not in ref:
-            ref = f"{ref}@{answer.digest}"
+        known = images.get(request)
+        if known is None:
+            answer = answers[request]
+            base_image = ImageConfig.from_json(answer.config)
+            ref = llb.normalize_image_ref(answer.ref or request.ref)
+            if answer.digest and "@" not in ref:
+                ref = f"{ref}@{answer.digest}"
+            image = replace(base_image, created=None)
+            # An image with no layers at all (only empty history) is scratch, as the reference treats it.
+            is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
+            known = images[request] = (image, None if is_scratch else ref, base_image.to_json())
+        image, base_ref, base_config = known
         platform = request.platform or target_platform
         if graph.stages[index].platform is None and options.target_platform is None:
             platform = _auto_detect_platform(image, platform, options.build_platforms)
-        # An image with no layers at all (only empty history) is scratch, as the reference treats it.
-        is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
-        bases[index] = _Base(None if is_scratch else ref, image, platform, base_config=base_image.to_json())
+        bases[index] = _Base(base_ref, image, platform, base_config=base_config)
     for index, named, request in contexts:
         answer = answers[request]
         platform = request.platform or target_platform

@@ -8,9 +8,9 @@ the same step the reference would build.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import (
     AddInstruction,
     ArgInstruction,

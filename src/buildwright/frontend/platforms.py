@@ -9,8 +9,9 @@ map keyed by platform or today's single image is decided once, here: several pla
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from buildwright._frozen import replace
 from buildwright._golang import parse_bool
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, UsageError

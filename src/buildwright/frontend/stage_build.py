@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
 from buildwright.errors import DockerfileError
 from buildwright.frontend.image import ImageConfig

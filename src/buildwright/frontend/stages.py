@@ -9,9 +9,10 @@ set is computed. Nothing is resolved or converted here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from buildwright import _golang
+from buildwright._frozen import replace
 from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction, RunInstruction
 from buildwright.errors import BuildConfigError, DockerfileError
 from buildwright.frontend.contexts import NamedContext

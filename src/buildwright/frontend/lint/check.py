@@ -9,8 +9,7 @@ reference's check does. With `error=true` and findings, the check ends with a li
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from buildwright._frozen import replace
 from buildwright.errors import DockerfileError
 from buildwright.frontend.lint.findings import LintResult
 from buildwright.frontend.lint.resolver_cache import CachingResolver

@@ -18,9 +18,10 @@ findings made so far are kept with the error.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from buildwright import _golang, llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import (
     ArgInstruction,
     CopyInstruction,
@@ -450,9 +451,7 @@ class _Run:
         )
 
     # Phase 5: base images.
-    def _resolve(
-        self, graph: StageGraph, wanted: Sequence[StageNode], target_platform: Platform
-    ) -> dict[int, ImageConfig]:
+    def _resolve(self, graph: StageGraph, wanted: Sequence[StageNode], target_platform: Platform) -> None:
         requests: list[tuple[StageNode, ImageRequest]] = []
         for node in wanted:
             if node.base is not None or node.base_name == SCRATCH:
@@ -475,16 +474,17 @@ class _Run:
                 (node, ImageRequest(ref, node.platform or target_platform, self.options.image_resolve_mode))
             )
         if self.resolver is None or not requests:
-            return {}
+            return
         unique = list(dict.fromkeys(request for _, request in requests))
         try:
             answers = dict(zip(unique, self.resolver.resolve_image_configs(unique), strict=True))
         except BuildwrightError as exc:
             raise Halt(self._resolve_error(graph, requests, exc)) from exc
-        images: dict[int, ImageConfig] = {}
+        images: dict[ImageRequest, ImageConfig] = {}  # read once per image, not per stage
         for node, request in requests:
-            image = ImageConfig.from_json(answers[request].config)
-            images[node.index] = image
+            image = images.get(request)
+            if image is None:
+                image = images[request] = ImageConfig.from_json(answers[request].config)
             if not image.diff_ids and all(entry.empty_layer for entry in image.history):
                 continue  # treated as scratch: nothing to compare
             expected = node.platform or self._auto_platform(image, target_platform)
@@ -496,7 +496,6 @@ class _Run:
                     f"{_golang.quote(str(expected))} for current build",
                     self._stage_location(graph, node),
                 )
-        return images
 
     def _resolve_error(
         self, graph: StageGraph, requests: Sequence[tuple[StageNode, ImageRequest]], error: BuildwrightError
