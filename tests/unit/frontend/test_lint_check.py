@@ -68,3 +68,25 @@ def test_caching_resolver_asks_once_per_request() -> None:
     assert [r.ref for r in cached.resolve_image_configs([a, b, a])] == [a.ref, b.ref, a.ref]
     assert [r.ref for r in cached.resolve_image_configs([b])] == [b.ref]
     assert inner.calls == [[a.ref, b.ref]]
+
+
+def test_a_build_hands_over_the_rules_its_compilation_fired() -> None:
+    from buildwright.dockerfile import parse_dockerfile
+    from buildwright.frontend import compile_dockerfile
+    from buildwright.frontend.lint import StageRules, run_lint
+
+    text = "FROM busybox AS Base\nENV a=$one\nCMD run\n"
+    parsed = parse_dockerfile(text)
+    options = LintOptions(all_stages=False)
+    # The stages are not dispatched again: rules nobody fired report nothing.
+    untouched = run_lint(text, "Dockerfile", options, FakeImages(), parsed, dispatched=StageRules())
+    assert [f.rule.name for f in untouched.findings] == ["StageNameCasing"]
+    rules = StageRules()
+    compile_dockerfile(parsed, FrontendOptions(), CachingResolver(FakeImages()), rules=rules)
+    built = run_lint(text, "Dockerfile", options, FakeImages(), parsed, dispatched=rules)
+    # Findings of the whole-file phases first, then those made during dispatch, in order.
+    assert [(f.rule.name, f.location.start_line if f.location else 0) for f in built.findings] == [
+        ("StageNameCasing", 1),
+        ("UndefinedVar", 2),
+        ("JSONArgsRecommended", 3),
+    ]
