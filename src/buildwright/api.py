@@ -164,8 +164,8 @@ def check(
 
     Base images are resolved on the engine and the stages are compiled to find the error a build
     would hit; nothing is built. With `offline`, no engine is contacted: base images count as
-    empty and nothing is compiled. `platform` is validated but, as in buildx, does not change
-    what is checked.
+    empty configs (the stages are still compiled, so conversion errors are found too).
+    `platform` is validated but, as in buildx, does not change what is checked.
 
     Raises:
         BuildConfigError: missing context or Dockerfile. Problems in the Dockerfile itself are

@@ -17,6 +17,7 @@ from buildwright.frontend.lint import (
     Finding,
     LintOptions,
     LintResult,
+    StageRules,
     check_dockerfile,
     render_error,
     render_findings,
@@ -26,7 +27,6 @@ from buildwright.frontend.lint.report_json import findings_json
 from buildwright.frontend.platforms import parse_platforms
 from buildwright.inputs import BuildInputs, dockerfile_source, ignore_patterns, resolve_mode
 from buildwright.llb.platform import Platform
-from buildwright.location import SourceRange
 
 _log = get_logger(__name__)
 
@@ -76,8 +76,8 @@ class CheckJob:
     """A `check` whose inputs are read: run `offline()`, or `on_gateway` on an engine.
 
     Base images are resolved on the engine (their env, SHELL, ONBUILD and platform matter to some
-    rules) and the stages are compiled to find the error a build would hit; nothing is built.
-    Offline, base images count as empty and nothing is compiled.
+    rules) and the stages are compiled, the rules firing as they are dispatched, to find the error
+    a build would hit; nothing is built. Offline, base images count as empty configs.
     """
 
     source: bytes
@@ -133,12 +133,18 @@ class CheckJob:
 
 
 def check_build(
-    inputs: BuildInputs, gateway: GatewayContext, resolver: CachingResolver, *, failed_at: SourceRange | None = None
+    inputs: BuildInputs,
+    gateway: GatewayContext,
+    resolver: CachingResolver,
+    dispatched: StageRules,
+    *,
+    failed: bool = False,
 ) -> None:
-    """Run the checks for the stages this build needs; findings go to the engine as warnings.
+    """Report the checks of the stages this build needs; findings go to the engine as warnings.
 
-    When the compilation failed at `failed_at`, only the findings the reference would have made
-    before stopping there are sent. Raises DockerfileError when the configuration says
+    `dispatched` holds the rules the build's compilation fired as it dispatched the stages (so
+    they are not walked again); when the compilation `failed`, they are those made before it
+    stopped, as in the reference. Raises DockerfileError when the configuration says
     `error=true` and there are findings (after a successful compilation only).
     """
     dockerfile = inputs.dockerfile
@@ -155,7 +161,7 @@ def check_build(
         named_contexts=inputs.named_contexts,
     )
     try:
-        result = run_lint(source, dockerfile.filename, options, resolver, parsed=dockerfile)
+        result = run_lint(source, dockerfile.filename, options, resolver, parsed=dockerfile, dispatched=dispatched)
     except BuildwrightError:
         raise
     except Exception as exc:  # checks are advisory: a defect in them must not stop a build
@@ -163,8 +169,6 @@ def check_build(
         return
     if result.error is not None and result.error_phase == PHASE_CONFIG:
         raise result.error  # a check configuration that does not parse fails the build
-    if failed_at is not None:
-        result = result.until(failed_at)
     if gateway.warn is not None:
         for finding in result.findings:
             location = finding.location
@@ -178,6 +182,6 @@ def check_build(
                     ranges=((location.start_line, location.end_line),) if location is not None else (),
                 )
             )
-    message = result.violation_error() if result.error is None and failed_at is None else None
+    message = result.violation_error() if result.error is None and not failed else None
     if message is not None:
         raise DockerfileError(message)

@@ -44,7 +44,7 @@ from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, BuildFailed, DockerfileError
 from buildwright.explain_build import compile_inputs, tracker_for
 from buildwright.frontend import CompiledBuild, compile_dockerfile
-from buildwright.frontend.lint import CachingResolver
+from buildwright.frontend.lint import CachingResolver, StageRules
 from buildwright.frontend.platforms import MultiPlatformBuild, compile_platforms
 from buildwright.inputs import BuildInputs, Context, frontend_attrs, local_build, read_inputs, uploads
 from buildwright.llb import CUSTOM_NAME_KEY, NetMode
@@ -125,21 +125,22 @@ class _Compilation:
         # Checks and compilation share one cache, so each base image is resolved once.
         resolver = CachingResolver(gateway.resolver)
         options = inputs.frontend_options(gateway)
+        # The build checks fire as the stages are dispatched (once, for the first platform).
+        rules = StageRules(inputs.ignore_patterns)
         compiled: CompiledBuild | MultiPlatformBuild
         compiled_from: CompileInputs | None = None
         try:
             if inputs.multi_platform:
-                compiled = compile_platforms(inputs.dockerfile, options, inputs.platforms, resolver)
+                compiled = compile_platforms(inputs.dockerfile, options, inputs.platforms, resolver, rules=rules)
             else:
-                compiled = compile_dockerfile(inputs.dockerfile, options, resolver)
+                compiled = compile_dockerfile(inputs.dockerfile, options, resolver, rules=rules)
                 if isinstance(self.tracker, BuildTracker):
                     # Before the checks ask their own questions: what the compile read, for the record.
                     compiled_from = compile_inputs(inputs.dockerfile, options, resolver.answers())
-        except DockerfileError as exc:
-            check_build(inputs, gateway, resolver, failed_at=exc.location)
+        except DockerfileError:
+            check_build(inputs, gateway, resolver, rules, failed=True)
             raise
-        # As the reference, the checks report once, for the first platform.
-        check_build(inputs, gateway, resolver)
+        check_build(inputs, gateway, resolver, rules)
         if self.announce is not None:
             self.announce()
             self.announce = None

@@ -20,7 +20,7 @@ from buildwright.dockerfile.lexer import ShellLex
 from buildwright.frontend.contexts import context_name
 from buildwright.frontend.convert import compile_dockerfile
 from buildwright.frontend.graph import build_graph
-from buildwright.frontend.lint import LintOptions, run_lint
+from buildwright.frontend.lint import LintOptions, StageRules, run_lint
 from buildwright.frontend.options import FrontendOptions
 from buildwright.frontend.platforms import parse_platforms
 from buildwright.frontend.resolver import ImageRequest, ResolvedImage
@@ -88,12 +88,17 @@ def ignore_target(data: bytes) -> None:
 
 
 def compile_target(data: bytes) -> None:
-    # What a build does before it sends anything: parse, check, compile, marshal, graph.
+    # What `check` does (every stage), then what a build does before it sends anything: parse,
+    # compile with the checks firing, the checks' report, marshal, graph.
     resolver = FakeResolver()
     run_lint(data, "Dockerfile", LintOptions(build_args={"a": "1"}), resolver)
     dockerfile = parse_dockerfile(data)
     options = FrontendOptions(session_id="fuzz", build_args={"a": "1"})
-    compiled = compile_dockerfile(dockerfile, options, resolver)
+    rules = StageRules()
+    compiled = compile_dockerfile(dockerfile, options, resolver, rules=rules)
+    run_lint(
+        data, "Dockerfile", LintOptions(build_args={"a": "1"}, all_stages=False), resolver, dockerfile, dispatched=rules
+    )
     compiled.definition.to_bytes()
     build_graph(dockerfile, options)
 

@@ -7,9 +7,10 @@ Every instruction keeps its `location` (line range), `original` text and `keywor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Self
 
+from buildwright._frozen import replace
 from buildwright.dockerfile.expansion import Expander
 from buildwright.dockerfile.heredocs import Heredoc
 from buildwright.dockerfile.lexer import ShellLex

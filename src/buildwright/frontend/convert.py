@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import (
     AddInstruction,
     CopyInstruction,
     Dockerfile,
-    EnvExpander,
     Instruction,
     OnbuildInstruction,
     RunInstruction,
@@ -35,13 +35,19 @@ from buildwright.errors import DockerfileError, LLBError
 from buildwright.frontend import paths
 from buildwright.frontend.args import default_args, meta_args, proxy_env, source_date_epoch
 from buildwright.frontend.contexts import LayoutImage, NamedContext, find_context, remote_state
-from buildwright.frontend.dispatch import apply_base_config, dispatch_instruction, inherit_stage, start_stage
+from buildwright.frontend.dispatch import (
+    apply_base_config,
+    dispatch_instruction,
+    expand_instruction,
+    inherit_stage,
+    start_stage,
+)
 from buildwright.frontend.image import ImageConfig
 from buildwright.frontend.options import CompiledBuild, FrontendOptions, StagePlan
 from buildwright.frontend.platform_names import platform_id
 from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ImageResolver, ResolvedImage
 from buildwright.frontend.runmount import mount_order_error
-from buildwright.frontend.stage_build import DispatchContext, StageBuild
+from buildwright.frontend.stage_build import DispatchContext, DispatchRules, StageBuild
 from buildwright.frontend.stages import (
     SCRATCH,
     StageGraph,
@@ -156,10 +162,15 @@ def _plan_stages(dockerfile: Dockerfile, options: FrontendOptions) -> StageSetup
     return StageSetup(lex, global_args, target_platform, graph, target_index)
 
 
-def compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
-    """Compile `dockerfile` for `options.target`, resolving base images through `resolver`."""
+def compile_dockerfile(
+    dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver, *, rules: DispatchRules | None = None
+) -> CompiledBuild:
+    """Compile `dockerfile` for `options.target`, resolving base images through `resolver`.
+
+    `rules` are the build checks to run on the instructions as they are dispatched.
+    """
     with errors_located_in(dockerfile):
-        return _compile_dockerfile(dockerfile, options, resolver)
+        return _compile_dockerfile(dockerfile, options, resolver, rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +189,16 @@ def dispatch_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolv
     with errors_located_in(dockerfile):
         check_syntax(dockerfile, options.build_args)
         setup = plan_stages(dockerfile, options)
-        graph, target, reachable, builds, *_ = _dispatch_stages(dockerfile, options, resolver, setup)
+        graph, target, reachable, builds, *_ = _dispatch_stages(dockerfile, options, resolver, setup, None)
         return Dispatched(setup, graph, target, tuple(reachable), builds)
 
 
 def _dispatch_stages(
-    dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver, setup: StageSetup
+    dockerfile: Dockerfile,
+    options: FrontendOptions,
+    resolver: ImageResolver,
+    setup: StageSetup,
+    rules: DispatchRules | None,
 ) -> tuple[
     StageGraph,
     StageNode,
@@ -216,6 +231,12 @@ def _dispatch_stages(
     # Triggers replaced stage values in the graph: take the reachable stages from the final graph.
     target = graph.stages[target_index]
     reachable = graph.reachable_from(target)
+    dispatched: Sequence[StageNode] = reachable
+    if options.all_stages:
+        # Every stage, as the reference's check without a target; only reachable ones ran triggers.
+        others = [node for node in graph.stages if node.index not in bases]
+        bases.update(_resolve_bases(graph, others, options, target_platform, resolver))
+        dispatched = graph.stages
     context = DispatchContext(
         dockerfile=dockerfile,
         lex=lex,
@@ -228,6 +249,7 @@ def _dispatch_stages(
         multi_platform=options.multi_platform,
         run_defaults=options.run_defaults.resolve(options.build_args, options.llb_caps),
         image_resolve_mode=options.image_resolve_mode,
+        rules=rules,
     )
 
     # One pass: the context and each local named context are late states, bound once dispatch
@@ -237,15 +259,17 @@ def _dispatch_stages(
     read_paths: dict[int, set[str]] = {}
     main_context = llb.LateState()
     local_contexts: dict[int, tuple[NamedContext, llb.LateState]] = {}
-    builds = _dispatch_all(graph, reachable, bases, context, main_context.state, options, read_paths, local_contexts)
+    builds = _dispatch_all(graph, dispatched, bases, context, main_context.state, options, read_paths, local_contexts)
     return graph, target, reachable, builds, bases, read_paths, local_contexts, main_context
 
 
-def _compile_dockerfile(dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver) -> CompiledBuild:
+def _compile_dockerfile(
+    dockerfile: Dockerfile, options: FrontendOptions, resolver: ImageResolver, rules: DispatchRules | None
+) -> CompiledBuild:
     check_syntax(dockerfile, options.build_args)
     setup = plan_stages(dockerfile, options)
     graph, target, reachable, builds, bases, read_paths, local_contexts, main_context = _dispatch_stages(
-        dockerfile, options, resolver, setup
+        dockerfile, options, resolver, setup, rules
     )
     target_platform = setup.target_platform
     read_paths.setdefault(_chain_root(graph, target), set()).add("/")
@@ -346,15 +370,19 @@ def _dispatch_all(
                 base_state=_base_state(base, node.index, local_contexts, platform=base.platform),
             )
         build = apply_base_config(build)
+        if context.rules is not None:
+            context.rules.stage(build)
         for position, (command, sources) in enumerate(zip(node.commands, node.sources, strict=True)):
             if build.onbuild_step != (position < node.onbuild_count):
                 build = replace(build, onbuild_step=position < node.onbuild_count)
+            # Expanded first, as the reference does: its errors come before a stage order error.
+            command = expand_instruction(build, command, context)
             source_builds = []
             for index in sources:
                 if index not in builds or (not graph.stages[index].implicit and index >= node.index):
                     source_name = graph.stages[index].name or str(index)
                     if isinstance(command, RunInstruction):
-                        raise mount_order_error(build, command, source_name, context)
+                        raise mount_order_error(command, source_name, context)
                     raise DockerfileError(
                         f'cannot copy from stage "{source_name}", it needs to be defined before current stage '
                         f'"{display or node.name}"',
@@ -362,9 +390,8 @@ def _dispatch_all(
                         context.dockerfile.lines,
                     )
                 source_builds.append(builds[index])
-            before = build
             build = dispatch_instruction(build, command, tuple(source_builds), context_state, context)
-            _record_read_paths(read_paths, graph, root, before, command, sources, context)
+            _record_read_paths(read_paths, graph, root, command, sources)
         builds[node.index] = replace(build, onbuild_step=False) if build.onbuild_step else build
     return builds
 
@@ -411,26 +438,22 @@ def _record_read_paths(
     read_paths: dict[int, set[str]],
     graph: StageGraph,
     root: int,
-    build: StageBuild,
     command: Instruction,
     sources: tuple[int, ...],
-    context: DispatchContext,
 ) -> None:
     # What a named local context must send: the paths COPY --from and RUN mounts read from it
     # (recorded on the FROM chain of the stage read, as the reference shares them); a RUN may read
-    # anything of its own stage.
+    # anything of its own stage. `command` is expanded.
     if isinstance(command, RunInstruction):
         read_paths.setdefault(root, set()).add("/")
-        mounts = command.expand(EnvExpander(build.env(), context.lex)).mounts
-        for spec, index in zip(mounts, sources, strict=False):
+        for spec, index in zip(command.mounts, sources, strict=False):
             if spec.type in _NO_SOURCE_MOUNTS or not (spec.from_stage or spec.type == _CACHE_MOUNT):
                 continue
             found = read_paths.setdefault(_chain_root(graph, graph.stages[index]), set())
             found.add(paths.join("/", spec.source))
     elif isinstance(command, CopyInstruction) and sources:
-        expanded = command.expand(EnvExpander(build.env(), context.lex))
         found = read_paths.setdefault(_chain_root(graph, graph.stages[sources[0]]), set())
-        found.update(paths.join("/", src) for src in expanded.sources)
+        found.update(paths.join("/", src) for src in command.sources)
 
 
 def _count_steps(node: StageNode, bases: Mapping[int, _Base]) -> int:
@@ -551,19 +574,25 @@ def _resolve_bases(
         node = graph.stages[failing]
         raise DockerfileError(f"{node.base_name}: {exc.detail}", _node_location(graph, node)) from exc
     answers: dict[ImageRequest, ResolvedImage] = dict(zip(unique, resolved, strict=True))
+    # Read once per image, however many stages start from it (the values are frozen, so shared).
+    images: dict[ImageRequest, tuple[ImageConfig, str | None, bytes]] = {}
     for index, request in requests:
-        answer = answers[request]
-        base_image = ImageConfig.from_json(answer.config)
-        image = replace(base_image, created=None)
-        ref = llb.normalize_image_ref(answer.ref or request.ref)
-        if answer.digest and "@" not in ref:
-            ref = f"{ref}@{answer.digest}"
+        known = images.get(request)
+        if known is None:
+            answer = answers[request]
+            base_image = ImageConfig.from_json(answer.config)
+            ref = llb.normalize_image_ref(answer.ref or request.ref)
+            if answer.digest and "@" not in ref:
+                ref = f"{ref}@{answer.digest}"
+            image = replace(base_image, created=None)
+            # An image with no layers at all (only empty history) is scratch, as the reference treats it.
+            is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
+            known = images[request] = (image, None if is_scratch else ref, base_image.to_json())
+        image, base_ref, base_config = known
         platform = request.platform or target_platform
         if graph.stages[index].platform is None and options.target_platform is None:
             platform = _auto_detect_platform(image, platform, options.build_platforms)
-        # An image with no layers at all (only empty history) is scratch, as the reference treats it.
-        is_scratch = not image.diff_ids and all(h.empty_layer for h in image.history)
-        bases[index] = _Base(None if is_scratch else ref, image, platform, base_config=base_image.to_json())
+        bases[index] = _Base(base_ref, image, platform, base_config=base_config)
     for index, named, request in contexts:
         answer = answers[request]
         platform = request.platform or target_platform

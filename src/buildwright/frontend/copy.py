@@ -8,9 +8,10 @@ are allowed, the copy options each kind gets, the names and progress groups, the
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright._golang import quote
 from buildwright.dockerfile import AddInstruction, CopyInstruction
 from buildwright.errors import DockerfileError

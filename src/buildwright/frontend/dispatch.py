@@ -7,9 +7,10 @@ the same step the reference would build.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import (
     AddInstruction,
     ArgInstruction,
@@ -26,6 +27,7 @@ from buildwright.dockerfile import (
     OnbuildInstruction,
     RunInstruction,
     ShellInstruction,
+    ShellLex,
     StopSignalInstruction,
     UserInstruction,
     VolumeInstruction,
@@ -140,6 +142,31 @@ def apply_base_config(build: StageBuild) -> StageBuild:
     return replace(build, image=image, state=state)
 
 
+def expand_instruction(build: StageBuild, instruction: Instruction, context: DispatchContext) -> Instruction:
+    """The instruction with its words expanded in the stage's environment, as the converters take it.
+
+    The build checks see each word's expansion and then the instruction, before it is converted
+    (as in the reference). ARG is returned as it is: its defaults expand one by one as they apply.
+    """
+    if isinstance(instruction, ArgInstruction):
+        return instruction
+    rules = context.rules
+    try:
+        if rules is None:
+            return instruction.expand(EnvExpander(build.env(), context.lex))
+        expander = _CheckedExpander(build.env(), context.lex)
+        try:
+            expanded = instruction.expand(expander)
+        finally:
+            # Names a failed expansion did not find are reported too, before its error.
+            rules.expanded(build, instruction.location, expander.unmatched)
+        rules.instruction(build, expanded)
+        return expanded
+    except DockerfileError as exc:
+        exc.attach(instruction.location, context.dockerfile.lines)
+        raise
+
+
 def dispatch_instruction(
     build: StageBuild,
     instruction: Instruction,
@@ -147,13 +174,44 @@ def dispatch_instruction(
     context_state: llb.State,
     context: DispatchContext,
 ) -> StageBuild:
-    """Apply one instruction; errors point at the instruction's lines."""
+    """Apply one instruction, expanded by `expand_instruction`; errors point at the instruction's lines."""
     try:
         return _dispatch(build, instruction, sources, context_state, context)
     except DockerfileError as exc:
         # Errors located already (expansion errors) keep their place and get the lines for the snippet.
         exc.attach(instruction.location, context.dockerfile.lines)
         raise
+
+
+class _CheckedExpander:
+    """An Expander over a stage environment keeping, per expanded word, the names it did not find.
+
+    EXPOSE's word-splitting expansion is not reported, as in the reference.
+    """
+
+    def __init__(self, env: Mapping[str, str], lex: ShellLex) -> None:
+        self._env = env
+        self._lex = lex
+        self.unmatched: list[frozenset[str]] = []
+
+    @property
+    def escape(self) -> str:
+        return self._lex.escape
+
+    def word(self, word: str) -> str:
+        result = self._lex.process(word, self._env)
+        if result.unmatched:
+            self.unmatched.append(result.unmatched)
+        return result.result
+
+    def words(self, word: str) -> list[str]:
+        return list(self._lex.process(word, self._env).words)
+
+    def heredoc(self, text: str) -> str:
+        result = ShellLex("\\", skip_process_quotes=True).process(text, self._env)
+        if result.unmatched:
+            self.unmatched.append(result.unmatched)
+        return result.result
 
 
 def _dispatch(
@@ -165,8 +223,6 @@ def _dispatch(
 ) -> StageBuild:
     if isinstance(instruction, ArgInstruction):
         return _arg(build, instruction, context)
-    env = build.env()
-    instruction = instruction.expand(EnvExpander(env, context.lex))
     if isinstance(instruction, EnvInstruction):
         return _env(build, instruction)
     if isinstance(instruction, RunInstruction):
@@ -184,7 +240,10 @@ def _dispatch(
         state = build.state.with_user(instruction.user)
         return commit(build, f"USER {instruction.user}", image=image, state=state)
     if isinstance(instruction, ExposeInstruction):
-        ports = parse_ports(list(instruction.ports))
+        rules = context.rules
+        location = instruction.location
+        observe = None if rules is None else (lambda raw, proto, mapped: rules.port(location, raw, proto, mapped))
+        ports = parse_ports(list(instruction.ports), observe)
         merged = tuple(sorted(set(build.image.config.exposed_ports) | set(ports)))
         image = replace(build.image, config=replace(build.image.config, exposed_ports=merged))
         return commit(build, f"EXPOSE {go_list(ports)}", image=image)
@@ -247,16 +306,27 @@ def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContex
     build_args = list(build.build_args)
     words = []
     uses = list(build.arg_uses)
+    rules = context.rules
     for arg in instruction.args:
         value = arg.value
         inherited = False
+        unmatched = None
         if arg.key in context.build_args:
             value = context.build_args[arg.key]
         elif value is not None:
-            value = context.lex.process_word(value, state.env.as_dict())
+            # Only a default that is used is expanded (and checked).
+            try:
+                result = context.lex.process(value, state.env.as_dict())
+            except DockerfileError:
+                if rules is not None:
+                    rules.arg(instruction.location, arg.key, state.env, build_args, None)
+                raise
+            value, unmatched = result.result, result.unmatched
         elif arg.key in context.global_args:
             value = context.global_args[arg.key]
             inherited = True
+        if rules is not None:
+            rules.arg(instruction.location, arg.key, state.env, build_args, unmatched)
         if value is not None and arg.key not in NON_ENV_ARGS:
             state = state.add_env(arg.key, value)
         build_args.append((arg.key, value))

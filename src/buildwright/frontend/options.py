@@ -44,6 +44,9 @@ class FrontendOptions:
     # A remote build context (a git checkout, a downloaded archive) standing for the local one: the
     # reference uses it as it is, with no .dockerignore and no narrowing to the paths read.
     context_state: State | None = None
+    # Dispatch every stage, not only those the target needs (a check without a target); the LLB
+    # is still the target's.
+    all_stages: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ map keyed by platform or today's single image is decided once, here: several pla
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from buildwright._frozen import replace
 from buildwright._golang import parse_bool
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, UsageError
@@ -18,6 +19,7 @@ from buildwright.frontend.convert import compile_dockerfile
 from buildwright.frontend.options import CompiledBuild, FrontendOptions
 from buildwright.frontend.platform_names import platform_id
 from buildwright.frontend.resolver import ImageResolver
+from buildwright.frontend.stage_build import DispatchRules
 from buildwright.llb.platform import Platform, default_platform
 
 MULTI_PLATFORM_ARG = "BUILDKIT_MULTI_PLATFORM"
@@ -91,22 +93,30 @@ def compile_platforms(
     options: FrontendOptions,
     platforms: Sequence[Platform],
     resolver: ImageResolver,
+    *,
+    rules: DispatchRules | None = None,
 ) -> MultiPlatformBuild:
     """Compile `dockerfile` once per platform (no platforms: the engine's build platform).
 
     Every compilation is marked multi-platform, so its steps and base image resolutions name
-    their platform; the options' own `target_platform` is replaced per platform.
+    their platform; the options' own `target_platform` is replaced per platform. The build
+    checks (`rules`) run with the first platform's compilation only, as the reference reports them once.
     """
     if not platforms:
         # BUILDKIT_MULTI_PLATFORM=1 without --platform: one entry, keyed by the build platform, and
         # compiled as a build without a platform (base images may still pick theirs).
-        single = compile_dockerfile(dockerfile, replace(options, multi_platform=True), resolver)
+        single = compile_dockerfile(dockerfile, replace(options, multi_platform=True), resolver, rules=rules)
         return MultiPlatformBuild((PlatformBuild(options.build_platforms[0], single),))
     builds = tuple(
         PlatformBuild(
             platform,
-            compile_dockerfile(dockerfile, replace(options, target_platform=platform, multi_platform=True), resolver),
+            compile_dockerfile(
+                dockerfile,
+                replace(options, target_platform=platform, multi_platform=True),
+                resolver,
+                rules=rules if position == 0 else None,
+            ),
         )
-        for platform in platforms
+        for position, platform in enumerate(platforms)
     )
     return MultiPlatformBuild(builds)

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from buildwright.errors import DockerfileError
 
 _PROTOCOLS = ("tcp", "udp", "sctp")
 
+# Told each port once it is split, before it is validated further (where the reference runs the
+# EXPOSE checks): the raw word, its protocol as written, and whether it maps an IP or host port.
+PortObserver = Callable[[str, str, bool], None]
 
-def parse_ports(words: list[str]) -> list[str]:
+
+def parse_ports(words: list[str], observe: PortObserver | None = None) -> list[str]:
     """Expand each EXPOSE word into `port/proto` strings, in order, ranges unrolled."""
     out: list[str] = []
     for word in words:
-        out.extend(_parse_port(word))
+        out.extend(_parse_port(word, observe))
     return out
 
 
-def _parse_port(raw: str) -> list[str]:
+def _parse_port(raw: str, observe: PortObserver | None) -> list[str]:
     ip, host_port, container_port = _split_parts(raw)
     proto, container_port = _split_proto(raw, container_port)
+    if observe is not None:
+        observe(raw, proto, bool(ip or host_port))
     if ip.startswith("["):
         ip = ip[1:].split("]", 1)[0]
     if ip:

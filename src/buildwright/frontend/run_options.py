@@ -13,9 +13,10 @@ import csv
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
+from buildwright._frozen import replace
 from buildwright._log import get_logger
 from buildwright._units import INT64_MAX, ram_in_bytes
 from buildwright.errors import BuildConfigError, UsageError

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from buildwright import _gopath, llb
-from buildwright.dockerfile import EnvExpander, RunInstruction
+from buildwright.dockerfile import RunInstruction
 from buildwright.dockerfile.mounts import BIND, CACHE, SECRET, SSH, TMPFS, MountSpec
 from buildwright.errors import DockerfileError
 from buildwright.frontend.stage_build import DispatchContext, MountUse, StageBuild
@@ -156,16 +156,11 @@ def masked_secret_env(instruction: RunInstruction, env: Mapping[str, str]) -> di
     return masked
 
 
-def mount_order_error(
-    build: StageBuild, instruction: RunInstruction, stage_name: str, context: DispatchContext
-) -> DockerfileError:
-    """The error for a `--mount from=` naming a stage defined after the current command."""
-    try:
-        expanded = instruction.expand(EnvExpander(build.env(), context.lex))
-    except DockerfileError:
-        expanded = instruction
+def mount_order_error(instruction: RunInstruction, stage_name: str, context: DispatchContext) -> DockerfileError:
+    """The error for a `--mount from=` naming a stage defined after the current command (`instruction`
+    is expanded)."""
     from_value, target = stage_name, ""
-    for spec in expanded.mounts:
+    for spec in instruction.mounts:
         if spec.from_stage and spec.from_stage.lower() == stage_name.lower():
             from_value, target = spec.from_stage, spec.target
             break

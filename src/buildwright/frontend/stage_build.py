@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from buildwright import llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
 from buildwright.errors import DockerfileError
 from buildwright.frontend.image import ImageConfig
@@ -22,6 +23,42 @@ COMMAND_DESCRIPTION_KEY = "com.docker.dockerfile.v1.command"
 DEFAULT_SHELL = ("/bin/sh", "-c")
 # ARGs that steer the frontend and never reach a RUN environment.
 NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
+
+
+class DispatchRules(Protocol):
+    """The build checks that fire while the stages are dispatched (frontend.lint implements them).
+
+    The converters call these at the points the reference runs its rules, with the stage as it
+    is before the instruction takes effect; the rules only observe and never change the LLB.
+    """
+
+    def stage(self, build: StageBuild) -> None:
+        """A stage's dispatch begins: its base config is applied, no instruction has run."""
+        ...
+
+    def expanded(self, build: StageBuild, location: SourceRange, unmatched: Sequence[frozenset[str]]) -> None:
+        """An instruction's words were expanded; `unmatched` holds, per word, the names not found."""
+        ...
+
+    def instruction(self, build: StageBuild, instruction: Instruction) -> None:
+        """An instruction is about to be converted (`instruction` is expanded)."""
+        ...
+
+    def arg(
+        self,
+        location: SourceRange,
+        key: str,
+        env: Mapping[str, str],
+        declared: Sequence[tuple[str, str | None]],
+        unmatched: frozenset[str] | None,
+    ) -> None:
+        """One `ARG` entry, with the environment and declared args the entries before it left;
+        `unmatched` is what its default's expansion did not find (None: the default was not used)."""
+        ...
+
+    def port(self, location: SourceRange, raw: str, proto: str, mapped: bool) -> None:
+        """One EXPOSE port was split: its protocol as written and whether it maps an IP or host port."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +81,8 @@ class DispatchContext:
     run_defaults: RunDefaults = field(default_factory=RunDefaults)
     # A multi-platform build: step names and image resolutions carry the platform.
     multi_platform: bool = False
+    # The build checks to run during dispatch (None: none, nothing is recorded for them).
+    rules: DispatchRules | None = None
 
     def error(self, message: str, instruction: Instruction) -> DockerfileError:
         return DockerfileError(message, instruction.location, self.dockerfile.lines)

@@ -9,9 +9,10 @@ set is computed. Nothing is resolved or converted here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from buildwright import _golang
+from buildwright._frozen import replace
 from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction, RunInstruction
 from buildwright.errors import BuildConfigError, DockerfileError
 from buildwright.frontend.contexts import NamedContext
@@ -86,16 +87,15 @@ def register_stages(stage_nodes: Sequence[StageNode]) -> StageGraph:
         bound.append(replace(node, base=base))
         if node.name:
             by_name[node.name] = node.index
-    graph_stages = list(bound)
+    refs = _StageRefs(list(bound), by_name)
 
     resolved: list[StageNode] = []
-    implicit: dict[str, int] = {}
     for node in bound:
         per_command: list[tuple[int, ...]] = []
         for command in node.commands:
-            per_command.append(tuple(_command_sources(command, node, graph_stages, implicit)))
+            per_command.append(tuple(_command_sources(command, refs)))
         resolved.append(replace(node, sources=tuple(per_command)))
-    all_stages = tuple(resolved) + tuple(graph_stages[len(resolved) :])
+    all_stages = tuple(resolved) + tuple(refs.stages[len(resolved) :])
     display = _display_names(all_stages)
     _check_cycles(all_stages, display)
     return StageGraph(stages=all_stages, display_names=display)
@@ -109,9 +109,10 @@ def with_triggers(graph: StageGraph, index: int, triggers: Sequence[Instruction]
     stage, in which case what is reachable must be worked out again, as the reference does.
     """
     stages = list(graph.stages)
-    implicit = {stage.base_name: stage.index for stage in stages if stage.implicit}
+    named = {stage.name: stage.index for stage in stages if stage.name and not stage.implicit}
+    refs = _StageRefs(stages, named, {stage.base_name: stage.index for stage in stages if stage.implicit})
     node = stages[index]
-    sources = [tuple(_command_sources(command, node, stages, implicit)) for command in triggers]
+    sources = [tuple(_command_sources(command, refs)) for command in triggers]
     stages[index] = replace(
         node,
         commands=(*triggers, *node.commands),
@@ -124,13 +125,41 @@ def with_triggers(graph: StageGraph, index: int, triggers: Sequence[Instruction]
     return StageGraph(stages=tuple(stages), display_names=display), any(sources)
 
 
-def _command_sources(
-    command: Instruction, node: StageNode, graph_stages: list[StageNode], implicit: dict[str, int]
-) -> list[int]:
+class _StageRefs:
+    """The stages a `--from` may name: those of the file (by name, the last of a name wins) and the
+    implicit image stages made so far, which it adds to on first use."""
+
+    def __init__(self, stages: list[StageNode], named: dict[str, int], implicit: dict[str, int] | None = None) -> None:
+        self.stages = stages
+        self.named = named
+        self.implicit = implicit if implicit is not None else {}
+        self.explicit = sum(1 for stage in stages if not stage.implicit)
+
+    def find(self, ref: str) -> int:
+        """The last stage named `ref`, else the implicit image stage for `ref` (created on first use)."""
+        found = self.named.get(ref.lower())
+        if found is not None:
+            return found
+        if ref not in self.implicit:
+            self.implicit[ref] = len(self.stages)
+            self.stages.append(
+                StageNode(
+                    index=len(self.stages),
+                    name="",
+                    base_name=ref,
+                    platform=None,
+                    from_instruction=None,
+                    commands=(),
+                )
+            )
+        return self.implicit[ref]
+
+
+def _command_sources(command: Instruction, refs: _StageRefs) -> list[int]:
     if isinstance(command, RunInstruction):
         # One source per mount, in order; a mount without `from=` reads an implicit scratch stage
         # (the reference adds one too, so a single-stage Dockerfile then has `stage-0` names).
-        return [_stage_ref(mount.from_stage or SCRATCH, graph_stages, implicit) for mount in command.mounts]
+        return [refs.find(mount.from_stage or SCRATCH) for mount in command.mounts]
     if not isinstance(command, CopyInstruction) or not command.from_stage:
         return []
     ref = command.from_stage
@@ -142,32 +171,10 @@ def _command_sources(
         )
     if ref.isdigit():
         index = int(ref)
-        if index >= len([s for s in graph_stages if not s.implicit]):
+        if index >= refs.explicit:
             raise DockerfileError(f"invalid stage index {index}", command.location)
         return [index]
-    return [_stage_ref(ref, graph_stages, implicit)]
-
-
-def _stage_ref(ref: str, graph_stages: list[StageNode], implicit: dict[str, int]) -> int:
-    """The last stage named `ref`, else the implicit image stage for `ref` (created on first use)."""
-    wanted = ref.lower()
-    # From the end: the last stage of that name wins, and a stage mostly reads one just before it.
-    for stage in reversed(graph_stages):
-        if stage.name == wanted and not stage.implicit:
-            return stage.index
-    if ref not in implicit:
-        implicit[ref] = len(graph_stages)
-        graph_stages.append(
-            StageNode(
-                index=len(graph_stages),
-                name="",
-                base_name=ref,
-                platform=None,
-                from_instruction=None,
-                commands=(),
-            )
-        )
-    return implicit[ref]
+    return [refs.find(ref)]
 
 
 def _check_cycles(stages: Sequence[StageNode], display_names: Sequence[str]) -> None:

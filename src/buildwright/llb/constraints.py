@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeAlias, TypedDict
 
+from buildwright._frozen import replace
 from buildwright._pb import ops_pb2 as pb
 from buildwright.llb.platform import Platform
 from buildwright.llb.sourcemap import SourceLocation, as_locations

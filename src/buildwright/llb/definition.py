@@ -12,10 +12,9 @@ from json.encoder import encode_basestring_ascii
 from types import MappingProxyType
 from typing import Any
 
-from google.protobuf import json_format
-
 from buildwright._pb import ops_pb2 as pb
 from buildwright.llb.constraints import OpMetadata
+from buildwright.llb.pbjson import MessageDicts
 from buildwright.llb.sourcemap import SourceMap
 from buildwright.llb.vertex import digest_of
 from buildwright.location import SourceRange
@@ -100,20 +99,18 @@ class Definition:
 
     def to_json(self) -> str:
         """A readable dump: every op decoded with its digest and metadata, and the result digest."""
+        dicts = MessageDicts()
         ops: list[dict[str, Any]] = []
         for data in self.ops:
             dgst = digest_of(data)
-            entry: dict[str, Any] = {
-                "digest": dgst,
-                "op": json_format.MessageToDict(pb.Op.FromString(data), preserving_proto_field_name=True),
-            }
+            entry: dict[str, Any] = {"digest": dgst, "op": dicts.to_dict(pb.Op.FromString(data))}
             meta = self.metadata.get(dgst)
             if meta is not None:
-                entry["metadata"] = json_format.MessageToDict(meta.to_pb(), preserving_proto_field_name=True)
+                entry["metadata"] = dicts.to_dict(meta.to_pb())
             ops.append(entry)
         doc: dict[str, Any] = {"result": self.head, "ops": ops}
         if self.has_source:
-            doc["source"] = json_format.MessageToDict(self.source_to_pb(), preserving_proto_field_name=True)
+            doc["source"] = dicts.to_dict(self.source_to_pb())
         return _indented_json(doc)
 
 

@@ -9,11 +9,12 @@ against the state's working directory, and unset modes and timestamps are -1.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from buildwright import _gopath
+from buildwright._frozen import replace
 from buildwright._pb import ops_pb2 as pb
 from buildwright.errors import LLBError
 from buildwright.llb import caps

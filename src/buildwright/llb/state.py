@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from buildwright import _gopath
+from buildwright._frozen import replace
 from buildwright.errors import LLBError
 from buildwright.llb.constraints import Constraints, OpOptions, make_constraints
 from buildwright.llb.definition import Definition

@@ -7,9 +7,10 @@ identical ops are still one op on the wire because they marshal to the same byte
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from buildwright._frozen import replace
 from buildwright._pb import ops_pb2 as pb
 from buildwright.errors import LLBError
 from buildwright.llb.constraints import Constraints, OpMetadata

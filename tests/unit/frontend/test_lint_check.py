@@ -30,10 +30,13 @@ def test_conversion_error_drops_findings_after_the_failing_instruction() -> None
     assert error == "Dockerfile:3: VOLUME specified can not be an empty string"
 
 
-def test_without_an_engine_nothing_is_compiled() -> None:
+def test_without_an_engine_base_images_are_empty() -> None:
+    # The stages are still dispatched (the checks fire as they are): the conversion error stops them.
     lines, error = check('FROM busybox\nENV a=$one\nVOLUME ""\nENV b=$two\n', None)
-    assert lines == [2, 4]
-    assert error is None
+    assert lines == [2]
+    assert error == "Dockerfile:3: VOLUME specified can not be an empty string"
+    # No engine, no base image env: PATH is the default one and nothing else is set.
+    assert check("FROM busybox\nENV a=$PATH$HOME\n", None) == ([2], None)
 
 
 def test_error_true_turns_findings_into_an_error() -> None:
@@ -65,3 +68,25 @@ def test_caching_resolver_asks_once_per_request() -> None:
     assert [r.ref for r in cached.resolve_image_configs([a, b, a])] == [a.ref, b.ref, a.ref]
     assert [r.ref for r in cached.resolve_image_configs([b])] == [b.ref]
     assert inner.calls == [[a.ref, b.ref]]
+
+
+def test_a_build_hands_over_the_rules_its_compilation_fired() -> None:
+    from buildwright.dockerfile import parse_dockerfile
+    from buildwright.frontend import compile_dockerfile
+    from buildwright.frontend.lint import StageRules, run_lint
+
+    text = "FROM busybox AS Base\nENV a=$one\nCMD run\n"
+    parsed = parse_dockerfile(text)
+    options = LintOptions(all_stages=False)
+    # The stages are not dispatched again: rules nobody fired report nothing.
+    untouched = run_lint(text, "Dockerfile", options, FakeImages(), parsed, dispatched=StageRules())
+    assert [f.rule.name for f in untouched.findings] == ["StageNameCasing"]
+    rules = StageRules()
+    compile_dockerfile(parsed, FrontendOptions(), CachingResolver(FakeImages()), rules=rules)
+    built = run_lint(text, "Dockerfile", options, FakeImages(), parsed, dispatched=rules)
+    # Findings of the whole-file phases first, then those made during dispatch, in order.
+    assert [(f.rule.name, f.location.start_line if f.location else 0) for f in built.findings] == [
+        ("StageNameCasing", 1),
+        ("UndefinedVar", 2),
+        ("JSONArgsRecommended", 3),
+    ]

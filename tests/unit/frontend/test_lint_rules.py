@@ -5,14 +5,17 @@ Runs need no engine: base images are served by a fake resolver (or count as empt
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 
-from buildwright.dockerfile import parse_dockerfile
-from buildwright.errors import DockerfileError
-from buildwright.frontend.lint import LintOptions, LintResult, run_lint
+from buildwright.dockerfile import Dockerfile, parse_dockerfile
+from buildwright.errors import BuildwrightError, DockerfileError
+from buildwright.frontend import FrontendOptions, compile_dockerfile
+from buildwright.frontend.lint import LintOptions, LintResult, StageRules, run_lint
 from buildwright.frontend.resolver import ImageRequest, ResolvedImage
 from buildwright.llb.platform import Platform
 
@@ -67,14 +70,39 @@ def lint(
         return result
     asked = len(images.requests) if images is not None else 0
     shared = run_lint(text, "Dockerfile", options, images, parsed=parsed)
-    if images is not None:
-        del images.requests[asked:]
     assert (shared.findings, shared.error_phase, str(shared.error)) == (
         result.findings,
         result.error_phase,
         str(result.error),
     )
+    _build_finds_the_same(text, parsed, replace(options, all_stages=False), images)
+    if images is not None:
+        del images.requests[asked:]
     return result
+
+
+class _EmptyImages:
+    """What the checks assume without an engine: every base image an empty config."""
+
+    def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
+        return [ResolvedImage(request.ref, "", b"{}") for request in requests]
+
+
+def _build_finds_the_same(text: str, parsed: Dockerfile, options: LintOptions, images: FakeImages | None) -> None:
+    # A build compiles with the rules firing and hands them over: its checks walk nothing again
+    # and must report what a check of the same target reports.
+    alone = run_lint(text, "Dockerfile", options, images, parsed=parsed)
+    rules = StageRules(options.ignore_patterns)
+    frontend = FrontendOptions(
+        target=options.target,
+        build_args=options.build_args,
+        ignore_patterns=options.ignore_patterns,
+        target_platform=options.target_platform,
+    )
+    with contextlib.suppress(BuildwrightError):  # the rules fired up to the failure are kept
+        compile_dockerfile(parsed, frontend, images or _EmptyImages(), rules=rules)
+    built = run_lint(text, "Dockerfile", options, images, parsed=parsed, dispatched=rules)
+    assert built.findings == alone.findings
 
 
 def found(result: LintResult, rule: str | None = None) -> list[tuple[str, str, int]]:

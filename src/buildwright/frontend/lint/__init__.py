@@ -1,7 +1,8 @@
 """Build checks: the reference frontend's lint rules over a Dockerfile, without building it.
 
-`run_lint` replays the converter's phases (parse, stage graph, base images, dispatch) and
-reports each rule violation with its location; `CheckConfig` is the `# check=` directive or
+`run_lint` runs the converter's phases (parse, stage graph, base images, dispatch) and
+reports each rule violation with its location; the dispatch is the compilation's own, with
+`StageRules` firing as each instruction is converted; `CheckConfig` is the `# check=` directive or
 the `BUILDKIT_DOCKERFILE_CHECK` build argument; `report` renders results like buildx.
 """
 
@@ -14,6 +15,7 @@ from buildwright.frontend.lint.report import render_error, render_findings, snip
 from buildwright.frontend.lint.resolver_cache import CachingResolver
 from buildwright.frontend.lint.rules import ALL_RULES, Rule
 from buildwright.frontend.lint.runner import PHASE_CONFIG, LintOptions, read_check_config, run_lint
+from buildwright.frontend.lint.stage_checks import StageRules
 
 __all__ = [
     "ALL_RULES",
@@ -26,6 +28,7 @@ __all__ = [
     "LintOptions",
     "LintResult",
     "Rule",
+    "StageRules",
     "check_dockerfile",
     "parse_check_config",
     "read_check_config",

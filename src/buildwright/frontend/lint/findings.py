@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from buildwright.errors import BuildwrightError
 from buildwright.frontend.lint.config import CheckConfig
@@ -46,16 +46,6 @@ class LintResult:
     data: bytes = b""
     # The phase the run stopped in when `error` is set ("config", "parse", "stages", "dispatch").
     error_phase: str = ""
-    # After each dispatched instruction: its location and the number of findings made so far.
-    marks: tuple[tuple[SourceRange, int], ...] = ()
-
-    def until(self, location: SourceRange) -> LintResult:
-        """The result as the reference has it when the instruction at `location` fails to convert:
-        the findings made up to and including that instruction's own."""
-        for marked, count in self.marks:
-            if marked.start_line == location.start_line:
-                return replace(self, findings=self.findings[:count])
-        return self
 
     def violation_error(self) -> str | None:
         """With `error=true` and at least one finding: the message that fails the build."""

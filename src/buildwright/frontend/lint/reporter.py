@@ -14,12 +14,6 @@ class Reporter:
     def __init__(self, config: CheckConfig) -> None:
         self.config = config
         self.findings: list[Finding] = []
-        # After each dispatched instruction: its location and how many findings existed then.
-        self.marks: list[tuple[SourceRange, int]] = []
-
-    def mark(self, location: SourceRange) -> None:
-        """Record that the instruction at `location` has been checked."""
-        self.marks.append((location, len(self.findings)))
 
     def report(self, rule: Rule, message: str, location: SourceRange | None) -> None:
         if self.config.enabled(rule):

@@ -6,8 +6,10 @@
 4. each FROM expanded with the global args (undeclared args, `--platform` rules);
 5. the stage graph and target; base images resolved (when a resolver is given) for their env,
    SHELL, ONBUILD triggers and platform;
-6. the stages dispatched (all of them without a target, as `--check` does; else those the target
-   needs), each instruction checked against the simulated environment.
+6. the stages dispatched by the compilation itself (all of them without a target, as `--check`
+   does; else those the target needs), with the dispatch-time rules (`StageRules`) firing as each
+   instruction is converted. A build passes in the rules its own compilation ran, so nothing is
+   dispatched twice.
 
 A Dockerfile that the reference would reject stops the run where the reference stops; the
 findings made so far are kept with the error.
@@ -19,17 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from buildwright import _golang, llb
+from buildwright._frozen import replace
 from buildwright.dockerfile import (
     ArgInstruction,
     CopyInstruction,
     Dockerfile,
     FromInstruction,
     Instruction,
-    OnbuildInstruction,
-    PatternMatcher,
     ShellLex,
     detect_directive,
-    parse_onbuild_trigger,
+    parse_dockerfile,
 )
 from buildwright.dockerfile import parser as dockerfile_parser
 from buildwright.dockerfile.instruction_parser import parse_instruction
@@ -37,13 +38,16 @@ from buildwright.dockerfile.stages import NO_STAGE_MESSAGE, NO_STAGES_MESSAGE
 from buildwright.errors import BuildConfigError, BuildwrightError, DockerfileError, LLBError
 from buildwright.frontend.args import default_args, meta_args
 from buildwright.frontend.contexts import NamedContext, find_context
-from buildwright.frontend.image import DEFAULT_PATH, ImageConfig
+from buildwright.frontend.convert import compile_dockerfile
+from buildwright.frontend.image import ImageConfig
 from buildwright.frontend.lint import rules
 from buildwright.frontend.lint.config import CHECK_BUILD_ARG, CheckConfig, CheckConfigError, parse_check_config
 from buildwright.frontend.lint.findings import LintResult
 from buildwright.frontend.lint.reporter import Halt, Reporter
-from buildwright.frontend.lint.stage_checks import DispatchInputs, StageEnv, dispatch_stage
-from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ImageResolver
+from buildwright.frontend.lint.resolver_cache import CachingResolver
+from buildwright.frontend.lint.stage_checks import StageRules
+from buildwright.frontend.options import FrontendOptions
+from buildwright.frontend.resolver import ImageRequest, ImageResolveError, ImageResolver, ResolvedImage
 from buildwright.frontend.stages import SCRATCH, StageGraph, StageNode, register_stages, select_target
 from buildwright.llb.platform import Platform
 from buildwright.location import SourceRange
@@ -103,11 +107,17 @@ def run_lint(
     options: LintOptions | None = None,
     resolver: ImageResolver | None = None,
     parsed: Dockerfile | None = None,
+    *,
+    frontend: FrontendOptions | None = None,
+    dispatched: StageRules | None = None,
 ) -> LintResult:
     """Check `source`; base images are looked up through `resolver` when one is given.
 
     `parsed` is `source` already parsed (a build has it): its nodes and instructions are used
-    instead of parsing the text again.
+    instead of parsing the text again. `dispatched` holds the rules a build's compilation fired
+    (its stages are then not dispatched again); otherwise the stages are compiled here with
+    `frontend` (session, engine caps) and the error a build would end with is the run's error.
+    Without a resolver, base images count as empty.
     """
     options = options or LintOptions()
     data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
@@ -118,13 +128,31 @@ def run_lint(
     reporter = Reporter(config)
     error: BuildwrightError | None = None
     phase = ""
+    rules: StageRules | None = None
+    if resolver is not None and not isinstance(resolver, CachingResolver):
+        resolver = CachingResolver(resolver)  # the checks and the compilation ask for the same images
+    if parsed is None and dispatched is None:
+        # Parsed once for both the checks and the compilation; when it fails, the checks' own
+        # parse finds where (and keeps the findings made before that point).
+        try:
+            parsed = parse_dockerfile(source, filename)
+        except DockerfileError:
+            parsed = None
     run = _Run(dockerfile_parser.decode_source(source), filename, options, resolver, reporter, parsed)
     try:
         run.run()
+        rules = dispatched
+        if rules is None:
+            rules = StageRules(options.ignore_patterns)
+            run.compile(frontend or FrontendOptions(), rules)
     except Halt as halt:
         error = halt.error if isinstance(halt.error, BuildwrightError) else BuildwrightError(str(halt.error))
         phase = run.phase
-    return LintResult(tuple(reporter.findings), error, config, filename, data, phase, tuple(reporter.marks))
+    if run.phase == PHASE_DISPATCH and rules is not None:
+        # Found while the stages were dispatched, after every finding of the phases before.
+        for finding in rules.findings:
+            reporter.report(finding.rule, finding.message, finding.location)
+    return LintResult(tuple(reporter.findings), error, config, filename, data, phase)
 
 
 class _Run:
@@ -185,11 +213,30 @@ class _Run:
             target = select_target(graph, self.options.target)
         except BuildwrightError as exc:
             raise Halt(exc) from exc
-        reachable = graph.reachable_from(target)
-        wanted = graph.stages if self.options.all_stages else reachable
-        images = self._resolve(graph, wanted, target_platform)
+        wanted = graph.stages if self.options.all_stages else graph.reachable_from(target)
+        self._resolve(graph, wanted, target_platform)
         self.phase = PHASE_DISPATCH
-        self._dispatch(graph, wanted, reachable, images, target_platform, global_args, lex)
+
+    def compile(self, frontend: FrontendOptions, rules: StageRules) -> None:
+        """Phase 6 for a check of its own: the stages compiled (as a build would) with `rules`."""
+        try:
+            if self.parsed is None:
+                return  # the checks' parse has already stopped the run
+            dockerfile = self.parsed
+            options = replace(
+                frontend,
+                target=self.options.target,
+                build_args=self.options.build_args,
+                ignore_patterns=self.options.ignore_patterns,
+                build_platforms=self.options.build_platforms,
+                target_platform=self.options.target_platform,
+                image_resolve_mode=self.options.image_resolve_mode,
+                named_contexts=self.options.named_contexts,
+                all_stages=self.options.all_stages,
+            )
+            compile_dockerfile(dockerfile, options, self.resolver or _NoImages(), rules=rules)
+        except BuildwrightError as exc:
+            raise Halt(exc) from exc
 
     # Phase 2: instructions, with the checks the reference makes while parsing them.
     def _instructions(self, nodes: Sequence[dockerfile_parser.Node]) -> tuple[list[ArgInstruction], list[_Stage]]:
@@ -404,9 +451,7 @@ class _Run:
         )
 
     # Phase 5: base images.
-    def _resolve(
-        self, graph: StageGraph, wanted: Sequence[StageNode], target_platform: Platform
-    ) -> dict[int, ImageConfig]:
+    def _resolve(self, graph: StageGraph, wanted: Sequence[StageNode], target_platform: Platform) -> None:
         requests: list[tuple[StageNode, ImageRequest]] = []
         for node in wanted:
             if node.base is not None or node.base_name == SCRATCH:
@@ -429,16 +474,17 @@ class _Run:
                 (node, ImageRequest(ref, node.platform or target_platform, self.options.image_resolve_mode))
             )
         if self.resolver is None or not requests:
-            return {}
+            return
         unique = list(dict.fromkeys(request for _, request in requests))
         try:
             answers = dict(zip(unique, self.resolver.resolve_image_configs(unique), strict=True))
         except BuildwrightError as exc:
             raise Halt(self._resolve_error(graph, requests, exc)) from exc
-        images: dict[int, ImageConfig] = {}
+        images: dict[ImageRequest, ImageConfig] = {}  # read once per image, not per stage
         for node, request in requests:
-            image = ImageConfig.from_json(answers[request].config)
-            images[node.index] = image
+            image = images.get(request)
+            if image is None:
+                image = images[request] = ImageConfig.from_json(answers[request].config)
             if not image.diff_ids and all(entry.empty_layer for entry in image.history):
                 continue  # treated as scratch: nothing to compare
             expected = node.platform or self._auto_platform(image, target_platform)
@@ -450,7 +496,6 @@ class _Run:
                     f"{_golang.quote(str(expected))} for current build",
                     self._stage_location(graph, node),
                 )
-        return images
 
     def _resolve_error(
         self, graph: StageGraph, requests: Sequence[tuple[StageNode, ImageRequest]], error: BuildwrightError
@@ -484,55 +529,6 @@ class _Run:
                     return command.location
         return None
 
-    # Phase 6: the stages' instructions.
-    def _dispatch(
-        self,
-        graph: StageGraph,
-        wanted: Sequence[StageNode],
-        reachable: Sequence[StageNode],
-        images: Mapping[int, ImageConfig],
-        target_platform: Platform,
-        global_args: Mapping[str, str],
-        lex: ShellLex,
-    ) -> None:
-        patterns = self.options.ignore_patterns
-        inputs = DispatchInputs(
-            lex=lex,
-            build_args=self.options.build_args,
-            global_args=global_args,
-            ignore=PatternMatcher(patterns) if patterns else None,
-        )
-        reachable_indexes = {node.index for node in reachable}
-        states: dict[int, StageEnv] = {}
-        for node in wanted:
-            if node.implicit or node.from_instruction is None:
-                continue
-            image = images.get(node.index)
-            if node.base is not None and node.base in states:
-                state = states[node.base].copy()
-            else:
-                state = _image_env(image, (node.platform or target_platform).os)
-            commands = node.commands
-            if node.index in reachable_indexes:
-                commands = self._triggers(graph, node, image) + commands
-            states[node.index] = dispatch_stage(state, commands, inputs, self.reporter)
-
-    def _triggers(self, graph: StageGraph, node: StageNode, image: ImageConfig | None) -> tuple[Instruction, ...]:
-        # ONBUILD of a base stage in this file, or of the base image: run first, located at the FROM.
-        if node.base is not None:
-            expressions = [c.expression for c in graph.stages[node.base].commands if isinstance(c, OnbuildInstruction)]
-        else:
-            expressions = list(image.config.on_build) if image is not None else []
-        assert node.from_instruction is not None
-        location = node.from_instruction.location
-        triggers = []
-        for expression in expressions:
-            try:
-                triggers.append(parse_onbuild_trigger(expression, location))
-            except DockerfileError as exc:
-                raise Halt(exc) from exc
-        return tuple(triggers)
-
 
 @dataclass(frozen=True, slots=True)
 class _Expanded:
@@ -541,13 +537,8 @@ class _Expanded:
     unmatched: frozenset[str]
 
 
-def _image_env(image: ImageConfig | None, os_name: str) -> StageEnv:
-    state = StageEnv(env={}, os=os_name)
-    if image is not None:
-        for item in image.config.env:
-            key, _, value = item.partition("=")
-            state.set(key, value)
-        state.shell = tuple(image.config.shell)
-    if "PATH" not in state.env and os_name != "windows":
-        state.set("PATH", DEFAULT_PATH)
-    return state
+class _NoImages:
+    """Base images when no engine is asked: every one an empty config (no env, no layers)."""
+
+    def resolve_image_configs(self, requests: Sequence[ImageRequest]) -> Sequence[ResolvedImage]:
+        return [ResolvedImage(request.ref, "", b"{}") for request in requests]
