@@ -17,11 +17,11 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from buildwright._lazy import lazy_exports
 from buildwright.checks import CheckJob, CheckResult
 from buildwright.client import StepResult
-from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
 from buildwright.client.outputs import OutputSpec
 from buildwright.client.session.secrets import SecretSource
 from buildwright.client.session.ssh import SSHAgentSpec
@@ -29,12 +29,25 @@ from buildwright.dockerfile import parse_dockerfile
 from buildwright.engine import Engine, EventCallback, engine_for
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions
-from buildwright.frontend.graph import BuildGraph, build_graph
-from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
-from buildwright.frontend.targets import Target, list_targets, targets_json, targets_text
 from buildwright.inputs import Context, dockerfile_source, read_inputs
 from buildwright.options import BuildOptions, EngineOptions, OutputOptions
 from buildwright.results import BuildResult
+
+if TYPE_CHECKING:
+    from buildwright.client.diskusage import UsageRecord
+    from buildwright.frontend.graph import BuildGraph
+    from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
+    from buildwright.frontend.targets import Target
+
+# A build uses none of these: the stage graph, the outline and the cache records are imported by
+# the functions that make them, and these exported names on first use (see buildwright/_lazy.py).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "buildwright.frontend.graph": ("BuildGraph",),
+        "buildwright.frontend.outline": ("Outline", "OutlineArg", "OutlineMount"),
+    },
+)
 
 __all__ = [
     "BuildGraph",
@@ -202,6 +215,8 @@ def graph(
     build_contexts: Mapping[str, str] | None = None,
 ) -> BuildGraph:
     """The stage graph of the Dockerfile for `target`: built, side-by-side and pruned stages; no engine needed."""
+    from buildwright.frontend.graph import build_graph
+
     options = BuildOptions(dockerfile=dockerfile, target=target, build_args=build_args, build_contexts=build_contexts)
     inputs = read_inputs(context, options)
     if inputs.remote is not None:
@@ -230,14 +245,20 @@ class TargetList:
     source: bytes
 
     def json(self) -> str:
+        from buildwright.frontend.targets import targets_json
+
         return targets_json(self.targets, self.source)
 
     def text(self) -> str:
+        from buildwright.frontend.targets import targets_text
+
         return targets_text(self.targets)
 
 
 def targets(context: str | Path, *, dockerfile: str | Path | bytes | None = None) -> TargetList:
     """The stages `docker buildx build --call=targets` lists (no engine needed)."""
+    from buildwright.frontend.targets import list_targets
+
     dockerfile_path, source = dockerfile_source(Path(context), dockerfile)
     return TargetList(list_targets(parse_dockerfile(source, dockerfile_path.name)), source)
 
@@ -259,6 +280,8 @@ def prune(
     on_record: Callable[[UsageRecord], None] | None = None,
 ) -> tuple[UsageRecord, ...]:
     """Remove build cache (`docker buildx prune`); returns the removed records, each also given to `on_record`."""
+    from buildwright.client.diskusage import PruneOptions, parse_filters
+
     request = PruneOptions(
         filter=parse_filters(filters),
         all=all,
