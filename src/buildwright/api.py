@@ -5,17 +5,15 @@
     result = buildwright.build("examples/multistage", tags=["hello:latest"])
     print(result.image_id)
 
-Each function is a thin wrapper over an `Engine` (buildwright/engine.py): it opens one for the
-call, or runs on the open one it is given. Inputs are checked before the engine is contacted: a
-missing context or Dockerfile, a Dockerfile that does not parse, or a bad .dockerignore fail fast
-with an error naming the file.
+Each function is a thin wrapper over an `Engine` (buildwright/engine.py): it opens one for the call, or runs
+on the open one it is given. Inputs are checked before the engine is contacted: a missing context or
+Dockerfile, a Dockerfile that does not parse, or a bad .dockerignore fail fast with an error naming the file.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +21,6 @@ from buildwright._lazy import lazy_exports
 from buildwright.checks import CheckJob, CheckResult
 from buildwright.client import StepResult
 from buildwright.client.outputs import OutputSpec
-from buildwright.client.session.secrets import SecretSource
-from buildwright.client.session.ssh import SSHAgentSpec
 from buildwright.dockerfile import parse_dockerfile
 from buildwright.engine import Engine, EventCallback, engine_for
 from buildwright.errors import BuildConfigError, UsageError
@@ -35,15 +31,18 @@ from buildwright.results import BuildResult
 
 if TYPE_CHECKING:
     from buildwright.client.diskusage import UsageRecord
+    from buildwright.client.session.secrets import SecretSource
+    from buildwright.client.session.ssh import SSHAgentSpec
     from buildwright.frontend.graph import BuildGraph
     from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
-    from buildwright.frontend.targets import Target
+    from buildwright.frontend.targets import TargetList
 
-# A build uses none of these: the stage graph, the outline and the cache records are imported by
-# the functions that make them, and these exported names on first use (see buildwright/_lazy.py).
+# On first use (see buildwright/_lazy.py): a build needs no graph or outline, nor secrets or SSH.
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "buildwright.client.session.secrets": ("SecretSource",),
+        "buildwright.client.session.ssh": ("SSHAgentSpec",),
         "buildwright.frontend.graph": ("BuildGraph",),
         "buildwright.frontend.outline": ("Outline", "OutlineArg", "OutlineMount"),
     },
@@ -202,7 +201,6 @@ def outline(
 
 
 # --- graph, targets, du, prune: commands beyond build ----------------------------------------
-
 GRAPH_FORMATS = ("text", "dot", "svg")
 
 
@@ -237,27 +235,9 @@ def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:
     return renderers[format](stage_graph)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetList:
-    """`--call=targets`: the Dockerfile's stages and its source, as the reference lists them."""
-
-    targets: tuple[Target, ...]
-    source: bytes
-
-    def json(self) -> str:
-        from buildwright.frontend.targets import targets_json
-
-        return targets_json(self.targets, self.source)
-
-    def text(self) -> str:
-        from buildwright.frontend.targets import targets_text
-
-        return targets_text(self.targets)
-
-
 def targets(context: str | Path, *, dockerfile: str | Path | bytes | None = None) -> TargetList:
     """The stages `docker buildx build --call=targets` lists (no engine needed)."""
-    from buildwright.frontend.targets import list_targets
+    from buildwright.frontend.targets import TargetList, list_targets
 
     dockerfile_path, source = dockerfile_source(Path(context), dockerfile)
     return TargetList(list_targets(parse_dockerfile(source, dockerfile_path.name)), source)

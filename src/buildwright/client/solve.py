@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
 import grpc
 
@@ -44,10 +44,7 @@ from buildwright.client.session.filesync import FileSyncAttachable, SentObserver
 from buildwright.client.session.fswalk import MatcherFactory
 from buildwright.client.session.health import HealthAttachable
 from buildwright.client.session.patterns import default_matcher_factory
-from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
-from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
-from buildwright.client.session.upload import UploadAttachable
 from buildwright.client.steps import StepRecorder, StepResult
 from buildwright.errors import (
     BuildCancelled,
@@ -60,6 +57,10 @@ from buildwright.errors import (
 from buildwright.frontend.platforms import MultiPlatformBuild
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
+
+if TYPE_CHECKING:
+    from buildwright.client.session.secrets import SecretValue
+    from buildwright.client.session.ssh import AgentSource
 
 _log = get_logger(__name__)
 
@@ -300,11 +301,18 @@ def _attachables(request: BuildRequest) -> list[Attachable]:
     items: list[Attachable] = [HealthAttachable(), AuthAttachable(request.registry_auth)]
     if request.local_dirs:
         items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory, request.on_file_sent))
+    # The services a build may not need are imported by the builds that do.
     if request.secrets:
+        from buildwright.client.session.secrets import SecretsAttachable
+
         items.append(SecretsAttachable(request.secrets))
     if request.ssh_agents:
+        from buildwright.client.session.ssh import SSHAgentAttachable
+
         items.append(SSHAgentAttachable(request.ssh_agents))
     if request.uploads:
+        from buildwright.client.session.upload import UploadAttachable
+
         items.append(UploadAttachable(request.uploads))
     return items
 
