@@ -59,6 +59,7 @@ _BUILD = {
     "buildwright.cli.build_opts",
     "buildwright.cli.build_flags",
     "buildwright.cli.explain_cmd",
+    "buildwright.cli.loading",
 }
 # The root's help reads each command's help text from its module.
 _EVERY_COMMAND = {
