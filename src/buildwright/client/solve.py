@@ -37,8 +37,6 @@ from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError, Gatew
 from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AuthAttachable, CredentialSource
-from buildwright.client.session.content import ContentStoreAttachable
-from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import FileSendAttachable
 from buildwright.client.session.filesync import FileSyncAttachable, SentObserver
 from buildwright.client.session.fswalk import MatcherFactory
@@ -59,6 +57,7 @@ from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
 
 if TYPE_CHECKING:
+    from buildwright.client.session.contentstore import LocalContentStore
     from buildwright.client.session.secrets import SecretValue
     from buildwright.client.session.ssh import AgentSource
 
@@ -297,6 +296,15 @@ def _build_failed(message: str, watcher: _StatusWatcher) -> BuildFailed:
     )
 
 
+def _layout_stores(layouts: Mapping[str, Path]) -> dict[str, LocalContentStore]:
+    """The OCI layout directories the build reads, as content stores by id."""
+    if not layouts:
+        return {}
+    from buildwright.client.session.contentstore import LocalContentStore
+
+    return {key: LocalContentStore(path) for key, path in layouts.items()}
+
+
 def _attachables(request: BuildRequest) -> list[Attachable]:
     items: list[Attachable] = [HealthAttachable(), AuthAttachable(request.registry_auth)]
     if request.local_dirs:
@@ -344,9 +352,11 @@ def run_build(
     attest_attrs = _attestation_attrs(conn, request)
     attachables = _attachables(request)
     # One content service serves the cache directories and an OCI layout output (store "export").
-    layouts = {key: LocalContentStore(path) for key, path in request.content_stores.items()}
-    stores = {**layouts, **cache.stores, **targets.content_stores}
+    stores = {**_layout_stores(request.content_stores), **cache.stores, **targets.content_stores}
     if stores:
+        # Imported by the builds that read or write a content store (OCI layouts, local cache).
+        from buildwright.client.session.content import ContentStoreAttachable
+
         attachables.append(ContentStoreAttachable(stores))
     if not targets.empty:
         attachables.append(FileSendAttachable(targets.dir_openers, targets.file_openers))
