@@ -5,36 +5,48 @@
     result = buildwright.build("examples/multistage", tags=["hello:latest"])
     print(result.image_id)
 
-Each function is a thin wrapper over an `Engine` (buildwright/engine.py): it opens one for the
-call, or runs on the open one it is given. Inputs are checked before the engine is contacted: a
-missing context or Dockerfile, a Dockerfile that does not parse, or a bad .dockerignore fail fast
-with an error naming the file.
+Each function is a thin wrapper over an `Engine` (buildwright/engine.py): it opens one for the call, or runs
+on the open one it is given. Inputs are checked before the engine is contacted: a missing context or
+Dockerfile, a Dockerfile that does not parse, or a bad .dockerignore fail fast with an error naming the file.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from buildwright._lazy import lazy_exports
 from buildwright.checks import CheckJob, CheckResult
 from buildwright.client import StepResult
-from buildwright.client.diskusage import PruneOptions, UsageRecord, parse_filters
 from buildwright.client.outputs import OutputSpec
-from buildwright.client.session.secrets import SecretSource
-from buildwright.client.session.ssh import SSHAgentSpec
 from buildwright.dockerfile import parse_dockerfile
 from buildwright.engine import Engine, EventCallback, engine_for
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.frontend import CompiledBuild, FrontendOptions
-from buildwright.frontend.graph import BuildGraph, build_graph
-from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
-from buildwright.frontend.targets import Target, list_targets, targets_json, targets_text
 from buildwright.inputs import Context, dockerfile_source, read_inputs
 from buildwright.options import BuildOptions, EngineOptions, OutputOptions
 from buildwright.results import BuildResult
+
+if TYPE_CHECKING:
+    from buildwright.client.diskusage import UsageRecord
+    from buildwright.client.session.secrets import SecretSource
+    from buildwright.client.session.ssh import SSHAgentSpec
+    from buildwright.frontend.graph import BuildGraph
+    from buildwright.frontend.outline import Outline, OutlineArg, OutlineMount
+    from buildwright.frontend.targets import TargetList
+
+# On first use (see buildwright/_lazy.py): a build needs no graph or outline, nor secrets or SSH.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "buildwright.client.session.secrets": ("SecretSource",),
+        "buildwright.client.session.ssh": ("SSHAgentSpec",),
+        "buildwright.frontend.graph": ("BuildGraph",),
+        "buildwright.frontend.outline": ("Outline", "OutlineArg", "OutlineMount"),
+    },
+)
 
 __all__ = [
     "BuildGraph",
@@ -189,7 +201,6 @@ def outline(
 
 
 # --- graph, targets, du, prune: commands beyond build ----------------------------------------
-
 GRAPH_FORMATS = ("text", "dot", "svg")
 
 
@@ -202,6 +213,8 @@ def graph(
     build_contexts: Mapping[str, str] | None = None,
 ) -> BuildGraph:
     """The stage graph of the Dockerfile for `target`: built, side-by-side and pruned stages; no engine needed."""
+    from buildwright.frontend.graph import build_graph
+
     options = BuildOptions(dockerfile=dockerfile, target=target, build_args=build_args, build_contexts=build_contexts)
     inputs = read_inputs(context, options)
     if inputs.remote is not None:
@@ -222,22 +235,10 @@ def render_graph(stage_graph: BuildGraph, format: str = "text") -> str:
     return renderers[format](stage_graph)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetList:
-    """`--call=targets`: the Dockerfile's stages and its source, as the reference lists them."""
-
-    targets: tuple[Target, ...]
-    source: bytes
-
-    def json(self) -> str:
-        return targets_json(self.targets, self.source)
-
-    def text(self) -> str:
-        return targets_text(self.targets)
-
-
 def targets(context: str | Path, *, dockerfile: str | Path | bytes | None = None) -> TargetList:
     """The stages `docker buildx build --call=targets` lists (no engine needed)."""
+    from buildwright.frontend.targets import TargetList, list_targets
+
     dockerfile_path, source = dockerfile_source(Path(context), dockerfile)
     return TargetList(list_targets(parse_dockerfile(source, dockerfile_path.name)), source)
 
@@ -259,6 +260,8 @@ def prune(
     on_record: Callable[[UsageRecord], None] | None = None,
 ) -> tuple[UsageRecord, ...]:
     """Remove build cache (`docker buildx prune`); returns the removed records, each also given to `on_record`."""
+    from buildwright.client.diskusage import PruneOptions, parse_filters
+
     request = PruneOptions(
         filter=parse_filters(filters),
         all=all,

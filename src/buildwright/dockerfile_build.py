@@ -38,8 +38,6 @@ from buildwright.client.outputs import (
     write_file_atomic,
 )
 from buildwright.client.remote_context import report_fetch_once
-from buildwright.client.session.secrets import load_secrets, parse_secret_spec
-from buildwright.client.session.ssh import parse_ssh_spec, resolve_agents
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, BuildFailed, DockerfileError
 from buildwright.explain_build import compile_inputs, tracker_for
@@ -55,6 +53,8 @@ from buildwright.results import BuildResult
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from buildwright.client.session.secrets import SecretSource, SecretValue
+    from buildwright.client.session.ssh import AgentSource, SSHAgentSpec
     from buildwright.engine import Engine
 
 # What `allow=` may grant; `network.host` is what `RUN --network=host` needs.
@@ -170,8 +170,8 @@ def _request(
         output_stream=_output_stream(exports, output.output_stream),
         # Lets the engine reuse its copy of this directory from earlier builds (only changes move).
         shared_key=shared_key_for(inputs.context, node_id(env)) if local_context else "",
-        secrets=load_secrets(parse_secret_spec(s) if isinstance(s, str) else s for s in options.secrets),
-        ssh_agents=resolve_agents(parse_ssh_spec(s) if isinstance(s, str) else s for s in options.ssh),
+        secrets=_secrets(options.secrets),
+        ssh_agents=_ssh_agents(options.ssh),
         entitlements=_entitlements(allow),
         frontend_attrs=frontend_attrs(inputs),
         registry_auth=DockerConfig.load(env),
@@ -208,6 +208,26 @@ def _output_stream(exports: Sequence[ExportSpec], given: BinaryIO | None) -> Bin
     if sys.stdout.isatty():
         raise BuildConfigError(f"dest file is required for {to_stdout[0].type} exporter. refusing to write to console")
     return sys.stdout.buffer
+
+
+def _secrets(given: Iterable[str | SecretSource]) -> dict[str, SecretValue]:
+    """The build's secrets, read now (the secrets service is imported only by builds that have some)."""
+    specs = tuple(given)
+    if not specs:
+        return {}
+    from buildwright.client.session.secrets import load_secrets, parse_secret_spec
+
+    return load_secrets(parse_secret_spec(s) if isinstance(s, str) else s for s in specs)
+
+
+def _ssh_agents(given: Iterable[str | SSHAgentSpec]) -> dict[str, AgentSource]:
+    """The build's SSH agents, checked now (the agent service is imported only by builds that forward one)."""
+    specs = tuple(given)
+    if not specs:
+        return {}
+    from buildwright.client.session.ssh import parse_ssh_spec, resolve_agents
+
+    return resolve_agents(parse_ssh_spec(s) if isinstance(s, str) else s for s in specs)
 
 
 def _entitlements(allow: Iterable[str]) -> tuple[str, ...]:

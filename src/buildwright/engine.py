@@ -20,31 +20,27 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from buildwright.checks import CheckJob, CheckResult
 from buildwright.client import BuildkitClient, BuildRequest, CompiledBuildLike, EngineInfo, GatewayContext
 from buildwright.client import BuildResult as EngineBuildResult
 from buildwright.client.cancel import current_scope
 from buildwright.client.connection import Connection
-from buildwright.client.diskusage import (
-    PruneOptions,
-    UsageRecord,
-    described_records,
-    disk_usage,
-    parse_filters,
-    prune,
-)
 from buildwright.client.dockerconfig import DockerConfig
 from buildwright.client.events import BuildEvent
 from buildwright.dockerfile_build import run_dockerfile_build
 from buildwright.errors import BuildConfigError, EngineError
 from buildwright.frontend import CompiledBuild, compile_dockerfile
 from buildwright.frontend.convert import dispatch_dockerfile
-from buildwright.frontend.outline import Outline, outline_of
 from buildwright.inputs import Context, read_inputs
 from buildwright.options import BuildOptions, EngineOptions, OutputOptions, split_keywords
 from buildwright.results import BuildResult
+
+if TYPE_CHECKING:
+    # What builds do not use is imported by the methods that do (outline, du, prune).
+    from buildwright.client.diskusage import PruneOptions, UsageRecord
+    from buildwright.frontend.outline import Outline
 
 EventCallback = Callable[[BuildEvent], None]
 T = TypeVar("T")
@@ -183,6 +179,8 @@ class Engine:
 
     def outline(self, context: Context, options: BuildOptions | None = None, /, **keywords: Any) -> Outline:
         """What `--call=outline` lists for the target, from the stages dispatched here; nothing is built."""
+        from buildwright.frontend.outline import outline_of
+
         build_options, _ = split_keywords(keywords, options)
         inputs = read_inputs(context, build_options)
 
@@ -202,17 +200,23 @@ class Engine:
     def disk_usage(self, filters: Iterable[str] = ()) -> tuple[UsageRecord, ...]:
         """The engine's build cache records (`docker buildx du`); a bad filter fails before the
         engine is contacted."""
+        from buildwright.client.diskusage import disk_usage, parse_filters
+
         cache_filter = parse_filters(filters)
         return disk_usage(self.connection, cache_filter)
 
     def described_records(self, descriptions: Iterable[str]) -> tuple[UsageRecord, ...]:
         """The engine's build cache records of these descriptions (exactly), in one request."""
+        from buildwright.client.diskusage import described_records
+
         return described_records(self.connection, descriptions)
 
     def prune(
         self, options: PruneOptions, on_record: Callable[[UsageRecord], None] | None = None
     ) -> tuple[UsageRecord, ...]:
         """Remove build cache (`docker buildx prune`); returns the removed records."""
+        from buildwright.client.diskusage import prune
+
         return prune(self.connection, options, on_record)
 
     def submit(self, source: Source, /, **options: Any) -> Future[BuildResult]:

@@ -27,9 +27,7 @@ from typing import TYPE_CHECKING, Any
 from buildwright.cachemiss import BuildKey, Cause, CauseKind, Explanation, StepExplanation, arg_names, build_key
 from buildwright.cachemiss.causes import judged
 from buildwright.cachemiss.context import SentFiles
-from buildwright.cachemiss.engine_cache import CacheLookup
 from buildwright.cachemiss.graph import StepGraph, read_graph
-from buildwright.cachemiss.predict import predict_build
 from buildwright.cachemiss.record import BaseAnswer, BuildRecord, CompileInputs, RecordStore
 from buildwright.cachemiss.tracker import BuildTracker, PlatformTrackers
 from buildwright.client import GatewayContext
@@ -44,6 +42,9 @@ from buildwright.llb.platform import Platform
 from buildwright.options import BuildOptions, EngineOptions, split_keywords
 
 if TYPE_CHECKING:
+    # Predictions (`buildwright explain`) import the engine's cache lookup and the predictor when
+    # they run: a build only keeps its record.
+    from buildwright.cachemiss.engine_cache import CacheLookup
     from buildwright.engine import Engine
 
 __all__ = ["Cause", "CauseKind", "Explanation", "StepExplanation", "explain"]
@@ -112,6 +113,8 @@ _Reader = Callable[[Sequence[BuildKey]], list[BuildRecord | None]]
 
 def predict_dockerfile_build(engine: Engine, context: str | Path, options: BuildOptions) -> Explanation:
     """Which steps a build of `context` with `options` would run, and why (see the module docstring)."""
+    from buildwright.cachemiss.engine_cache import CacheLookup
+
     store = RecordStore.default()
     # Without a record every step is new: the engine's cache is never asked about.
     cache = CacheLookup(lambda wanted: engine.disk_usage() if wanted is None else engine.described_records(wanted))
@@ -254,6 +257,8 @@ def _plain(value: object) -> object:
 
 
 def _predict(inputs: BuildInputs, graph: StepGraph, previous: BuildRecord | None, cache: CacheLookup) -> Explanation:
+    from buildwright.cachemiss.predict import predict_build
+
     return predict_build(
         graph,
         previous,

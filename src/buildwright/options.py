@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from buildwright.client import BuildkitClient, TLSConfig
 from buildwright.client.builders import engine_endpoints
 from buildwright.client.endpoint import Endpoint
 from buildwright.client.outputs import OutputSpec
-from buildwright.client.session.secrets import SecretSource
-from buildwright.client.session.ssh import SSHAgentSpec
+
+if TYPE_CHECKING:
+    from buildwright.client.session.secrets import SecretSource
+    from buildwright.client.session.ssh import SSHAgentSpec
 
 __all__ = ["BuildOptions", "EngineOptions", "OutputOptions", "split_keywords"]
 

@@ -6,7 +6,13 @@ import importlib
 
 import pytest
 
-LAZY_PACKAGES = ("buildwright", "buildwright.client", "buildwright.progress")
+LAZY_PACKAGES = (
+    "buildwright",
+    "buildwright.api",
+    "buildwright.client",
+    "buildwright.client.session",
+    "buildwright.progress",
+)
 
 
 @pytest.mark.parametrize("package", LAZY_PACKAGES)

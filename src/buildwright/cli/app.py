@@ -10,6 +10,7 @@ All errors are rendered in `cli/errors.py`, in one place.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import sys
@@ -138,5 +139,13 @@ def __getattr__(name: str) -> object:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app_for(sys.argv[1:])()
+    """Console-script entry point: runs the command, then the process ends."""
+    try:
+        app_for(sys.argv[1:])()
+    finally:
+        # As the interpreter shuts down its collector would take apart, cycle by cycle, every
+        # module, class and function the run loaded (~0.1 s of CPU after a build), memory that
+        # the process's end returns at once. Frozen objects are left out of every collection.
+        # Only objects that nothing but a cycle keeps go unfinalized: the CLI closes its files
+        # with `with`, and the interpreter flushes stdout and stderr itself.
+        gc.freeze()

@@ -67,6 +67,7 @@ from buildwright.cli.engine_opts import (
     engine_options,
 )
 from buildwright.cli.errors import run_guarded
+from buildwright.cli.loading import loading_modules
 from buildwright.cli.logsetup import LogFormat, configure_logging
 
 if TYPE_CHECKING:
@@ -145,11 +146,12 @@ def build(
 
     def work() -> None:
         # Commands import what they use when they run, so that --help and other commands stay fast.
-        from buildwright import api
-        from buildwright.cli.farm_build import build_on_farm, farm_for, report
-        from buildwright.cli.quiet import display_mode
-        from buildwright.cli.stdin_context import build_inputs
-        from buildwright.progress import make_renderer
+        with loading_modules():
+            from buildwright import api
+            from buildwright.cli.farm_build import build_on_farm, farm_for, report
+            from buildwright.cli.quiet import display_mode
+            from buildwright.cli.stdin_context import build_inputs
+            from buildwright.progress import make_renderer
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         display = display_mode(progress, quiet, sys.stderr, os.environ)
@@ -241,7 +243,8 @@ def llb(
     configure_logging(debug=debug, log_format=log_format)
 
     def work() -> None:
-        from buildwright import api
+        with loading_modules():
+            from buildwright import api
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         compiled = api.compile(
@@ -287,7 +290,8 @@ def check(
 
     def work() -> None:
         nonlocal status
-        from buildwright import api
+        with loading_modules():
+            from buildwright import api
 
         engine = engine_options(addr, tlscacert, tlscert, tlskey, tlsservername, builder)
         result = api.check(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -117,6 +116,9 @@ def _node_from_toml(path: Path, builder: str, raw: object) -> Node:
 
 def parse_store(text: str, path: Path) -> Store:
     """Parse the TOML store; errors name the file and what is wrong."""
+    # Imported here: most builds have no store to read, and the TOML parser compiles its regexes.
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildwright import _specs
 from buildwright._golang import parse_bool
@@ -28,8 +28,10 @@ from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2
 from buildwright.client.connection import Connection
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, put_tag
-from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.errors import BuildConfigError, OutputError, UsageError
+
+if TYPE_CHECKING:
+    from buildwright.client.session.contentstore import LocalContentStore
 
 _log = get_logger(__name__)
 
@@ -189,6 +191,8 @@ def plan_cache(exports: Sequence[CacheEntry], imports: Sequence[CacheEntry]) -> 
             dest = entry.attrs.get("dest", "")
             if not dest:
                 raise BuildConfigError("local cache exporter requires dest")
+            from buildwright.client.session.contentstore import LocalContentStore
+
             store = LocalContentStore(Path(dest))
             try:
                 store.create()
@@ -204,6 +208,8 @@ def plan_cache(exports: Sequence[CacheEntry], imports: Sequence[CacheEntry]) -> 
             local = _local_import(entry)
             if local is None:
                 continue
+            from buildwright.client.session.contentstore import LocalContentStore
+
             stores[STORE_PREFIX + local.attrs["src"]] = LocalContentStore(Path(local.attrs["src"]))
             entry = local
         elif entry.type == "registry" and not entry.attrs.get("ref"):

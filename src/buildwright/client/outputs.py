@@ -25,16 +25,18 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from buildwright import _specs
 from buildwright._golang import parse_bool
 from buildwright._log import get_logger
 from buildwright.client.exporters import ExportSpec
-from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import DirOpener, FileOpener
 from buildwright.client.tempfiles import TempLock, remove_abandoned, remove_path, temp_sibling
 from buildwright.errors import BuildConfigError, OutputError, UsageError
+
+if TYPE_CHECKING:
+    from buildwright.client.session.contentstore import LocalContentStore
 
 _log = get_logger(__name__)
 
@@ -277,6 +279,8 @@ class _LayoutTarget:
 
     def __init__(self, dest: Path) -> None:
         self.dest = dest
+        from buildwright.client.session.contentstore import LocalContentStore  # only OCI layout outputs use it
+
         self.temp = temp_sibling(dest)
         self.store = LocalContentStore(self.temp)
         self._created = False

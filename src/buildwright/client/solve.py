@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
 import grpc
 
@@ -37,17 +37,12 @@ from buildwright.client.gateway import Gateway, GatewayCaps, GatewayError, Gatew
 from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AuthAttachable, CredentialSource
-from buildwright.client.session.content import ContentStoreAttachable
-from buildwright.client.session.contentstore import LocalContentStore
 from buildwright.client.session.filesend import FileSendAttachable
 from buildwright.client.session.filesync import FileSyncAttachable, SentObserver
 from buildwright.client.session.fswalk import MatcherFactory
 from buildwright.client.session.health import HealthAttachable
 from buildwright.client.session.patterns import default_matcher_factory
-from buildwright.client.session.secrets import SecretsAttachable, SecretValue
 from buildwright.client.session.session import Session, new_session_id
-from buildwright.client.session.ssh import AgentSource, SSHAgentAttachable
-from buildwright.client.session.upload import UploadAttachable
 from buildwright.client.steps import StepRecorder, StepResult
 from buildwright.errors import (
     BuildCancelled,
@@ -60,6 +55,11 @@ from buildwright.errors import (
 from buildwright.frontend.platforms import MultiPlatformBuild
 from buildwright.frontend.resolver import ImageResolver
 from buildwright.llb.platform import Platform
+
+if TYPE_CHECKING:
+    from buildwright.client.session.contentstore import LocalContentStore
+    from buildwright.client.session.secrets import SecretValue
+    from buildwright.client.session.ssh import AgentSource
 
 _log = get_logger(__name__)
 
@@ -296,15 +296,31 @@ def _build_failed(message: str, watcher: _StatusWatcher) -> BuildFailed:
     )
 
 
+def _layout_stores(layouts: Mapping[str, Path]) -> dict[str, LocalContentStore]:
+    """The OCI layout directories the build reads, as content stores by id."""
+    if not layouts:
+        return {}
+    from buildwright.client.session.contentstore import LocalContentStore
+
+    return {key: LocalContentStore(path) for key, path in layouts.items()}
+
+
 def _attachables(request: BuildRequest) -> list[Attachable]:
     items: list[Attachable] = [HealthAttachable(), AuthAttachable(request.registry_auth)]
     if request.local_dirs:
         items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory, request.on_file_sent))
+    # The services a build may not need are imported by the builds that do.
     if request.secrets:
+        from buildwright.client.session.secrets import SecretsAttachable
+
         items.append(SecretsAttachable(request.secrets))
     if request.ssh_agents:
+        from buildwright.client.session.ssh import SSHAgentAttachable
+
         items.append(SSHAgentAttachable(request.ssh_agents))
     if request.uploads:
+        from buildwright.client.session.upload import UploadAttachable
+
         items.append(UploadAttachable(request.uploads))
     return items
 
@@ -336,9 +352,11 @@ def run_build(
     attest_attrs = _attestation_attrs(conn, request)
     attachables = _attachables(request)
     # One content service serves the cache directories and an OCI layout output (store "export").
-    layouts = {key: LocalContentStore(path) for key, path in request.content_stores.items()}
-    stores = {**layouts, **cache.stores, **targets.content_stores}
+    stores = {**_layout_stores(request.content_stores), **cache.stores, **targets.content_stores}
     if stores:
+        # Imported by the builds that read or write a content store (OCI layouts, local cache).
+        from buildwright.client.session.content import ContentStoreAttachable
+
         attachables.append(ContentStoreAttachable(stores))
     if not targets.empty:
         attachables.append(FileSendAttachable(targets.dir_openers, targets.file_openers))

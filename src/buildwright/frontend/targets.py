@@ -28,6 +28,20 @@ class Target:
     end_line: int
 
 
+@dataclass(frozen=True, slots=True)
+class TargetList:
+    """`--call=targets`: the Dockerfile's stages and its source, as the reference lists them."""
+
+    targets: tuple[Target, ...]
+    source: bytes
+
+    def json(self) -> str:
+        return targets_json(self.targets, self.source)
+
+    def text(self) -> str:
+        return targets_text(self.targets)
+
+
 def list_targets(dockerfile: Dockerfile) -> tuple[Target, ...]:
     """Every stage of `dockerfile`, in file order."""
     _, stages = split_stages(dockerfile.instructions, dockerfile.lines)

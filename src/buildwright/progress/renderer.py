@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from buildwright.client.events import BuildEvent
 from buildwright.errors import BuildConfigError
-from buildwright.progress.plain import PlainRenderer
-from buildwright.progress.rawjson import RawJsonRenderer
 
 if TYPE_CHECKING:
     from buildwright.progress.tty import Clock
@@ -111,11 +109,15 @@ def make_renderer(
     concrete = resolve_mode(mode, out, env)
     if concrete == "quiet":
         return QuietRenderer()
+    # Each renderer is imported when chosen: a run loads only its own (and rich only for the live view).
     if concrete == "rawjson":
+        from buildwright.progress.rawjson import RawJsonRenderer
+
         return RawJsonRenderer(out)
     if concrete == "plain":
+        from buildwright.progress.plain import PlainRenderer
+
         return PlainRenderer(out, detailed_warnings=detailed_warnings, error_logs=error_logs)
-    # rich only for the live view: plain, rawjson and quiet builds never import it.
     from rich.console import Console
 
     from buildwright.progress.tty import TtyRenderer, utc_now

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,7 @@ _BUILD = {
     "buildwright.cli.build_opts",
     "buildwright.cli.build_flags",
     "buildwright.cli.explain_cmd",
+    "buildwright.cli.loading",
 }
 # The root's help reads each command's help text from its module.
 _EVERY_COMMAND = {
@@ -124,3 +126,42 @@ def test_the_probe_sees_heavy_modules_when_a_command_loads_them() -> None:
     code, modules = _imported(["llb", "/nonexistent-buildwright-context"])
     assert code != 0
     assert "buildwright.api" in _heavy(modules)
+
+
+# What a plain build (no secrets, SSH, cache export or OCI layout; plain progress) has no use for:
+# other commands' code, services it attaches only when asked, renderers it did not choose.
+NOT_ON_THE_BUILD_PATH = (
+    "buildwright.frontend.graph",
+    "buildwright.frontend.outline",
+    "buildwright.frontend.targets",
+    "buildwright.client.diskusage",
+    "buildwright.cachemiss.predict",
+    "buildwright.cachemiss.engine_cache",
+    "buildwright.client.session.secrets",
+    "buildwright.client.session.ssh",
+    "buildwright.client.session.sshkeys",
+    "buildwright.client.session.upload",
+    "buildwright.client.session.content",
+    "buildwright.client.session.contentstore",
+    "buildwright._pb.secrets_pb2",
+    "buildwright._pb.sshforward_pb2",
+    "buildwright._pb.upload_pb2",
+    "buildwright._pb.content_pb2",
+    "buildwright.progress.rawjson",
+    "buildwright.progress.tty",
+    "rich",
+    "tomllib",
+)
+
+
+def test_a_plain_build_loads_only_what_it_uses(tmp_path: Path) -> None:
+    # The build runs up to the engine, which is not there: by then it has imported its whole
+    # path (the API, the compiler, the client and its session services, the renderer).
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY a /\n")
+    (tmp_path / "a").write_text("a\n")
+    endpoint = f"unix://{tmp_path}/no-engine.sock"
+    code, modules = _imported(["build", "--progress=plain", "--addr", endpoint, str(tmp_path)])
+    assert code == 1
+    loaded = set(modules)
+    assert {"buildwright.api", "buildwright.client.session.filesync", "buildwright.progress.plain"} <= loaded
+    assert [m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_ON_THE_BUILD_PATH)] == []
