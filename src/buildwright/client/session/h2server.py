@@ -218,7 +218,7 @@ class H2Connection:
         self._write(_frame(_WINDOW_UPDATE, 0, 0, (_RECV_WINDOW - _DEFAULT_WINDOW).to_bytes(4, "big")))
 
     # -- input -------------------------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         """Process bytes from the daemon: any number of whole or partial frames."""
         buf = self._inbuf
         buf += data
