@@ -15,7 +15,8 @@ import grpc.aio
 import pytest
 
 from buildwright._pb import control_pb2
-from buildwright.client.session.tunnel import MESSAGE_DATA_LIMIT, TunnelClient, bytes_message_data
+from buildwright.client.session.grpcframes import FrameError, bytes_message_data
+from buildwright.client.session.tunnel import MESSAGE_DATA_LIMIT, TunnelClient
 from buildwright.errors import EngineError
 
 _PATH = "/moby.buildkit.v1.Control/Session"
@@ -149,5 +150,5 @@ def test_bytes_message_data_skips_other_fields_and_refuses_truncation() -> None:
     extended = b"\x10\x96\x01" + message + b"\x1d\x00\x00\x00\x00"
     assert bytes(bytes_message_data(memoryview(extended))) == b"payload"
     assert bytes(bytes_message_data(memoryview(b""))) == b""
-    with pytest.raises(EngineError, match="truncated"):
+    with pytest.raises(FrameError, match="truncated"):
         bytes_message_data(memoryview(message[:-1]))

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 import hpack  # type: ignore[import-untyped,unused-ignore]
 
 from buildwright._log import get_logger
+from buildwright.client.session.grpcframes import Deframer, FrameError, bytes_message_data, bytes_message_head
 from buildwright.client.session.h2server import PREFACE, encode_headers
 from buildwright.errors import EngineError
 
@@ -46,7 +47,6 @@ _DEFAULT_MAX_FRAME = 16384
 # engine writes it while the session thread is busy writing the file.
 _RECV_WINDOW = 16 * 1024 * 1024
 _UPDATE_AT = _RECV_WINDOW // 4
-_MAX_RECV_MESSAGE = 64 * 1024 * 1024
 _READ_BUFFER = 1024 * 1024
 # Linux's IOV_MAX: buffers per sendmsg call.
 _IOV_MAX = 1024
@@ -61,61 +61,6 @@ Buffer = bytes | bytearray | memoryview
 
 def _frame_header(length: int, kind: int, flags: int, stream_id: int) -> bytes:
     return length.to_bytes(3, "big") + bytes((kind, flags)) + stream_id.to_bytes(4, "big")
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def bytes_message_head(size: int) -> bytes:
-    """The gRPC prefix and `BytesMessage` field header in front of `size` bytes of `data`."""
-    field = b"\x0a" + _varint(size)
-    return b"\x00" + (len(field) + size).to_bytes(4, "big") + field
-
-
-def bytes_message_data(message: memoryview) -> memoryview:
-    """The `data` field of a serialized `BytesMessage` (the last one wins, as protobuf merges)."""
-    data = message[:0]
-    pos, end = 0, len(message)
-    while pos < end:
-        key, pos = _read_varint(message, pos)
-        wire = key & 7
-        if wire == 2:
-            size, pos = _read_varint(message, pos)
-            if pos + size > end:
-                raise EngineError("session tunnel: truncated BytesMessage")
-            if key >> 3 == 1:
-                data = message[pos : pos + size]
-            pos += size
-        elif wire == 0:
-            _, pos = _read_varint(message, pos)
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        else:
-            raise EngineError(f"session tunnel: unexpected protobuf wire type {wire}")
-    if pos != end:
-        raise EngineError("session tunnel: truncated BytesMessage")
-    return data
-
-
-def _read_varint(buf: memoryview, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise EngineError("session tunnel: bad varint in BytesMessage")
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
 
 
 class TunnelClient:
@@ -153,8 +98,7 @@ class TunnelClient:
         self._decoder.max_header_list_size = 1 << 20
         self._header_block: tuple[int, bytearray] | None = None
         self._response_headers = False
-        # Incoming gRPC message bytes not yet complete.
-        self._message = bytearray()
+        self._deframer = Deframer(self._deliver)
         self._recv_unacked_conn = 0
         self._recv_unacked_stream = 0
         # Outgoing: DATA not yet framed (flow control), and bytes not yet taken by the kernel.
@@ -440,53 +384,18 @@ class TunnelClient:
             self._recv_unacked_stream = 0
         if updates:
             self._write(updates)
-        self._feed_messages(_strip_padding(flags, payload))
+        try:
+            self._deframer.feed(_strip_padding(flags, payload))
+        except FrameError as exc:
+            raise EngineError(f"session tunnel: {exc}") from exc
         if flags & _END_STREAM:
             self._finish(None)
 
-    def _feed_messages(self, data: memoryview) -> None:
-        # Whole messages inside `data` go to on_data without a copy; a message split across
-        # frames is gathered in self._message first.
-        message = self._message
-        pos, end = 0, len(data)
-        while pos < end:
-            if message:
-                if len(message) < 5:
-                    take = min(5 - len(message), end - pos)
-                    message += data[pos : pos + take]
-                    pos += take
-                    if len(message) < 5:
-                        return
-                need = 5 + self._message_size(message) - len(message)
-                take = min(need, end - pos)
-                message += data[pos : pos + take]
-                pos += take
-                if take < need:
-                    return
-                with memoryview(message) as whole:
-                    self._deliver(whole[5:])
-                message.clear()
-                continue
-            if end - pos >= 5:
-                size = self._message_size(data[pos : pos + 5])
-                if end - pos >= 5 + size:
-                    self._deliver(data[pos + 5 : pos + 5 + size])
-                    pos += 5 + size
-                    continue
-            message += data[pos:end]
-            return
-
-    @staticmethod
-    def _message_size(prefix: bytearray | memoryview) -> int:
-        if prefix[0] != 0:
-            raise EngineError("session tunnel: compressed messages are not supported")
-        size = int.from_bytes(prefix[1:5], "big")
-        if size > _MAX_RECV_MESSAGE:
-            raise EngineError("session tunnel: message too large")
-        return size
-
     def _deliver(self, message: memoryview) -> None:
-        data = bytes_message_data(message)
+        try:
+            data = bytes_message_data(message)
+        except FrameError as exc:
+            raise EngineError(f"session tunnel: {exc}") from exc
         if data:
             self._on_data(data)
 
