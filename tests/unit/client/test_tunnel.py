@@ -150,5 +150,8 @@ def test_bytes_message_data_skips_other_fields_and_refuses_truncation() -> None:
     extended = b"\x10\x96\x01" + message + b"\x1d\x00\x00\x00\x00"
     assert bytes(bytes_message_data(memoryview(extended))) == b"payload"
     assert bytes(bytes_message_data(memoryview(b""))) == b""
+    long = control_pb2.BytesMessage(data=b"x" * 300).SerializeToString()  # a two-byte length
+    assert bytes(bytes_message_data(memoryview(long))) == b"x" * 300
+    assert bytes(bytes_message_data(memoryview(long + message))) == b"payload"
     with pytest.raises(FrameError, match="truncated"):
         bytes_message_data(memoryview(message[:-1]))

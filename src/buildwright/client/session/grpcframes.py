@@ -45,8 +45,13 @@ def bytes_message_data(message: memoryview) -> memoryview:
     Raises:
         FrameError: the message is truncated or malformed.
     """
+    end = len(message)
+    if end >= 2 and message[0] == 0x0A:  # the usual shape: the data field alone
+        size, pos = (message[1], 2) if message[1] < 0x80 else _read_varint(message, 1)
+        if pos + size == end:
+            return message[pos:]
     data = message[:0]
-    pos, end = 0, len(message)
+    pos = 0
     while pos < end:
         key, pos = _read_varint(message, pos)
         wire = key & 7

@@ -111,6 +111,8 @@ class TunnelClient:
         self._conn_window = _DEFAULT_WINDOW
         self._peer_max_frame = _DEFAULT_MAX_FRAME
         self._closed = False
+        # What came in (the debug event at the end says it): frames, messages, bytes, reads.
+        self.frames_in = self.messages_in = self.bytes_in = self.reads = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -159,6 +161,13 @@ class TunnelClient:
         if self._closed:
             return
         self._closed = True
+        _log.debug(
+            "session_tunnel_closed",
+            frames_in=self.frames_in,
+            messages_in=self.messages_in,
+            bytes_in=self.bytes_in,
+            reads=self.reads,
+        )
         self._loop.remove_reader(self._fd)
         if self._writing:
             self._loop.remove_writer(self._fd)
@@ -284,6 +293,7 @@ class TunnelClient:
             self._fail("the engine closed the connection")
             return
         self._rlen += count
+        self.reads += 1
         self._parse()
 
     def _parse(self) -> None:
@@ -368,6 +378,7 @@ class TunnelClient:
         self._flush_data()
 
     def _on_data_frame(self, flags: int, stream_id: int, payload: memoryview) -> None:
+        self.frames_in += 1
         # Flow control counts the whole payload, padding included; bytes are consumed at once.
         self._recv_unacked_conn += len(payload)
         updates = b""
@@ -392,6 +403,8 @@ class TunnelClient:
             self._finish(None)
 
     def _deliver(self, message: memoryview) -> None:
+        self.messages_in += 1
+        self.bytes_in += len(message)
         try:
             data = bytes_message_data(message)
         except FrameError as exc:
