@@ -9,7 +9,7 @@ message object around a copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 MAX_MESSAGE = 64 * 1024 * 1024
 
@@ -37,6 +37,26 @@ def bytes_message_head(size: int) -> bytes:
     """The gRPC prefix and `BytesMessage` field header that go in front of `size` bytes of data."""
     field = b"\x0a" + varint(size)
     return grpc_prefix(len(field) + size) + field
+
+
+def message_batches(
+    pieces: Iterable[bytes | bytearray | memoryview], limit: int
+) -> Iterator[tuple[list[memoryview], int]]:
+    """`pieces` in order, cut into runs of at most `limit` bytes: (views, total size) per message."""
+    batch: list[memoryview] = []
+    size = 0
+    for piece in pieces:
+        view = memoryview(piece).cast("B")
+        while view:
+            part = view[: limit - size]
+            batch.append(part)
+            size += len(part)
+            view = view[len(part) :]
+            if size == limit:
+                yield batch, size
+                batch, size = [], 0
+    if batch:
+        yield batch, size
 
 
 def bytes_message_data(message: memoryview) -> memoryview:

@@ -3,8 +3,9 @@
 The client opens the bidi stream `Control.Session` with headers naming the session and every method
 it serves; the stream's `BytesMessage.data` then carries an HTTP/2 connection on which the DAEMON
 is the gRPC client. The bytes go straight into an in-process HTTP/2 server (h2server.py) serving
-the attachables; it and the stream run on one event loop in one background thread: no local
-socket, no per-message thread handoffs, and few, large tunnel messages.
+the attachables; it and the stream run on one event loop in one background thread. Where the
+transport can dial one (dockerd, a buildkitd unix socket), the stream runs on a socket of its own
+through tunnel.py, past grpcio and the relay; otherwise (tcp with TLS) on a grpc.aio channel.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import grpc.aio
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2
 from buildwright.client.session.attachable import Attachable
+from buildwright.client.session.grpcframes import message_batches, varint
 from buildwright.client.session.h2server import H2Connection, Router
 from buildwright.client.session.tunnel import TunnelClient
 from buildwright.client.transport import Transport
@@ -260,30 +262,8 @@ def tunnel_messages(pieces: Sequence[bytes | memoryview]) -> Iterator[bytes]:
     The protobuf is written by hand (field 1, length-delimited) so the frame bytes are joined
     straight into the message, with no intermediate buffer and no second copy by protobuf.
     """
-    batch: list[bytes | memoryview] = []
-    size = 0
-    for piece in pieces:
-        view = memoryview(piece)
-        while view:
-            part = view[: _TUNNEL_CHUNK - size]
-            batch.append(part)
-            size += len(part)
-            view = view[len(part) :]
-            if size == _TUNNEL_CHUNK:
-                yield _bytes_message(batch, size)
-                batch, size = [], 0
-    if batch:
-        yield _bytes_message(batch, size)
-
-
-def _bytes_message(parts: list[bytes | memoryview], size: int) -> bytes:
-    length = bytearray()
-    value = size
-    while value >= 0x80:
-        length.append((value & 0x7F) | 0x80)
-        value >>= 7
-    length.append(value)
-    return b"".join([b"\x0a", length, *parts])
+    for parts, size in message_batches(pieces, _TUNNEL_CHUNK):
+        yield b"".join([b"\x0a", varint(size), *parts])
 
 
 def _already_serialized(message: bytes) -> bytes:

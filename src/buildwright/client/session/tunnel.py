@@ -26,7 +26,13 @@ from collections.abc import Callable, Sequence
 import hpack  # type: ignore[import-untyped,unused-ignore]
 
 from buildwright._log import get_logger
-from buildwright.client.session.grpcframes import Deframer, FrameError, bytes_message_data, bytes_message_head
+from buildwright.client.session.grpcframes import (
+    Deframer,
+    FrameError,
+    bytes_message_data,
+    bytes_message_head,
+    message_batches,
+)
 from buildwright.client.session.h2server import PREFACE, encode_headers
 from buildwright.errors import EngineError
 
@@ -191,20 +197,8 @@ class TunnelClient:
         """
         if self._closed:
             return
-        batch: list[memoryview] = []
-        size = 0
-        for piece in pieces:
-            view = memoryview(piece).cast("B")
-            while view:
-                part = view[: MESSAGE_DATA_LIMIT - size]
-                batch.append(part)
-                size += len(part)
-                view = view[len(part) :]
-                if size == MESSAGE_DATA_LIMIT:
-                    self._queue_message(batch, size)
-                    batch, size = [], 0
-        if batch:
-            self._queue_message(batch, size)
+        for parts, size in message_batches(pieces, MESSAGE_DATA_LIMIT):
+            self._queue_message(parts, size)
         self._flush_data()
 
     def _queue_message(self, parts: list[memoryview], size: int) -> None:
