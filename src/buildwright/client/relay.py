@@ -130,6 +130,10 @@ class DockerGrpcRelay:
         self._spare: tuple[socket.socket, bytes] | None = None
 
     @property
+    def address(self) -> DockerAddress:
+        return self._address
+
+    @property
     def socket_path(self) -> str:
         if self._dir is None:
             raise EngineError("relay is not started")

@@ -6,6 +6,7 @@ through a DockerGrpcRelay. Tests may supply their own Transport (anything with t
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,7 +15,7 @@ import grpc.aio
 
 from buildwright.client.endpoint import Endpoint, EndpointKind, TLSConfig
 from buildwright.client.probe import TLSMaterial, probe, unavailable
-from buildwright.client.relay import DockerAddress, DockerGrpcRelay
+from buildwright.client.relay import DockerAddress, DockerGrpcRelay, dial_docker_grpc
 from buildwright.errors import BuildConfigError, EngineError, UsageError
 
 # Message size limits, chosen rather than grpc's defaults (4 MiB received, unlimited sent):
@@ -57,6 +58,24 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class SessionDialer(Protocol):
+    """A transport that can also hand the session its own HTTP/2 (h2c) socket to the engine.
+
+    The session then speaks `Control.Session` itself (session/tunnel.py) instead of through a
+    grpc channel; transports without it (TLS, test transports) use `aio_channel`.
+    """
+
+    def dial_session(self, timeout: float = 10.0) -> tuple[socket.socket, bytes] | None:
+        """A connected blocking socket speaking HTTP/2 with prior knowledge, and any bytes already
+        read from it; None when this endpoint needs grpc's own connection.
+
+        Raises:
+            OSError: the engine cannot be reached.
+            EngineError: dockerd refused the `/grpc` upgrade.
+        """
+        ...
 
 
 def _read(path: Path | None, what: str) -> bytes | None:
@@ -129,6 +148,21 @@ class DirectTransport:
             return grpc.aio.secure_channel(self._target, self._credentials, options=self._options)
         return grpc.aio.insecure_channel(self._target, options=self._options)
 
+    def dial_session(self, timeout: float = 10.0) -> tuple[socket.socket, bytes] | None:
+        """A unix socket to the buildkitd (its gRPC server takes HTTP/2 with prior knowledge);
+        None for tcp, where grpc's channel brings TLS and name resolution."""
+        if self._endpoint.kind is not EndpointKind.BUILDKITD_UNIX:
+            return None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(self._endpoint.address)
+            sock.settimeout(None)
+        except BaseException:
+            sock.close()
+            raise
+        return sock, b""
+
     def close(self) -> None:
         """Channels are closed by their owners."""
 
@@ -169,6 +203,10 @@ class DockerRelayTransport:
 
     def aio_channel(self) -> grpc.aio.Channel:
         return grpc.aio.insecure_channel(self._relay.target, options=CHANNEL_OPTIONS)
+
+    def dial_session(self, timeout: float = 10.0) -> tuple[socket.socket, bytes] | None:
+        """dockerd's `/grpc` upgrade on a connection of the session's own, past the relay."""
+        return dial_docker_grpc(self._relay.address, timeout)
 
     def close(self) -> None:
         if self._started:

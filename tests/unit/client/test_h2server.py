@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,49 @@ def test_data_packets_are_read_in_place_with_their_grpc_prefix(tmp_path: Path) -
         assert b"".join(chunks) == data * 2
     finally:
         os.close(fd)
+
+
+def _h2_frame(kind: int, flags: int, stream_id: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream_id.to_bytes(4, "big") + payload
+
+
+def test_frames_and_messages_split_anywhere_reach_a_sink_whole_and_in_order() -> None:
+    # A client's bytes cut at every awkward place: inside the preface, frame headers, payloads
+    # and gRPC prefixes, with messages spanning frames and frames holding several messages.
+    messages = [bytes([i % 251]) * size for i, size in enumerate((0, 1, 5, 16384, 40000, 3, 70000))]
+    grpc_stream = b"".join(b"\x00" + len(m).to_bytes(4, "big") + m for m in messages)
+    frames = [
+        _h2_frame(0x4, 0, 0, b""),
+        _h2_frame(0x1, 0x4, 1, encode_headers(((":method", "POST"), (":path", "/test/Bulk")))),
+    ]
+    for start in range(0, len(grpc_stream), 16384):
+        frames.append(_h2_frame(0x0, 0, 1, grpc_stream[start : start + 16384]))
+    frames.append(_h2_frame(0x0, 0x1, 1, b""))
+    wire = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"".join(frames)
+    received: list[bytes] = []
+    finished = []
+
+    async def bulk(stream: Any) -> None:
+        stream.set_sink(lambda message: received.append(bytes(message)))
+        assert await stream.recv() is None
+        finished.append(stream.sink_error)
+
+    async def main() -> None:
+        router = Router()
+        router.add_stream("/test/Bulk", bulk)
+        out: list[bytes | memoryview] = []
+        conn = H2Connection(router, out.append)
+        rng = random.Random(5)
+        pos = 0
+        while pos < len(wire):
+            step = rng.choice((1, 2, 7, 9, 100, 5000, 20000))
+            conn.feed(memoryview(wire[pos : pos + step]))
+            pos += step
+            await asyncio.sleep(0)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        conn.close()
+
+    asyncio.run(main())
+    assert received == messages
+    assert finished == [None]

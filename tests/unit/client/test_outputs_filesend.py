@@ -6,7 +6,7 @@ import asyncio
 import io
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -27,9 +27,20 @@ class _ScriptedStream:
         self.metadata = tuple(metadata)
         self._messages = list(messages)
         self.sent: list[bytes] = []
+        self.sink_error: BaseException | None = None
 
     async def recv(self) -> bytes | None:
         return self._messages.pop(0) if self._messages else None
+
+    def set_sink(self, sink: Callable[[memoryview], None]) -> None:
+        # As ServerStream: the rest of the messages go to the sink; an error in it ends receiving.
+        messages, self._messages = self._messages, []
+        for message in messages:
+            try:
+                sink(memoryview(message))
+            except Exception as exc:
+                self.sink_error = exc
+                return
 
     async def send(self, message: bytes) -> None:
         self.sent.append(message)
@@ -136,6 +147,13 @@ def test_file_export_streams_bytes_and_passes_metadata() -> None:
     assert sink.getvalue() == b"abcdef"
     assert seen == [{"image.name": "x:1"}]
     assert stream.sent == []
+
+
+def test_a_malformed_file_export_message_is_refused() -> None:
+    chunks = [filesync_pb2.BytesMessage(data=b"abc").SerializeToString(), b"\x0a\x09short"]
+    stream = _ScriptedStream(chunks, [(EXPORTER_ID_KEY, "0")])
+    with pytest.raises(RpcAbort, match="truncated BytesMessage"):
+        _run(FileSendAttachable({}, {0: lambda md: io.BytesIO()}), stream)
 
 
 def test_unknown_exporter_is_refused() -> None:

@@ -27,7 +27,7 @@ from typing import BinaryIO
 import grpc
 
 from buildwright._log import get_logger
-from buildwright._pb import filesync_pb2, stat_pb2, wire_pb2
+from buildwright._pb import stat_pb2, wire_pb2
 from buildwright.client.session.fswalk import (
     MODE_CHAR_DEVICE,
     MODE_DEVICE,
@@ -39,6 +39,7 @@ from buildwright.client.session.fswalk import (
     MODE_SYMLINK,
     MODE_TYPE,
 )
+from buildwright.client.session.grpcframes import FrameError, bytes_message_data
 from buildwright.client.session.h2server import Router, RpcAbort, ServerStream
 
 _log = get_logger(__name__)
@@ -249,13 +250,23 @@ class FileSendAttachable:
         }
         writer = file_opener(md)
         size = 0
-        while True:
-            message = await stream.recv()
-            if message is None:
-                break
-            data = filesync_pb2.BytesMessage.FromString(message).data
+
+        def write(message: memoryview) -> None:
+            # Straight from the frame the message arrived in to the file: no task switch and no
+            # copy per message (an exported tar is ~32,000 messages per GiB).
+            nonlocal size
+            data = bytes_message_data(message)
             writer.write(data)
             size += len(data)
+
+        stream.set_sink(write)
+        while await stream.recv() is not None:
+            pass  # every message went to the sink
+        if stream.sink_error is not None:
+            error = stream.sink_error
+            if isinstance(error, FrameError):
+                raise RpcAbort(grpc.StatusCode.INVALID_ARGUMENT, f"export stream: {error}") from error
+            raise error
         writer.flush()
         _log.debug("export_file_received", exporter=exporter_id, bytes=size)
 

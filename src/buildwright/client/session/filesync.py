@@ -23,7 +23,8 @@ import grpc
 from buildwright._log import get_logger
 from buildwright._pb import stat_pb2, wire_pb2
 from buildwright.client.session.fswalk import FilterSpec, MatcherFactory, walk
-from buildwright.client.session.h2server import Router, RpcAbort, ServerStream, grpc_prefix
+from buildwright.client.session.grpcframes import grpc_prefix, varint
+from buildwright.client.session.h2server import Router, RpcAbort, ServerStream
 from buildwright.errors import BuildwrightError
 
 _log = get_logger(__name__)
@@ -179,7 +180,7 @@ class _Sender:
 def _packet_stat(stat: stat_pb2.Stat) -> bytes:
     # Packet{type: STAT (0, the default, so absent), stat: 2} - framed by hand to skip a copy.
     body = stat.SerializeToString()
-    return b"\x12" + _varint(len(body)) + body
+    return b"\x12" + varint(len(body)) + body
 
 
 # Room before the file bytes of a DATA packet for the gRPC prefix and the packet's own fields.
@@ -204,7 +205,7 @@ def _read_data_packet(fd: int, file_id: int, expected: int = CHUNK_SIZE) -> tupl
     size = os.readv(fd, [view[_HEADROOM:]])
     if size == 0:
         return None
-    head = b"\x08\x02" + (b"\x18" + _varint(file_id) if file_id else b"") + b"\x22" + _varint(size)
+    head = b"\x08\x02" + (b"\x18" + varint(file_id) if file_id else b"") + b"\x22" + varint(size)
     start = _HEADROOM - len(head) - 5
     buffer[start:_HEADROOM] = grpc_prefix(len(head) + size) + head
     return view[start : _HEADROOM + size], size
@@ -212,10 +213,10 @@ def _read_data_packet(fd: int, file_id: int, expected: int = CHUNK_SIZE) -> tupl
 
 def _packet_data(file_id: int, data: bytes) -> bytes:
     # Packet{type: DATA (field 1), ID (field 3), data (field 4)}.
-    head = b"\x08\x02" + (b"\x18" + _varint(file_id) if file_id else b"")
+    head = b"\x08\x02" + (b"\x18" + varint(file_id) if file_id else b"")
     if not data:
         return head
-    return head + b"\x22" + _varint(len(data)) + data
+    return head + b"\x22" + varint(len(data)) + data
 
 
 def packet_stat_size(stat: stat_pb2.Stat) -> int:
@@ -225,17 +226,8 @@ def packet_stat_size(stat: stat_pb2.Stat) -> int:
 
 def packet_data_size(file_id: int, size: int) -> int:
     """The size of a DATA packet of file `file_id` carrying `size` bytes (0: the end of the file)."""
-    head = 2 + (1 + len(_varint(file_id)) if file_id else 0)
-    return head + (1 + len(_varint(size)) + size if size else 0)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    head = 2 + (1 + len(varint(file_id)) if file_id else 0)
+    return head + (1 + len(varint(size)) + size if size else 0)
 
 
 _EMPTY_STAT = wire_pb2.Packet(type=_STAT).SerializeToString()

@@ -24,6 +24,7 @@ import grpc
 import hpack  # type: ignore[import-untyped,unused-ignore]
 
 from buildwright._log import get_logger
+from buildwright.client.session.grpcframes import Deframer, FrameError
 
 _log = get_logger(__name__)
 
@@ -40,8 +41,10 @@ _SETTINGS_MAX_FRAME_SIZE = 0x5
 _DEFAULT_WINDOW = 65535
 # What we let the daemon send before it must wait for our WINDOW_UPDATE (requests are small).
 _RECV_WINDOW = 1 << 24
-_MAX_RECV_MESSAGE = 64 * 1024 * 1024
+# Stream windows are given back in batches: 16 KiB while a stream may still have the 64 KiB
+# default window (before the peer acknowledged our SETTINGS), a quarter of ours after it.
 _STREAM_UPDATE_THRESHOLD = 16 * 1024
+_STREAM_UPDATE_SETTLED = _RECV_WINDOW // 4
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -99,8 +102,10 @@ class ServerStream:
         self.metadata = metadata
         self.send_window = conn.peer_initial_window
         self.recv_unacked = 0
-        self._buffer = bytearray()
+        self._deframer = Deframer(self._deliver)
         self._messages: deque[bytes] = deque()
+        self._sink: Callable[[memoryview], None] | None = None
+        self.sink_error: BaseException | None = None
         self._ended = False
         self._waiter: asyncio.Future[None] | None = None
         self._send_lock = asyncio.Lock()
@@ -109,23 +114,39 @@ class ServerStream:
         self.task: asyncio.Task[None] | None = None
 
     # -- receiving ---------------------------------------------------------------------------
-    def _feed(self, data: bytes, end: bool) -> None:
-        if data:
-            self._buffer += data
-            while len(self._buffer) >= 5:
-                if self._buffer[0] != 0:
-                    raise RpcAbort(grpc.StatusCode.UNIMPLEMENTED, "compressed messages are not supported")
-                size = int.from_bytes(self._buffer[1:5], "big")
-                if size > _MAX_RECV_MESSAGE:
-                    raise RpcAbort(grpc.StatusCode.RESOURCE_EXHAUSTED, "message too large")
-                if len(self._buffer) < 5 + size:
-                    break
-                self._messages.append(bytes(self._buffer[5 : 5 + size]))
-                del self._buffer[: 5 + size]
+    def _deliver(self, message: memoryview) -> None:
+        sink = self._sink
+        if sink is None:
+            self._messages.append(bytes(message))
+            return
+        try:
+            sink(message)
+        except Exception as exc:  # the handler sees it when recv() returns
+            self.sink_error = exc
+            self._sink = None
+            self._ended = True
+
+    def _feed(self, data: bytes | memoryview, end: bool) -> None:
+        if data and not (self._ended and self.sink_error is not None):
+            try:
+                self._deframer.feed(data)
+            except FrameError as exc:
+                code = grpc.StatusCode.RESOURCE_EXHAUSTED if "too large" in str(exc) else grpc.StatusCode.UNIMPLEMENTED
+                raise RpcAbort(code, str(exc)) from exc
         if end:
             self._ended = True
         if self._waiter is not None and not self._waiter.done() and (self._messages or self._ended):
             self._waiter.set_result(None)
+
+    def set_sink(self, sink: Callable[[memoryview], None]) -> None:
+        """Hand every request message to `sink` as it arrives, on the loop, instead of queueing it.
+
+        For bulk streams: no task switch per message. The view is valid only during the call. If
+        `sink` raises, the stream stops receiving, `recv()` returns None and `sink_error` says why.
+        """
+        self._sink = sink
+        while self._messages and self._sink is not None:
+            self._deliver(memoryview(self._messages.popleft()))
 
     def _abort_receive(self) -> None:
         self._ended = True
@@ -148,7 +169,7 @@ class ServerStream:
         await self.send_framed(memoryview(b"\x00" + len(message).to_bytes(4, "big") + message))
 
     async def send_framed(self, framed: memoryview) -> None:
-        """Send a message already carrying its 5-byte gRPC prefix (see `grpc_prefix`).
+        """Send a message already carrying its 5-byte gRPC prefix (see `grpcframes.grpc_prefix`).
 
         The bytes are not copied here: frames point into `framed` until the tunnel writes them,
         so the caller must not change its buffer afterwards.
@@ -159,11 +180,6 @@ class ServerStream:
             return
         async with self._send_lock:
             await self._conn.send_data_blocking(self, framed)
-
-
-def grpc_prefix(size: int) -> bytes:
-    """The length prefix of an uncompressed gRPC message of `size` bytes."""
-    return b"\x00" + size.to_bytes(4, "big")
 
 
 class Router:
@@ -208,6 +224,7 @@ class H2Connection:
         self._conn_send_window = _DEFAULT_WINDOW
         self._window_waiters: list[asyncio.Future[None]] = []
         self._recv_unacked = 0
+        self._stream_update_at = _STREAM_UPDATE_THRESHOLD
         self._goaway = False
         self.closed = False
 
@@ -218,33 +235,52 @@ class H2Connection:
         self._write(_frame(_WINDOW_UPDATE, 0, 0, (_RECV_WINDOW - _DEFAULT_WINDOW).to_bytes(4, "big")))
 
     # -- input -------------------------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        """Process bytes from the daemon: any number of whole or partial frames."""
-        buf = self._inbuf
-        buf += data
+    def feed(self, data: bytes | memoryview) -> None:
+        """Process bytes from the daemon: any number of whole or partial frames.
+
+        Frames that arrive whole are handled as views into `data` (the handlers copy what they
+        keep); only a frame split across calls is gathered in a buffer first.
+        """
+        view = memoryview(data)
         if not self._preface_seen:
-            if len(buf) < len(PREFACE):
+            self._inbuf += view
+            if len(self._inbuf) < len(PREFACE):
                 return
-            if bytes(buf[: len(PREFACE)]) != PREFACE:
+            if bytes(self._inbuf[: len(PREFACE)]) != PREFACE:
                 raise ConnectionError("session tunnel: not an HTTP/2 client preface")
-            del buf[: len(PREFACE)]
             self._preface_seen = True
-        pos = 0
-        end = len(buf)
+            view = memoryview(bytes(self._inbuf[len(PREFACE) :]))
+            self._inbuf.clear()
+        buf = self._inbuf
+        pos, end = 0, len(view)
+        if buf:
+            # Complete the split frame: its header first, then its payload.
+            if len(buf) < 9:
+                take = min(9 - len(buf), end)
+                buf += view[:take]
+                pos = take
+                if len(buf) < 9:
+                    return
+            need = 9 + int.from_bytes(buf[:3], "big") - len(buf)
+            take = min(need, end - pos)
+            buf += view[pos : pos + take]
+            pos += take
+            if take < need:
+                return
+            frame = bytes(buf)
+            buf.clear()
+            self._on_frame(frame[3], frame[4], int.from_bytes(frame[5:9], "big") & 0x7FFFFFFF, memoryview(frame)[9:])
         while end - pos >= 9:
-            length = int.from_bytes(buf[pos : pos + 3], "big")
+            length = int.from_bytes(view[pos : pos + 3], "big")
             if end - pos < 9 + length:
                 break
-            kind = buf[pos + 3]
-            flags = buf[pos + 4]
-            stream_id = int.from_bytes(buf[pos + 5 : pos + 9], "big") & 0x7FFFFFFF
-            payload = bytes(buf[pos + 9 : pos + 9 + length])
+            stream_id = int.from_bytes(view[pos + 5 : pos + 9], "big") & 0x7FFFFFFF
+            self._on_frame(view[pos + 3], view[pos + 4], stream_id, view[pos + 9 : pos + 9 + length])
             pos += 9 + length
-            self._on_frame(kind, flags, stream_id, payload)
-        if pos:
-            del buf[:pos]
+        if pos < end:
+            buf += view[pos:end]
 
-    def _on_frame(self, kind: int, flags: int, stream_id: int, payload: bytes) -> None:
+    def _on_frame(self, kind: int, flags: int, stream_id: int, payload: memoryview) -> None:
         if self._header_block is not None and kind != _CONTINUATION:
             raise ConnectionError("session tunnel: header block interrupted")
         if kind == _DATA:
@@ -254,13 +290,15 @@ class H2Connection:
         elif kind == _CONTINUATION:
             self._on_continuation(flags, stream_id, payload)
         elif kind == _SETTINGS:
-            if not flags & _ACK:
+            if flags & _ACK:
+                self._stream_update_at = _STREAM_UPDATE_SETTLED
+            else:
                 self._on_settings(payload)
         elif kind == _WINDOW_UPDATE:
             self._on_window_update(stream_id, int.from_bytes(payload[:4], "big") & 0x7FFFFFFF)
         elif kind == _PING:
             if not flags & _ACK:
-                self._write(_frame(_PING, _ACK, 0, payload))
+                self._write(_frame(_PING, _ACK, 0, bytes(payload)))
         elif kind == _RST_STREAM:
             stream = self._streams.pop(stream_id, None)
             if stream is not None:
@@ -272,7 +310,7 @@ class H2Connection:
             self._goaway = True
         # PRIORITY, PUSH_PROMISE and unknown frame types carry nothing a server must act on.
 
-    def _on_settings(self, payload: bytes) -> None:
+    def _on_settings(self, payload: memoryview) -> None:
         for i in range(0, len(payload) - len(payload) % 6, 6):
             ident = int.from_bytes(payload[i : i + 2], "big")
             value = int.from_bytes(payload[i + 2 : i + 6], "big")
@@ -304,13 +342,13 @@ class H2Connection:
                 waiter.set_result(None)
 
     @staticmethod
-    def _strip_padding(flags: int, payload: bytes) -> bytes:
+    def _strip_padding(flags: int, payload: memoryview) -> memoryview:
         if flags & _PADDED:
             pad = payload[0]
             return payload[1 : len(payload) - pad]
         return payload
 
-    def _on_data(self, flags: int, stream_id: int, payload: bytes) -> None:
+    def _on_data(self, flags: int, stream_id: int, payload: memoryview) -> None:
         # Flow control counts the whole frame payload, padding included.
         self._recv_unacked += len(payload)
         if self._recv_unacked >= _RECV_WINDOW // 2:
@@ -323,7 +361,7 @@ class H2Connection:
         # update per frame would double the daemon's frames on REQ storms). The threshold stays
         # below half the 64 KiB default, in case a stream opened before our SETTINGS arrived.
         stream.recv_unacked += len(payload)
-        if stream.recv_unacked >= _STREAM_UPDATE_THRESHOLD:
+        if stream.recv_unacked >= self._stream_update_at:
             self._write(_frame(_WINDOW_UPDATE, 0, stream_id, stream.recv_unacked.to_bytes(4, "big")))
             stream.recv_unacked = 0
         try:
@@ -331,16 +369,16 @@ class H2Connection:
         except RpcAbort as exc:
             self._finish(stream, exc.code, exc.message)
 
-    def _on_headers(self, flags: int, stream_id: int, payload: bytes) -> None:
+    def _on_headers(self, flags: int, stream_id: int, payload: memoryview) -> None:
         block = self._strip_padding(flags, payload)
         if flags & _PRIORITY_FLAG:
             block = block[5:]
         if flags & _END_HEADERS:
-            self._on_header_block(flags, stream_id, block)
+            self._on_header_block(flags, stream_id, bytes(block))
         else:
             self._header_block = (stream_id, flags, bytearray(block))
 
-    def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
+    def _on_continuation(self, flags: int, stream_id: int, payload: memoryview) -> None:
         if self._header_block is None or self._header_block[0] != stream_id:
             raise ConnectionError("session tunnel: unexpected CONTINUATION frame")
         self._header_block[2].extend(payload)

@@ -3,8 +3,9 @@
 The client opens the bidi stream `Control.Session` with headers naming the session and every method
 it serves; the stream's `BytesMessage.data` then carries an HTTP/2 connection on which the DAEMON
 is the gRPC client. The bytes go straight into an in-process HTTP/2 server (h2server.py) serving
-the attachables; it and the stream run on one event loop in one background thread: no local
-socket, no per-message thread handoffs, and few, large tunnel messages.
+the attachables; it and the stream run on one event loop in one background thread. Where the
+transport can dial one (dockerd, a buildkitd unix socket), the stream runs on a socket of its own
+through tunnel.py, past grpcio and the relay; otherwise (tcp with TLS) on a grpc.aio channel.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -22,7 +24,9 @@ import grpc.aio
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2
 from buildwright.client.session.attachable import Attachable
+from buildwright.client.session.grpcframes import message_batches, varint
 from buildwright.client.session.h2server import H2Connection, Router
+from buildwright.client.session.tunnel import TunnelClient
 from buildwright.client.transport import Transport
 from buildwright.errors import EngineError
 
@@ -112,6 +116,65 @@ class Session:
         router = Router()
         for attachable in self._attachables:
             attachable.register(router)
+        dial = getattr(self._transport, "dial_session", None)
+        try:
+            sock = dial() if dial is not None else None
+        except (OSError, EngineError) as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        if sock is not None:
+            await self._main_direct(router, *sock)
+        else:
+            await self._main_grpc(router)
+
+    async def _main_direct(self, router: Router, sock: socket.socket, early: bytes) -> None:
+        # The tunnel on our own socket (tunnel.py): frames the server writes during one turn of
+        # the loop leave together, framed around the pieces, never joined.
+        loop = asyncio.get_running_loop()
+        outbox: list[bytes | memoryview] = []
+        tunnel: TunnelClient | None = None
+
+        def flush() -> None:
+            pieces = outbox[:]
+            outbox.clear()
+            if tunnel is not None:
+                tunnel.send(pieces)
+
+        def write(data: bytes | memoryview) -> None:
+            if not outbox:
+                loop.call_soon(flush)
+            outbox.append(data)
+
+        conn = H2Connection(router, write)
+        assert self._stop is not None
+        stop = asyncio.ensure_future(self._stop.wait())
+        try:
+            metadata = session_metadata(self.id, self.name, self.shared_key, router.methods())
+            tunnel = TunnelClient(sock, early, _SESSION_METHOD, metadata, conn.feed)
+            tunnel.start()
+            conn.start()
+            self._ready.set()
+            _log.debug("session_started", id=self.id, methods=len(router.methods()), tunnel="direct")
+            waited: set[asyncio.Future[Any]] = {tunnel.done, stop}
+            await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+            if tunnel.done.done() and not stop.done() and tunnel.done.result() is not None:
+                self._error = tunnel.done.result()
+                _log.debug("session_tunnel_failed", id=self.id, error=str(self._error))
+        except Exception as exc:
+            self._error = exc
+            self._ready.set()
+        finally:
+            stop.cancel()
+            conn.close()
+            if tunnel is not None:
+                tunnel.close()
+            else:
+                sock.close()
+            _log.debug("session_closed", id=self.id)
+
+    async def _main_grpc(self, router: Router) -> None:
+        assert self._stop is not None
         outbox: list[bytes | memoryview] = []
         wakeup = asyncio.Event()
 
@@ -133,7 +196,7 @@ class Session:
             call = session_call(metadata=session_metadata(self.id, self.name, self.shared_key, router.methods()))
             conn.start()
             self._ready.set()
-            _log.debug("session_started", id=self.id, methods=len(router.methods()))
+            _log.debug("session_started", id=self.id, methods=len(router.methods()), tunnel="grpc")
             up = asyncio.ensure_future(self._pump_up(call, outbox, wakeup))
             down = asyncio.ensure_future(self._pump_down(call, conn))
             stop = asyncio.ensure_future(self._stop.wait())
@@ -199,30 +262,8 @@ def tunnel_messages(pieces: Sequence[bytes | memoryview]) -> Iterator[bytes]:
     The protobuf is written by hand (field 1, length-delimited) so the frame bytes are joined
     straight into the message, with no intermediate buffer and no second copy by protobuf.
     """
-    batch: list[bytes | memoryview] = []
-    size = 0
-    for piece in pieces:
-        view = memoryview(piece)
-        while view:
-            part = view[: _TUNNEL_CHUNK - size]
-            batch.append(part)
-            size += len(part)
-            view = view[len(part) :]
-            if size == _TUNNEL_CHUNK:
-                yield _bytes_message(batch, size)
-                batch, size = [], 0
-    if batch:
-        yield _bytes_message(batch, size)
-
-
-def _bytes_message(parts: list[bytes | memoryview], size: int) -> bytes:
-    length = bytearray()
-    value = size
-    while value >= 0x80:
-        length.append((value & 0x7F) | 0x80)
-        value >>= 7
-    length.append(value)
-    return b"".join([b"\x0a", length, *parts])
+    for parts, size in message_batches(pieces, _TUNNEL_CHUNK):
+        yield b"".join([b"\x0a", varint(size), *parts])
 
 
 def _already_serialized(message: bytes) -> bytes:
