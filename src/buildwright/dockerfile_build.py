@@ -89,8 +89,11 @@ def run_dockerfile_build(
         on_event = report_fetch_once(on_event)
     try:
         result = engine.run(request, compilation.compile, on_event, tuple(str(p) for p in inputs.platforms))
-    except BuildFailed as exc:
-        _locate(exc, compilation.compiled, compilation.inputs.dockerfile)
+    except BaseException as exc:
+        if tracker is not None:
+            tracker.abandon()
+        if isinstance(exc, BuildFailed):
+            _locate(exc, compilation.compiled, compilation.inputs.dockerfile)
         raise
     _write_result_files(result, output.iidfile, output.metadata_file)
     return BuildResult(

@@ -174,6 +174,10 @@ class BuildTracker:
             graph, ran, causes, predicted=False, dockerfile=self._dockerfile, has_record=previous is not None
         )
 
+    def abandon(self) -> None:
+        """The build failed: no record is saved, and the hashing thread ends without finishing."""
+        self._background.abandon()
+
     def _save_quietly(self, graph: StepGraph, steps: Sequence[StepResult], sent: Mapping[str, DirSnapshot]) -> None:
         """The record of a build without `explain`: nothing is compared. Base images are left out
         of what ran (whether one moved needs the comparison; the record's readers never ask it
@@ -365,6 +369,13 @@ class PlatformTrackers:
                     return
 
         return handle
+
+    def abandon(self) -> None:
+        """The build failed: every platform's tracker ends, saving nothing."""
+        with self._lock:
+            trackers = list(self._trackers)
+        for tracker in trackers:
+            tracker.abandon()
 
     def finish(self, steps: Sequence[StepResult]) -> Explanation | None:
         """Each platform's record saved (the first platform's hashes reused by the others); the

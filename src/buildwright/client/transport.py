@@ -72,7 +72,7 @@ class SessionDialer(Protocol):
         read from it; None when this endpoint needs grpc's own connection.
 
         Raises:
-            OSError: the engine cannot be reached.
+            EngineUnavailableError: the engine cannot be reached (named as the endpoint).
             EngineError: dockerd refused the `/grpc` upgrade.
         """
         ...
@@ -158,6 +158,9 @@ class DirectTransport:
             sock.settimeout(timeout)
             sock.connect(self._endpoint.address)
             sock.settimeout(None)
+        except OSError as exc:
+            sock.close()
+            raise unavailable(self._endpoint, f"cannot connect: {exc.strerror or exc}") from exc
         except BaseException:
             sock.close()
             raise
@@ -206,7 +209,10 @@ class DockerRelayTransport:
 
     def dial_session(self, timeout: float = 10.0) -> tuple[socket.socket, bytes] | None:
         """dockerd's `/grpc` upgrade on a connection of the session's own, past the relay."""
-        return dial_docker_grpc(self._relay.address, timeout)
+        try:
+            return dial_docker_grpc(self._relay.address, timeout)
+        except OSError as exc:
+            raise unavailable(self._endpoint, f"cannot connect: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
         if self._started:

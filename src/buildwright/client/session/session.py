@@ -28,7 +28,7 @@ from buildwright.client.session.grpcframes import message_batches, varint
 from buildwright.client.session.h2server import H2Connection, Router
 from buildwright.client.session.tunnel import TunnelClient
 from buildwright.client.transport import Transport
-from buildwright.errors import EngineError
+from buildwright.errors import EngineError, EngineUnavailableError
 
 _log = get_logger(__name__)
 
@@ -94,6 +94,8 @@ class Session:
         if self._error is not None:
             error = self._error
             self.close()
+            if isinstance(error, EngineUnavailableError):
+                raise error  # already names the endpoint and why, as a Control call's failure would
             raise EngineError(f"session failed to start: {error}") from error
         return self
 
