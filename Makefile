@@ -69,9 +69,8 @@ demo: venv proto engine
 # The suite in TEST_JOBS pytest workers, a file per worker at a time (most integration tests wait on
 # the engine); then the `serial` tests alone, as they read engine-wide state; then the bounded fuzz.
 # Every part runs even when an earlier one failed; the exit status is the first failure's.
-# 1 until the four tests that failed side by side (test_progress_names x3, a founding example)
-# are made independent of other files' builds; TEST_JOBS=3 runs the files side by side.
-TEST_JOBS ?= 1
+# Three workers on two cores: most of a test's time is the engine's, not pytest's.
+TEST_JOBS ?= 3
 
 unit: venv proto
 	$(PY) -m pytest -q tests/unit

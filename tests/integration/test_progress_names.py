@@ -20,7 +20,7 @@ import pytest
 from tests.integration.reference import EngineInfo
 from tests.integration.remote_servers import commit_tree, git, git_daemon
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 _TOKEN = uuid.uuid4().hex[:12]
 # Three stages on one base image, two of them named: the FROM is one step of the graph, named
