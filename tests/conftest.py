@@ -15,7 +15,6 @@ _LONGEST_FIRST = (
     "tests/integration/test_load.py",
     "tests/integration/test_explain.py",
     "tests/integration/test_founding.py",
-    "tests/integration/test_examples.py",
     "tests/integration/test_bake.py",
 )
 

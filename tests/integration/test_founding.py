@@ -1,5 +1,10 @@
 """The founding use case on the real engine: every example built by buildwright and by buildx is the
-same image; pruning, parallel stages, --target and the one-line errors of the CLI."""
+same image, printing the example's expected output; pruning, parallel stages, --target and the
+one-line errors of the CLI.
+
+Each example is built here and nowhere else in the suite: a build of the same steps by another
+test file at the same time would run them beside buildx's, and buildwright's build could then take
+either run's cache (the same files, other log timestamps)."""
 
 from __future__ import annotations
 
@@ -63,9 +68,17 @@ def test_example_matches_the_reference_builder(engine: EngineInfo, example: dict
     result = buildwright.build(folder, tags=[ours_tag], target=target, build_args=build_args, engine=_engine(engine))
 
     assert result.image_id
-    assert_same_image(snapshot_image(engine, reference_tag), snapshot_image(engine, ours_tag))
     expected = (folder / example.get("expected_output", "expected-output.txt")).read_text()
+    # The example itself is right: the reference's image prints what the example says it does.
+    assert run_image(engine, reference_tag) == expected
+    assert_same_image(snapshot_image(engine, reference_tag), snapshot_image(engine, ours_tag))
     assert run_image(engine, ours_tag) == expected
+
+
+def test_every_example_folder_is_listed() -> None:
+    listed = {entry["name"] for entry in load_examples()}
+    folders = {path.name for path in EXAMPLES_DIR.iterdir() if (path / "Dockerfile").is_file()}
+    assert listed == folders
 
 
 @dataclass(frozen=True)
