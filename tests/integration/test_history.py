@@ -84,7 +84,11 @@ def records(engine: EngineInfo, tmp_path_factory: pytest.TempPathFactory) -> Ite
             refs[item["name"]] = item["ref"].rsplit("/", 1)[-1]
     assert sorted(refs) == sorted(names), listed.stdout
     yield Records(context, refs)
-    _cli(engine, context, "history", "rm", *refs.values())
+    # The records stay: buildx's `history inspect` (compared below) listens by Ref, after which
+    # BuildKit 0.25 can only mark such a record deleted, and that mark crashes the daemon at the
+    # next `buildx history ls` (its limit's sort dereferences it): a second run of the suite on
+    # the same engine would fail from its first test. They are left to the engine's collector (on
+    # an engine up for more than its 48 hours, the collector's marks do the same: restart it).
 
 
 def _json_lines(text: str, refs: set[str]) -> dict[str, str]:

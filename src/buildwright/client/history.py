@@ -275,6 +275,8 @@ def _time_matcher(key: str, op: str, value: str, now: datetime) -> Matcher:
     return match
 
 
+_REF = re.compile(r"[A-Za-z0-9]+")
+
 # --- queries -------------------------------------------------------------------------------------
 
 
@@ -292,7 +294,17 @@ def list_history(
     # comparison that dereferences the records its history collector has just marked deleted, and
     # that panic takes the whole daemon down (dockerd included) whenever a `history ls` meets a
     # collection. Newest first, then the newest `limit`, is what the engine's limit keeps.
-    request = control_pb2.BuildHistoryRequest(EarlyExit=True, Ref=ref, Filter=wanted.engine_filter())
+    #
+    # A record asked for by its ref is found with a `ref==` filter, not the request's Ref: 0.25
+    # keeps a count for each ref ever listened to by Ref, and deleting a record with a count (our
+    # `history rm`, buildx's, or the collector) only marks it deleted, for the daemon's life: the
+    # very mark that sort trips over, so one `inspect` then `rm` would arm the panic for good.
+    engine_filter = wanted.engine_filter()
+    if ref:
+        if not _REF.fullmatch(ref):
+            return ()  # the engine's refs are letters and digits: no record has this one
+        engine_filter = [f"{engine_filter[0]},ref=={ref}" if engine_filter else f"ref=={ref}"]
+    request = control_pb2.BuildHistoryRequest(EarlyExit=True, Filter=engine_filter)
     events: list[tuple[int, Any, HistoryRecord]] = []
     with engine_errors("list build history", str(conn.endpoint)):
         stream = conn.control.ListenBuildHistory(request)
@@ -310,6 +322,7 @@ def list_history(
         for _, kind, record in events
         if kind != control_pb2.DELETED
         and (not completed_only or kind == control_pb2.COMPLETE)
+        and (not ref or record.ref == ref)  # running builds come unfiltered
         and wanted.matches(record)
     )
 
