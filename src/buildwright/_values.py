@@ -72,7 +72,11 @@ def _make(cls: type[_T], *, frozen: bool, kw_only: bool, eq: bool) -> type[_T]:
     own = dict(cls.__dict__)
     if not _fast_path_applies(own, frozen):
         return dataclasses.dataclass(cls, frozen=frozen, slots=True, kw_only=kw_only, eq=eq)
-    frozen_base = any(getattr(getattr(base, "__dataclass_params__", None), "frozen", False) for base in cls.__mro__[1:])
+    bases = [getattr(base, "__dataclass_params__", None) for base in cls.__mro__[1:]]
+    frozen_base = any(params is not None and params.frozen for params in bases)
+    if frozen and not frozen_base and any(params is not None for params in bases):
+        # A frozen class over mutable dataclasses: dataclasses refuses it, and says why.
+        return dataclasses.dataclass(cls, frozen=frozen, slots=True, kw_only=kw_only, eq=eq)
     undocumented = not own.get("__doc__")
     if undocumented:
         # dataclasses would name the class by its signature before it has an __init__, reading
