@@ -7,19 +7,21 @@ imports. `valueclass` lets `dataclasses.dataclass` do the field bookkeeping (fie
 `__match_args__`, slots, `__dataclass_fields__`) with its code generation switched off, then
 attaches the methods without compiling anything per class:
 
-- `__init__` is one template code object per shape (how many positional and keyword-only
-  parameters, which fields have a default factory or are left out of `__init__`, whether there
-  is a `__post_init__`), compiled once per process and renamed for each class with
-  `CodeType.replace`. Its defaults, annotations and body are the ones dataclasses writes, so
-  signatures, error cases and the values stored agree.
-- `__eq__`, `__hash__`, `__repr__`, `__setattr__`, `__delattr__` are closures over the class
-  and an `operator.attrgetter` of its fields: the same results as the generated methods
-  (tuples compared and hashed, `Name(field=repr, ...)` with the recursion guard).
+- `__init__`, `__eq__`, `__hash__` and `__repr__` come from template code objects, one per shape (for
+  `__init__`: how many positional and keyword-only parameters, which fields have a default
+  factory or are left out of `__init__`, whether there is a `__post_init__`; for the others, how
+  many fields), each compiled once per process and renamed for each class with
+  `CodeType.replace`. Their bodies are the ones dataclasses writes, so signatures, defaults,
+  comparisons, hashes and speed agree.
+- `__repr__` is wrapped, as dataclasses wraps it, to show a value that contains itself as `...`;
+  `__setattr__` and `__delattr__` are closures over the class and its field names that raise
+  `FrozenInstanceError` as the generated ones do.
 - `__dataclass_params__` is then set to what the decorator was asked for, so `dataclasses`
   (fields, replace, asdict, is_dataclass, subclassing) sees the class it would have made.
 
 A class the fast path would get wrong goes to `dataclasses.dataclass` itself: one with an
-`InitVar`, a field named `self`, or its own `__setattr__`/`__delattr__` on a frozen class.
+`InitVar`, a field named `self`, its own `__setattr__`/`__delattr__` on a frozen class, or a
+frozen class over a mutable dataclass (which dataclasses refuses).
 A frozen class with a frozen dataclass base has dataclasses write the two frozen methods (it
 refuses a non-frozen class over a frozen base), and `valueclass` adds the rest.
 
@@ -34,7 +36,6 @@ import abc
 import dataclasses
 import functools
 import inspect
-import operator
 import types
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -46,6 +47,10 @@ _T = TypeVar("_T")
 # The default dataclasses gives a parameter whose field has a default factory: reusing it keeps
 # `inspect.signature` (which shows it as `<factory>`) equal to the one dataclasses makes.
 _HAS_DEFAULT_FACTORY: Any = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[attr-defined]
+
+# What the method templates name: their file (in tracebacks) and the builtins they call.
+_TEMPLATES = "<buildwright._values>"
+_BUILTINS: dict[str, Any] = {"_bw_object": object, "hash": hash, "NotImplemented": NotImplemented}
 
 
 @overload
@@ -98,10 +103,10 @@ def _make(cls: type[_T], *, frozen: bool, kw_only: bool, eq: bool) -> type[_T]:
     if "__init__" not in own:
         target.__init__ = _init(target, fields, frozen=frozen)
     if "__repr__" not in own:
-        target.__repr__ = _repr([f.name for f in fields if f.repr])
+        target.__repr__ = _repr(target, [f.name for f in fields if f.repr])
     compared = [f.name for f in fields if f.compare]
     if eq and "__eq__" not in own:
-        target.__eq__ = _eq(compared)
+        target.__eq__ = _eq(target, compared)
     if frozen and not frozen_base:
         names = frozenset(f.name for f in fields)
         target.__setattr__ = _frozen_setattr(target, names)
@@ -174,20 +179,9 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen: bool
         names[f"_bw_a{len(steps) - 1}"] = f.name
     post_init = hasattr(cls, "__post_init__")
     template = _init_template(frozen, len(positional), len(keyword), tuple(steps), post_init)
-    code = template.replace(
-        co_varnames=tuple(names.get(n, n) for n in template.co_varnames),
-        co_names=tuple(names.get(n, n) for n in template.co_names),
-        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in template.co_consts),
-        co_qualname=f"{cls.__qualname__}.__init__",
-    )
-    scope: dict[str, Any] = {
-        "__name__": cls.__module__,
-        "_bw_object": object,
-        "_bw_factory": _HAS_DEFAULT_FACTORY,
-    }
-    scope.update({f"_bw_d{i}": d for i, d in enumerate(defaults)})
-    fn = types.FunctionType(code, scope, "__init__")
-    fn.__qualname__ = f"{cls.__qualname__}.__init__"
+    scope = {f"_bw_d{i}": d for i, d in enumerate(defaults)}
+    scope["_bw_factory"] = _HAS_DEFAULT_FACTORY
+    fn = _specialise(template, cls, names, scope)
     fn.__defaults__ = tuple(_default(f) for f in positional if _has_default(f)) or None
     fn.__kwdefaults__ = {f.name: _default(f) for f in keyword if _has_default(f)} or None
     fn.__annotations__ = {f.name: f.type for f in params} | {"return": None}
@@ -231,16 +225,39 @@ def _init_template(
     if post_init:
         lines.append("    self.__post_init__()")
     lines.append("    pass")
-    module = compile("\n".join(lines), "<buildwright._values>", "exec")
+    return _compile(*lines)
+
+
+def _compile(*lines: str) -> types.CodeType:
+    """The code of the one function `lines` define."""
+    module = compile("\n".join(lines), _TEMPLATES, "exec")
     return next(c for c in module.co_consts if isinstance(c, types.CodeType))
+
+
+def _specialise(template: types.CodeType, cls: type, names: dict[str, str], scope: dict[str, Any] | None = None) -> Any:
+    """A method of `cls` from `template`, its placeholder names (locals, attributes, attribute
+    names held as constants) renamed by `names` and its globals `scope`."""
+    qualname = f"{cls.__qualname__}.{template.co_name}"
+    code = template.replace(
+        co_varnames=tuple(names.get(n, n) for n in template.co_varnames),
+        co_names=tuple(names.get(n, n) for n in template.co_names),
+        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in template.co_consts),
+        co_qualname=qualname,
+    )
+    # The templates' globals: the builtins they name, and what `scope` adds (defaults, factories).
+    method = types.FunctionType(code, {"__name__": cls.__module__, **_BUILTINS, **(scope or {})})
+    method.__qualname__ = qualname
+    return method
 
 
 # -- the other methods: closures, nothing compiled ----------------------------------------------
 
 
-def _repr(names: list[str]) -> Callable[[Any], str]:
-    get = [operator.attrgetter(n) for n in names]
-    labels = [f"{n}=" for n in names]
+def _repr(cls: type, names: list[str]) -> Callable[[Any], str]:
+    renames = {f"_bw_p{i}": n for i, n in enumerate(names)}
+    # The template's text between the fields, "(_bw_p0=", ", _bw_p1=", ..., names each field.
+    renames.update({f"{', ' if i else '('}_bw_p{i}=": f"{', ' if i else '('}{n}=" for i, n in enumerate(names)})
+    fields = _specialise(_repr_template(len(names)), cls, renames)
     running: set[tuple[int, int]] = set()
 
     def __repr__(self: Any) -> str:
@@ -249,42 +266,47 @@ def _repr(names: list[str]) -> Callable[[Any], str]:
             return "..."  # a value that contains itself, as dataclasses shows it
         running.add(key)
         try:
-            parts = [label + repr(g(self)) for label, g in zip(labels, get, strict=True)]
-            return f"{self.__class__.__qualname__}({', '.join(parts)})"
+            result: str = fields(self)
         finally:
             running.discard(key)
+        return result
 
+    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
     return __repr__
 
 
-def _key(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """The tuple of the named attributes, as the generated methods build it."""
-    if not names:
-        return lambda _: ()
-    if len(names) == 1:
-        one = operator.attrgetter(names[0])
-        return lambda obj: (one(obj),)
-    return operator.attrgetter(*names)
+def _eq(cls: type, names: list[str]) -> Any:
+    return _specialise(_eq_template(len(names)), cls, {f"_bw_p{i}": n for i, n in enumerate(names)})
 
 
-def _eq(names: list[str]) -> Callable[[Any, object], Any]:
-    key = _key(names)
-
-    def __eq__(self: Any, other: object) -> Any:
-        if other.__class__ is self.__class__:
-            return key(self) == key(other)
-        return NotImplemented
-
-    return __eq__
+def _hash(cls: type, names: list[str]) -> Any:
+    return _specialise(_hash_template(len(names)), cls, {f"_bw_p{i}": n for i, n in enumerate(names)})
 
 
-def _hash(names: list[str]) -> Callable[[Any], int]:
-    key = _key(names)
+@functools.cache
+def _eq_template(count: int) -> types.CodeType:
+    """`__eq__` over `count` fields: their tuples compared, as dataclasses writes it."""
+    mine = "".join(f"self._bw_p{i}," for i in range(count))
+    theirs = "".join(f"other._bw_p{i}," for i in range(count))
+    return _compile(
+        "def __eq__(self, other):",
+        "    if other.__class__ is self.__class__:",
+        f"        return ({mine}) == ({theirs})",
+        "    return NotImplemented",
+    )
 
-    def __hash__(self: Any) -> int:
-        return hash(key(self))
 
-    return __hash__
+@functools.cache
+def _repr_template(count: int) -> types.CodeType:
+    """`__repr__` over `count` fields: `Name(field=repr, ...)`, as dataclasses writes it."""
+    fields = ", ".join(f"_bw_p{i}={{self._bw_p{i}!r}}" for i in range(count))
+    return _compile("def __repr__(self):", f'    return self.__class__.__qualname__ + f"({fields})"')
+
+
+@functools.cache
+def _hash_template(count: int) -> types.CodeType:
+    """`__hash__` over `count` fields: the hash of their tuple, as dataclasses writes it."""
+    return _compile("def __hash__(self):", f"    return hash(({''.join(f'self._bw_p{i},' for i in range(count))}))")
 
 
 def _set_hash(
@@ -298,7 +320,7 @@ def _set_hash(
         cls.__hash__ = None
         return
     hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
-    cls.__hash__ = _hash(hashed)
+    cls.__hash__ = _hash(cls, hashed)
 
 
 def _frozen_setattr(cls: Any, names: frozenset[str]) -> Callable[[Any, str, Any], None]:
