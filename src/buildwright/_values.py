@@ -75,13 +75,10 @@ def valueclass(
 
 def _make(cls: type[_T], *, frozen: bool, kw_only: bool, eq: bool) -> type[_T]:
     own = dict(cls.__dict__)
-    if not _fast_path_applies(own, frozen):
+    if not _fast_path_applies(cls, own, frozen):
         return dataclasses.dataclass(cls, frozen=frozen, slots=True, kw_only=kw_only, eq=eq)
-    bases = [getattr(base, "__dataclass_params__", None) for base in cls.__mro__[1:]]
-    frozen_base = any(params is not None and params.frozen for params in bases)
-    if frozen and not frozen_base and any(params is not None for params in bases):
-        # A frozen class over mutable dataclasses: dataclasses refuses it, and says why.
-        return dataclasses.dataclass(cls, frozen=frozen, slots=True, kw_only=kw_only, eq=eq)
+    # Past the check above, any dataclass base is frozen exactly when this class is.
+    frozen_base = frozen and any(hasattr(base, "__dataclass_params__") for base in cls.__mro__[1:])
     undocumented = not own.get("__doc__")
     if undocumented:
         # dataclasses would name the class by its signature before it has an __init__, reading
@@ -124,14 +121,22 @@ def _make(cls: type[_T], *, frozen: bool, kw_only: bool, eq: bool) -> type[_T]:
     return made
 
 
-def _fast_path_applies(own: dict[str, Any], frozen: bool) -> bool:
+def _fast_path_applies(cls: type, own: dict[str, Any], frozen: bool) -> bool:
+    """Whether the methods `_make` attaches are the ones dataclasses would write for `cls`."""
     if frozen and ("__setattr__" in own or "__delattr__" in own):
         return False  # dataclasses raises for these; let it say so
-    for name, annotation in own.get("__annotations__", {}).items():
-        if name == "self":
-            return False
+    annotations: list[tuple[str, Any]] = list(own.get("__annotations__", {}).items())
+    for base in cls.__mro__[1:]:
+        params = getattr(base, "__dataclass_params__", None)
+        if params is None:
+            continue
+        if params.frozen != frozen:
+            return False  # dataclasses refuses frozen over mutable and the reverse; let it say so
+        annotations.extend((f.name, f.type) for f in getattr(base, "__dataclass_fields__", {}).values())
+    for name, annotation in annotations:
         text = annotation if isinstance(annotation, str) else repr(annotation)
-        if "InitVar" in text or isinstance(annotation, dataclasses.InitVar):
+        # Init-only fields are parameters that are not fields; a field named self is renamed.
+        if name == "self" or "InitVar" in text or isinstance(annotation, dataclasses.InitVar):
             return False
     return True
 

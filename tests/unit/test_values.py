@@ -176,6 +176,22 @@ def _initvar(deco: Decorator) -> type:
     return WithInitVar
 
 
+def _initvar_derived(deco: Decorator) -> type:
+    @deco
+    class OverInitVar(_initvar(deco)):  # type: ignore[misc]  # its __init__ takes the base's init-only field
+        y: int = 0
+
+    return OverInitVar
+
+
+def _named_self(deco: Decorator) -> type:
+    @deco
+    class NamedSelf:  # dataclasses names the instance otherwise in __init__; the fast path does not
+        self: int
+
+    return NamedSelf
+
+
 SHAPES: list[tuple[Callable[[Decorator], type], tuple[Any, ...], tuple[Any, ...], dict[str, Any]]] = [
     (_empty, (), (), {}),
     (_one, (1,), (2,), {}),
@@ -194,6 +210,8 @@ SHAPES: list[tuple[Callable[[Decorator], type], tuple[Any, ...], tuple[Any, ...]
     (_own_methods, (1, 2), (2, 2), {}),
     (_own_hash, (1,), (2,), {}),
     (_initvar, (2,), (3,), {}),
+    (_initvar_derived, (2, 3), (2, 3, 4), {}),
+    (_named_self, (1,), (2,), {}),
 ]
 
 
