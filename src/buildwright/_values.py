@@ -243,10 +243,11 @@ def _specialise(template: types.CodeType, cls: type, names: dict[str, str], scop
     """A method of `cls` from `template`, its placeholder names (locals, attributes, attribute
     names held as constants) renamed by `names` and its globals `scope`."""
     qualname = f"{cls.__qualname__}.{template.co_name}"
+    rename = names.get  # rename(x, x): x's new name, or x (constants that are not names included)
     code = template.replace(
-        co_varnames=tuple(names.get(n, n) for n in template.co_varnames),
-        co_names=tuple(names.get(n, n) for n in template.co_names),
-        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in template.co_consts),
+        co_varnames=tuple(map(rename, template.co_varnames, template.co_varnames)),
+        co_names=tuple(map(rename, template.co_names, template.co_names)),
+        co_consts=tuple(map(rename, template.co_consts, template.co_consts)),
         co_qualname=qualname,
     )
     # The templates' globals: the builtins they name, and what `scope` adds (defaults, factories).
