@@ -36,6 +36,7 @@ import abc
 import dataclasses
 import functools
 import inspect
+import sys
 import types
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -154,11 +155,14 @@ _Step = tuple[str, int, int]
 def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen: bool) -> Any:
     positional = [f for f in fields if f.init and not f.kw_only]
     keyword = [f for f in fields if f.init and f.kw_only]
-    seen_default = False
+    seen_default: dataclasses.Field[Any] | None = None
     for f in positional:
-        if seen_default and not _has_default(f):
-            raise TypeError(f"non-default argument {f.name!r} follows default argument")
-        seen_default = seen_default or _has_default(f)
+        if _has_default(f):
+            seen_default = f
+        elif seen_default is not None:
+            # The message dataclasses gives (which names the earlier field from Python 3.13 on).
+            earlier = f" {seen_default.name!r}" if sys.version_info >= (3, 13) else ""
+            raise TypeError(f"non-default argument {f.name!r} follows default argument{earlier}")
     params = positional + keyword
     index = {f.name: i for i, f in enumerate(params)}
     steps: list[_Step] = []
@@ -291,7 +295,18 @@ def _hash(cls: type, names: list[str]) -> Any:
 
 @functools.cache
 def _eq_template(count: int) -> types.CodeType:
-    """`__eq__` over `count` fields: their tuples compared, as dataclasses writes it."""
+    """`__eq__` over `count` fields, as this Python's dataclasses writes it: their tuples compared
+    (to 3.12), or the same object, else the fields compared one by one (from 3.13)."""
+    if sys.version_info >= (3, 13):
+        terms = " and ".join(f"self._bw_p{i} == other._bw_p{i}" for i in range(count)) or "True"
+        return _compile(
+            "def __eq__(self, other):",
+            "    if self is other:",
+            "        return True",
+            "    if other.__class__ is self.__class__:",
+            f"        return {terms}",
+            "    return NotImplemented",
+        )
     mine = "".join(f"self._bw_p{i}," for i in range(count))
     theirs = "".join(f"other._bw_p{i}," for i in range(count))
     return _compile(

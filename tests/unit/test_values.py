@@ -371,6 +371,17 @@ def test_a_field_left_out_of_init_without_a_default_stays_unset() -> None:
         )
 
 
+def test_fields_equal_by_identity_only_compare_as_dataclasses_compares_them() -> None:
+    # NaN is not equal to itself: whether two values holding the same NaN are equal depends on
+    # how this Python's dataclasses compares (tuples of fields, or field by field).
+    nan = float("nan")
+    ours, theirs = _many(_ours()), _many(_theirs())
+    args = (1, "b", (), nan, b"", True)
+    assert (ours(*args) == ours(*args)) == (theirs(*args) == theirs(*args))
+    mine, yours = ours(*args), theirs(*args)
+    assert (mine == mine) == (yours == yours)
+
+
 def test_the_default_factory_runs_per_instance() -> None:
     defaults = _defaults(_ours())
     first, second = defaults(1), defaults(1)
