@@ -9,10 +9,11 @@ subclass that carries the parts so the bake reader can word it its own way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._golang import parse_bool
+from buildwright._values import valueclass
 
 
 class SpecError(ValueError):
@@ -40,7 +41,7 @@ class DisabledValueError(SpecError):
         self.value = value
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CacheFields:
     """One cache spec: the backend type and its attributes (keys lower-cased)."""
 
@@ -48,7 +49,7 @@ class CacheFields:
     attrs: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class OutputFields:
     """One output spec: the exporter type, `dest` (None when not given) and the other attributes."""
 
@@ -57,7 +58,7 @@ class OutputFields:
     attrs: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SecretFields:
     """One secret spec; an empty string is a field not given."""
 
@@ -66,7 +67,7 @@ class SecretFields:
     env: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class AttestFields:
     """One attestation spec: its type, whether it is turned off, and its options (keys as written)."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.client import GatewayContext, GatewayWarning
 from buildwright.errors import BuildConfigError, BuildwrightError, DockerfileError
 from buildwright.frontend import FrontendOptions
@@ -31,7 +32,7 @@ from buildwright.llb.platform import Platform
 _log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CheckResult:
     """What `check` found: the rule violations and the error a build would end with.
 
@@ -71,7 +72,7 @@ class CheckResult:
         return self.lint.error_phase == PHASE_CONFIG and isinstance(self.lint.error, BuildConfigError)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CheckJob:
     """A `check` whose inputs are read: run `offline()`, or `on_gateway` on an engine.
 

@@ -19,9 +19,10 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
+from buildwright._values import valueclass
 from buildwright.checks import CheckJob, CheckResult
 from buildwright.client import BuildkitClient, BuildRequest, CompiledBuildLike, EngineInfo, GatewayContext
 from buildwright.client import BuildResult as EngineBuildResult
@@ -58,7 +59,7 @@ class Buildable(Protocol):
 Source = Context | Buildable
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildSpec:
     """One build for `Engine.build_many`: a Dockerfile context (or a pipeline Container) and the
     keyword options `Engine.build` takes for it."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.client.events import BuildEvent
 from buildwright.client.history import (
     HistoryRecord,
@@ -31,7 +31,7 @@ from buildwright.options import EngineOptions
 __all__ = ["HistoryRecord", "Inspection", "NamedRecord", "inspect", "logs", "records", "remove"]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class NamedRecord:
     """A record with the name `history ls` gives it."""
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from buildwright import llb
+from buildwright._values import valueclass
 from buildwright.client import GatewayContext
 from buildwright.client.layoutimage import read_layout_context
 from buildwright.client.localrefs import LocalBuild
@@ -45,7 +46,7 @@ from buildwright.options import BuildOptions
 Context = str | Path | BinaryIO
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildInputs:
     """A build's local inputs, read and checked before the engine is contacted."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from buildwright._values import valueclass
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SourceRange:
     """A span of lines (1-based, inclusive) and optional columns (1-based) in one named file."""
 

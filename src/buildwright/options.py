@@ -12,10 +12,11 @@ which `split_keywords` sorts into them, so every option is declared once, here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from buildwright._values import valueclass
 from buildwright.client import BuildkitClient, TLSConfig
 from buildwright.client.builders import engine_endpoints
 from buildwright.client.endpoint import Endpoint
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["BuildOptions", "EngineOptions", "OutputOptions", "split_keywords"]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class EngineOptions:
     """Where the engine is: `addr` (buildkitd) or, when None, DOCKER_HOST's dockerd."""
 
@@ -56,7 +57,7 @@ class EngineOptions:
         return BuildkitClient.connect(self.endpoints(platforms))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildOptions:
     """What to build: the keywords of `buildwright.build` that shape the build itself.
 
@@ -92,7 +93,7 @@ class BuildOptions:
     explain: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class OutputOptions:
     """Where the result goes: the keywords of `buildwright.build` about outputs.
 

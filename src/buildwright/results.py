@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.cachemiss import Explanation
 from buildwright.client import StepResult
 from buildwright.frontend import StagePlan
@@ -12,7 +12,7 @@ from buildwright.frontend import StagePlan
 __all__ = ["BuildResult", "StepResult"]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildResult:
     """What a build produced.
 

@@ -8,9 +8,9 @@ a list of entries takes `key=value,...` strings or maps.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from buildwright._values import valueclass
 from buildwright.bakefile.entries import (
     Attest,
     CacheEntry,
@@ -27,7 +27,7 @@ from buildwright.bakefile.values import ConversionError, to_string
 _E = TypeVar("_E")
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GroupSpec:
     """A group as read: its name, description and member names (targets or groups)."""
 

@@ -8,12 +8,13 @@ flat object with `type`; secrets and ssh keys are objects of their named fields)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from buildwright import _specs
 from buildwright._golang import parse_bool
+from buildwright._values import valueclass
 
 P = TypeVar("P")  # what a shared spec parser returns
 
@@ -47,7 +48,7 @@ def _frozen(attrs: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(attrs))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CacheEntry:
     """One `cache-from`/`cache-to` entry."""
 
@@ -84,7 +85,7 @@ def parse_cache_entries(values: Sequence[str]) -> list[CacheEntry]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ExportEntry:
     """One `output` entry."""
 
@@ -115,7 +116,7 @@ class ExportEntry:
         return _sorted(data)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Secret:
     """One `secret` entry."""
 
@@ -132,7 +133,7 @@ class Secret:
         return {k: v for k, v in (("id", self.id), ("src", self.src), ("env", self.env)) if v}
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SSHKey:
     """One `ssh` entry: an agent or key id and its paths."""
 
@@ -153,7 +154,7 @@ class SSHKey:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Attest:
     """One `attest` entry."""
 

@@ -11,10 +11,10 @@ import abc
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
+from buildwright._values import valueclass
 from buildwright.bakefile.errors import BakeFileError, Where
 from buildwright.bakefile.syntax import (
     Binary,
@@ -60,7 +60,7 @@ class FunctionError(ValueError):
     """A function refused its arguments; the message says why (the evaluator adds the place)."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Function:
     """A callable of the language: fixed parameters (names for messages), an optional variadic one."""
 

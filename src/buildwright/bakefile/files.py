@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from buildwright._values import valueclass
 from buildwright.bakefile.compose import ComposeError, is_compose, read_compose
 from buildwright.bakefile.decode import GroupSpec
 from buildwright.bakefile.errors import BakeFileError
@@ -37,7 +37,7 @@ DEFAULT_FILENAMES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BakeFile:
     """One file to read: its name as given (errors name it so) and its text."""
 

@@ -9,9 +9,9 @@ parentheses, brackets and interpolations, where they are spaces.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 
+from buildwright._values import valueclass
 from buildwright.bakefile.errors import BakeFileError, Where, at
 from buildwright.bakefile.syntax import (
     Attribute,
@@ -54,7 +54,7 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Token:
     kind: str  # ident, number, punct, quote, heredoc, newline, eof
     text: str
@@ -823,7 +823,7 @@ class _Parser:
 _SPACES = " \t\r\n\v\f"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _TemplateToken:
     """A template token: `text`, `interp`, or a directive keyword (`if`, `else`, `endif`, `for`, `endfor`)."""
 

@@ -8,9 +8,9 @@ templates, so `"${TAG}"` interpolates as it does in HCL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
+from buildwright._values import valueclass
 from buildwright.bakefile.errors import BakeFileError, Where, at
 from buildwright.bakefile.syntax import Attribute, Block, Body, Expr, Literal, ObjectExpr, TupleExpr
 from buildwright.bakefile.values import normalize_number
@@ -22,7 +22,7 @@ _NESTED_BLOCKS = {"variable": {"validation": 0}}
 TemplateParser = Callable[[str, Where], Expr]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Node:
     """A JSON value with where it starts: `kind` is object, array, string, number, bool or null."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._golang import suggest
+from buildwright._values import valueclass
 from buildwright.bakefile.decode import (
     GROUP_ATTRIBUTES,
     TARGET_ATTRIBUTES,
@@ -56,7 +57,7 @@ _BLOCK_TYPES = ("group", "target")
 _JSON_SUFFIX = "_JSON"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class VariableInfo:
     """A variable as `--list variables` shows it."""
 
@@ -66,7 +67,7 @@ class VariableInfo:
     value: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Program:
     """The result of reading the HCL files: the config and the variables."""
 

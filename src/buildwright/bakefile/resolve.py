@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from buildwright._golang import BadPatternError, filepath_match, quote
+from buildwright._values import valueclass
 from buildwright.bakefile.decode import GroupSpec
 from buildwright.bakefile.entries import EntryError, ExportEntry
 from buildwright.bakefile.errors import BakeFileError
@@ -47,7 +48,7 @@ class Config:
         self.groups.append(group)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Resolved:
     """The targets to print or build, the groups `--print` shows, and the build order."""
 

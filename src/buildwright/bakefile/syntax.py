@@ -6,47 +6,47 @@ where it starts (`Where`), so an error names the file, line and column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from buildwright._values import valueclass
 from buildwright.bakefile.errors import Where
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Expr:
     """Base of expressions."""
 
     where: Where
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Literal(Expr):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TemplatePart:
     """One piece of a template: literal text, an interpolation, or an `%{if}`/`%{for}` directive."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TextPart(TemplatePart):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class InterpPart(TemplatePart):
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class IfPart(TemplatePart):
     cond: Expr
     then: tuple[TemplatePart, ...]
     otherwise: tuple[TemplatePart, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ForPart(TemplatePart):
     key_var: str | None
     value_var: str
@@ -54,82 +54,82 @@ class ForPart(TemplatePart):
     body: tuple[TemplatePart, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Template(Expr):
     parts: tuple[TemplatePart, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Variable(Expr):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GetAttr(Expr):
     obj: Expr
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Index(Expr):
     obj: Expr
     key: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SplatItem(Expr):
     """The element a splat's traversal is applied to (the placeholder inside `Splat.each`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Splat(Expr):
     source: Expr
     each: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Call(Expr):
     name: str
     args: tuple[Expr, ...]
     expand_last: bool
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TupleExpr(Expr):
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ObjectExpr(Expr):
     items: tuple[tuple[Expr, Expr], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Unary(Expr):
     op: str
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Binary(Expr):
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Conditional(Expr):
     cond: Expr
     then: Expr
     otherwise: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Paren(Expr):
     inner: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ForExpr(Expr):
     key_var: str | None
     value_var: str
@@ -140,14 +140,14 @@ class ForExpr(Expr):
     group: bool
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Attribute:
     name: str
     expr: Expr
     where: Where
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Block:
     type: str
     labels: tuple[str, ...]
@@ -156,7 +156,7 @@ class Block:
     label_where: tuple[Where, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Body:
     attributes: tuple[Attribute, ...]
     blocks: tuple[Block, ...]

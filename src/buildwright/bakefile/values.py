@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from buildwright._golang import go_json
+from buildwright._values import valueclass
 
 # A number: exact, an int when integral.
 Number = int | Fraction
@@ -180,7 +180,7 @@ def type_name(value: Any) -> str:
 # --- types ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Type:
     """A type constraint: `kind` is string, number, bool, any, list, set, map, tuple or object."""
 

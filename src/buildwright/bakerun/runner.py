@@ -16,10 +16,10 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from buildwright._values import valueclass
 from buildwright.api import EventCallback
 from buildwright.bakerun.links import closure, linked_targets, waves
 from buildwright.bakerun.targets import BakeTarget, target_options
@@ -49,7 +49,7 @@ class ResolvedBake(Protocol):
     def requested(self) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BakePlan:
     """Where the legs of the targets that can be placed now would go; `waiting` are the targets
     built from other targets' results (placed once those are built), with the targets they wait for."""

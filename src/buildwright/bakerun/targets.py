@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from buildwright._values import valueclass
 from buildwright.client.outputs import OutputSpec
 from buildwright.client.remote_context import is_remote_url
 from buildwright.client.session.secrets import SecretSource
@@ -33,7 +33,7 @@ _BUILD_CALLS = frozenset({"build", ""})
 _LOCAL_DEST_TYPES = frozenset({"local", "tar", "oci", "docker"})
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BakeTarget:
     """A target ready for the farm: its `buildwright.build()` keywords (`context` included) and
     the other targets whose results are its named contexts (`contexts = {name = "target:NAME"}`)."""

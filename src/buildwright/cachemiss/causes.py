@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.cachemiss.context import DirSnapshot, read_changes
 from buildwright.cachemiss.graph import Kind, Step, StepGraph
 from buildwright.cachemiss.record import BuildRecord
@@ -56,7 +56,7 @@ _OWN = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Cause:
     """Why a step runs.
 

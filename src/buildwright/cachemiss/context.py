@@ -15,9 +15,10 @@ import json
 import os
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from buildwright._values import valueclass
 from buildwright.cachemiss.graph import ContextRead, LocalFilter
 from buildwright.client.session.fswalk import MODE_DIR, MODE_TYPE, FilterSpec, MatcherFactory, walk
 from buildwright.client.session.patterns import default_matcher_factory
@@ -30,7 +31,7 @@ HASH_BUDGET = 256 * 1024 * 1024
 MAX_ENTRIES = 100_000
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FileMeta:
     """One entry as the session sends it; `sha256` is None where no hash was taken."""
 
@@ -102,7 +103,7 @@ class RawEntries(Mapping[str, FileMeta]):
         return path in self.raw
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class DirSnapshot:
     """The entries of one local directory by relative path; `truncated` when over MAX_ENTRIES."""
 
@@ -240,7 +241,7 @@ def _hash(root: Path, path: str) -> str | None:
         os.close(fd)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FileChanges:
     """How the entries a step reads differ between two builds."""
 

@@ -13,10 +13,10 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from buildwright._pb import ops_pb2
+from buildwright._values import valueclass
 from buildwright.llb import CUSTOM_NAME_KEY, Definition
 
 # The Dockerfile instruction a step came from, as the frontend writes it in the op's description.
@@ -39,7 +39,7 @@ class Kind:
     OTHER = "other"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LocalFilter:
     """How a `local` source asks for its directory (what the session's walk is given)."""
 
@@ -48,7 +48,7 @@ class LocalFilter:
     follow_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ContextRead:
     """Paths a step reads from a local directory: relative, "" for the whole directory."""
 
@@ -56,7 +56,7 @@ class ContextRead:
     paths: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Step:
     """One vertex of the graph.
 
@@ -125,7 +125,7 @@ class Step:
         return ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StepGraph:
     """The steps of one definition, inputs first, and the one whose result the build returns."""
 

@@ -20,11 +20,12 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 from typing import Any
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.cachemiss.context import DirSnapshot, RawEntries
 from buildwright.cachemiss.graph import ContextRead, LocalFilter, Step, StepGraph
 from buildwright.client.identity import state_dir
@@ -37,7 +38,7 @@ _FILES_SUFFIX = ".files.json"
 MAX_RECORDS = 200
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildKey:
     """What a record is kept for: the same four values mean "the same build"."""
 
@@ -58,7 +59,7 @@ class BuildKey:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BaseAnswer:
     """One base image the compile asked the engine about: the request (`platform` as the fields
     of the platform asked for, empty for none) and a digest of the answer (reference, digest,
@@ -70,7 +71,7 @@ class BaseAnswer:
     answer: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CompileInputs:
     """What the build's graph was compiled from: a digest of the compiler, the Dockerfile and the
     frontend options, and the base images' answers. The same inputs compile to the same graph
@@ -81,7 +82,7 @@ class CompileInputs:
     bases: tuple[BaseAnswer, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildRecord:
     """One build: its graph, which steps ran, what it read, its build args, when it ran, and what
     its graph was compiled from (None when not known: multi-platform builds, older records)."""

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from buildwright._values import valueclass
 from buildwright.cachemiss.causes import Cause
 from buildwright.cachemiss.graph import StepGraph
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StepExplanation:
     """One step: whether it ran (or will run) and, if so, why.
 
@@ -36,7 +36,7 @@ class StepExplanation:
     cause: Cause | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Explanation:
     """Which steps ran (or will run) and why; `predicted` for `buildwright explain`."""
 

@@ -8,15 +8,15 @@ aligns them, with the settings each buildx command uses.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from buildwright._values import valueclass
 from buildwright.client.diskusage import UsageRecord, summarize
 
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TabStyle:
     """Go tabwriter settings: minimum cell width, tab width, padding and pad character."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from buildwright._values import valueclass
 from buildwright.cli.errors import run_guarded
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 _NAMES = ("build", "check", "outline", "targets")
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CallSpec:
     name: str
     format: str = ""

@@ -7,13 +7,13 @@ end), `--progress none` shows nothing at all, and `-q` goes with no other explic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TextIO
 
+from buildwright._values import valueclass
 from buildwright.errors import UsageError
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class DisplayMode:
     """The concrete progress mode, and whether the image id goes to stdout after a build."""
 

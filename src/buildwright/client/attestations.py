@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright import _specs
 from buildwright._golang import parse_bool
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError, UsageError
 
 ATTEST_DOCS = "https://docs.docker.com/go/attestations/"
@@ -24,7 +25,7 @@ DEFAULT_PROVENANCE = "mode=min,inline-only=true"
 NO_DEFAULT_ENV = "BUILDX_NO_DEFAULT_ATTESTATIONS"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Attestations:
     """The asked-for attestations by type: options text, or None where the type is turned off."""
 

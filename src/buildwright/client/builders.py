@@ -12,9 +12,10 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from buildwright._values import valueclass
 from buildwright.client.endpoint import Endpoint, TLSConfig, parse_endpoint, resolve_endpoints
 from buildwright.errors import BuildConfigError, UsageError
 
@@ -23,7 +24,7 @@ BUILDER_ENV = "BUILDWRIGHT_BUILDER"
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Node:
     """One engine of a builder."""
 
@@ -46,7 +47,7 @@ class Node:
         return parse_endpoint(self.endpoint, tls=self.tls(), origin=origin)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Builder:
     """A named list of nodes; `source` is "buildwright" or "buildx" (buildx's are read-only)."""
 
@@ -56,7 +57,7 @@ class Builder:
     source: str = "buildwright"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Store:
     """The builders of our store and which one `builder use` chose."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from buildwright import _specs
 from buildwright._golang import parse_bool
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2
+from buildwright._values import valueclass
 from buildwright.client.connection import Connection
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, put_tag
 from buildwright.errors import BuildConfigError, OutputError, UsageError
@@ -46,7 +47,7 @@ SNAPSHOTTER_LABEL = "org.mobyproject.buildkit.worker.snapshotter"
 BACKENDS_DOCS = "https://docs.docker.com/go/build-cache-backends/"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CacheEntry:
     """One cache source or destination: a backend type and its attributes."""
 
@@ -124,7 +125,7 @@ def stores_attestations(conn: Connection) -> bool:
     return not conn.info.is_dockerd or SNAPSHOTTER_LABEL in conn.info.worker_labels
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CachePlan:
     """The cache side of one build, ready for the engine.
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from buildwright._values import valueclass
 
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 _UTC_TIME, _GENERALIZED_TIME, _CONTEXT_0 = 0x17, 0x18, 0xA0
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Validity:
     not_before: datetime
     not_after: datetime

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import grpc
 
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, control_pb2_grpc, gateway_pb2_grpc
+from buildwright._values import valueclass
 from buildwright.client.boundary import engine_errors, rpc_code, rpc_details
 from buildwright.client.endpoint import Endpoint
 from buildwright.client.transport import Transport, transport_for
@@ -25,7 +26,7 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class EngineInfo:
     """What the engine reported when the connection was opened."""
 

@@ -10,13 +10,13 @@ duration of a prune.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from buildwright._durations import DurationError, parse_duration
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2
 from buildwright._units import ram_in_bytes
+from buildwright._values import valueclass
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection
 from buildwright.errors import BuildConfigError
@@ -27,7 +27,7 @@ _UNTIL_KEYS = ("until", "unused-for")
 # units.RAMInBytes: binary multiples, the unit letter optionally followed by `i` and/or `b`.
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class UsageRecord:
     """One build cache record as the engine reports it."""
 
@@ -49,7 +49,7 @@ class UsageRecord:
         return not self.in_use
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CacheFilter:
     """Filters in the engine's form: one ANDed expression (or none) and a prune keep duration."""
 
@@ -57,7 +57,7 @@ class CacheFilter:
     keep_duration_ns: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class PruneOptions:
     """What a prune removes: `all` includes internal/frontend records; sizes are bytes (0 = unset)."""
 

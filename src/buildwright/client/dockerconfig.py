@@ -18,11 +18,12 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError
 
 _log = get_logger(__name__)
@@ -36,7 +37,7 @@ _HELPER_PREFIX = "docker-credential-"
 _HELPER_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class RegistryCredentials:
     """A user name and password, or an identity token; the secret never shows in a repr."""
 
@@ -77,7 +78,7 @@ def hostname_of(key: str) -> str:
     return stripped.split("/", 1)[0]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class DockerConfig:
     """The credential parts of one docker config file, with the environment helpers run in."""
 

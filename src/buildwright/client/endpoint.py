@@ -12,9 +12,9 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError, UsageError
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
@@ -33,7 +33,7 @@ class EndpointKind(enum.Enum):
         return self in (EndpointKind.DOCKERD_UNIX, EndpointKind.DOCKERD_TCP)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TLSConfig:
     """Mutual TLS material for a tcp buildkitd; the server certificate is always verified."""
 
@@ -44,7 +44,7 @@ class TLSConfig:
     server_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Endpoint:
     """One engine address: a unix socket path or a `host:port`, plus how to speak to it."""
 

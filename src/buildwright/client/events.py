@@ -7,14 +7,14 @@ so consumers (progress renderers) see each fact once. Every event is a frozen va
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from buildwright._pb import control_pb2
+from buildwright._values import valueclass
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class VertexQueued:
     """A step the engine will run (or look up in cache)."""
 
@@ -23,14 +23,14 @@ class VertexQueued:
     inputs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class VertexStarted:
     digest: str
     name: str
     started: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class VertexCompleted:
     digest: str
     name: str
@@ -38,7 +38,7 @@ class VertexCompleted:
     completed: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class VertexCached:
     """The step's result came from cache (possibly reported after the step first showed as completed)."""
 
@@ -48,7 +48,7 @@ class VertexCached:
     completed: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class VertexFailed:
     digest: str
     name: str
@@ -56,7 +56,7 @@ class VertexFailed:
     completed: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StatusProgress:
     """Progress of one sub-task of a vertex (a layer pull, a context transfer), in `current`/`total` units."""
 
@@ -69,7 +69,7 @@ class StatusProgress:
     completed: bool
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LogChunk:
     """Output of a step: `stream` 1 is stdout, 2 is stderr."""
 
@@ -79,7 +79,7 @@ class LogChunk:
     timestamp: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildWarning:
     """A warning attached to a vertex (lint rules, deprecated syntax)."""
 
@@ -90,7 +90,7 @@ class BuildWarning:
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StepCause:
     """Why a step that started is running (`build --explain`: from the previous build's record)."""
 

@@ -14,10 +14,11 @@ containerd image store pushes it itself; the engine asks the session for registr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright._golang import parse_bool
 from buildwright._pb import control_pb2
+from buildwright._values import valueclass
 from buildwright.client.connection import EngineInfo
 from buildwright.errors import BuildConfigError, LLBError
 from buildwright.llb.reference import normalize_image_ref
@@ -29,7 +30,7 @@ ENGINE_IMAGE = "engine-image"
 DEFAULT_IMAGE = "engine-default-image"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ExportSpec:
     """One output: an exporter type, its attributes (`name`, `push`, ...) and, for outputs the
     engine sends back through the session (`local`, `tar`, `oci`, `docker`), where they go on

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import queue
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
 from buildwright._pb import gateway_pb2, ops_pb2, rpc_status_pb2
+from buildwright._values import valueclass
 from buildwright.client.boundary import engine_errors, rpc_code, rpc_details
 from buildwright.client.connection import Connection
 from buildwright.errors import EngineError
@@ -24,7 +24,7 @@ from buildwright.llb.platform import Platform
 BUILD_ID_HEADER = "buildkit-controlapi-buildid"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GatewayCaps:
     """What the engine's gateway supports, from Ping."""
 
@@ -35,7 +35,7 @@ class GatewayCaps:
     worker_labels: tuple[Mapping[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GatewayWarning:
     """A warning for the build's status stream (a build-check finding), sent with `Gateway.warn`.
 

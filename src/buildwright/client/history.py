@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ import grpc
 
 from buildwright._durations import DurationError, parse_duration
 from buildwright._pb import content_pb2, content_pb2_grpc, control_pb2
+from buildwright._values import valueclass
 from buildwright.client.boundary import engine_errors, rpc_code
 from buildwright.client.connection import Connection
 from buildwright.errors import BuildConfigError, EngineError
@@ -32,7 +33,7 @@ _CANCELED = grpc.StatusCode.CANCELLED.value[0]
 _FILTER = re.compile(r"^([A-Za-z]+)(!=|<=|>=|=|<|>)(.*)$", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BlobDescriptor:
     """A content-store blob the record points at (a manifest, an attestation, the logs)."""
 
@@ -47,7 +48,7 @@ class BlobDescriptor:
         return self.annotations.get("in-toto.io/predicate-type") or self.media_type
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ResultInfo:
     """One result of a build: its exported descriptors by index and its attestations."""
 
@@ -55,7 +56,7 @@ class ResultInfo:
     attestations: tuple[BlobDescriptor, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class HistoryRecord:
     """One build as the engine recorded it."""
 
@@ -168,7 +169,7 @@ def record_from_pb(pb: control_pb2.BuildHistoryRecord, engine_now: datetime | No
 Matcher = Callable[[HistoryRecord], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class HistoryFilter:
     """Filters in the engine's form (one CSV expression) and the same filters as local matchers."""
 

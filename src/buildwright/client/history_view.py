@@ -13,12 +13,13 @@ import json
 import os
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from google.protobuf.message import DecodeError
 
 from buildwright._pb import control_pb2, rpc_status_pb2
+from buildwright._values import valueclass
 from buildwright.client.boundary import engine_errors
 from buildwright.client.connection import Connection
 from buildwright.client.events import BuildEvent, LogChunk, StatusConverter, VertexFailed, VertexQueued
@@ -75,20 +76,20 @@ def build_name(attrs: Mapping[str, str], local: LocalBuild | None) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Attachment:
     digest: str
     platform: str
     type: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Material:
     uri: str
     digests: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FailedStep:
     """The step a failed build stopped at and its last log lines."""
 
@@ -96,7 +97,7 @@ class FailedStep:
     logs: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Inspection:
     """Everything `history inspect` prints, in buildx's field order (values already derived)."""
 

@@ -10,10 +10,10 @@ store id is the chosen descriptor's digest, so the same image keeps the same gra
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from buildwright._values import valueclass
 from buildwright.client.ocilayout import IndexUnreadable, find_tag, read_index
 from buildwright.errors import BuildConfigError
 from buildwright.frontend.contexts import OCI_LAYOUT_PREFIX, LayoutImage
@@ -24,7 +24,7 @@ _INDEXES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.d
 _DEFAULT_TAG = "latest"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LayoutContext:
     """A read `oci-layout://` context: the directory to serve and the image the frontend uses."""
 

@@ -14,10 +14,10 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.client.identity import state_dir
 from buildwright.client.session.session import new_session_id
 from buildwright.client.statefiles import prune_oldest, write_json
@@ -28,7 +28,7 @@ MAX_RECORDS = 1000
 _REF = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LocalBuild:
     """A build's local inputs: `dockerfile` is "" for the context's default one, "-" for stdin."""
 

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from buildwright._pb import control_pb2
+from buildwright._values import valueclass
 from buildwright.client.boundary import engine_errors
 from buildwright.client.builders import Builder, Node
 from buildwright.client.connection import Connection, connect
@@ -17,14 +17,14 @@ from buildwright.client.endpoint import Endpoint
 from buildwright.errors import BuildConfigError, BuildwrightError, EngineUnavailableError
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Worker:
     id: str
     platforms: tuple[str, ...]
     labels: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class NodeStatus:
     """One node as the engine reported it; `error` says why it is unreachable (then the rest is empty)."""
 

@@ -23,13 +23,14 @@ import json
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from buildwright import _specs
 from buildwright._golang import parse_bool
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.client.exporters import ExportSpec
 from buildwright.client.session.filesend import DirOpener, FileOpener
 from buildwright.client.tempfiles import TempLock, remove_abandoned, remove_path, temp_sibling
@@ -52,7 +53,7 @@ IMAGE_NAME_ANNOTATION = "io.containerd.image.name"
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class OutputSpec:
     """One `--output`: exporter type, client-side destination, exporter attributes."""
 

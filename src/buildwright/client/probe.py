@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
+from buildwright._values import valueclass
 from buildwright.client.certdates import expired
 from buildwright.client.endpoint import Endpoint, EndpointKind
 from buildwright.errors import BuildConfigError, EngineUnavailableError
@@ -31,7 +31,7 @@ _X509_V_ERR_HOSTNAME_MISMATCH = 62
 _X509_V_ERR_IP_ADDRESS_MISMATCH = 64
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TLSMaterial:
     """The TLS files of an endpoint, read once and shared by the probe and grpcio."""
 

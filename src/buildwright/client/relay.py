@@ -14,10 +14,10 @@ import os
 import socket
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.errors import EngineError
 
 _log = get_logger(__name__)
@@ -26,7 +26,7 @@ _BUFFER = 256 * 1024
 _MAX_HEADER = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class DockerAddress:
     """Where dockerd listens: a unix socket path, or a tcp (host, port)."""
 

@@ -14,10 +14,10 @@ import io
 import posixpath
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 
 from buildwright import llb
+from buildwright._values import valueclass
 from buildwright.client.events import BuildEvent, VertexCached, VertexCompleted, VertexQueued, VertexStarted
 from buildwright.client.gateway import GatewayError
 from buildwright.client.solve import GatewayContext, SolvedFiles
@@ -40,7 +40,7 @@ class RemoteKind(Enum):
     HTTP = "http"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class RemoteContext:
     """A context the engine fetches: `url` as given, and the source op's state.
 
@@ -53,7 +53,7 @@ class RemoteContext:
     label: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LoadedContext:
     """A fetched context: the state the build reads as its context, and the Dockerfile in it."""
 

@@ -18,7 +18,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
@@ -26,6 +26,7 @@ import grpc
 
 from buildwright._log import get_logger
 from buildwright._pb import control_pb2, gateway_pb2, ops_pb2
+from buildwright._values import valueclass
 from buildwright.client.attestations import Attestations, unsupported_message
 from buildwright.client.boundary import rpc_code, rpc_details
 from buildwright.client.cache import CacheEntry, prepare_cache, stores_attestations
@@ -74,7 +75,7 @@ _TOO_LARGE = re.compile(r"larger than max \((\d+) vs\. (\d+)\)")
 _MISSING_EXPORTER = re.compile(r'exporter "([^"]+)" could not be found')
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildRequest:
     """Everything a build needs besides the compiled graph.
 
@@ -148,7 +149,7 @@ class SingleBuildLike(Protocol):
 CompiledBuildLike = SingleBuildLike | MultiPlatformBuild
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GatewayContext:
     """What the compile callback may use: the engine's resolver, session and capabilities."""
 
@@ -176,7 +177,7 @@ class SolvedFiles(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _GatewayFiles:
     gateway: Gateway
     result: Any
@@ -192,7 +193,7 @@ def _solver(gateway: Gateway) -> Callable[[ops_pb2.Definition], SolvedFiles]:
     return solve
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildResult:
     """What the engine answered after exporting."""
 

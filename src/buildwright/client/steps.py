@@ -8,9 +8,10 @@ showed them, and hands out frozen `StepResult`s once the build is over.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
+from buildwright._values import valueclass
 from buildwright.client.events import (
     BuildEvent,
     VertexCached,
@@ -21,7 +22,7 @@ from buildwright.client.events import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StepResult:
     """One step (LLB vertex) of a build.
 

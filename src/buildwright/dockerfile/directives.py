@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright import _golang
+from buildwright._values import valueclass
 
 SYNTAX = "syntax"
 ESCAPE = "escape"
@@ -40,7 +41,7 @@ class DirectiveError(ValueError):
     """A directive used twice (the caller attaches the line)."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Directive:
     """One parser directive: lower-cased `name`, `value` as written, 1-based `line`."""
 
@@ -49,7 +50,7 @@ class Directive:
     line: int
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class DirectiveScanner:
     """Feeds lines one at a time, as the reference's directive parser does.
 
@@ -99,7 +100,7 @@ class DirectiveScanner:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SyntaxDirective:
     """The frontend image named by `# syntax=`: `image` is its first word, `cmdline` all of it."""
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.dockerfile import parser
 from buildwright.dockerfile.directives import Directive, SyntaxDirective, detect_syntax
 from buildwright.dockerfile.instruction_parser import parse_instruction
@@ -14,7 +14,7 @@ from buildwright.errors import DockerfileError
 from buildwright.location import SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Dockerfile:
     """A parsed Dockerfile.
 

@@ -9,9 +9,10 @@ were not (the UndefinedVar check needs them).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
+from buildwright._values import valueclass
 from buildwright.dockerfile.lexer import ShellLex
 
 
@@ -36,7 +37,7 @@ class Expander(Protocol):
         ...
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class EnvExpander:
     """An Expander over a fixed environment, collecting matched and unmatched names."""
 

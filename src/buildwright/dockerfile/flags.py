@@ -8,10 +8,10 @@ duplicate, missing value, boolean values, and a bare `--` ending the flags.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 
 from buildwright import _golang
+from buildwright._values import valueclass
 
 
 class FlagKind(Enum):
@@ -26,7 +26,7 @@ class FlagError(ValueError):
     """Invalid builder flags; the message is the reference's."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FlagValues:
     """Parsed flag values: `values[name]` for bool/string flags, `lists[name]` for repeatable ones."""
 

@@ -22,8 +22,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import IntEnum
+
+from buildwright._values import valueclass
 
 _MAX_RUNE = 0x10FFFF
 # Instruction ids the DFA cache may hold (about 40 MB at worst) before it starts again.
@@ -116,7 +118,7 @@ _CATEGORIES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Item:
     """One member of a class: code point ranges or a Unicode category, possibly complemented."""
 
@@ -136,7 +138,7 @@ class _Item:
         return found != self.negated
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CharClass:
     """A set of characters: the union of `items`, complemented when `negated`."""
 
@@ -156,7 +158,7 @@ def _literal(code: int) -> CharClass:
 # --- syntax tree -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Node:
     """A syntax tree node: `op` is "char", "any", "assert", "cat", "alt", "star", "plus", "quest"."""
 
@@ -546,7 +548,7 @@ class _Cache:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Regexp:
     """A compiled expression; `matches` is Go's `MatchString`."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.dockerfile.lexer import ShellLex, ShellLexError
 
 _HEREDOC = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)", re.ASCII)
@@ -20,7 +20,7 @@ _LEADING_TABS = re.compile(r"^\t+", re.MULTILINE)
 _EMPTY_ENV: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Heredoc:
     """One heredoc: delimiter `name`, file descriptor, expansion/chomp flags and raw body."""
 

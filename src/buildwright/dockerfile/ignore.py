@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from buildwright import _golang, _gopath
+from buildwright._values import valueclass
 from buildwright.dockerfile.goregexp import Regexp, RegexpError, compile_regexp
 from buildwright.errors import DockerfileError
 from buildwright.location import SourceRange
@@ -75,7 +76,7 @@ class PatternError(DockerfileError):
     """An invalid ignore pattern (`illegal exclusion pattern`, `syntax error in pattern`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Pattern:
     """One compiled pattern: `text` is the cleaned pattern without its `!`."""
 
@@ -121,7 +122,7 @@ class Pattern:
         return any(_safe_match(self, "/".join(dirs[: i + 1])) for i in range(len(dirs)))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class MatchInfo:
     """Per-pattern results for a directory, handed to its children during a walk."""
 

@@ -7,10 +7,11 @@ Every instruction keeps its `location` (line range), `original` text and `keywor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Self
 
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.dockerfile.expansion import Expander
 from buildwright.dockerfile.heredocs import Heredoc
 from buildwright.dockerfile.lexer import ShellLex
@@ -24,7 +25,7 @@ COPY_FROM_EXPANSION_ERROR = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class KeyValue:
     """An ENV/LABEL pair; `no_delim` marks the legacy `KEY value` form."""
 
@@ -33,7 +34,7 @@ class KeyValue:
     no_delim: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class KeyValueOptional:
     """An ARG entry: `value` is None for a bare `ARG name`."""
 
@@ -42,7 +43,7 @@ class KeyValueOptional:
     doc_comment: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class HeredocSource:
     """A COPY/ADD source given inline: `name` is the heredoc delimiter, `data` the (chomped) body."""
 
@@ -51,7 +52,7 @@ class HeredocSource:
     expand: bool
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Device:
     """A `RUN --device` entry."""
 
@@ -59,7 +60,7 @@ class Device:
     required: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class Instruction:
     """Fields shared by every instruction."""
 
@@ -92,7 +93,7 @@ class Instruction:
         return DockerfileError(message, self.location)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class FromInstruction(Instruction):
     """`FROM [--platform=p] image [AS name]`; `image` and `platform` expand with global ARGs."""
 
@@ -107,7 +108,7 @@ class FromInstruction(Instruction):
         return replace(self, image=expander.word(self.image), platform=expander.word(self.platform))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class RunInstruction(Instruction):
     """`RUN`: shell form (`prepend_shell`) or exec form.
 
@@ -133,7 +134,7 @@ class RunInstruction(Instruction):
         return replace(self, mounts=mounts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class CmdInstruction(Instruction):
     """`CMD`: never expanded."""
 
@@ -142,7 +143,7 @@ class CmdInstruction(Instruction):
     heredocs: tuple[Heredoc, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class EntrypointInstruction(Instruction):
     """`ENTRYPOINT`: never expanded; `command` is None for an empty argument list."""
 
@@ -151,14 +152,14 @@ class EntrypointInstruction(Instruction):
     heredocs: tuple[Heredoc, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class ShellInstruction(Instruction):
     """`SHELL ["exe", "arg"]`: never expanded."""
 
     shell: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class _CopyBase(Instruction):
     sources: tuple[str, ...]
     dest: str
@@ -178,7 +179,7 @@ class _CopyBase(Instruction):
         return replace(self, chown=chown, chmod=chmod, sources=sources, dest=dest, heredocs=heredocs, **expanded)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class CopyInstruction(_CopyBase):
     """`COPY`: sources, dest, `--chown`, `--chmod` and expandable heredoc bodies are expanded.
 
@@ -193,7 +194,7 @@ class CopyInstruction(_CopyBase):
         return self._expand_common(expander)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class AddInstruction(_CopyBase):
     """`ADD`: as COPY plus `--checksum` expanded; `keep_git_dir`/`unpack` are None when not given."""
 
@@ -205,7 +206,7 @@ class AddInstruction(_CopyBase):
         return self._expand_common(expander, checksum=self.checksum)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class ArgInstruction(Instruction):
     """`ARG k[=v] ...`: `expand()` expands default values only (keys never are)."""
 
@@ -218,7 +219,7 @@ class ArgInstruction(Instruction):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class EnvInstruction(Instruction):
     """`ENV`: keys and values expanded, all against the environment before the instruction."""
 
@@ -228,7 +229,7 @@ class EnvInstruction(Instruction):
         return replace(self, pairs=_expand_pairs(self.pairs, expander))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class LabelInstruction(Instruction):
     """`LABEL`: keys and values expanded."""
 
@@ -238,7 +239,7 @@ class LabelInstruction(Instruction):
         return replace(self, pairs=_expand_pairs(self.pairs, expander))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class WorkdirInstruction(Instruction):
     """`WORKDIR path`: expanded."""
 
@@ -248,7 +249,7 @@ class WorkdirInstruction(Instruction):
         return replace(self, path=expander.word(self.path))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class UserInstruction(Instruction):
     """`USER user[:group]`: expanded, not validated."""
 
@@ -258,7 +259,7 @@ class UserInstruction(Instruction):
         return replace(self, user=expander.word(self.user))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class ExposeInstruction(Instruction):
     """`EXPOSE`: ports sorted as strings at parse time; expansion splits words (`$PORTS`)."""
 
@@ -268,7 +269,7 @@ class ExposeInstruction(Instruction):
         return replace(self, ports=tuple(word for port in self.ports for word in expander.words(port)))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class VolumeInstruction(Instruction):
     """`VOLUME`: each entry expanded."""
 
@@ -278,7 +279,7 @@ class VolumeInstruction(Instruction):
         return replace(self, volumes=tuple(expander.word(volume) for volume in self.volumes))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class StopSignalInstruction(Instruction):
     """`STOPSIGNAL`: expanded (validated by the converter)."""
 
@@ -288,7 +289,7 @@ class StopSignalInstruction(Instruction):
         return replace(self, signal=expander.word(self.signal))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class HealthcheckInstruction(Instruction):
     """`HEALTHCHECK NONE` (`test == ("NONE",)`) or `HEALTHCHECK [opts] CMD ...`.
 
@@ -303,14 +304,14 @@ class HealthcheckInstruction(Instruction):
     retries: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class MaintainerInstruction(Instruction):
     """`MAINTAINER`: never expanded."""
 
     maintainer: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@valueclass(kw_only=True)
 class OnbuildInstruction(Instruction):
     """`ONBUILD <instruction>`: `expression` is the trigger text (heredoc bodies appended)."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeVar
 
 from buildwright import _golang
+from buildwright._values import valueclass
 from buildwright.dockerfile.goregexp import Regexp, compile_regexp
 from buildwright.errors import DockerfileError
 
@@ -24,7 +25,7 @@ class ShellLexError(DockerfileError):
     """A word that the lexer cannot process (bad substitution, unterminated quote...)."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class WordResult:
     """What processing one word produced: the text, its split words, and the names looked up."""
 
@@ -34,7 +35,7 @@ class WordResult:
     unmatched: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ShellLex:
     """A lexer configured like the reference's `shell.Lex`.
 
@@ -156,7 +157,7 @@ def _run(step: Generator[_Step, object, _T]) -> _T:
         value = None
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Words:
     """Accumulates split words the way the reference does (whitespace from `$` expansions splits)."""
 

@@ -8,11 +8,11 @@ every value is expanded and checked in order (so `type=` must come before type-s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from buildwright import _golang
 from buildwright._csvfields import CSVFieldError, csv_fields
 from buildwright._units import ram_in_bytes
+from buildwright._values import valueclass
 
 BIND = "bind"
 CACHE = "cache"
@@ -31,7 +31,7 @@ class MountError(ValueError):
     """An invalid `--mount` value; the message is the reference's."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class MountSpec:
     """One parsed `--mount`.
 

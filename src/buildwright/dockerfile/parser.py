@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright import _golang
+from buildwright._values import valueclass
 from buildwright.dockerfile import gojson, keywords
 from buildwright.dockerfile.directives import Directive, DirectiveError, DirectiveScanner
 from buildwright.dockerfile.heredocs import Heredoc, heredocs_from_line
@@ -27,7 +28,7 @@ _WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 NO_EMPTY_CONTINUATION_URL = "https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Node:
     """One parsed instruction line.
 
@@ -65,7 +66,7 @@ class Node:
         return (*words, *node.args)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ParseWarning:
     """A parser warning (the reference only emits NoEmptyContinuation here)."""
 
@@ -76,7 +77,7 @@ class ParseWarning:
     location: SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ParseResult:
     """The nodes, directives, effective escape character and warnings of one file."""
 
@@ -121,7 +122,7 @@ class _Lines:
         return item
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _State:
     escape: str = DEFAULT_ESCAPE
     directives: DirectiveScanner = field(default_factory=DirectiveScanner)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.dockerfile.instructions import ArgInstruction, FromInstruction, Instruction
 from buildwright.errors import DockerfileError
 
@@ -12,7 +12,7 @@ NO_STAGE_MESSAGE = "no build stage in current context"
 NO_STAGES_MESSAGE = "dockerfile contains no stages to build"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StageDefinition:
     """One stage: its 0-based `index`, lower-cased `name` ("" if unnamed), FROM and commands."""
 

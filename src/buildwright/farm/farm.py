@@ -22,11 +22,12 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.api import EventCallback
 from buildwright.client.builders import Builder
 from buildwright.client.dockerconfig import DockerConfig
@@ -53,7 +54,7 @@ PlacementCallback = Callable[[Sequence[Placement]], None]
 _TOGETHER = "farm:together:"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Plan:
     builds: tuple[NamedBuild, ...]
     legs: tuple[LegPlan, ...]

@@ -14,10 +14,10 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from buildwright._golang import go_json
+from buildwright._values import valueclass
 from buildwright.client.outputs import DESCRIPTOR_KEY
 from buildwright.errors import OutputError
 from buildwright.farm.registry import RegistryClient
@@ -29,7 +29,7 @@ _INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
 _REFERENCE_DIGEST = "vnd.docker.reference.digest"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Index:
     """A serialized index: its bytes, media type and digest."""
 

@@ -16,9 +16,10 @@ shared steps once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import NoReturn
 
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError
 from buildwright.farm.records import PlacementRecords
 from buildwright.farm.requests import Leg
@@ -26,7 +27,7 @@ from buildwright.farm.requests import Leg
 CACHE, LOAD, PLATFORM, FAILOVER = "cache", "load", "platform", "failover"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class NodeSlot:
     """A node as placement sees it: its name, record key, platforms and parallelism."""
 
@@ -42,7 +43,7 @@ class NodeSlot:
         return platform is None or not self.platforms or platform in self.platforms
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LegPlan:
     """A leg with its graph's vertex digests (source ops excluded) and its record key."""
 
@@ -51,7 +52,7 @@ class LegPlan:
     vertices: frozenset[str] = field(default_factory=frozenset)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Placement:
     """One leg's node and the rule that chose it; `shared` is how many of its vertices the node had."""
 

@@ -13,11 +13,12 @@ import contextlib
 import fcntl
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import MappingProxyType
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.client.identity import state_dir
 from buildwright.client.statefiles import write_json
 
@@ -28,7 +29,7 @@ MAX_VERTICES = 20000
 _VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class PlacementRecords:
     """A snapshot of the records: vertex digests per node key, last node key per leg key."""
 

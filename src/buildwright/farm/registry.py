@@ -14,8 +14,8 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.client.dockerconfig import DockerConfig, RegistryCredentials
 from buildwright.errors import OutputError
 
@@ -32,7 +32,7 @@ _CHALLENGE_FIELD = re.compile(r'(\w+)="([^"]*)"')
 _TIMEOUT = 60.0
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Reference:
     """`host/repository[:tag]`, Docker Hub names expanded (`app` is docker.io/library/app)."""
 

@@ -7,10 +7,11 @@ resolves to a list of them. Each platform of a build is one leg, placed on a nod
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from types import MappingProxyType
 from typing import Any
 
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError
 from buildwright.frontend.platforms import parse_platforms
 from buildwright.options import BuildOptions, OutputOptions
@@ -20,7 +21,7 @@ from buildwright.options import BuildOptions, OutputOptions
 _PLATFORM_KEY = "platform"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class NamedBuild:
     """One build to run on the farm: `options` are `buildwright.build()`'s keyword arguments,
     `context` included (`{"context": ".", "target": "app", "platform": "linux/amd64,linux/arm64"}`)."""
@@ -29,7 +30,7 @@ class NamedBuild:
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Leg:
     """One platform of one named build; `platform` is None when the build names none (the node's own)."""
 

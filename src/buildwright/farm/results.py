@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
+from buildwright._values import valueclass
 from buildwright.client import StepResult
 from buildwright.farm.requests import Leg
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LegResult:
     """One leg: where it ran and why, how long its job took, its steps.
 
@@ -34,7 +35,7 @@ class LegResult:
         return bool(self.moved_from)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TargetResult:
     """One named build: its legs, and its image (the merged index when its legs were on several nodes)."""
 
@@ -48,7 +49,7 @@ class TargetResult:
         return tuple(dict.fromkeys(leg.node for leg in self.legs))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FarmResult:
     """Every target's result, in the order the builds were given; warnings (nodes skipped, ...)."""
 

@@ -16,10 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from buildwright._log import get_logger
+from buildwright._values import valueclass
 from buildwright.errors import BuildwrightError, EngineError, EngineLostError, EngineUnavailableError
 from buildwright.farm.nodes import OpenNode
 from buildwright.farm.placement import Placement, replace_on
@@ -30,7 +31,7 @@ from buildwright.results import BuildResult
 _log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Job:
     """Legs of one target on one node; `moved_from` names the nodes it was taken off."""
 
@@ -48,7 +49,7 @@ class Job:
         return f"{self.target} {platform}@{self.node}" if platform else f"{self.target}@{self.node}"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class JobDone:
     job: Job
     result: BuildResult

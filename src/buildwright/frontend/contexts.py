@@ -9,9 +9,10 @@ on both sides, as buildx and the reference frontend do; `scratch` and `context` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright import llb
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError, DockerfileError, LLBError
 from buildwright.frontend.gitref import parse_git_ref
 from buildwright.frontend.http_source import has_http_scheme
@@ -24,7 +25,7 @@ _DOCKER_HUB = "docker.io/"
 _OFFICIAL = "docker.io/library/"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LayoutImage:
     """The image of an `oci-layout://` context: a descriptor of an OCI layout directory the client
     serves in the session as content store `oci:<store_id>`, and its image configs, read by the
@@ -45,7 +46,7 @@ class LayoutImage:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class NamedContext:
     """One named context as the frontend receives it.
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from buildwright import llb
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.dockerfile import (
     AddInstruction,
     CopyInstruction,
@@ -67,7 +67,7 @@ _NO_SOURCE_MOUNTS = frozenset({"secret", "ssh"})
 _CACHE_MOUNT = "cache"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Base:
     """What a stage starts from: an image reference (None for scratch), its config and platform."""
 
@@ -82,7 +82,7 @@ class _Base:
     base_config: bytes | None = None  # the resolved image's config, creation time kept
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StageSetup:
     """Phases 1-2: the stage graph with FROMs expanded by the global args, and the target."""
 
@@ -173,7 +173,7 @@ def compile_dockerfile(
         return _compile_dockerfile(dockerfile, options, resolver, rules)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Dispatched:
     """Phases 1-4 done: every reachable stage dispatched (the late context states still unbound)."""
 

@@ -8,11 +8,11 @@ are allowed, the copy options each kind gets, the names and progress groups, the
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from buildwright import llb
 from buildwright._frozen import replace
 from buildwright._golang import quote
+from buildwright._values import valueclass
 from buildwright.dockerfile import AddInstruction, CopyInstruction
 from buildwright.errors import DockerfileError
 from buildwright.frontend import paths
@@ -27,7 +27,7 @@ _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 CopyLike = CopyInstruction | AddInstruction
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Copies:
     """One instruction's copy actions as they are chained, and what its git sources carry forward.
 

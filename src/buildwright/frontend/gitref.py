@@ -10,10 +10,10 @@ from the context. A fragment gives `ref[:subdir]`; a query may give `ref`, `tag`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from buildwright._golang import parse_bool, quote
+from buildwright._values import valueclass
 
 _PROTOCOL = re.compile(r"^[a-zA-Z0-9]+://")
 _SUPPORTED = frozenset({"http", "https", "ssh", "git"})
@@ -23,7 +23,7 @@ _TAG_PREFIX = "refs/tags/"
 _BRANCH_PREFIX = "refs/heads/"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GitRef:
     """A git source: the remote to fetch (no query or fragment) and what to check out of it."""
 
@@ -36,7 +36,7 @@ class GitRef:
     indistinguishable_from_local: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GitRefParse:
     """The outcome of reading a source as a git URL.
 
@@ -48,7 +48,7 @@ class GitRefParse:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Url:
     scheme: str
     path: str

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.dockerfile import (
     CopyInstruction,
     Dockerfile,
@@ -40,7 +40,7 @@ class EdgeKind(enum.Enum):
     MOUNT = "mount"  # RUN --mount=...,from=<stage>
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GraphNode:
     """One stage. `base` is the image a stage starts from ("" when it starts from a stage)."""
 
@@ -54,7 +54,7 @@ class GraphNode:
     platform: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GraphEdge:
     """`source` is read by `dest` (both node indices) at Dockerfile `line`."""
 
@@ -64,7 +64,7 @@ class GraphEdge:
     line: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildGraph:
     """The stages of one Dockerfile for one target, with what reads what."""
 

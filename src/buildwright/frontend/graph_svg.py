@@ -9,10 +9,10 @@ character counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import pairwise
 from xml.sax.saxutils import escape
 
+from buildwright._values import valueclass
 from buildwright.frontend.graph import BuildGraph, EdgeKind, GraphNode, NodeKind
 from buildwright.frontend.graph_render import subtitle
 
@@ -38,7 +38,7 @@ _EDGE_STYLE = {
 _PRUNED = "#9a9a9a"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Box:
     node: GraphNode
     x: float  # left

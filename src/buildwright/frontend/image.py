@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.llb.platform import Platform
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Healthcheck:
     """HEALTHCHECK settings; durations in nanoseconds, 0 meaning "inherit the engine default"."""
 
@@ -32,7 +33,7 @@ class Healthcheck:
     retries: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class HistoryEntry:
     """One entry of the image history."""
 
@@ -43,7 +44,7 @@ class HistoryEntry:
     author: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ContainerConfig:
     """The `config` object of an image: how a container of it runs."""
 
@@ -85,7 +86,7 @@ class ContainerConfig:
         return replace(self, labels=tuple(merged.items()))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ImageConfig:
     """An OCI image config with Docker's extensions, as the Dockerfile frontend manipulates it."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
+from buildwright._values import valueclass
 from buildwright.frontend.contexts import NamedContext
 from buildwright.frontend.run_options import RunDefaults
 from buildwright.llb.platform import Platform
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from buildwright.llb import Definition, State
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FrontendOptions:
     """Everything a compilation depends on besides the Dockerfile and the engine's answers.
 
@@ -49,7 +50,7 @@ class FrontendOptions:
     all_stages: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StagePlan:
     """How the stages of a compilation relate: for `buildwright llb`/`graph` and tests."""
 
@@ -58,7 +59,7 @@ class StagePlan:
     pruned: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CompiledBuild:
     """The result of compiling a Dockerfile: the LLB to solve and the image config to return."""
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from buildwright._golang import go_json
+from buildwright._values import valueclass
 from buildwright.dockerfile import ArgInstruction, Dockerfile, ShellLex, split_stages
 from buildwright.frontend.args import default_args
 from buildwright.frontend.convert import Dispatched
@@ -28,7 +29,7 @@ from buildwright.frontend.stages import StageNode
 from buildwright.location import SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class OutlineArg:
     name: str
     value: str
@@ -36,7 +37,7 @@ class OutlineArg:
     location: SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class OutlineMount:
     """A secret or an SSH agent a RUN of the target needs (`required` as its mount says)."""
 
@@ -45,7 +46,7 @@ class OutlineMount:
     location: SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Outline:
     """What `docker buildx build --call=outline` shows for one target."""
 
@@ -63,7 +64,7 @@ class Outline:
         return outline_text(self)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _ArgInfo:
     value: str
     description: str
@@ -71,7 +72,7 @@ class _ArgInfo:
     deps: frozenset[str] = frozenset()
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Capture:
     """One stage's bookkeeping (mutable while it is assembled, as the reference's maps are)."""
 

@@ -9,10 +9,10 @@ map keyed by platform or today's single image is decided once, here: several pla
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from buildwright._frozen import replace
 from buildwright._golang import parse_bool
+from buildwright._values import valueclass
 from buildwright.dockerfile import Dockerfile
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.frontend.convert import compile_dockerfile
@@ -26,7 +26,7 @@ MULTI_PLATFORM_ARG = "BUILDKIT_MULTI_PLATFORM"
 # The words Go's strconv.ParseBool takes, which the reference uses for BUILDKIT_MULTI_PLATFORM.
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class PlatformBuild:
     """One platform's part of a multi-platform build."""
 
@@ -39,7 +39,7 @@ class PlatformBuild:
         return platform_id(self.platform)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class MultiPlatformBuild:
     """A build whose result is a map of platform -> image, exported as an index where supported."""
 

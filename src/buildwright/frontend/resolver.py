@@ -7,9 +7,10 @@ The frontend declares what it needs; the client implements it against the engine
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
+from buildwright._values import valueclass
 from buildwright.errors import EngineError
 from buildwright.llb.platform import Platform
 
@@ -23,7 +24,7 @@ class ImageResolveError(EngineError):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ImageRequest:
     """One base image to resolve: a normalised reference (`docker.io/library/busybox:latest`)."""
 
@@ -36,7 +37,7 @@ class ImageRequest:
     log_name: str | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ResolvedImage:
     """What the engine answered for an ImageRequest."""
 

@@ -13,12 +13,12 @@ import csv
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 from buildwright._frozen import replace
 from buildwright._log import get_logger
 from buildwright._units import INT64_MAX, ram_in_bytes
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError, UsageError
 from buildwright.llb import caps
 from buildwright.llb.exec import HostIP, NetMode, Ulimit
@@ -55,7 +55,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class RunDefaults:
     """What every RUN of a build gets unless the RUN says otherwise (only `--network` can).
 

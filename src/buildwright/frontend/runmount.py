@@ -9,9 +9,9 @@ mount without `from=` reads the build context, and records which context path it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from buildwright import _gopath, llb
+from buildwright._values import valueclass
 from buildwright.dockerfile import RunInstruction
 from buildwright.dockerfile.mounts import BIND, CACHE, SECRET, SSH, TMPFS, MountSpec
 from buildwright.errors import DockerfileError
@@ -37,7 +37,7 @@ _SHARING = {
 RunMount = Mount | SecretMount | SSHMount
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class RunMounts:
     """The mounts of one RUN, and the build-context paths its bind mounts read."""
 

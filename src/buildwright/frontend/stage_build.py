@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from buildwright import llb
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
 from buildwright.errors import DockerfileError
 from buildwright.frontend.image import ImageConfig
@@ -61,7 +62,7 @@ class DispatchRules(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class DispatchContext:
     """What every converter may read: the Dockerfile, the lexer, the global args, the target platform."""
 
@@ -88,7 +89,7 @@ class DispatchContext:
         return DockerfileError(message, instruction.location, self.dockerfile.lines)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ArgUse:
     """An ARG the stage declared, for `--call=outline`: its value as dispatched and its doc comment.
 
@@ -103,7 +104,7 @@ class ArgUse:
     inherited: bool
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class MountUse:
     """A secret or SSH mount a RUN of the stage uses, for `--call=outline`."""
 
@@ -113,7 +114,7 @@ class MountUse:
     location: SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StageBuild:
     """A stage part-way through dispatch: its LLB state, image config and bookkeeping."""
 

@@ -9,10 +9,10 @@ set is computed. Nothing is resolved or converted here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from buildwright import _golang
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.dockerfile import CopyInstruction, FromInstruction, Instruction, RunInstruction
 from buildwright.errors import BuildConfigError, DockerfileError
 from buildwright.frontend.contexts import NamedContext
@@ -21,7 +21,7 @@ from buildwright.llb.platform import Platform
 SCRATCH = "scratch"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StageNode:
     """One stage: a FROM of the Dockerfile, or an image named only by `COPY --from`."""
 
@@ -46,7 +46,7 @@ class StageNode:
         return frozenset(index for per_command in self.sources for index in per_command)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StageGraph:
     """All stages in file order (implicit image stages after them) and the display names."""
 

@@ -9,15 +9,15 @@ reference's subrequest result (`targets` and the Dockerfile as `sources`); the t
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 from buildwright._golang import go_json
+from buildwright._values import valueclass
 from buildwright.dockerfile import Dockerfile
 from buildwright.dockerfile.stages import split_stages
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Target:
     name: str
     default: bool
@@ -28,7 +28,7 @@ class Target:
     end_line: int
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TargetList:
     """`--call=targets`: the Dockerfile's stages and its source, as the reference lists them."""
 

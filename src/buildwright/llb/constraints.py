@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any, TypeAlias, TypedDict
 
 from buildwright._frozen import replace
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.llb.platform import Platform
 from buildwright.llb.sourcemap import SourceLocation, as_locations
 from buildwright.location import SourceRange
@@ -24,7 +25,7 @@ CUSTOM_NAME_KEY = "llb.customname"
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ProgressGroup:
     """Groups vertexes under one progress line (`weak` groups may be split by the UI)."""
 
@@ -43,7 +44,7 @@ def _valid_utf8(text: str) -> str:
     return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class OpMetadata:
     """Metadata of one op, keyed by its digest in a `Definition`.
 
@@ -88,7 +89,7 @@ class OpMetadata:
         return msg
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Constraints:
     """What one op (or a whole marshal call) is constrained by.
 

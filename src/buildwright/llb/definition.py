@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from json.encoder import encode_basestring_ascii
 from types import MappingProxyType
 from typing import Any
 
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.llb.constraints import OpMetadata
 from buildwright.llb.pbjson import MessageDicts
 from buildwright.llb.sourcemap import SourceMap
@@ -30,7 +31,7 @@ def _range_to_pb(r: SourceRange) -> Any:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Definition:
     """An LLB graph ready to solve.
 

@@ -7,10 +7,12 @@ key at the position of its latest assignment, so re-setting a key moves it to th
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from buildwright._values import valueclass
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class EnvList(Mapping[str, str]):
     """Environment variables in BuildKit's order; a read-only mapping iterating in that order."""
 

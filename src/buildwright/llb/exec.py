@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb import caps
 from buildwright.llb.constraints import Constraints
@@ -64,7 +65,7 @@ class MountKind(enum.Enum):
     TMPFS = "tmpfs"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Mount:
     """A filesystem mount of an exec; build one with `bind`, `cache` or `tmpfs`.
 
@@ -88,7 +89,7 @@ class Mount:
         return not (self.no_output or self.readonly or self.kind is not MountKind.BIND)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SecretMount:
     """A secret exposed as a file (`target`), an environment variable (`env`), or both."""
 
@@ -101,7 +102,7 @@ class SecretMount:
     optional: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SSHMount:
     """An SSH agent socket forwarded from the client; `target` defaults per index."""
 
@@ -113,7 +114,7 @@ class SSHMount:
     optional: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ProxyEnv:
     """Proxy variables given to an exec outside its cache key."""
 
@@ -124,7 +125,7 @@ class ProxyEnv:
     all_proxy: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Ulimit:
     """One resource limit (`nofile`, `nproc`, ...)."""
 
@@ -133,7 +134,7 @@ class Ulimit:
     hard: int
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class HostIP:
     """An /etc/hosts entry for an exec."""
 
@@ -141,7 +142,7 @@ class HostIP:
     ip: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CDIDevice:
     """A CDI device requested by name."""
 
@@ -149,7 +150,7 @@ class CDIDevice:
     optional: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ExecMeta:
     """The process side of an exec, taken from the state it runs on."""
 
@@ -166,7 +167,7 @@ class ExecMeta:
     security: SecurityMode = SecurityMode.SANDBOX
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class ExecOp(Vertex):
     """A process run. `mounts` are already sorted by target (root included)."""
 

@@ -9,13 +9,14 @@ against the state's working directory, and unset modes and timestamps are -1.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from buildwright import _gopath
 from buildwright._frozen import replace
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb import caps
 from buildwright.llb.constraints import Constraints
@@ -32,7 +33,7 @@ class StateLike(Protocol):
     def dir(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class UserOpt:
     """A user or group, by name (looked up in the target's /etc files) or by numeric id."""
 
@@ -59,7 +60,7 @@ def _parse_user(text: str) -> UserOpt:
     return UserOpt(name=text)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Chown:
     """Owner of created files: `Chown.parse("user:group")` or `Chown.ids(uid, gid)`."""
 
@@ -108,7 +109,7 @@ def _normalize_path(parent: str, path: str, keep_slash: bool) -> str:
     return _gopath.keep_trailing_slash(path, cleaned) if keep_slash else cleaned
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CopyOptions:
     """Options of a copy action (BuildKit `CopyInfo`). `mode` as a string is sent as `modeStr`."""
 
@@ -130,7 +131,7 @@ class CopyOptions:
 CopyInfo = CopyOptions  # the Go client's name for the same options
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Mkdir:
     path: str
     mode: int
@@ -150,7 +151,7 @@ class _Mkdir:
         return {"mkdir": msg}
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Mkfile:
     path: str
     mode: int
@@ -170,7 +171,7 @@ class _Mkfile:
         return {"mkfile": msg}
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Rm:
     path: str
     allow_not_found: bool
@@ -185,7 +186,7 @@ class _Rm:
         return {"rm": msg}
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Symlink:
     oldpath: str
     newpath: str
@@ -200,7 +201,7 @@ class _Symlink:
         return {"symlink": msg}
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Copy:
     source: StateLike | FileActionWithState
     src: str
@@ -250,7 +251,7 @@ class _Copy:
 _Action = _Mkdir | _Mkfile | _Rm | _Symlink | _Copy
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class FileAction:
     """A chain of file actions; each method appends one and returns the new chain.
 
@@ -344,7 +345,7 @@ class FileAction:
             node = node._prev
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class FileActionWithState:
     """A file action chain bound to a state, usable as a copy source."""
 
@@ -389,7 +390,7 @@ def copy(
     return FileAction(_Copy(source, src, dest, options))
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _ActionState:
     action: FileAction
     base: int = -1
@@ -400,7 +401,7 @@ class _ActionState:
     target: int = 0
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _FileMarshal:
     ctx: MarshalContext
     inputs: list[Any] = field(default_factory=list)
@@ -450,7 +451,7 @@ class _FileMarshal:
         return st
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class FileOp(Vertex):
     """One file op running a bound action chain."""
 

@@ -8,11 +8,11 @@ Go client, known SSH hosts are never fetched here (no `ssh-keyscan` at marshal t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from types import MappingProxyType
 from urllib.parse import unquote, urlsplit
 
 from buildwright import _gopath
+from buildwright._values import valueclass
 from buildwright.llb import caps
 from buildwright.llb.constraints import Constraints
 from buildwright.llb.source import SourceOp
@@ -35,7 +35,7 @@ _SCP = re.compile(r"^([a-zA-Z0-9-_]+)@([a-zA-Z0-9-.]+):(.*?)(?:\?(.*?))?(?:#(.*)
 _SUPPORTED = frozenset({"http", "https", "ssh", "git"})
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class GitRemote:
     """A parsed git remote: scheme, host (with port), path, and the URL without query/fragment."""
 

@@ -8,11 +8,12 @@ result, and the final op's metadata listing the meta caps the graph uses.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb import caps as capids
 from buildwright.llb.constraints import Constraints, OpMetadata
@@ -23,7 +24,7 @@ from buildwright.llb.vertex import Marshaled, Output, Vertex, digest_of, resolve
 from buildwright.location import SourceRange
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _SourceMapCollector:
     known: dict[str, SourceMap] = field(default_factory=dict)
     maps: list[SourceMap] = field(default_factory=list)
@@ -64,7 +65,7 @@ def _first_of(locations: Sequence[SourceLocation]) -> SourceRange | None:
     return None
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Pass:
     """State of one marshal call (implements `MarshalContext`)."""
 

@@ -5,9 +5,8 @@ Both are platform independent (no `Op.platform`), as in BuildKit's `client/llb/m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb.constraints import Constraints
 from buildwright.llb.vertex import MarshalContext, Marshaled, Output, Vertex, finish, marshal_constraints
@@ -15,7 +14,7 @@ from buildwright.llb.vertex import MarshalContext, Marshaled, Output, Vertex, fi
 EMPTY_INPUT = -1
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class MergeOp(Vertex):
     """Stack `sources` (at least two) in order."""
 
@@ -43,7 +42,7 @@ class MergeOp(Vertex):
         return finish(op, metadata, self.constraints.locations)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class DiffOp(Vertex):
     """What changed from `lower` to `upper` (None: empty)."""
 

@@ -10,9 +10,9 @@ import enum
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb import caps
 from buildwright.llb.constraints import Constraints
@@ -76,7 +76,7 @@ def _platform_specific(identifier: str) -> bool:
     return identifier.startswith(("docker-image://", "oci-layout://"))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class SourceOp(Vertex):
     """A source identified by a URL-like string plus attributes."""
 

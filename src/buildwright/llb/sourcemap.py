@@ -7,12 +7,12 @@ errors back at Dockerfile lines (BuildKit `client/llb/sourcemap.go`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from buildwright._values import valueclass
 from buildwright.location import SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SourceMap:
     """One source file: its name, language (e.g. "Dockerfile") and contents.
 
@@ -38,7 +38,7 @@ class SourceMap:
         return SourceLocation(self, tuple(flat))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SourceLocation:
     """Ranges of one `SourceMap` an op came from."""
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Unpack
 
 from buildwright import _gopath
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb.constraints import Constraints, OpOptions, make_constraints
 from buildwright.llb.definition import Definition
@@ -44,7 +45,7 @@ from buildwright.llb.vertex import LateVertex, Output
 # Where an op came from: source-map locations, or bare Dockerfile ranges (see `SourceMap`).
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StateMeta:
     """The process settings a state carries (BuildKit's state values `llb.exec.*`)."""
 
@@ -60,7 +61,7 @@ class StateMeta:
     cgroup_parent: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class State:
     """A filesystem (the `output` of some op, or None for scratch) plus process settings."""
 
@@ -324,7 +325,7 @@ def _exec_output(op: ExecOp, target: str, platform: Platform | None) -> Output:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class ExecState:
     """The result of `State.run`: the new root and access to the exec's other mounts."""
 

@@ -7,11 +7,11 @@ identical ops are still one op on the wire because they marshal to the same byte
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from buildwright._frozen import replace
 from buildwright._pb import ops_pb2 as pb
+from buildwright._values import valueclass
 from buildwright.errors import LLBError
 from buildwright.llb.constraints import Constraints, OpMetadata
 from buildwright.llb.platform import Platform
@@ -29,7 +29,7 @@ def serialize(message: Any) -> bytes:
     return data
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Marshaled:
     """One op marshalled: its bytes and digest, its metadata and source locations."""
 
@@ -91,7 +91,7 @@ class Vertex:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Output:
     """Output `index` of `vertex`. `error` marks an output that cannot be used as an input."""
 

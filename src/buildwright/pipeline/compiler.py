@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from buildwright import _gopath, llb
+from buildwright._values import valueclass
 from buildwright.client import GatewayContext
 from buildwright.errors import BuildConfigError
 from buildwright.frontend.image import ImageConfig
@@ -41,7 +42,7 @@ from buildwright.pipeline.container import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CompiledPipeline:
     """The graph to solve and the config of the image it makes (what the client's build takes)."""
 
@@ -49,7 +50,7 @@ class CompiledPipeline:
     image_config: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LocalNames:
     """Session names of the client directories a pipeline reads (`name -> path`)."""
 
@@ -99,7 +100,7 @@ def _base_refs(container: Container, seen: set[int]) -> Iterator[str]:
             yield from _base_refs(op.source.container, seen)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Built:
     state: llb.State
     config: ImageConfig

@@ -17,10 +17,10 @@ terminal call (`Container.build`); the recipe is then compiled to LLB on the eng
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
+from buildwright._values import valueclass
 from buildwright.client.outputs import OutputSpec
 from buildwright.errors import LLBError
 from buildwright.llb import CacheSharing, normalize_image_ref
@@ -31,61 +31,61 @@ if TYPE_CHECKING:
     from buildwright.results import BuildResult
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _From:
     ref: str  # normalised (`docker.io/library/busybox:latest`)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Scratch:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Exec:
     args: tuple[str, ...]
     user: str | None
     expect_exit_codes: tuple[int, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Env:
     key: str
     value: str | None  # None unsets
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Workdir:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _User:
     user: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Entrypoint:
     args: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Cmd:
     args: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Label:
     key: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _ExposedPort:
     port: str  # `8080/tcp`
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _CopyDirectory:
     path: str
     source: Directory
@@ -94,7 +94,7 @@ class _CopyDirectory:
     owner: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _CopyFile:
     path: str
     source: Directory
@@ -103,7 +103,7 @@ class _CopyFile:
     owner: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _NewFile:
     path: str
     contents: bytes
@@ -111,14 +111,14 @@ class _NewFile:
     owner: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _MountCache:
     path: str
     key: str
     sharing: CacheSharing
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _MountDirectory:
     path: str
     source: Directory
@@ -143,7 +143,7 @@ ContainerOp: TypeAlias = (
 )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class Directory:
     """A directory for a pipeline: on the client (`buildwright.local`) or inside a container
     (`Container.directory`). Immutable and lazy."""
@@ -169,7 +169,7 @@ def local(path: str | Path, *, include: Sequence[str] = (), exclude: Sequence[st
     return Directory(local_path=directory.resolve(), include=tuple(include), exclude=tuple(exclude))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@valueclass(eq=False)
 class Container:
     """A container image being defined: each `with_*` call adds a step and returns a new Container."""
 

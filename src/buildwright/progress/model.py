@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 
+from buildwright._values import valueclass
 from buildwright.client.events import (
     BuildEvent,
     BuildWarning,
@@ -44,7 +45,7 @@ class StepState(enum.Enum):
     CANCELED = "canceled"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class TaskView:
     """One sub-task of a step (a context transfer, a layer export) at the snapshot's instant."""
 
@@ -55,7 +56,7 @@ class TaskView:
     done: bool
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class StepView:
     """One started step at the snapshot's instant."""
 
@@ -74,7 +75,7 @@ class StepView:
         return self.state is not StepState.RUNNING
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BuildSnapshot:
     """Everything the live view draws."""
 
@@ -84,7 +85,7 @@ class BuildSnapshot:
     steps: tuple[StepView, ...]
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Task:
     id: str
     current: int = 0
@@ -94,7 +95,7 @@ class _Task:
     done: bool = False
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Step:
     digest: str
     name: str

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TextIO
 
+from buildwright._values import valueclass
 from buildwright.client.events import (
     BuildEvent,
     BuildWarning,
@@ -47,7 +47,7 @@ _ERROR_LOG_LINES = 10
 _MIN_SHOWN_SECONDS = 0.01
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Partial:
     """The start of a log line whose end has not arrived yet."""
 
@@ -55,7 +55,7 @@ class _Partial:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Printed:
     current: int
     timestamp: datetime | None

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import base64
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TextIO
 
 from buildwright._golang import go_json
+from buildwright._values import valueclass
 from buildwright.client.events import (
     BuildEvent,
     BuildWarning,
@@ -40,7 +40,7 @@ _ZERO_TIME = "0001-01-01T00:00:00Z"
 _VertexEvent = VertexQueued | VertexStarted | VertexCompleted | VertexCached | VertexFailed
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Vertex:
     digest: str
     name: str = ""

@@ -17,11 +17,11 @@ the build runs, lines that do not fit are dropped from the top, keeping unfinish
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
 
+from buildwright._values import valueclass
 from buildwright.progress.model import BuildSnapshot, StepState, StepView
 from buildwright.progress.units import format_bytes
 
@@ -39,7 +39,7 @@ _MIN_NAME = 12
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Job:
     name: str
     seconds: float

@@ -46,6 +46,7 @@ _ROOT = {
     "buildwright",
     "buildwright._lazy",
     "buildwright.errors",
+    "buildwright._values",  # the decorator of location's values
     "buildwright.location",
     "buildwright.cli",
     "buildwright.cli.app",

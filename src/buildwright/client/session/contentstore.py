@@ -20,11 +20,12 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import grpc
 
+from buildwright._values import valueclass
 from buildwright.client.session.h2server import RpcAbort
 
 # Algorithms an OCI digest may use here, with their hex lengths.
@@ -41,7 +42,7 @@ def parse_digest(value: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class BlobInfo:
     """A committed blob: digest, size and file times (seconds since the epoch)."""
 
@@ -51,7 +52,7 @@ class BlobInfo:
     updated_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class IngestStatus:
     """An unfinished write: how far it got and what it is expected to become."""
 
@@ -63,7 +64,7 @@ class IngestStatus:
     updated_at: float
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Ingest:
     ref: str
     path: Path

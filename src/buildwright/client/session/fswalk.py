@@ -23,11 +23,12 @@ import os
 import posixpath
 import stat as st
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
 from buildwright import _golang
 from buildwright._pb import stat_pb2
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError
 
 # Go os.FileMode type bits (io/fs).
@@ -133,7 +134,7 @@ def _may_lead_to(directory: str, pattern: list[str]) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class FilterSpec:
     """The filters a DiffCopy request carries (gRPC metadata `include-patterns`, ...)."""
 
@@ -142,7 +143,7 @@ class FilterSpec:
     follow_paths: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class WalkEntry:
     """One entry to send: its Stat, and for regular files the (dev, ino) to check when it is opened."""
 
@@ -150,7 +151,7 @@ class WalkEntry:
     identity: tuple[int, int] | None = None
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Dir:
     prefix: str  # path + "/"
     stat: stat_pb2.Stat

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import grpc
 
 from buildwright import _specs
 from buildwright._pb import secrets_pb2
+from buildwright._values import valueclass
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, unary_handler
 from buildwright.errors import BuildConfigError, UsageError
 
@@ -23,7 +24,7 @@ _SERVICE = "/moby.buildkit.secrets.v1.Secrets"
 MAX_SECRET_SIZE = 500 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SecretValue:
     """A secret's bytes with a masked repr, so it cannot leak through logs or tracebacks."""
 
@@ -50,7 +51,7 @@ class SecretsAttachable:
         router.add_unary(f"{_SERVICE}/GetSecret", unary_handler(secrets_pb2.GetSecretRequest, self._get))
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SecretSource:
     """Where secret `id` comes from: a file, an environment variable, or a value given directly.
 

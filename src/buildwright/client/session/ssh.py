@@ -15,13 +15,13 @@ import contextlib
 import os
 import stat
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 
 from buildwright._log import get_logger
 from buildwright._pb import sshforward_pb2
+from buildwright._values import valueclass
 from buildwright.client.session.filesync import request_options
 from buildwright.client.session.h2server import Metadata, Router, RpcAbort, ServerStream, unary_handler
 from buildwright.client.session.sshkeys import KeyAgent
@@ -39,7 +39,7 @@ _MUTATING_REQUESTS = frozenset({17, 18, 19, 20, 21, 22, 23, 25, 26, 27})
 _MAX_AGENT_MESSAGE = 256 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class SSHAgentSpec:
     """An `--ssh` value: agent `id` and what serves it: one agent socket, or private key files
     (none: `$SSH_AUTH_SOCK`)."""

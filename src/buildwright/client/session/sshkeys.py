@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildwright._values import valueclass
 from buildwright.errors import BuildConfigError
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class _Reader:
         return chunk
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Key:
     blob: bytes
     private: PrivateKey

@@ -7,9 +7,8 @@ The configuration comes from the `# check=` directive, or from the build argumen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from buildwright._golang import parse_bool, quote
+from buildwright._values import valueclass
 from buildwright.frontend.lint.rules import Rule
 
 CHECK_BUILD_ARG = "BUILDKIT_DOCKERFILE_CHECK"
@@ -19,7 +18,7 @@ class CheckConfigError(ValueError):
     """A check configuration that does not parse; the message is the reference's."""
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class CheckConfig:
     """A parsed check configuration; the default runs every non-experimental rule."""
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from buildwright._values import valueclass
 from buildwright.errors import BuildwrightError
 from buildwright.frontend.lint.config import CheckConfig
 from buildwright.frontend.lint.rules import Rule
 from buildwright.location import SourceRange
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Finding:
     """One rule violation at `location` (None for findings about the whole file)."""
 
@@ -27,7 +28,7 @@ class Finding:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LintResult:
     """The findings of one run, in the order the checks found them, and the error that stopped it.
 

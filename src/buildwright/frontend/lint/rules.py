@@ -7,12 +7,12 @@ the engine's version (Dockerfile frontend 1.19, BuildKit v0.25).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from buildwright._values import valueclass
 
 _DOCS = "https://docs.docker.com/go/dockerfile/rule/"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class Rule:
     """One check. Experimental rules run only when listed in `experimental=`."""
 

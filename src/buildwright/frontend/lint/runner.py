@@ -18,10 +18,11 @@ findings made so far are kept with the error.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright import _golang, llb
 from buildwright._frozen import replace
+from buildwright._values import valueclass
 from buildwright.dockerfile import (
     ArgInstruction,
     CopyInstruction,
@@ -61,7 +62,7 @@ PHASE_STAGES = "stages"
 PHASE_DISPATCH = "dispatch"
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class LintOptions:
     """The inputs of a check run besides the Dockerfile.
 
@@ -81,7 +82,7 @@ class LintOptions:
     named_contexts: Mapping[str, NamedContext] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Stage:
     from_: FromInstruction
     commands: tuple[Instruction, ...]
@@ -530,7 +531,7 @@ class _Run:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@valueclass
 class _Expanded:
     result: str
     matched: frozenset[str]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from buildwright import _golang
+from buildwright._values import valueclass
 from buildwright.dockerfile import (
     AddInstruction,
     CmdInstruction,
@@ -39,7 +40,7 @@ _SECRET_ALLOWED = re.compile(r"(?:_|^)(?:public)(?:_|$)", re.IGNORECASE)
 _WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:)?[\\/]")
 
 
-@dataclass(slots=True)
+@valueclass(frozen=False)
 class _Stage:
     """What the rules keep per stage besides what the compilation keeps."""
 
