@@ -85,7 +85,9 @@ def _host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _dial(endpoint: Endpoint, timeout: float) -> socket.socket:
+def dial(endpoint: Endpoint, timeout: float) -> socket.socket:
+    """A socket connected to a buildkitd endpoint (unix or tcp, before any TLS); a failure is
+    `unavailable`, naming the endpoint."""
     try:
         if endpoint.kind is EndpointKind.BUILDKITD_UNIX:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -206,7 +208,7 @@ def probe(endpoint: Endpoint, tls: TLSMaterial | None, timeout: float) -> None:
         EngineUnavailableError: the endpoint cannot be used; `tried` holds the reason.
         BuildConfigError: the TLS files are not usable.
     """
-    sock = _dial(endpoint, timeout)
+    sock = dial(endpoint, timeout)
     try:
         if tls is not None:
             sock = _handshake(sock, endpoint, tls)

@@ -14,7 +14,7 @@ import grpc
 import grpc.aio
 
 from buildwright.client.endpoint import Endpoint, EndpointKind, TLSConfig
-from buildwright.client.probe import TLSMaterial, probe, unavailable
+from buildwright.client.probe import TLSMaterial, dial, probe, unavailable
 from buildwright.client.relay import DockerAddress, DockerGrpcRelay, dial_docker_grpc
 from buildwright.errors import BuildConfigError, EngineError, UsageError
 
@@ -153,17 +153,8 @@ class DirectTransport:
         None for tcp, where grpc's channel brings TLS and name resolution."""
         if self._endpoint.kind is not EndpointKind.BUILDKITD_UNIX:
             return None
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(self._endpoint.address)
-            sock.settimeout(None)
-        except OSError as exc:
-            sock.close()
-            raise unavailable(self._endpoint, f"cannot connect: {exc.strerror or exc}") from exc
-        except BaseException:
-            sock.close()
-            raise
+        sock = dial(self._endpoint, timeout)
+        sock.settimeout(None)
         return sock, b""
 
     def close(self) -> None:
