@@ -24,7 +24,7 @@ import grpc
 import hpack  # type: ignore[import-untyped,unused-ignore]
 
 from buildwright._log import get_logger
-from buildwright.client.session.grpcframes import Deframer, FrameError
+from buildwright.client.session.grpcframes import Deframer, FrameError, varint
 
 _log = get_logger(__name__)
 
@@ -62,13 +62,8 @@ def _hpack_int(value: int, prefix_bits: int) -> bytes:
     limit = (1 << prefix_bits) - 1
     if value < limit:
         return bytes([value])
-    out = bytearray([limit])
-    value -= limit
-    while value >= 128:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    # The rest of an HPACK integer is 7-bit groups, low first, as a protobuf varint is written.
+    return bytes([limit]) + varint(value - limit)
 
 
 def encode_headers(headers: Sequence[tuple[str, str]]) -> bytes:
