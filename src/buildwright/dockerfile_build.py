@@ -75,7 +75,7 @@ def run_dockerfile_build(
     record_build(request.ref, local_build(origin, options.dockerfile, options.target))
     tracker = tracker_for(inputs, options, request.local_dirs)
     if tracker is not None:
-        request = replace(request, on_file_sent=tracker.on_file_sent)
+        request = replace(request, file_observer=tracker.transfer)
         on_event = tracker.watch(on_event)
     compilation = _Compilation(inputs, tracker)
     started = time.monotonic()

@@ -137,7 +137,8 @@ class DirSnapshot:
 class SentFiles:
     """Collects what the session sends (fed from the session's thread): one flat tuple appended
     per entry, the cheapest thing the session's loop can be made to do; grouped by directory
-    (at most MAX_ENTRIES each) only when read."""
+    (at most MAX_ENTRIES each) only when read. Also the content hash of each small file the
+    engine asked for, taken from the bytes sent, and which directories' transfers ended."""
 
     def __init__(self, dirs: int = 1) -> None:
         self._rows: list[tuple[str, str, RawEntry]] = []
@@ -145,6 +146,8 @@ class SentFiles:
         self._dropped: set[str] = set()
         self._dropped_count = 0
         self._read = 0  # how far `pending` has handed out the rows
+        self._contents: dict[str, dict[str, str]] = {}
+        self._finished: set[str] = set()
 
     @property
     def count(self) -> int:
@@ -157,6 +160,27 @@ class SentFiles:
         else:
             self._dropped.add(dir_name)
             self._dropped_count += 1
+
+    def content(self, dir_name: str, path: str, data: memoryview) -> None:
+        if len(data) > HASH_LIMIT:
+            return
+        # setdefault, one step under the interpreter lock: a reader on another thread that asked
+        # for this directory's hashes first holds the same dict.
+        hashed = self._contents.setdefault(dir_name, {})
+        if len(hashed) < MAX_ENTRIES:
+            hashed[path] = hashlib.sha256(data).hexdigest()
+
+    def finished(self, dir_name: str) -> None:
+        self._finished.add(dir_name)
+
+    def is_finished(self, dir_name: str) -> bool:
+        """Whether a transfer of `dir_name` ended: the engine asked for every file it wanted."""
+        return dir_name in self._finished
+
+    def content_hashes(self, dir_name: str) -> Mapping[str, str]:
+        """The hashes of the files of `dir_name` whose bytes were sent, by path: a live mapping,
+        filled as the session sends (read on any thread: entries are only added, one store each)."""
+        return self._contents.setdefault(dir_name, {})
 
     def pending(self) -> list[tuple[str, str, RawEntry]]:
         """The entries sent since the last call (for one reader, on any thread: the list is only
@@ -195,11 +219,15 @@ def walk_snapshot(
 
 class Hasher:
     """Hashes small regular files within one budget of bytes (`HASH_BUDGET` per build), reusing
-    the hash a previous record holds for an entry whose mode, size and mtime did not move."""
+    the hash a previous record holds for an entry whose mode, size and mtime did not move, and
+    the hash of the bytes the session sent (`sent`, by path: nothing read, nothing spent)."""
 
-    def __init__(self, root: Path, previous: DirSnapshot | None, budget: int | None = None) -> None:
+    def __init__(
+        self, root: Path, previous: DirSnapshot | None, budget: int | None = None, sent: Mapping[str, str] | None = None
+    ) -> None:
         self._root = root
         self._old = previous.raw() if previous is not None else {}
+        self._sent = sent if sent is not None else {}
         self.budget = HASH_BUDGET if budget is None else budget
 
     def entry(self, path: str, entry: RawEntry) -> RawEntry:
@@ -207,20 +235,31 @@ class Hasher:
         mode, size, mtime, linkname, sha = entry[:5]
         if sha is not None or not isinstance(mode, int) or not isinstance(size, int):
             return entry
-        if mode & MODE_TYPE or size > HASH_LIMIT:
+        if not needs_hash(mode, size):
             return entry
         before = self._old.get(path)
         if before is not None and len(before) == 5 and before[4] and tuple(before[:3]) == (mode, size, mtime):
             return (mode, size, mtime, linkname, before[4])
+        known = self._sent.get(path)
+        if known is not None:
+            return (mode, size, mtime, linkname, known)
         digest = _hash(self._root, path) if self.budget >= size else None
         self.budget -= size
         return (mode, size, mtime, linkname, digest)
 
 
-def with_hashes(root: Path, snapshot: DirSnapshot, previous: DirSnapshot | None) -> DirSnapshot:
+def needs_hash(mode: int, size: int) -> bool:
+    """Whether an entry of this Go mode and size gets a content hash (a small regular file)."""
+    return not mode & MODE_TYPE and size <= HASH_LIMIT
+
+
+def with_hashes(
+    root: Path, snapshot: DirSnapshot, previous: DirSnapshot | None, sent: Mapping[str, str] | None = None
+) -> DirSnapshot:
     """`snapshot` with a content hash on each small regular file (reused from `previous` when
-    the file's mode, size and mtime are those it had then)."""
-    hasher = Hasher(root, previous)
+    the file's mode, size and mtime are those it had then, or taken from `sent`, the hashes of
+    the bytes the session sent)."""
+    hasher = Hasher(root, previous, sent=sent)
     raw = {path: hasher.entry(path, entry) for path, entry in snapshot.raw().items()}
     return DirSnapshot(RawEntries(raw), snapshot.truncated, snapshot.digest)
 

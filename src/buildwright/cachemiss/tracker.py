@@ -1,6 +1,6 @@
 """One build, watched for its record: what the session sent, which steps ran, and why.
 
-`api.build` makes a `BuildTracker` before the build: its `on_file_sent` goes to the session,
+`api.build` makes a `BuildTracker` before the build: its `transfer` goes to the session,
 `compiled` is told the definition, `watch` wraps the event callback (with `explain`, each step
 that starts running gets a `StepCause` event for the progress view), and `finish` saves the new
 record and returns the explanation.
@@ -21,7 +21,15 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from buildwright.cachemiss.causes import Cause, attribute, compare, step_cause
-from buildwright.cachemiss.context import DirSnapshot, Hasher, RawEntries, RawEntry, SentFiles, with_hashes
+from buildwright.cachemiss.context import (
+    DirSnapshot,
+    Hasher,
+    RawEntries,
+    RawEntry,
+    SentFiles,
+    needs_hash,
+    with_hashes,
+)
 from buildwright.cachemiss.graph import Kind, Step, StepGraph, read_graph
 from buildwright.cachemiss.record import BuildKey, BuildRecord, CompileInputs, RecordStore, now
 from buildwright.cachemiss.report import Explanation, explanation
@@ -62,8 +70,8 @@ class BuildTracker:
         self._dockerfile = dockerfile_name
         # A multi-platform build's trackers share what the session sent (it is sent once).
         self._sent = sent if sent is not None else SentFiles(len(self._dirs))
-        # The session calls this for every entry: bound straight to the collector's method.
-        self.on_file_sent = self._sent.sent
+        # Told what the session sends (the collector's methods are called from its thread).
+        self.transfer: SentFiles = self._sent
         self._started = now()
         self._lock = threading.Lock()
         self._graph: StepGraph | None = None
@@ -142,7 +150,7 @@ class BuildTracker:
         # A directory the background thread hashed has spent its budget: it is not hashed again.
         done = self._background.hashed_dirs
         return {
-            name: with_hashes(self._dirs[name], snap, before.get(name))
+            name: with_hashes(self._dirs[name], snap, before.get(name), self._sent.content_hashes(name))
             if name in self._dirs and name not in done
             else snap
             for name, snap in snapshots.items()
@@ -258,15 +266,30 @@ class _Background:
             first = self._digests is None
         if not first or not self._hashes:
             return
-        hashers = {name: Hasher(root, None) for name, root in self._dirs.items()}
+        sent = self._sent
+        hashers = {name: Hasher(root, None, sent=sent.content_hashes(name)) for name, root in self._dirs.items()}
+        # A small file's STAT comes before the engine asks for its bytes, if it does: it waits
+        # here until its directory's transfer ended, then takes the hash of the bytes sent or,
+        # when none were (the engine had it), reads the file. So no file is read twice, and no
+        # hashing competes with the transfer for the interpreter.
+        waiting: dict[str, list[tuple[str, RawEntry]]] = {}
         while True:
             finished = self._done.wait(_POLL_SECONDS)
-            for name, path, entry in self._sent.pending():
+            for name, path, entry in sent.pending():
                 hasher = hashers.get(name)
                 if hasher is None:
                     continue
-                into = self._hashed.setdefault(name, {})
-                into[path] = hasher.entry(path, entry)
+                mode, size = entry[0], entry[1]
+                if isinstance(mode, int) and isinstance(size, int) and needs_hash(mode, size):
+                    waiting.setdefault(name, []).append((path, entry))
+                else:
+                    self._hashed.setdefault(name, {})[path] = entry
+            for name in list(waiting):
+                if finished or sent.is_finished(name):
+                    hasher = hashers[name]
+                    into = self._hashed.setdefault(name, {})
+                    for path, entry in waiting.pop(name):
+                        into[path] = hasher.entry(path, entry)
             if finished:
                 return
 
@@ -337,7 +360,7 @@ class PlatformTrackers:
         self._keys = keys
         self._make = make
         self._sent = SentFiles(dirs)
-        self.on_file_sent = self._sent.sent
+        self.transfer: SentFiles = self._sent
         self._trackers: list[BuildTracker] = []
         self._lock = threading.Lock()
 

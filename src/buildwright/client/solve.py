@@ -39,7 +39,7 @@ from buildwright.client.outputs import OutputTargets
 from buildwright.client.session.attachable import Attachable
 from buildwright.client.session.auth import AuthAttachable, CredentialSource
 from buildwright.client.session.filesend import FileSendAttachable
-from buildwright.client.session.filesync import FileSyncAttachable, SentObserver
+from buildwright.client.session.filesync import FileSyncAttachable, TransferObserver
 from buildwright.client.session.fswalk import MatcherFactory
 from buildwright.client.session.health import HealthAttachable
 from buildwright.client.session.patterns import default_matcher_factory
@@ -113,8 +113,8 @@ class BuildRequest:
     # added when the engine can store it and no provenance option was given.
     attestations: Attestations = field(default_factory=Attestations)
     default_provenance: bool = False
-    # Told each entry the session sends of a local directory (the build record keeps them).
-    on_file_sent: SentObserver | None = None
+    # Told what the session sends of each local directory (the build record keeps it).
+    file_observer: TransferObserver | None = None
     # Streams the engine pulls by id (`http://buildkit-session/<id>`): a context read from stdin.
     uploads: Mapping[str, BinaryIO] = field(default_factory=dict)
     # OCI layout directories read as content stores by id (`oci:<id>`): `oci-layout://` contexts.
@@ -309,7 +309,7 @@ def _layout_stores(layouts: Mapping[str, Path]) -> dict[str, LocalContentStore]:
 def _attachables(request: BuildRequest) -> list[Attachable]:
     items: list[Attachable] = [HealthAttachable(), AuthAttachable(request.registry_auth)]
     if request.local_dirs:
-        items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory, request.on_file_sent))
+        items.append(FileSyncAttachable(request.local_dirs, request.matcher_factory, request.file_observer))
     # The services a build may not need are imported by the builds that do.
     if request.secrets:
         from buildwright.client.session.secrets import SecretsAttachable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -151,3 +152,23 @@ def test_the_listing_digest_leaves_hashes_out(tmp_path: Path) -> None:
     touched = SentFiles()
     touched.sent("context", "a", 0o644, stat.st_size, stat.st_mtime_ns + 1, "")
     assert touched.snapshots()["context"].listing_digest() != plain.listing_digest()
+
+
+def test_sent_bytes_give_the_hash_without_reading_the_file(tmp_path: Path) -> None:
+    sent = SentFiles()
+    sent.sent("context", "gone", 0o644, 3, 1, "")
+    sent.sent("context", "kept", 0o644, 4, 1, "")
+    (tmp_path / "kept").write_bytes(b"disk")
+    hashes = sent.content_hashes("context")  # live: filled by what is sent afterwards
+    sent.content("context", "gone", memoryview(b"abc"))
+    sent.finished("context")
+    assert sent.is_finished("context") and not sent.is_finished("other")
+    hasher = context.Hasher(tmp_path, None, budget=4, sent=hashes)
+    # "gone" is no longer on disk: its hash is the one of the bytes sent, and costs no budget.
+    assert hasher.entry("gone", (0o644, 3, 1, "", None))[4] == hashlib.sha256(b"abc").hexdigest()
+    assert hasher.budget == 4
+    assert hasher.entry("kept", (0o644, 4, 1, "", None))[4] == hashlib.sha256(b"disk").hexdigest()
+    assert hasher.budget == 0
+    # A file over the hash limit keeps no hash, sent or not.
+    sent.content("context", "huge", memoryview(bytes(context.HASH_LIMIT + 1)))
+    assert "huge" not in hashes

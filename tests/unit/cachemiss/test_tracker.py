@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import threading
 from dataclasses import replace
@@ -74,7 +75,7 @@ def _build(
         stat = (context / path).stat()
         mode = (1 << 31 | 0o755) if (context / path).is_dir() else 0o644
         size = 0 if (context / path).is_dir() else stat.st_size
-        tracker.on_file_sent("context", path, mode, size, stat.st_mtime_ns, "")
+        tracker.transfer.sent("context", path, mode, size, stat.st_mtime_ns, "")
     results = []
     for digest in definition.digests:
         meta = definition.metadata.get(digest)
@@ -210,8 +211,8 @@ def test_a_multi_platform_build_keeps_one_record_per_platform(tmp_path: Path) ->
         definitions = [(p, _definition(f"s-{p}", {})) for p in platforms]
         trackers.compiled_platforms(definitions)
         stat = (context / "src" / "a").stat()
-        trackers.on_file_sent("context", "src", 1 << 31 | 0o755, 0, 1, "")
-        trackers.on_file_sent("context", "src/a", 0o644, stat.st_size, stat.st_mtime_ns, "")
+        trackers.transfer.sent("context", "src", 1 << 31 | 0o755, 0, 1, "")
+        trackers.transfer.sent("context", "src/a", 0o644, stat.st_size, stat.st_mtime_ns, "")
         results = []
         for platform, definition in definitions:
             for digest in definition.digests:
@@ -233,3 +234,26 @@ def test_a_multi_platform_build_keeps_one_record_per_platform(tmp_path: Path) ->
     second = build({p: ("[2/3]", "[3/3]") for p in platforms})
     assert second is not None and second.has_record
     assert [step.cause.text for step in second.rebuilt if step.cause][::2] == ["src/a changed (content)"] * 2
+
+
+def test_the_record_takes_hashes_of_the_bytes_sent(tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    (context / "src").mkdir(parents=True)
+    (context / "src" / "a").write_text("on disk")
+    (context / "src" / "b").write_text("b on disk")
+    store = RecordStore(tmp_path / "records")
+    tracker = _tracker(store, context, {"V": "1"}, explain=False)
+    tracker.compiled(_definition("s1", {"V": "1"}))
+    for path in ("src/a", "src/b"):
+        stat = (context / path).stat()
+        tracker.transfer.sent("context", path, 0o644, stat.st_size, stat.st_mtime_ns, "")
+    # The engine asked for src/a only (it had src/b): src/a's hash is the one of the bytes sent
+    # (made different from the file's here, to tell them apart); src/b is read from disk.
+    tracker.transfer.content("context", "src/a", memoryview(b"as sent"))
+    tracker.transfer.finished("context")
+    tracker.finish([])
+    saved = store.load(KEY)
+    assert saved is not None
+    entries = saved.files["context"].entries
+    assert entries["src/a"].sha256 == hashlib.sha256(b"as sent").hexdigest()
+    assert entries["src/b"].sha256 == hashlib.sha256(b"b on disk").hexdigest()

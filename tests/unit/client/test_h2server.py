@@ -152,6 +152,43 @@ def test_diffcopy_sends_tree_and_contents(tmp_path: Path) -> None:
     _serve(tmp_path, [FileSyncAttachable({"context": ctx}, default_matcher_factory)], body)
 
 
+class _Observer:
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.contents: dict[str, bytes] = {}
+        self.ended: list[str] = []
+
+    def sent(self, dir_name: str, path: str, mode: int, size: int, mtime: int, linkname: str) -> None:
+        self.entries.append(f"{dir_name}:{path}")
+
+    def content(self, dir_name: str, path: str, data: memoryview) -> None:
+        self.contents[f"{dir_name}:{path}"] = bytes(data)
+
+    def finished(self, dir_name: str) -> None:
+        self.ended.append(dir_name)
+
+
+def test_diffcopy_tells_its_observer_what_it_sent(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "small").write_bytes(b"small file")
+    (ctx / "empty").write_bytes(b"")
+    big = os.urandom(2 * 1024 * 1024 + 5)  # three chunks: no single view holds it
+    (ctx / "big").write_bytes(big)
+    observer = _Observer()
+
+    async def body(channel: grpc.aio.Channel) -> None:
+        got = await _receive(channel, (("dir-name", "context"),))
+        assert got["big"][1] == big
+        # Every entry is told before the call ends, and the end is told once the call is done.
+        assert sorted(observer.entries) == ["context:big", "context:empty", "context:small"]
+
+    _serve(tmp_path, [FileSyncAttachable({"context": ctx}, default_matcher_factory, observer)], body)
+    # The bytes of the files sent whole, exactly as sent; a file of several chunks is not given.
+    assert observer.contents == {"context:small": b"small file", "context:empty": b""}
+    assert observer.ended == ["context"]
+
+
 def test_diffcopy_unknown_dir(tmp_path: Path) -> None:
     async def body(channel: grpc.aio.Channel) -> None:
         call = filesync_pb2_grpc.FileSyncStub(channel).DiffCopy(metadata=(("dir-name", "other"),))

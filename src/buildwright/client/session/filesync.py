@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import os
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import grpc
 
@@ -40,8 +41,20 @@ _DATA = wire_pb2.Packet.PACKET_DATA
 _FIN = wire_pb2.Packet.PACKET_FIN
 _ERR = wire_pb2.Packet.PACKET_ERR
 
-# Told each entry sent: (dir name, path, Go file mode, size, mtime in ns, link target).
-SentObserver = Callable[[str, str, int, int, int, str], None]
+
+class TransferObserver(Protocol):
+    """Told what a DiffCopy sends, from the session's thread (so each call must be cheap)."""
+
+    def sent(self, dir_name: str, path: str, mode: int, size: int, mtime: int, linkname: str) -> None:
+        """An entry's STAT: its path, Go file mode, size, mtime in ns and link target."""
+
+    def content(self, dir_name: str, path: str, data: memoryview) -> None:
+        """The whole content of a file the receiver asked for, when it fit in one chunk: the
+        bytes just sent, valid only during the call."""
+
+    def finished(self, dir_name: str) -> None:
+        """A DiffCopy of `dir_name` ended (done, failed or cancelled): what it was going to ask
+        for, it has asked for."""
 
 
 def request_options(metadata: Sequence[tuple[str, str | bytes]]) -> dict[str, list[str]]:
@@ -69,10 +82,12 @@ class _Sender:
         root: Path,
         spec: FilterSpec,
         matcher_factory: MatcherFactory | None,
-        observe: Callable[[str, int, int, int, str], None] | None = None,
+        observer: TransferObserver | None = None,
+        dir_name: str = "",
     ) -> None:
         self._stream = stream
-        self._observe = observe
+        self._observer = observer
+        self._dir_name = dir_name
         self._root = root
         self._spec = spec
         self._matcher_factory = matcher_factory
@@ -84,7 +99,8 @@ class _Sender:
 
     async def _send_stats(self) -> None:
         files = self._files
-        observe = self._observe
+        observe = None if self._observer is None else self._observer.sent
+        name = self._dir_name
         index = 0
         # STAT packets go out _YIELD_EVERY at a time, as one run of gRPC messages: the stream's
         # send path (windows, HTTP/2 frames, a tunnel write) then runs once per batch, not once
@@ -94,7 +110,7 @@ class _Sender:
             for entry in walk(self._root, self._spec, self._matcher_factory):
                 if observe is not None:
                     stat = entry.stat
-                    observe(stat.path, stat.mode, stat.size, stat.modTime, stat.linkname)
+                    observe(name, stat.path, stat.mode, stat.size, stat.modTime, stat.linkname)
                 if entry.identity is not None:
                     files[index] = (entry.stat.path, entry.identity)
                 index += 1
@@ -134,14 +150,22 @@ class _Sender:
                 info = os.fstat(fd)
                 if (info.st_dev, info.st_ino) == identity:
                     remaining = info.st_size
+                    chunks = 0
+                    whole = memoryview(b"")
                     while True:
                         packet = _read_data_packet(fd, file_id, remaining)
                         if packet is None:
                             break
                         framed, size = packet
+                        chunks += 1
+                        whole = framed[len(framed) - size :]
                         remaining -= size
                         self.bytes_sent += size
                         await self._stream.send_framed(framed)
+                    if chunks <= 1 and self._observer is not None:
+                        # The bytes are at hand: the build record hashes them instead of reading
+                        # the file a second time.
+                        self._observer.content(self._dir_name, path, whole)
                 else:
                     _log.warning("context_file_changed", path=path)
             finally:
@@ -241,7 +265,7 @@ class FileSyncAttachable:
         self,
         dirs: Mapping[str, Path],
         matcher_factory: MatcherFactory | None = None,
-        observer: SentObserver | None = None,
+        observer: TransferObserver | None = None,
     ) -> None:
         self._dirs = {name: Path(path) for name, path in dirs.items()}
         self._matcher_factory = matcher_factory
@@ -259,15 +283,12 @@ class FileSyncAttachable:
             exclude_patterns=tuple(opts.get("exclude-patterns", ())),
             follow_paths=tuple(opts.get("followpaths", ())),
         )
-        observer = self._observer
-        observe = None
-        if observer is not None:
-
-            def observe(path: str, mode: int, size: int, mtime: int, linkname: str) -> None:
-                observer(name, path, mode, size, mtime, linkname)
-
-        sender = _Sender(stream, root, spec, self._matcher_factory, observe)
-        await sender.run()
+        sender = _Sender(stream, root, spec, self._matcher_factory, self._observer, name)
+        try:
+            await sender.run()
+        finally:
+            if self._observer is not None:
+                self._observer.finished(name)
         _log.debug("context_sent", dir=name, entries=sender.entries, bytes=sender.bytes_sent)
 
     async def _tar_stream(self, stream: ServerStream) -> None:
