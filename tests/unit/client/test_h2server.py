@@ -232,25 +232,50 @@ def test_tunnel_messages_carry_the_pieces_in_order_within_the_size_limit() -> No
     assert len(messages) == 4
 
 
+def _framed_messages(framed: memoryview) -> list[bytes]:
+    out = []
+    offset = 0
+    while offset < len(framed):
+        assert framed[offset] == 0
+        length = int.from_bytes(framed[offset + 1 : offset + 5], "big")
+        out.append(bytes(framed[offset + 5 : offset + 5 + length]))
+        offset += 5 + length
+    assert offset == len(framed)
+    return out
+
+
 def test_data_packets_are_read_in_place_with_their_grpc_prefix(tmp_path: Path) -> None:
     from buildwright.client.session import filesync
 
-    data = os.urandom(filesync.CHUNK_SIZE + 1000)
-    (tmp_path / "f").write_bytes(data)
-    fd = os.open(tmp_path / "f", os.O_RDONLY)
-    try:
-        chunks = []
-        for file_id in (0, 300):
-            os.lseek(fd, 0, os.SEEK_SET)
-            while (packet := filesync._read_data_packet(fd, file_id)) is not None:
-                framed, size = packet
-                assert framed[0] == 0 and int.from_bytes(framed[1:5], "big") == len(framed) - 5
-                decoded = wire_pb2.Packet.FromString(bytes(framed[5:]))
-                assert (decoded.type, decoded.ID, len(decoded.data)) == (wire_pb2.Packet.PACKET_DATA, file_id, size)
-                chunks.append(decoded.data)
-        assert b"".join(chunks) == data * 2
-    finally:
-        os.close(fd)
+    for length in (filesync.CHUNK_SIZE + 1000, filesync.CHUNK_SIZE, 10, 0):
+        data = os.urandom(length)
+        (tmp_path / "f").write_bytes(data)
+        fd = os.open(tmp_path / "f", os.O_RDONLY)
+        try:
+            for file_id in (0, 300):
+                os.lseek(fd, 0, os.SEEK_SET)
+                chunks = []
+                ends = 0
+                while (packet := filesync._read_data_packet(fd, file_id, length)) is not None:
+                    framed, chunk, ended = packet
+                    messages = [wire_pb2.Packet.FromString(m) for m in _framed_messages(framed)]
+                    assert (messages[0].type, messages[0].ID) == (wire_pb2.Packet.PACKET_DATA, file_id)
+                    assert messages[0].data == bytes(chunk)
+                    chunks.append(bytes(chunk))
+                    # A chunk that ends the file carries the empty DATA packet that says so.
+                    assert len(messages) == (2 if ended else 1)
+                    if ended:
+                        ends += 1
+                        assert (messages[1].type, messages[1].ID, messages[1].data) == (
+                            wire_pb2.Packet.PACKET_DATA,
+                            file_id,
+                            b"",
+                        )
+                assert b"".join(chunks) == data
+                # A file that ends on a chunk's edge (or is empty) is ended by a packet of its own.
+                assert ends == (0 if length % filesync.CHUNK_SIZE == 0 else 1)
+        finally:
+            os.close(fd)
 
 
 def _h2_frame(kind: int, flags: int, stream_id: int, payload: bytes) -> bytes:

@@ -136,6 +136,7 @@ class _Sender:
             raise RpcAbort(grpc.StatusCode.INVALID_ARGUMENT, f"invalid file id {file_id}")
         path, identity = item
         send = self._stream.send
+        ended = False
         try:
             # O_NOFOLLOW plus the inode check: the file must still be the one that was walked,
             # never something a symlink swapped in since.
@@ -149,28 +150,34 @@ class _Sender:
             try:
                 info = os.fstat(fd)
                 if (info.st_dev, info.st_ino) == identity:
-                    remaining = info.st_size
-                    chunks = 0
-                    whole = memoryview(b"")
-                    while True:
-                        packet = _read_data_packet(fd, file_id, remaining)
-                        if packet is None:
-                            break
-                        framed, size = packet
-                        chunks += 1
-                        whole = framed[len(framed) - size :]
-                        remaining -= size
-                        self.bytes_sent += size
-                        await self._stream.send_framed(framed)
-                    if chunks <= 1 and self._observer is not None:
-                        # The bytes are at hand: the build record hashes them instead of reading
-                        # the file a second time.
-                        self._observer.content(self._dir_name, path, whole)
+                    ended = await self._send_contents(fd, file_id, path, info.st_size)
                 else:
                     _log.warning("context_file_changed", path=path)
             finally:
                 os.close(fd)
-        await send(_packet_data(file_id, b""))
+        if not ended:
+            await send(_packet_data(file_id, b""))
+
+    async def _send_contents(self, fd: int, file_id: int, path: str, size: int) -> bool:
+        """Send the file's bytes as DATA packets; True when the last one carried the end too."""
+        remaining = size
+        chunks = 0
+        whole = memoryview(b"")
+        ended = False
+        while not ended:
+            packet = _read_data_packet(fd, file_id, remaining)
+            if packet is None:
+                break
+            framed, whole, ended = packet
+            chunks += 1
+            remaining -= len(whole)
+            self.bytes_sent += len(whole)
+            await self._stream.send_framed(framed)
+        if chunks <= 1 and self._observer is not None:
+            # The bytes are at hand: the build record hashes them instead of reading the file
+            # a second time.
+            self._observer.content(self._dir_name, path, whole)
+        return ended
 
     async def run(self) -> None:
         self._root_fd = os.open(os.path.realpath(self._root), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -213,26 +220,44 @@ _HEADROOM = 32
 
 # The smallest read: a small file gets a small buffer (a big one per file costs an mmap each).
 _MIN_READ = 4096
+# Room after a chunk for the empty DATA packet that ends the file (prefix, type, ID).
+_TAILROOM = 16
 
 
-def _read_data_packet(fd: int, file_id: int, expected: int = CHUNK_SIZE) -> tuple[memoryview, int] | None:
-    """The next chunk of `fd` as one gRPC-framed DATA packet and its size, read in place; None at the end.
+def _read_data_packet(fd: int, file_id: int, expected: int = CHUNK_SIZE) -> tuple[memoryview, memoryview, bool] | None:
+    """The next chunk of `fd` as one gRPC-framed DATA packet, the chunk's bytes within it, and
+    whether the file ended with it; None when nothing was left.
 
     The file is read straight into the buffer the frames are cut from, and the fields go in
     front of it, so a chunk's bytes are not copied between the file and the tunnel message. A
     fresh buffer each time: the frames still point into the previous one until the tunnel
     writes them. `expected` is what the file still holds by its stat, which sizes the buffer
-    (a file that grew since is still read to its end).
+    (a file that grew since is still read to its end). When the file ends inside the buffer,
+    the empty DATA packet that tells the receiver so is framed right behind the chunk: a small
+    file goes out as one write, not two.
     """
-    buffer = bytearray(_HEADROOM + min(CHUNK_SIZE, max(expected, _MIN_READ)))
+    capacity = min(CHUNK_SIZE, max(expected, _MIN_READ))
+    buffer = bytearray(_HEADROOM + capacity + _TAILROOM)
     view = memoryview(buffer)
-    size = os.readv(fd, [view[_HEADROOM:]])
+    size = 0
+    ended = False
+    while size < capacity:
+        got = os.readv(fd, [view[_HEADROOM + size : _HEADROOM + capacity]])
+        if got == 0:
+            ended = True
+            break
+        size += got
     if size == 0:
         return None
     head = b"\x08\x02" + (b"\x18" + varint(file_id) if file_id else b"") + b"\x22" + varint(size)
     start = _HEADROOM - len(head) - 5
     buffer[start:_HEADROOM] = grpc_prefix(len(head) + size) + head
-    return view[start : _HEADROOM + size], size
+    end = _HEADROOM + size
+    if ended:
+        last = _packet_data(file_id, b"")
+        buffer[end : end + 5 + len(last)] = grpc_prefix(len(last)) + last
+        end += 5 + len(last)
+    return view[start:end], view[_HEADROOM : _HEADROOM + size], ended
 
 
 def _packet_data(file_id: int, data: bytes) -> bytes:
