@@ -80,6 +80,17 @@ def test_walk_order_is_per_directory_name_order(tmp_path: Path) -> None:
     assert _paths(tmp_path) == ["Z", "a", "a/b.txt", "a-b", "a.txt", "dir", "dir/sub", "dir/sub/y", "dir/x"]
 
 
+def test_walk_order_is_byte_order_with_names_beyond_ascii(tmp_path: Path) -> None:
+    # "é" is 0xC3 0xA9 in UTF-8: after "z" and before "\uff41" (0xEF 0xBD 0x81) by bytes, as by
+    # code points; the ASCII-only directory next to it is sorted as str, with the same result.
+    for name in ("z", "é", "\uff41", "A", "_"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "plain").mkdir()
+    for name in ("b", "B", "a-b", "a"):
+        (tmp_path / "plain" / name).write_text(name)
+    assert _paths(tmp_path) == ["A", "_", "plain", "plain/B", "plain/a", "plain/a-b", "plain/b", "z", "é", "\uff41"]
+
+
 def test_stat_fields(tmp_path: Path) -> None:
     f = tmp_path / "run.sh"
     f.write_bytes(b"#!/bin/sh\n")
