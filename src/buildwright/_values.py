@@ -13,6 +13,10 @@ attaches the methods without compiling anything per class:
   many fields), each compiled once per process and renamed for each class with
   `CodeType.replace`. Their bodies are the ones dataclasses writes, so signatures, defaults,
   comparisons, hashes and speed agree.
+- `copier` makes, on request, the copy `_frozen.replace` makes, from a template per field count
+  too: for a class whose `__init__` only stores its arguments, a function taking the changes as
+  keyword-only arguments that stores each slot through its descriptor, which is what
+  `dataclasses.replace` ends up doing, at a fraction of the cost.
 - `__repr__` is wrapped, as dataclasses wraps it, to show a value that contains itself as `...`;
   `__setattr__` and `__delattr__` are closures over the class and its field names that raise
   `FrozenInstanceError` as the generated ones do.
@@ -41,7 +45,7 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["valueclass"]
+__all__ = ["copier", "valueclass"]
 
 _T = TypeVar("_T")
 
@@ -52,6 +56,11 @@ _HAS_DEFAULT_FACTORY: Any = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[att
 # What the method templates name: their file (in tracebacks) and the builtins they call.
 _TEMPLATES = "<buildwright._values>"
 _BUILTINS: dict[str, Any] = {"_bw_object": object, "hash": hash, "NotImplemented": NotImplemented}
+
+# The default of a copy method's parameters: a field not passed keeps its value (no caller has
+# this object to pass).
+_UNCHANGED: Any = object()
+_OBJECT_NEW: Any = object.__new__
 
 
 @overload
@@ -258,6 +267,53 @@ def _specialise(template: types.CodeType, cls: type, names: dict[str, str], scop
     method = types.FunctionType(code, {"__name__": cls.__module__, **_BUILTINS, **(scope or {})})
     method.__qualname__ = qualname
     return method
+
+
+# -- the copy --------------------------------------------------------------------------------
+
+
+def copier(cls: type) -> Callable[..., Any] | None:
+    """A copy method for a value class whose `__init__` only stores its arguments, else None.
+
+    It is called as `copy(obj, **changes)`, gives what `dataclasses.replace(obj, **changes)`
+    gives, and raises TypeError for a name that is no field. It is made on request rather than
+    with the class: a process copies values of a few dozen classes, and imports two hundred.
+    """
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    # Only an __init__ made here is known to store its arguments and nothing else (a subclass
+    # the fast path did not make, or a class writing its own __init__, may do more).
+    if code is None or code.co_filename != _TEMPLATES or hasattr(cls, "__post_init__"):
+        return None
+    if getattr(cls, "__new__", None) is not _OBJECT_NEW:
+        return None  # an instance made without calling the class skips its own __new__
+    fields = dataclasses.fields(cls)
+    setters: dict[str, Any] = {}
+    for i, f in enumerate(fields):
+        slot = getattr(cls, f.name, None)
+        # Every field a parameter stored in a slot: a base without slots keeps fields in a __dict__,
+        # and a field out of __init__ is one replace refuses to change (with its own error).
+        if not f.init or f.name.startswith("_bw_") or not isinstance(slot, types.MemberDescriptorType):
+            return None
+        setters[f"_bw_s{i}"] = slot.__set__  # stores past the frozen __setattr__, as __init__ does
+    names = {f"_bw_p{i}": f.name for i, f in enumerate(fields)}
+    method = _specialise(
+        _copy_template(len(fields)), cls, names, {"_bw_cls": cls, "_bw_unchanged": _UNCHANGED, **setters}
+    )
+    method.__kwdefaults__ = dict.fromkeys(names.values(), _UNCHANGED) or None
+    copy: Callable[..., Any] = method
+    return copy
+
+
+@functools.cache
+def _copy_template(count: int) -> types.CodeType:
+    """A copy over `count` fields: parameters `_bw_p<i>` (each also the attribute it replaces),
+    each field stored by the setter `_bw_s<i>` into an instance made without `__init__`."""
+    params = "".join(f", _bw_p{i}=_bw_unchanged" for i in range(count))
+    lines = [f"def _bw_copy(self, /{', *' if count else ''}{params}):", "    _bw_new = _bw_object.__new__(_bw_cls)"]
+    lines += [f"    _bw_s{i}(_bw_new, self._bw_p{i} if _bw_p{i} is _bw_unchanged else _bw_p{i})" for i in range(count)]
+    lines.append("    return _bw_new")
+    return _compile(*lines)
 
 
 # -- the other methods: closures, nothing compiled ----------------------------------------------
