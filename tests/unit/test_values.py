@@ -339,6 +339,29 @@ def test_a_subclass_made_without_valueclass_has_no_copy_method_of_its_own() -> N
     assert replace(value, y="w") == dataclasses.replace(value, y="w")
 
 
+def test_a_subclass_putting_something_else_under_a_field_name_is_made_as_dataclasses_makes_it() -> None:
+    # The base's __init__ stores straight into its slots only for instances of the base itself:
+    # for a subclass, storing a field runs whatever the subclass has under that name.
+    def sub(deco: Decorator) -> Any:
+        base = _base(deco)
+
+        class Sub(base):  # type: ignore[misc,valid-type]
+            __slots__ = ("seen",)
+
+            @property
+            def y(self) -> str:
+                return "from the subclass"
+
+            @y.setter
+            def y(self, value: str) -> None:
+                object.__setattr__(self, "seen", value)
+
+        return Sub(1, "given")
+
+    ours, theirs = sub(_ours()), sub(_theirs())
+    assert (ours.x, ours.y, ours.seen) == (theirs.x, theirs.y, theirs.seen) == (1, "from the subclass", "given")
+
+
 def test_a_class_with_its_own_init_or_new_has_no_copy_method() -> None:
     @valueclass
     class OwnInit:
