@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import operator
 from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -156,12 +155,9 @@ def _enum(enum_type: Any) -> _Convert:
 # conversion to a plain value (`_W_CONVERTED`) or a repeated field or map written item by item.
 _W_STR, _W_INT, _W_INT64, _W_BOOL, _W_MESSAGE, _W_CONVERTED, _W_REPEATED, _W_MAP = range(8)
 
-# One field: its name, its `"name": ` text, how its value is written, and the conversion of its
-# items (a repeated field's or a map's values; a map's keys go through their own, the last part).
-_Plan = tuple[str, str, int, Any, Any]
-
-# Sorting (plan, value) pairs by plan compares names only: they differ within a message.
-_plan_of = operator.itemgetter(0)
+# One field: its `"name": ` text, how its value is written, and the conversion of its items
+# (a repeated field's or a map's values; a map's keys go through their own, as the third part).
+_Plan = tuple[str, int, Any, Any]
 
 
 class IndentedJson:
@@ -248,20 +244,16 @@ class IndentedJson:
         if not fields:
             out.append("{}")
             return
+        if not ordered and len(fields) > 1:
+            fields.sort(key=_field_name)
         plans = self._plans
-        try:
-            items = [(plans[field], value) for field, value in fields]
-        except KeyError:
-            for field, _ in fields:
-                if field not in plans:
-                    plans[field] = self._plan(field)
-            items = [(plans[field], value) for field, value in fields]
-        if not ordered and len(items) > 1:
-            # By name, the plan's first part: a key made in C, no Python call per field.
-            items.sort(key=_plan_of)
         inner = newline + "  "
         separator = "{" + inner
-        for (_, key, kind, convert, convert_key), value in items:
+        for field, value in fields:
+            plan = plans.get(field)
+            if plan is None:
+                plan = plans[field] = self._plan(field)
+            key, kind, convert, convert_key = plan
             out.append(separator)
             out.append(key)
             separator = "," + inner
@@ -337,21 +329,21 @@ class IndentedJson:
             convert_key: _Convert | None = (
                 None if key_type == _FD.CPPTYPE_STRING else _bool_key if key_type == _FD.CPPTYPE_BOOL else str
             )
-            return field.name, key, _W_MAP, self._item(value_field), convert_key
+            return key, _W_MAP, self._item(value_field), convert_key
         if field.is_repeated:
-            return field.name, key, _W_REPEATED, self._item(field), None
+            return key, _W_REPEATED, self._item(field), None
         cpp_type = field.cpp_type
         if cpp_type == _FD.CPPTYPE_MESSAGE:
-            return field.name, key, _W_MESSAGE, None, None
+            return key, _W_MESSAGE, None, None
         if cpp_type == _FD.CPPTYPE_STRING and field.type != _FD.TYPE_BYTES:
-            return field.name, key, _W_STR, None, None
+            return key, _W_STR, None, None
         if cpp_type == _FD.CPPTYPE_BOOL:
-            return field.name, key, _W_BOOL, None, None
+            return key, _W_BOOL, None, None
         if cpp_type in _INT64:
-            return field.name, key, _W_INT64, None, None
+            return key, _W_INT64, None, None
         if cpp_type in _PLAIN:
-            return field.name, key, _W_INT, None, None
-        return field.name, key, _W_CONVERTED, self._dicts._value(field), None
+            return key, _W_INT, None, None
+        return key, _W_CONVERTED, self._dicts._value(field), None
 
     def _item(self, field: Any) -> _Convert | None:
         """The conversion of one item of a repeated field or map value; None for messages,
@@ -359,6 +351,11 @@ class IndentedJson:
         if field.cpp_type == _FD.CPPTYPE_MESSAGE:
             return None
         return self._dicts._value(field)
+
+
+def _field_name(item: tuple[Any, Any]) -> str:
+    name: str = item[0].name
+    return name
 
 
 def _field_number(field: Any) -> int:
