@@ -13,8 +13,12 @@ def clean(path: str) -> str:
         return "."
     # Already clean (the common case, returned without the rebuild): no empty component, no
     # trailing slash, no "." or ".." component.
+    # A "." or ".." component starts the path or follows a slash, so a path with neither "/." nor
+    # a leading "." has none (file names with dots, the usual case, skip the split).
     already = "//" not in path and (path == "/" or not path.endswith("/"))
-    if already and ("." not in path or not any(part in (".", "..") for part in path.split("/"))):
+    if already and (
+        not (path.startswith(".") or "/." in path) or not any(part in (".", "..") for part in path.split("/"))
+    ):
         return path
     rooted = path.startswith("/")
     parts: list[str] = []

@@ -12,7 +12,12 @@ attaches the methods without compiling anything per class:
   factory or are left out of `__init__`, whether there is a `__post_init__`; for the others, how
   many fields), each compiled once per process and renamed for each class with
   `CodeType.replace`. Their bodies are the ones dataclasses writes, so signatures, defaults,
-  comparisons, hashes and speed agree.
+  comparisons and hashes agree; a frozen `__init__` also has a faster branch for instances of
+  exactly its class, storing each field through its slot (see `_init_template`).
+- `copier` makes, on request, the copy `_frozen.replace` makes, from a template per field count
+  too: for a class whose `__init__` only stores its arguments, a function taking the changes as
+  keyword-only arguments that stores each slot through its descriptor, which is what
+  `dataclasses.replace` ends up doing, at a fraction of the cost.
 - `__repr__` is wrapped, as dataclasses wraps it, to show a value that contains itself as `...`;
   `__setattr__` and `__delattr__` are closures over the class and its field names that raise
   `FrozenInstanceError` as the generated ones do.
@@ -41,7 +46,7 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["valueclass"]
+__all__ = ["copier", "valueclass"]
 
 _T = TypeVar("_T")
 
@@ -52,6 +57,11 @@ _HAS_DEFAULT_FACTORY: Any = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[att
 # What the method templates name: their file (in tracebacks) and the builtins they call.
 _TEMPLATES = "<buildwright._values>"
 _BUILTINS: dict[str, Any] = {"_bw_object": object, "hash": hash, "NotImplemented": NotImplemented}
+
+# The default of a copy method's parameters: a field not passed keeps its value (no caller has
+# this object to pass).
+_UNCHANGED: Any = object()
+_OBJECT_NEW: Any = object.__new__
 
 
 @overload
@@ -187,14 +197,33 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen: bool
             continue  # left unset, as dataclasses leaves it
         names[f"_bw_a{len(steps) - 1}"] = f.name
     post_init = hasattr(cls, "__post_init__")
-    template = _init_template(frozen, len(positional), len(keyword), tuple(steps), post_init)
-    scope = {f"_bw_d{i}": d for i, d in enumerate(defaults)}
+    scope: dict[str, Any] = {f"_bw_d{i}": d for i, d in enumerate(defaults)}
     scope["_bw_factory"] = _HAS_DEFAULT_FACTORY
+    setters = _slot_setters(
+        cls, [params[p].name if p >= 0 else names[f"_bw_a{k}"] for k, (_, p, _) in enumerate(steps)]
+    )
+    slotted = frozen and setters is not None
+    if slotted:
+        scope.update(setters or {})
+        scope["_bw_cls"] = cls
+    template = _init_template(frozen, len(positional), len(keyword), tuple(steps), post_init, slotted)
     fn = _specialise(template, cls, names, scope)
     fn.__defaults__ = tuple(_default(f) for f in positional if _has_default(f)) or None
     fn.__kwdefaults__ = {f.name: _default(f) for f in keyword if _has_default(f)} or None
     fn.__annotations__ = {f.name: f.type for f in params} | {"return": None}
     return fn
+
+
+def _slot_setters(cls: type, stored: list[str]) -> dict[str, Any] | None:
+    """The `__set__` of the slot of each attribute `__init__` stores, as the globals `_bw_s<step>`,
+    or None when one is not a slot of `cls` (a field of a base without slots lives in a __dict__)."""
+    setters: dict[str, Any] = {}
+    for k, name in enumerate(stored):
+        slot = getattr(cls, name, None)
+        if not isinstance(slot, types.MemberDescriptorType):
+            return None
+        setters[f"_bw_s{k}"] = slot.__set__
+    return setters
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:
@@ -207,26 +236,33 @@ def _default(f: dataclasses.Field[Any]) -> Any:
 
 @functools.cache
 def _init_template(
-    frozen: bool, positional: int, keyword: int, steps: tuple[_Step, ...], post_init: bool
+    frozen: bool, positional: int, keyword: int, steps: tuple[_Step, ...], post_init: bool, slotted: bool
 ) -> types.CodeType:
     """The code of an __init__ of one shape, with placeholder names `_init` renames per class.
 
     Parameters are `_bw_p<i>`, the attributes of fields left out of `__init__` `_bw_a<step>`,
     defaults and factories the globals `_bw_d<i>`; the body is the one dataclasses writes.
+
+    A frozen class whose fields are all its slots (`slotted`) first has a branch for instances of
+    exactly the class (`_bw_cls`), storing each attribute by its slot's `__set__` (`_bw_s<step>`):
+    what `object.__setattr__` finds and calls, without looking it up each time, which halves
+    the cost of making a value. An instance of a subclass goes the way dataclasses goes, as a
+    subclass may put something else under a field's name.
     """
     params = [f"_bw_p{i}" for i in range(positional + keyword)]
     keyword_params = ["*", *params[positional:]] if keyword else []
     lines = [f"def __init__({', '.join(['self', *params[:positional], *keyword_params])}):"]
+    if slotted and steps:
+        lines.append("    if self.__class__ is _bw_cls:")
+        for k, (kind, param, default) in enumerate(steps):
+            attribute = f"_bw_p{param}" if param >= 0 else f"_bw_a{k}"
+            lines.append(f"        _bw_s{k}(self, {_init_source(kind, attribute, default)})")
+        if post_init:
+            lines.append("        self.__post_init__()")
+        lines.append("        return")
     for k, (kind, param, default) in enumerate(steps):
         attribute = f"_bw_p{param}" if param >= 0 else f"_bw_a{k}"
-        if kind == _PARAM:
-            source = attribute
-        elif kind == _PARAM_OR_FACTORY:
-            source = f"_bw_d{default}() if {attribute} is _bw_factory else {attribute}"
-        elif kind == _DEFAULT:
-            source = f"_bw_d{default}"
-        else:
-            source = f"_bw_d{default}()"
+        source = _init_source(kind, attribute, default)
         if frozen:
             lines.append(f"    _bw_object.__setattr__(self, {attribute!r}, {source})")
         else:
@@ -235,6 +271,17 @@ def _init_template(
         lines.append("    self.__post_init__()")
     lines.append("    pass")
     return _compile(*lines)
+
+
+def _init_source(kind: str, attribute: str, default: int) -> str:
+    """The expression of the value one step of `__init__` stores."""
+    if kind == _PARAM:
+        return attribute
+    if kind == _PARAM_OR_FACTORY:
+        return f"_bw_d{default}() if {attribute} is _bw_factory else {attribute}"
+    if kind == _DEFAULT:
+        return f"_bw_d{default}"
+    return f"_bw_d{default}()"
 
 
 def _compile(*lines: str) -> types.CodeType:
@@ -258,6 +305,53 @@ def _specialise(template: types.CodeType, cls: type, names: dict[str, str], scop
     method = types.FunctionType(code, {"__name__": cls.__module__, **_BUILTINS, **(scope or {})})
     method.__qualname__ = qualname
     return method
+
+
+# -- the copy --------------------------------------------------------------------------------
+
+
+def copier(cls: type) -> Callable[..., Any] | None:
+    """A copy method for a value class whose `__init__` only stores its arguments, else None.
+
+    It is called as `copy(obj, **changes)`, gives what `dataclasses.replace(obj, **changes)`
+    gives, and raises TypeError for a name that is no field. It is made on request rather than
+    with the class: a process copies values of a few dozen classes, and imports two hundred.
+    """
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    # Only an __init__ made here is known to store its arguments and nothing else (a subclass
+    # the fast path did not make, or a class writing its own __init__, may do more).
+    if code is None or code.co_filename != _TEMPLATES or hasattr(cls, "__post_init__"):
+        return None
+    if getattr(cls, "__new__", None) is not _OBJECT_NEW:
+        return None  # an instance made without calling the class skips its own __new__
+    fields = dataclasses.fields(cls)
+    setters: dict[str, Any] = {}
+    for i, f in enumerate(fields):
+        slot = getattr(cls, f.name, None)
+        # Every field a parameter stored in a slot: a base without slots keeps fields in a __dict__,
+        # and a field out of __init__ is one replace refuses to change (with its own error).
+        if not f.init or f.name.startswith("_bw_") or not isinstance(slot, types.MemberDescriptorType):
+            return None
+        setters[f"_bw_s{i}"] = slot.__set__  # stores past the frozen __setattr__, as __init__ does
+    names = {f"_bw_p{i}": f.name for i, f in enumerate(fields)}
+    method = _specialise(
+        _copy_template(len(fields)), cls, names, {"_bw_cls": cls, "_bw_unchanged": _UNCHANGED, **setters}
+    )
+    method.__kwdefaults__ = dict.fromkeys(names.values(), _UNCHANGED) or None
+    copy: Callable[..., Any] = method
+    return copy
+
+
+@functools.cache
+def _copy_template(count: int) -> types.CodeType:
+    """A copy over `count` fields: parameters `_bw_p<i>` (each also the attribute it replaces),
+    each field stored by the setter `_bw_s<i>` into an instance made without `__init__`."""
+    params = "".join(f", _bw_p{i}=_bw_unchanged" for i in range(count))
+    lines = [f"def _bw_copy(self, /{', *' if count else ''}{params}):", "    _bw_new = _bw_object.__new__(_bw_cls)"]
+    lines += [f"    _bw_s{i}(_bw_new, self._bw_p{i} if _bw_p{i} is _bw_unchanged else _bw_p{i})" for i in range(count)]
+    lines.append("    return _bw_new")
+    return _compile(*lines)
 
 
 # -- the other methods: closures, nothing compiled ----------------------------------------------

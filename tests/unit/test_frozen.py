@@ -57,3 +57,16 @@ def test_classes_whose_init_does_more_go_to_dataclasses_replace() -> None:
     assert replace(_Derived(1), x=4) == _Derived(4)
     with pytest.raises(TypeError):
         replace(object(), x=1)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnInit:
+    x: int
+
+    def __init__(self, x: int) -> None:
+        object.__setattr__(self, "x", abs(x))
+
+
+def test_a_dataclass_writing_its_own_init_is_copied_through_it() -> None:
+    # Its parameters are its fields, but its __init__ does more than store them.
+    assert replace(_OwnInit(1), x=-5).x == dataclasses.replace(_OwnInit(1), x=-5).x == 5

@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 import pytest
 
 import buildwright
-from buildwright._values import valueclass
+from buildwright._frozen import replace
+from buildwright._values import copier, valueclass
 
 Decorator = Callable[[type], type]
 
@@ -277,6 +278,7 @@ def test_the_class_agrees_with_the_one_dataclasses_makes(
 
     changes = {f.name: getattr(different, f.name) for f in dataclasses.fields(ours) if f.init}
     assert repr(dataclasses.replace(mine, **changes)) == repr(dataclasses.replace(yours, **changes))
+    _check_copies(ours, mine, changes)
 
     if options.get("frozen", True):
         for name in [f.name for f in dataclasses.fields(ours)]:
@@ -296,6 +298,88 @@ def test_the_class_agrees_with_the_one_dataclasses_makes(
         setattr(mine, name, "set")
         setattr(yours, name, "set")
         assert repr(mine) == repr(yours)
+
+
+def _check_copies(cls: type, value: Any, changes: dict[str, Any]) -> None:
+    """The copy method, where there is one, gives what dataclasses.replace gives, for each change
+    alone, all of them and none; `_frozen.replace` too, and both refuse what replace refuses."""
+    copy = copier(cls)
+    fields = dataclasses.fields(cls)
+    # Only an __init__ valueclass made is known to store its arguments and do nothing else.
+    simple = _made_fast(cls) and not hasattr(cls, "__post_init__") and all(f.init for f in fields)
+    assert (copy is not None) == simple
+    trials = [{}, changes, *({name: item} for name, item in changes.items())]
+    for trial in trials:
+        expected = dataclasses.replace(value, **trial)
+        for made in (replace(value, **trial), *(() if copy is None else (copy(value, **trial),))):
+            assert type(made) is cls
+            assert made is not value
+            assert [getattr(made, f.name, None) for f in fields] == [getattr(expected, f.name, None) for f in fields]
+            # The same objects, as replace passes them on (a field out of __init__ gets a new default).
+            assert all(getattr(made, f.name) is getattr(expected, f.name) for f in fields if f.init)
+            assert repr(made) == repr(expected)
+    with pytest.raises(TypeError) as theirs:
+        dataclasses.replace(value, not_a_field=1)
+    with pytest.raises(TypeError) as ours:
+        replace(value, not_a_field=1)
+    assert str(ours.value) == str(theirs.value)
+    if copy is not None:
+        with pytest.raises(TypeError, match="not_a_field"):
+            copy(value, not_a_field=1)
+
+
+def test_a_subclass_made_without_valueclass_has_no_copy_method_of_its_own() -> None:
+    # It inherits the base's __init__, but a copy made for the base would be an instance of the base.
+    base = _base(_ours())
+    sub = type("Sub", (base,), {"__slots__": ()})
+    value = sub(1, "z")
+    assert copier(base) is not None
+    assert copier(sub) is None
+    assert type(replace(value, y="w")) is sub
+    assert replace(value, y="w") == dataclasses.replace(value, y="w")
+
+
+def test_a_subclass_putting_something_else_under_a_field_name_is_made_as_dataclasses_makes_it() -> None:
+    # The base's __init__ stores straight into its slots only for instances of the base itself:
+    # for a subclass, storing a field runs whatever the subclass has under that name.
+    def sub(deco: Decorator) -> Any:
+        base = _base(deco)
+
+        class Sub(base):  # type: ignore[misc,valid-type]
+            __slots__ = ("seen",)
+
+            @property
+            def y(self) -> str:
+                return "from the subclass"
+
+            @y.setter
+            def y(self, value: str) -> None:
+                object.__setattr__(self, "seen", value)
+
+        return Sub(1, "given")
+
+    ours, theirs = sub(_ours()), sub(_theirs())
+    assert (ours.x, ours.y, ours.seen) == (theirs.x, theirs.y, theirs.seen) == (1, "from the subclass", "given")
+
+
+def test_a_class_with_its_own_init_or_new_has_no_copy_method() -> None:
+    @valueclass
+    class OwnInit:
+        x: int
+
+        def __init__(self, x: int) -> None:
+            object.__setattr__(self, "x", x + 1)
+
+    @valueclass
+    class OwnNew:
+        x: int
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> OwnNew:
+            return object.__new__(cls)  # not super(): slots=True makes a new class, which its cell misses
+
+    assert copier(OwnInit) is None and copier(OwnNew) is None
+    assert replace(OwnInit(1), x=5).x == dataclasses.replace(OwnInit(1), x=5).x == 6
+    assert replace(OwnNew(1), x=5) == OwnNew(5)
 
 
 def _hash(obj: object) -> int | str:
@@ -468,6 +552,7 @@ def test_each_package_value_class_agrees_with_its_dataclasses_twin(cls: type) ->
     mine = cls()
     arguments = {f.name: getattr(mine, f.name) for f in dataclasses.fields(cls) if f.init}
     yours = twin(**arguments)
+    _check_copies(cls, mine, arguments)
     if "__repr__" not in explicit:
         assert repr(mine) == repr(yours)
     assert (mine == cls(**arguments)) == (yours == twin(**arguments))

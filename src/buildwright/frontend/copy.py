@@ -89,7 +89,7 @@ def dispatch_copy(
         history.append(f"--chmod={instruction.chmod}")
 
     text = progress_text(context, instruction.original, build.env())
-    name, stepped = build.step_name(text)
+    name = build.step_label(text)
     keep_git_dir = instruction.keep_git_dir if isinstance(instruction, AddInstruction) else None
     copies = _Copies(instruction, dest, mode, name, keep_git_dir=keep_git_dir, checksum=checksum)
     source_state = sources[0].state if sources else context_state
@@ -109,9 +109,10 @@ def dispatch_copy(
         raise DockerfileError("no sources to copy")
     history.append(instruction.dest)
 
-    state = _apply(build, stepped, instruction, copies.action, text, context)
-    context_paths = stepped.context_paths | _context_paths(instruction, sources)
-    return commit(stepped, " ".join(history) + " # buildkit", layer=True, state=state, context_paths=context_paths)
+    state = _apply(build, instruction, copies.action, text, context)
+    context_paths = build.context_paths | _context_paths(instruction, sources)
+    history_text = " ".join(history) + " # buildkit"
+    return commit(build, history_text, layer=True, state=state, context_paths=context_paths, cmd_index=build.next_step)
 
 
 def _copy_source(copies: _Copies, src: str, source_state: llb.State) -> _Copies:
@@ -175,7 +176,6 @@ def _copy_git(copies: _Copies, ref: GitRef) -> _Copies:
 
 def _apply(
     build: StageBuild,
-    stepped: StageBuild,
     instruction: CopyLike,
     action: llb.FileAction,
     text: str,
@@ -183,35 +183,35 @@ def _apply(
 ) -> llb.State:
     """Run the copies on the stage, or with `--link` on scratch, merged onto the stage."""
     # Unlike RUN, the reference gives copy ops no command description: only a name and a location.
-    name, _ = build.step_name(text)
+    name = build.step_label(text)
     caps = context.llb_caps
     # Unknown caps (compiling without an engine) and --chmod keep the plain copy, as the reference does.
     if not instruction.link or instruction.chmod or caps is None or llb.caps.MERGE_OP not in caps:
-        return stepped.state.file(
+        return build.state.file(
             action,
             custom_name=name,
             location=instruction.location,
-            ignore_cache=stepped.ignore_cache,
+            ignore_cache=build.ignore_cache,
         )
-    link_name, _ = build.step_name("LINK " + text)
-    group_id = _progress_group_id(context, stepped, instruction, name)
+    link_name = build.step_label("LINK " + text)
+    group_id = _progress_group_id(context, build, instruction, name)
     layer = llb.scratch().file(
         action,
         custom_name=name,
         location=instruction.location,
-        ignore_cache=stepped.ignore_cache,
+        ignore_cache=build.ignore_cache,
         progress_group=llb.ProgressGroup(group_id, name, weak=True),
-        platform=stepped.platform,
+        platform=build.platform,
     )
     merged = llb.merge(
-        [stepped.state, layer],
+        [build.state, layer],
         custom_name=link_name,
         location=instruction.location,
-        ignore_cache=stepped.ignore_cache,
+        ignore_cache=build.ignore_cache,
         progress_group=llb.ProgressGroup(group_id, name, weak=False),
     )
     # The merge keeps the stage's settings (env, workdir...) even when the stage was scratch.
-    return stepped.state.with_output(merged.output)
+    return build.state.with_output(merged.output)
 
 
 def _context_paths(instruction: CopyLike, sources: tuple[StageBuild, ...]) -> frozenset[str]:

@@ -92,8 +92,7 @@ def start_stage(
         return replace(build, state=base_state, cmd_total=cmd_total)
     if base_ref is None:
         return replace(build, cmd_total=cmd_total, cmd_index=0)
-    name, build = build.step_name(f"FROM {base_ref}")
-    build = replace(build, cmd_total=cmd_total)
+    name = build.step_label(f"FROM {base_ref}")
     from_ = node.from_instruction
     state = llb.image(
         base_ref,
@@ -103,7 +102,7 @@ def start_stage(
         location=from_.location if from_ else None,
         resolve_mode=llb.ResolveMode(context.image_resolve_mode),
     )
-    return replace(build, state=state)
+    return replace(build, state=state, cmd_total=cmd_total, cmd_index=build.next_step)
 
 
 def inherit_stage(
@@ -234,49 +233,48 @@ def _dispatch(
     if isinstance(instruction, LabelInstruction):
         config = build.image.config.with_labels([(kv.key, kv.value) for kv in instruction.pairs])
         text = "LABEL" + "".join(f" {kv.key}={kv.value}" for kv in instruction.pairs)
-        return commit(build, text, image=replace(build.image, config=config))
+        return commit(build, text, config=config)
     if isinstance(instruction, UserInstruction):
-        image = replace(build.image, config=replace(build.image.config, user=instruction.user))
+        config = replace(build.image.config, user=instruction.user)
         state = build.state.with_user(instruction.user)
-        return commit(build, f"USER {instruction.user}", image=image, state=state)
+        return commit(build, f"USER {instruction.user}", config=config, state=state)
     if isinstance(instruction, ExposeInstruction):
         rules = context.rules
         location = instruction.location
         observe = None if rules is None else (lambda raw, proto, mapped: rules.port(location, raw, proto, mapped))
         ports = parse_ports(list(instruction.ports), observe)
         merged = tuple(sorted(set(build.image.config.exposed_ports) | set(ports)))
-        image = replace(build.image, config=replace(build.image.config, exposed_ports=merged))
-        return commit(build, f"EXPOSE {go_list(ports)}", image=image)
+        config = replace(build.image.config, exposed_ports=merged)
+        return commit(build, f"EXPOSE {go_list(ports)}", config=config)
     if isinstance(instruction, CmdInstruction):
         args = _with_shell(build.image, instruction.command) if instruction.prepend_shell else instruction.command
         config = replace(build.image.config, cmd=tuple(args), args_escaped=True)
-        return commit(build, f"CMD {go_quoted_list(args)}", image=replace(build.image, config=config), cmd_set=True)
+        return commit(build, f"CMD {go_quoted_list(args)}", config=config, cmd_set=True)
     if isinstance(instruction, EntrypointInstruction):
         command = instruction.command or ()
         args = _with_shell(build.image, command) if instruction.prepend_shell else command
         config = replace(build.image.config, entrypoint=tuple(args))
         if not build.cmd_set:
             config = replace(config, cmd=None)
-        return commit(build, f"ENTRYPOINT {go_quoted_list(args)}", image=replace(build.image, config=config))
+        return commit(build, f"ENTRYPOINT {go_quoted_list(args)}", config=config)
     if isinstance(instruction, ShellInstruction):
         config = replace(build.image.config, shell=tuple(instruction.shell))
-        return commit(build, f"SHELL {go_list(instruction.shell)}", image=replace(build.image, config=config))
+        return commit(build, f"SHELL {go_list(instruction.shell)}", config=config)
     if isinstance(instruction, VolumeInstruction):
         for volume in instruction.volumes:
             if not volume:
                 raise context.error("VOLUME specified can not be an empty string", instruction)
         volumes = tuple(sorted(set(build.image.config.volumes) | set(instruction.volumes)))
-        image = replace(build.image, config=replace(build.image.config, volumes=volumes))
-        return commit(build, f"VOLUME {go_list(instruction.volumes)}", image=image)
+        config = replace(build.image.config, volumes=volumes)
+        return commit(build, f"VOLUME {go_list(instruction.volumes)}", config=config)
     if isinstance(instruction, StopSignalInstruction):
         if not is_valid_signal(instruction.signal):
             raise context.error(f"invalid signal: {instruction.signal}", instruction)
-        image = replace(build.image, config=replace(build.image.config, stop_signal=instruction.signal))
-        return commit(build, f"STOPSIGNAL {instruction.signal}", image=image)
+        config = replace(build.image.config, stop_signal=instruction.signal)
+        return commit(build, f"STOPSIGNAL {instruction.signal}", config=config)
     if isinstance(instruction, MaintainerInstruction):
         return commit(
-            replace(build, image=replace(build.image, author=instruction.maintainer)),
-            f"MAINTAINER {instruction.maintainer}",
+            build, f"MAINTAINER {instruction.maintainer}", image=replace(build.image, author=instruction.maintainer)
         )
     if isinstance(instruction, OnbuildInstruction):
         config = replace(build.image.config, on_build=(*build.image.config.on_build, instruction.expression))
@@ -298,7 +296,7 @@ def _env(build: StageBuild, instruction: EnvInstruction) -> StageBuild:
         state = state.add_env(pair.key, pair.value)
         config = config.with_env(pair.key, pair.value)
     text = "ENV" + "".join(f" {kv.key}={kv.value}" for kv in instruction.pairs)
-    return commit(build, text, state=state, image=replace(build.image, config=config))
+    return commit(build, text, state=state, config=config)
 
 
 def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContext) -> StageBuild:
@@ -337,14 +335,12 @@ def _arg(build: StageBuild, instruction: ArgInstruction, context: DispatchContex
 
 def _workdir(build: StageBuild, instruction: WorkdirInstruction, context: DispatchContext) -> StageBuild:
     workdir = paths.normalize(build.image.config.working_dir, instruction.path, keep_slash=False)
-    image = replace(build.image, config=replace(build.image.config, working_dir=workdir))
+    config = replace(build.image.config, working_dir=workdir)
     state = build.state.with_dir(workdir)
-    build = replace(build, image=image, state=state)
     if workdir == "/":
-        return commit(build, f"WORKDIR {workdir}")
-    env = build.env()
-    name, build = build.step_name(progress_text(context, instruction.original, env))
-    action = llb.mkdir(workdir, 0o755, make_parents=True, user=image.config.user or None, created_time=build.epoch)
+        return commit(build, f"WORKDIR {workdir}", config=config, state=state)
+    name = build.step_label(progress_text(context, instruction.original, build.env()))
+    action = llb.mkdir(workdir, 0o755, make_parents=True, user=config.user or None, created_time=build.epoch)
     state = state.file(
         action,
         custom_name=name,
@@ -352,7 +348,7 @@ def _workdir(build: StageBuild, instruction: WorkdirInstruction, context: Dispat
         location=instruction.location,
     )
     # The reference never marks WORKDIR's mkdir to skip the cache, even with --no-cache.
-    return commit(build, f"WORKDIR {workdir}", layer=True, state=state)
+    return commit(build, f"WORKDIR {workdir}", layer=True, config=config, state=state, cmd_index=build.next_step)
 
 
 def _run(
@@ -382,8 +378,8 @@ def _healthcheck(build: StageBuild, instruction: HealthcheckInstruction) -> Stag
         + " ".join(go_quote(go_duration(d)) for d in durations)
         + f" {_go_rune_literal(health.retries)}}}"
     )
-    image = replace(build.image, config=replace(build.image.config, healthcheck=health))
-    return commit(build, text, image=image)
+    config = replace(build.image.config, healthcheck=health)
+    return commit(build, text, config=config)
 
 
 def _go_rune_literal(value: int) -> str:

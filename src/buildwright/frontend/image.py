@@ -172,10 +172,15 @@ class ImageConfig:
             ),
         )
 
-    def with_history(self, created_by: str, *, empty_layer: bool, created: str | None = None) -> ImageConfig:
-        """Append one history entry, as each Dockerfile instruction does."""
+    def with_history(
+        self, created_by: str, *, empty_layer: bool, created: str | None = None, config: ContainerConfig | None = None
+    ) -> ImageConfig:
+        """Append one history entry, as each Dockerfile instruction does, and set the container
+        config the instruction made, if any, in the same copy."""
         entry = HistoryEntry(created_by=created_by, empty_layer=empty_layer, created=created)
-        return replace(self, history=(*self.history, entry))
+        if config is None:
+            return replace(self, history=(*self.history, entry))
+        return replace(self, history=(*self.history, entry), config=config)
 
     def to_dict(self) -> dict[str, Any]:
         """The config as ordered JSON-ready data, in the reference's field order with its omissions."""

@@ -66,7 +66,7 @@ def dispatch_run(
 
     env = build.env()
     name_env = masked_secret_env(instruction, env)
-    name, build = build.step_name(progress_text(context, custom_name, name_env, raw=True))
+    name = build.step_label(progress_text(context, custom_name, name_env, raw=True))
     mounts = [*extra, *run_mounts.mounts]
     if defaults.shm_size > 0:
         mounts.append(llb.tmpfs(SHM_DIR, size=defaults.shm_size))
@@ -92,6 +92,7 @@ def dispatch_run(
         state=exec_state.root(),
         context_paths=build.context_paths | run_mounts.context_paths,
         mount_uses=build.mount_uses + run_mounts.uses,
+        cmd_index=build.next_step,
     )
 
 

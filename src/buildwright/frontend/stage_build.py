@@ -13,7 +13,7 @@ from buildwright._frozen import replace
 from buildwright._values import valueclass
 from buildwright.dockerfile import Dockerfile, Instruction, ShellLex
 from buildwright.errors import DockerfileError
-from buildwright.frontend.image import ImageConfig
+from buildwright.frontend.image import ContainerConfig, ImageConfig
 from buildwright.frontend.platform_names import step_prefix
 from buildwright.frontend.run_options import RunDefaults
 from buildwright.frontend.stages import StageNode
@@ -137,30 +137,45 @@ class StageBuild:
     arg_uses: tuple[ArgUse, ...] = ()
     mount_uses: tuple[MountUse, ...] = ()
 
-    def step_name(self, text: str) -> tuple[str, StageBuild]:
-        """The progress name `[stage i/n] TEXT` of the next step, and the stage with i advanced."""
+    def step_label(self, text: str) -> str:
+        """The progress name `[stage i/n] TEXT` of the next step (the stage's `next_step`)."""
         if self.cmd_total == 0:
-            return text, self
-        index = self.cmd_index + 1
+            return text
         width = int(1 + math.log10(self.cmd_total))
         prefix = f"{step_prefix(self.platform, self.env())} " if self.platform_prefix else ""
         prefix += f"{self.display_name} " if self.display_name else ""
         onbuild = "ONBUILD " if self.onbuild_step else ""
-        return f"[{prefix}{index:>{width}}/{self.cmd_total}] {onbuild}{text}", replace(self, cmd_index=index)
+        return f"[{prefix}{self.next_step:>{width}}/{self.cmd_total}] {onbuild}{text}"
+
+    @property
+    def next_step(self) -> int:
+        """The `cmd_index` once the next step is named: a converter passes it to `commit`, so
+        naming a step costs no copy of the stage of its own."""
+        return self.cmd_index + 1 if self.cmd_total else self.cmd_index
 
     def env(self) -> dict[str, str]:
         return self.state.env.as_dict()
 
 
-def commit(build: StageBuild, created_by: str, *, layer: bool = False, **changes: Any) -> StageBuild:
-    """The stage with `changes` made and a history entry for `created_by` added to its image.
+def commit(
+    build: StageBuild,
+    created_by: str,
+    *,
+    layer: bool = False,
+    config: ContainerConfig | None = None,
+    **changes: Any,
+) -> StageBuild:
+    """The stage with `changes` made and a history entry for `created_by` added to its image,
+    whose container config becomes `config` when one is given.
 
-    The changes are made here, in the one copy of the stage that adds the entry: a stage is
-    copied several times per instruction, and each copy of its many fields counts on a large file.
+    The changes are made here, in the one copy of the stage (and of its image) that adds the
+    entry: a stage is copied several times per instruction, and each copy of its many fields
+    counts on a large file.
     """
     created = None if build.epoch is None else go_time(build.epoch)
     image: ImageConfig = changes.pop("image", build.image)
-    return replace(build, image=image.with_history(created_by, empty_layer=not layer, created=created), **changes)
+    image = image.with_history(created_by, empty_layer=not layer, created=created, config=config)
+    return replace(build, image=image, **changes)
 
 
 def go_time(moment: datetime) -> str:

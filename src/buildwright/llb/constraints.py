@@ -57,8 +57,9 @@ class OpMetadata:
     caps: frozenset[str] = frozenset()
     progress_group: ProgressGroup | None = None
 
-    def merged(self, other: OpMetadata) -> OpMetadata:
-        """`self` overlaid with whatever `other` sets (later descriptions win key by key)."""
+    def merged(self, other: OpMetadata, caps: Iterable[str] = ()) -> OpMetadata:
+        """`self` overlaid with whatever `other` sets (later descriptions win key by key), also
+        recording `caps`."""
         description = self.description
         if other.description:
             description = MappingProxyType({**self.description, **other.description})
@@ -66,7 +67,7 @@ class OpMetadata:
             ignore_cache=self.ignore_cache or other.ignore_cache,
             description=description,
             export_cache=other.export_cache if other.export_cache is not None else self.export_cache,
-            caps=self.caps | other.caps,
+            caps=self.caps.union(other.caps, caps),
             progress_group=other.progress_group if other.progress_group is not None else self.progress_group,
         )
 

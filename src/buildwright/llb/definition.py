@@ -5,17 +5,15 @@ This is what goes to the engine as `pb.Definition`; `to_json` is a readable dump
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import field
-from json.encoder import encode_basestring_ascii
 from types import MappingProxyType
 from typing import Any
 
 from buildwright._pb import ops_pb2 as pb
 from buildwright._values import valueclass
 from buildwright.llb.constraints import OpMetadata
-from buildwright.llb.pbjson import MessageDicts
+from buildwright.llb.pbjson import IndentedJson
 from buildwright.llb.sourcemap import SourceMap
 from buildwright.llb.vertex import digest_of
 from buildwright.location import SourceRange
@@ -100,74 +98,16 @@ class Definition:
 
     def to_json(self) -> str:
         """A readable dump: every op decoded with its digest and metadata, and the result digest."""
-        dicts = MessageDicts()
+        # The messages are written as `MessageToDict` gives them, without making the dicts.
         ops: list[dict[str, Any]] = []
         for data in self.ops:
             dgst = digest_of(data)
-            entry: dict[str, Any] = {"digest": dgst, "op": dicts.to_dict(pb.Op.FromString(data))}
+            entry: dict[str, Any] = {"digest": dgst, "op": pb.Op.FromString(data)}
             meta = self.metadata.get(dgst)
             if meta is not None:
-                entry["metadata"] = dicts.to_dict(meta.to_pb())
+                entry["metadata"] = meta.to_pb()
             ops.append(entry)
         doc: dict[str, Any] = {"result": self.head, "ops": ops}
         if self.has_source:
-            doc["source"] = dicts.to_dict(self.source_to_pb())
-        return _indented_json(doc)
-
-
-def _indented_json(doc: dict[str, Any]) -> str:
-    """`json.dumps(doc, indent=2, sort_keys=True)`, byte for byte, several times faster.
-
-    With `indent`, the json module runs its pure-Python encoder, a generator per container, which
-    costs more than the rest of `buildwright llb` on a large graph; this writes the same text into
-    one list. Only what MessageToDict makes is expected (str keys; str, int, bool, None, float
-    leaves); anything else goes to the json module.
-    """
-    out: list[str] = []
-    try:
-        _write(doc, out, "\n")
-    except TypeError:
-        return json.dumps(doc, indent=2, sort_keys=True)
-    return "".join(out)
-
-
-def _write(value: Any, out: list[str], newline: str) -> None:
-    kind = type(value)
-    if kind is str:
-        out.append(encode_basestring_ascii(value))
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        separator = "{" + inner
-        for key in sorted(value):
-            if type(key) is not str:
-                raise TypeError(key)
-            out.append(separator)
-            out.append(encode_basestring_ascii(key))
-            out.append(": ")
-            _write(value[key], out, inner)
-            separator = "," + inner
-        out.append(newline + "}")
-    elif kind is list:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        for item in value:
-            out.append(separator)
-            _write(item, out, inner)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif value is None:
-        out.append("null")
-    elif kind is bool:
-        out.append("true" if value else "false")
-    elif kind is int:
-        out.append(int.__repr__(value))
-    elif kind is float:
-        out.append(json.dumps(value))
-    else:
-        raise TypeError(value)
+            doc["source"] = self.source_to_pb()
+        return IndentedJson().dumps(doc)

@@ -470,8 +470,8 @@ class FileOp(Vertex):
     def marshal(self, ctx: MarshalContext) -> Marshaled:
         # Only file.base: the Go client means to add per-action caps (copy patterns, symlink, ...)
         # but its loop runs over an empty list, so the reference LLB never carries them.
-        own = self.constraints.with_caps(caps.FILE_BASE)
-        op, metadata = marshal_constraints(ctx, own)
+        own = self.constraints
+        op, metadata = marshal_constraints(ctx, own, (caps.FILE_BASE,))
         op.ClearField("platform")  # file ops are not platform specific
         file_op = op.file
         file_op.SetInParent()

@@ -7,6 +7,7 @@ identical ops are still one op on the wire because they marshal to the same byte
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from buildwright._frozen import replace
@@ -139,11 +140,12 @@ def resolve_output(output: Output) -> Output:
     return output
 
 
-def marshal_constraints(ctx: MarshalContext, own: Constraints) -> tuple[Any, OpMetadata]:
+def marshal_constraints(ctx: MarshalContext, own: Constraints, caps: Iterable[str] = ()) -> tuple[Any, OpMetadata]:
     """Start a `pb.Op` with platform and worker constraints, and the op's merged metadata.
 
     The op's platform wins over the marshal call's; worker filters and metadata are combined
     (BuildKit `MarshalConstraints`). Ops that are not platform specific clear `platform` after.
+    `caps` are more the op needs, recorded in the merged metadata (no copy of `own` with them).
     """
     base = ctx.constraints
     platform = own.platform if own.platform is not None else base.platform
@@ -160,7 +162,7 @@ def marshal_constraints(ctx: MarshalContext, own: Constraints) -> tuple[Any, OpM
     )
     op.constraints.SetInParent()
     op.constraints.filter.extend([*base.worker_constraints, *own.worker_constraints])
-    return op, base.metadata.merged(own.metadata)
+    return op, base.metadata.merged(own.metadata, caps)
 
 
 def finish(op: Any, metadata: OpMetadata, locations: tuple[SourceLocation, ...]) -> Marshaled:

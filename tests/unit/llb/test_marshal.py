@@ -8,7 +8,7 @@ import json
 from buildwright import llb
 from buildwright._pb import ops_pb2 as pb
 from buildwright.llb import caps
-from buildwright.llb.definition import _indented_json
+from buildwright.llb.pbjson import IndentedJson
 from buildwright.location import SourceRange
 
 from ._helpers import AMD64, last, parse_def
@@ -118,7 +118,7 @@ def test_to_json_is_the_json_modules_indented_dump() -> None:
     text = d.to_json()
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True)
     odd = {"b": [], "a": {}, "c": [1, True, None, 1.5, '\u00e9\n"', [[]]], "d": {"z": {"y": [{}]}}}
-    assert _indented_json(odd) == json.dumps(odd, indent=2, sort_keys=True)
+    assert IndentedJson().dumps(odd) == json.dumps(odd, indent=2, sort_keys=True)
 
 
 def test_source_map_locations() -> None:

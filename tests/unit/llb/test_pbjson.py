@@ -1,13 +1,16 @@
-"""`MessageDicts` gives what json_format.MessageToDict gives, for every kind of field the LLB protos hold."""
+"""`MessageDicts` gives what json_format.MessageToDict gives, for every kind of field the LLB protos hold,
+and `IndentedJson` the text json.dumps writes of that."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format, timestamp_pb2
 
+from buildwright._pb import control_pb2
 from buildwright._pb import ops_pb2 as pb
-from buildwright.llb.pbjson import MessageDicts
+from buildwright.llb.pbjson import IndentedJson, MessageDicts
 
 
 def _reference(message: Any) -> dict[str, Any]:
@@ -73,8 +76,7 @@ def _source() -> Any:
     return source
 
 
-def test_every_field_kind_converts_as_json_format_does() -> None:
-    dicts = MessageDicts()
+def _corpus() -> list[Any]:
     build = pb.Op()
     build.build.builder = -1
     build.build.inputs["ctx"].input = 2
@@ -82,7 +84,26 @@ def test_every_field_kind_converts_as_json_format_does() -> None:
     source = pb.Op()
     source.source.identifier = "docker-image://busybox:latest"
     source.source.attrs["image.recordtype"] = "internal"
-    for message in (_exec_op(), _file_op(), _metadata(), _source(), build, source, pb.Op(), pb.Definition()):
+    source.source.attrs["attr.b"] = "2"
+    source.source.attrs["attr.a"] = "1"
+    return [_exec_op(), _file_op(), _metadata(), _source(), build, source, pb.Op(), pb.Definition()]
+
+
+def _results() -> Any:
+    # Integer map keys, ordered as text ("-1" < "10" < "9"), and messages as map values.
+    info = control_pb2.BuildResultInfo()
+    for key in (9, 10, -1):
+        info.Results[key].digest = f"sha256:{key}"
+        info.Results[key].size = 2**40 + key
+    info.Results[9].annotations["z"] = "last"
+    info.Results[9].annotations["a"] = "first"
+    info.Attestations.add(media_type="m")
+    return info
+
+
+def test_every_field_kind_converts_as_json_format_does() -> None:
+    dicts = MessageDicts()
+    for message in [*_corpus(), _results()]:
         assert dicts.to_dict(message) == _reference(message)
         # A second message of a kind already seen goes through the kept conversions.
         assert dicts.to_dict(message) == _reference(message)
@@ -93,3 +114,34 @@ def test_messages_the_module_does_not_handle_go_to_json_format() -> None:
 
     stamp = timestamp_pb2.Timestamp(seconds=1, nanos=5)
     assert MessageDicts().to_dict(stamp) == _reference(stamp) == "1970-01-01T00:00:01.000000005Z"
+
+
+def _dumped(doc: Any) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def test_messages_are_written_as_json_dumps_writes_their_dicts() -> None:
+    writer = IndentedJson()
+    for message in [*_corpus(), _results()]:
+        doc = {"op": message, "list": [message, {"x": message}], "a": "\u00e9"}
+        expected = _dumped(
+            {"op": _reference(message), "list": [_reference(message), {"x": _reference(message)}], "a": "\u00e9"}
+        )
+        assert writer.dumps(doc) == expected
+        assert writer.dumps(doc) == expected  # again, through the kept plans
+
+
+def test_plain_documents_are_written_as_json_dumps_writes_them() -> None:
+    odd = {"b": [], "a": {}, "c": [1, True, None, 1.5, '\u00e9\n"', [[]]], "d": {"z": {"y": [{}]}}}
+    assert IndentedJson().dumps(odd) == _dumped(odd)
+    # What the writer leaves to the json module: keys that are no strings.
+    keyed = {"m": _metadata(), "k": {2: "two", 1: "one"}}
+    assert IndentedJson().dumps(keyed) == _dumped({"m": _reference(_metadata()), "k": {2: "two", 1: "one"}})
+
+
+def test_message_types_the_writer_leaves_alone_are_written_as_json_format_gives_them() -> None:
+    stamp = timestamp_pb2.Timestamp(seconds=1, nanos=5)
+    record = control_pb2.UsageRecord(ID="r", Size=3)
+    record.CreatedAt.CopyFrom(stamp)  # a well-known type inside: the whole record goes to json_format
+    writer = IndentedJson()
+    assert writer.dumps({"t": stamp, "r": [record]}) == _dumped({"t": _reference(stamp), "r": [_reference(record)]})
