@@ -235,7 +235,7 @@ class Hasher:
         mode, size, mtime, linkname, sha = entry[:5]
         if sha is not None or not isinstance(mode, int) or not isinstance(size, int):
             return entry
-        if not needs_hash(mode, size):
+        if mode & MODE_TYPE or size > HASH_LIMIT:
             return entry
         before = self._old.get(path)
         if before is not None and len(before) == 5 and before[4] and tuple(before[:3]) == (mode, size, mtime):
@@ -246,11 +246,6 @@ class Hasher:
         digest = _hash(self._root, path) if self.budget >= size else None
         self.budget -= size
         return (mode, size, mtime, linkname, digest)
-
-
-def needs_hash(mode: int, size: int) -> bool:
-    """Whether an entry of this Go mode and size gets a content hash (a small regular file)."""
-    return not mode & MODE_TYPE and size <= HASH_LIMIT
 
 
 def with_hashes(

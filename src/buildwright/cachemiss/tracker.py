@@ -27,7 +27,6 @@ from buildwright.cachemiss.context import (
     RawEntries,
     RawEntry,
     SentFiles,
-    needs_hash,
     with_hashes,
 )
 from buildwright.cachemiss.graph import Kind, Step, StepGraph, read_graph
@@ -268,22 +267,16 @@ class _Background:
             return
         sent = self._sent
         hashers = {name: Hasher(root, None, sent=sent.content_hashes(name)) for name, root in self._dirs.items()}
-        # A small file's STAT comes before the engine asks for its bytes, if it does: it waits
-        # here until its directory's transfer ended, then takes the hash of the bytes sent or,
-        # when none were (the engine had it), reads the file. So no file is read twice, and no
-        # hashing competes with the transfer for the interpreter.
+        # A small file's STAT comes before the engine asks for its bytes, if it does: so each
+        # entry waits here until its directory's transfer ended, then a small file takes the hash
+        # of the bytes sent or, when none were (the engine had it), is read. No file is read
+        # twice, and no hashing competes with the transfer for the interpreter.
         waiting: dict[str, list[tuple[str, RawEntry]]] = {}
         while True:
             finished = self._done.wait(_POLL_SECONDS)
             for name, path, entry in sent.pending():
-                hasher = hashers.get(name)
-                if hasher is None:
-                    continue
-                mode, size = entry[0], entry[1]
-                if isinstance(mode, int) and isinstance(size, int) and needs_hash(mode, size):
+                if name in hashers:
                     waiting.setdefault(name, []).append((path, entry))
-                else:
-                    self._hashed.setdefault(name, {})[path] = entry
             for name in list(waiting):
                 if finished or sent.is_finished(name):
                     hasher = hashers[name]
